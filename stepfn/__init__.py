@@ -1,3 +1,7 @@
 """stepfn: run AWS Step Functions (Amazon States Language) workflows anywhere."""
 
+from .errors import DefinitionError, Diagnostic, StatesError
+from .runtime import Engine
+
 __version__ = "0.1.0"
+__all__ = ["Engine", "DefinitionError", "Diagnostic", "StatesError"]

@@ -43,13 +43,15 @@ class Diagnostic:
     """One problem in a definition, shaped like ValidateStateMachineDefinition's."""
 
     code: str  # e.g. SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET
-    location: str  # JSON pointer-like, e.g. /States/Choose/Choices/0/Next
+    location: str | None  # e.g. /States/Choose/Choices[0]/Next; None: the whole machine
     message: str
     severity: str = "ERROR"
 
     def to_json(self) -> dict:
-        return {"code": self.code, "location": self.location,
-                "message": self.message, "severity": self.severity}
+        out = {"code": self.code, "message": self.message, "severity": self.severity}
+        if self.location is not None:
+            out["location"] = self.location
+        return out
 
 
 class DefinitionError(Exception):
@@ -61,6 +63,7 @@ class DefinitionError(Exception):
 
     def aws_message(self) -> str:
         """The message CreateStateMachine answers with ``InvalidDefinition``."""
-        parts = [f"{d.code}: {d.message} at {d.location}" for d in self.diagnostics
+        # AWS prints a machine-wide problem's missing location as "null".
+        parts = [f"{d.code}: {d.message} at {d.location or 'null'}" for d in self.diagnostics
                  if d.severity == "ERROR"]
         return "Invalid State Machine Definition: '" + ", ".join(parts) + "'"

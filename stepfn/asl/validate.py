@@ -1,0 +1,1098 @@
+"""Static validation of a state machine definition, with AWS's diagnostics.
+
+``validate_definition`` walks a parsed definition once and returns *every* problem it
+finds as a ``Diagnostic`` shaped like ValidateStateMachineDefinition's answer: AWS's code
+(``SCHEMA_VALIDATION_FAILED``, ``MISSING_TRANSITION_TARGET``...), a location inside the
+definition and AWS's wording where it is known. ``parse_definition`` turns the JSON text
+into a dict, rejecting malformed JSON and duplicate state names (which a dict cannot keep).
+
+Locations follow what AWS reports: ``/`` for the root, ``/States/<name>`` for a state,
+``/States/<name>/<Field>`` for a field, array members as ``Field[<i>]`` (for example
+``/States/C/Choices[0]/Next``) and nested machines under their container
+(``/States/M/ItemProcessor/States/X``, ``/States/P/Branches[0]/States/X``).
+
+Optional collaborators (``stepfn.asl.intrinsics``, ``stepfn.asl.jsonata``) are imported
+lazily; while one is missing its check degrades to a lexical test instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ..errors import DefinitionError, Diagnostic
+from .jsonpath import JsonPathSyntaxError, compile_jsonpath
+from .paths import compile_reference
+
+SCHEMA = "SCHEMA_VALIDATION_FAILED"
+MISSING_TARGET = "MISSING_TRANSITION_TARGET"
+MISSING_END = "MISSING_END_STATE"
+DUPLICATE_NAME = "DUPLICATE_STATE_NAME"
+INVALID_NAME = "INVALID_STATE_NAME"
+INVALID_LABEL = "INVALID_LABEL_NAME"
+INVALID_RESOURCE = "INVALID_RESOURCE"
+INVALID_JSON = "INVALID_JSON_DESCRIPTION"
+
+JSONPATH = "JSONPath"
+JSONATA = "JSONata"
+
+# The order AWS lists the types in its enum message.
+STATE_TYPES = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")
+MAX_STATE_NAME = 80
+MAX_LABEL = 40
+MAX_VARIABLE_NAME = 80
+MAX_SECONDS = 99999999
+MAX_DELAY_SECONDS = 31622400
+
+_TOP_FIELDS = {"Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"}
+_PROCESSOR_FIELDS = {"Comment", "StartAt", "States", "ProcessorConfig"}
+_BRANCH_FIELDS = {"Comment", "StartAt", "States"}
+_COMMON = {"Type", "Comment", "QueryLanguage"}
+_FLOW = {"Next", "End"}
+_IO_PATH = {"InputPath", "OutputPath"}
+_TASK_LIKE_PATH = _IO_PATH | {"Parameters", "ResultSelector", "ResultPath"}
+
+# Fields each state type accepts, by query language (the common ones aside).
+_FIELDS: dict[str, dict[str, frozenset[str]]] = {
+    JSONPATH: {
+        "Task": frozenset(_FLOW | _TASK_LIKE_PATH | {
+            "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath",
+            "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", "Assign"}),
+        "Pass": frozenset(_FLOW | _IO_PATH | {"Parameters", "ResultPath", "Result", "Assign"}),
+        "Wait": frozenset(_FLOW | _IO_PATH | {
+            "Seconds", "Timestamp", "SecondsPath", "TimestampPath", "Assign"}),
+        "Choice": frozenset(_IO_PATH | {"Choices", "Default", "Assign"}),
+        "Succeed": frozenset(_IO_PATH),
+        "Fail": frozenset({"Error", "ErrorPath", "Cause", "CausePath"}),
+        "Parallel": frozenset(_FLOW | _TASK_LIKE_PATH | {"Retry", "Catch", "Branches", "Assign"}),
+        "Map": frozenset(_FLOW | _TASK_LIKE_PATH | {
+            "Retry", "Catch", "ItemsPath", "ItemSelector", "ItemProcessor", "Iterator",
+            "ItemReader", "ItemBatcher", "ResultWriter", "MaxConcurrency",
+            "MaxConcurrencyPath", "ToleratedFailureCount", "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label",
+            "Assign"}),
+    },
+    JSONATA: {
+        "Task": frozenset(_FLOW | {
+            "Resource", "Arguments", "Output", "Retry", "Catch", "TimeoutSeconds",
+            "HeartbeatSeconds", "Credentials", "Assign"}),
+        "Pass": frozenset(_FLOW | {"Output", "Assign"}),
+        "Wait": frozenset(_FLOW | {"Output", "Seconds", "Timestamp", "Assign"}),
+        "Choice": frozenset({"Output", "Choices", "Default", "Assign"}),
+        "Succeed": frozenset({"Output"}),
+        "Fail": frozenset({"Error", "Cause"}),
+        "Parallel": frozenset(_FLOW | {"Arguments", "Output", "Retry", "Catch", "Branches",
+                                       "Assign"}),
+        "Map": frozenset(_FLOW | {
+            "Output", "Items", "ItemSelector", "Retry", "Catch", "ItemProcessor",
+            "Iterator", "ItemReader", "ItemBatcher", "ResultWriter", "MaxConcurrency",
+            "ToleratedFailureCount", "ToleratedFailurePercentage", "Label", "Assign"}),
+    },
+}
+_REQUIRED = {"Task": ("Resource",), "Choice": ("Choices",), "Parallel": ("Branches",)}
+_TERMINAL_TYPES = {"Succeed", "Fail"}
+_NO_TRANSITION_TYPES = {"Choice", "Succeed", "Fail"}
+
+_RETRIER_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate",
+                   "MaxDelaySeconds", "JitterStrategy", "Comment"}
+_CATCHER_FIELDS = {JSONPATH: {"ErrorEquals", "Next", "ResultPath", "Assign", "Comment"},
+                   JSONATA: {"ErrorEquals", "Next", "Output", "Assign", "Comment"}}
+
+_WAIT_CHOICES = ("Seconds", "Timestamp", "SecondsPath", "TimestampPath")
+
+_STRING_OPS = ("StringEquals", "StringLessThan", "StringGreaterThan",
+               "StringLessThanEquals", "StringGreaterThanEquals", "StringMatches")
+_NUMERIC_OPS = ("NumericEquals", "NumericLessThan", "NumericGreaterThan",
+                "NumericLessThanEquals", "NumericGreaterThanEquals")
+_TIMESTAMP_OPS = ("TimestampEquals", "TimestampLessThan", "TimestampGreaterThan",
+                  "TimestampLessThanEquals", "TimestampGreaterThanEquals")
+_TYPE_TEST_OPS = ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
+_COMPARISON_OPS = frozenset(
+    _STRING_OPS + _NUMERIC_OPS + _TIMESTAMP_OPS + _TYPE_TEST_OPS + ("BooleanEquals",)
+    + tuple(op + "Path" for op in _STRING_OPS + _NUMERIC_OPS + _TIMESTAMP_OPS
+            if op != "StringMatches")
+    + ("BooleanEqualsPath",))
+_BOOLEAN_OPS = ("And", "Or", "Not")
+
+# Characters AWS refuses in a Map Label (and in the names of history-visible things).
+_LABEL_FORBIDDEN = set(' \t\n\r<>{}[]?*"#%\\^|~`$&,;:/') | {
+    chr(c) for c in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0))}
+
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_ACTIVITY_ARN = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:.+$")
+_VARIABLE_REF = re.compile(r"^\$([^\s.\[$][^\s.\[]*)")
+_INTRINSIC_HEAD = re.compile(r"^States\.[A-Za-z0-9]+\(")
+_RESERVED_VARIABLES = frozenset({"states"})
+_POINTER_INDEX = re.compile(r"/(\d+)(?=/|$)")
+
+
+# ---------------------------------------------------------------------------- parsing
+
+class _DuplicateTracker:
+    """object_pairs_hook that builds dicts and remembers the keys seen twice."""
+
+    def __init__(self) -> None:
+        self.duplicates: dict[int, list[str]] = {}
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict:
+        obj: dict = {}
+        for key, value in pairs:
+            if key in obj:
+                self.duplicates.setdefault(id(obj), []).append(key)
+            obj[key] = value
+        return obj
+
+
+def find_duplicate_keys(text: str) -> list[tuple[str, str]]:
+    """Return ``(location, key)`` for every key repeated inside one JSON object of ``text``.
+
+    The location is that of the object holding the key (``/`` for the root,
+    ``/States`` for the root state list...). Raises ``json.JSONDecodeError`` for
+    malformed JSON.
+    """
+    tracker = _DuplicateTracker()
+    doc = json.loads(text, object_pairs_hook=tracker)
+    if not tracker.duplicates:
+        return []
+    found: list[tuple[str, str]] = []
+    for location, obj in _walk_objects(doc, ""):
+        for key in tracker.duplicates.get(id(obj), ()):
+            found.append((location or "/", key))
+    return found
+
+
+def _walk_objects(value: Any, location: str) -> Iterator[tuple[str, dict]]:
+    if isinstance(value, dict):
+        yield location, value
+        for key, child in value.items():
+            yield from _walk_objects(child, f"{location}/{key}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _walk_objects(child, f"{location}[{index}]")
+
+
+def parse_definition(text: str) -> dict:
+    """Parse definition ``text``; raise ``DefinitionError`` as AWS rejects bad JSON.
+
+    Malformed JSON gives ``INVALID_JSON_DESCRIPTION``; a state name declared twice in
+    one ``States`` object gives ``DUPLICATE_STATE_NAME`` (a dict would silently keep
+    only the last one). Everything else is ``validate_definition``'s job.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise DefinitionError([Diagnostic(
+            "MISSING_DESCRIPTION", "/", "Received a null or empty workflow input")])
+    tracker = _DuplicateTracker()
+    try:
+        doc = json.loads(text, object_pairs_hook=tracker)
+    except json.JSONDecodeError as exc:
+        raise DefinitionError([_json_error(exc)]) from None
+    diagnostics = [Diagnostic(DUPLICATE_NAME, f"{location}/{key}" if location != "/"
+                              else f"/{key}", f"Duplicate State name: {key}")
+                   for location, key in _duplicates_in(doc, tracker)]
+    if diagnostics:
+        raise DefinitionError(diagnostics)
+    return doc
+
+
+def _json_error(exc: json.JSONDecodeError) -> Diagnostic:
+    message = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    return Diagnostic(INVALID_JSON, "/", message)
+
+
+def _duplicates_in(doc: Any, tracker: _DuplicateTracker) -> list[tuple[str, str]]:
+    """Duplicated keys of ``States`` objects only: other repeats are last-one-wins."""
+    found = []
+    for location, obj in _walk_objects(doc, ""):
+        if location.endswith("/States") and id(obj) in tracker.duplicates:
+            found.extend((location, key) for key in tracker.duplicates[id(obj)])
+    return found
+
+
+# ---------------------------------------------------------------------- locations
+
+def _at(location: str, key: str) -> str:
+    return f"/{key}" if location == "/" else f"{location}/{key}"
+
+
+def _item(location: str, index: int) -> str:
+    return f"{location}[{index}]"
+
+
+# ------------------------------------------------------------------- optional modules
+
+def _optional(name: str) -> Any:
+    try:
+        return __import__(f"stepfn.asl.{name}", fromlist=["_"])
+    except ImportError:
+        return None
+
+
+def _intrinsic_error(text: str) -> bool:
+    """True when ``text`` is not a well-formed intrinsic function call."""
+    module = _optional("intrinsics")
+    compile_intrinsic = getattr(module, "compile_intrinsic", None)
+    if compile_intrinsic is not None:
+        try:
+            compile_intrinsic(text)
+        except Exception:  # noqa: BLE001 - any failure to compile means invalid
+            return True
+        return False
+    return not _looks_like_intrinsic(text)
+
+
+def _looks_like_intrinsic(text: str) -> bool:
+    """Lexical fallback while the intrinsic parser is unavailable."""
+    if not _INTRINSIC_HEAD.match(text) or not text.rstrip().endswith(")"):
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                # inside '...' only \' \{ \} \\ are escapes AWS accepts
+                if char not in "'{}\\":
+                    return False
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == "'":
+                in_string = False
+        elif char == "'":
+            in_string = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and not in_string
+
+
+def _jsonata_error(expression: str) -> str | None:
+    """The parse error of a JSONata expression, or None (also when unchecked)."""
+    module = _optional("jsonata")
+    compile_jsonata = getattr(module, "compile_jsonata", None)
+    if compile_jsonata is None:
+        return None
+    try:
+        compile_jsonata(expression)
+    except Exception as exc:  # noqa: BLE001 - report whatever the parser says
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def _is_jsonata(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+
+
+# ---------------------------------------------------------------------- value checks
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _reference_ok(text: Any) -> bool:
+    if not isinstance(text, str):
+        return False
+    try:
+        compile_reference(text)
+    except (JsonPathSyntaxError, ValueError):
+        return False
+    return True
+
+
+def _result_path_ok(text: Any) -> bool:
+    """ResultPath writes into the state input: ``$`` rooted and definite."""
+    if not isinstance(text, str) or not text.startswith("$") or text.startswith("$$"):
+        return False
+    if len(text) > 1 and text[1] not in ".[":
+        return False
+    try:
+        path = compile_jsonpath(text)
+    except (JsonPathSyntaxError, ValueError):
+        return False
+    return bool(getattr(path, "is_definite", True))
+
+
+# ------------------------------------------------------------------------ validation
+
+@dataclass
+class _Machine:
+    """One scope of states: the root, a Parallel branch or a Map processor."""
+
+    location: str
+    body: dict
+    states: dict = field(default_factory=dict)
+
+
+class _Validator:
+    """Collects diagnostics over one definition (the root and nested machines)."""
+
+    def __init__(self, machine_type: str) -> None:
+        self.machine_type = machine_type
+        self.diagnostics: list[Diagnostic] = []
+        self.root_language = JSONPATH
+        self.machines: list[_Machine] = []
+        self.state_names: dict[str, str] = {}
+        self.assigned: set[str] = set()
+        self.variable_refs: list[tuple[str, str, str]] = []
+
+    def error(self, code: str, location: str | None, message: str) -> None:
+        self.diagnostics.append(Diagnostic(code, location, message))  # type: ignore[arg-type]
+
+    # ---- top level
+
+    def run(self, definition: Any) -> list[Diagnostic]:
+        if not isinstance(definition, dict):
+            self.error(SCHEMA, "/", "The definition must be a JSON object")
+            return self.diagnostics
+        self.root_language = self.check_root_fields(definition)
+        self.check_machine(definition, "/", _TOP_FIELDS)
+        for machine in self.machines:
+            self.check_graph(machine)
+        self.check_variable_references()
+        return self.diagnostics
+
+    def check_root_fields(self, definition: dict) -> str:
+        if "Version" in definition and definition["Version"] != "1.0":
+            self.error(SCHEMA, "/Version",
+                       "The field 'Version' should have one of these values: [1.0]")
+        if "TimeoutSeconds" in definition:
+            self.positive_int(definition["TimeoutSeconds"], "/TimeoutSeconds",
+                              "TimeoutSeconds", JSONPATH)
+        return self.language_value(definition, "/")
+
+    def language_value(self, body: dict, location: str) -> str | None:
+        """The QueryLanguage declared in ``body`` (None when absent or invalid)."""
+        if "QueryLanguage" not in body:
+            return JSONPATH if location == "/" else None
+        value = body["QueryLanguage"]
+        if value not in (JSONPATH, JSONATA):
+            self.error(SCHEMA, _at(location, "QueryLanguage"),
+                       "The field 'QueryLanguage' should have one of these values: "
+                       "[JSONPath, JSONata]")
+            # AWS treats any value other than exactly 'JSONPath' as JSONata
+            return JSONATA
+        return value
+
+    def check_machine(self, body: dict, location: str, allowed: set[str]) -> None:
+        missing = [name for name in ("StartAt", "States") if name not in body]
+        if missing:
+            self.error(SCHEMA, location, f"These fields are required: [{', '.join(missing)}]")
+        for name in body:
+            if name not in allowed:
+                self.error(SCHEMA, location, f"Field '{name}' is not supported")
+        if "StartAt" in body and not isinstance(body["StartAt"], str):
+            self.error(SCHEMA, _at(location, "StartAt"),
+                       "The value for the field 'StartAt' must be a STRING")
+        states = body.get("States")
+        if "States" in body and not isinstance(states, dict):
+            self.error(SCHEMA, _at(location, "States"),
+                       "The value for the field 'States' must be an OBJECT")
+            states = {}
+        machine = _Machine(location, body, states or {})
+        self.machines.append(machine)
+        states_location = _at(location, "States")
+        for name, state in machine.states.items():
+            self.check_state(name, state, _at(states_location, name))
+
+    # ---- one state
+
+    def check_state(self, name: str, state: Any, location: str) -> None:
+        self.check_state_name(name, location)
+        if not isinstance(state, dict):
+            self.error(SCHEMA, location, "The value for a state must be an OBJECT")
+            return
+        kind = state.get("Type")
+        if "Type" not in state:
+            self.error(SCHEMA, location, "These fields are required: [Type]")
+            return
+        if kind not in STATE_TYPES:
+            self.error(SCHEMA, _at(location, "Type"),
+                       "The field 'Type' should have one of these values: "
+                       f"[{', '.join(STATE_TYPES)}]")
+            return
+        language = self.state_language(state, location)
+        self.check_fields(kind, state, location, language)
+        self.check_transition(kind, state, location)
+        self.check_io(kind, state, location, language)
+        self.check_assign(state.get("Assign"), _at(location, "Assign"), language)
+        getattr(self, f"check_{kind.lower()}")(state, location, language)
+
+    def check_state_name(self, name: str, location: str) -> None:
+        if name in self.state_names:
+            self.error(DUPLICATE_NAME, location, f"Duplicate State name: {name}")
+        else:
+            self.state_names[name] = location
+        if not name:
+            self.error(INVALID_NAME, location, "State name must not be empty")
+        elif len(name) > MAX_STATE_NAME:
+            self.error(INVALID_NAME, location,
+                       f"State name exceeds the maximum length of {MAX_STATE_NAME} characters")
+
+    def state_language(self, state: dict, location: str) -> str:
+        declared = self.language_value(state, location)
+        if self.root_language == JSONATA and declared == JSONPATH:
+            self.error(SCHEMA, location, "'QueryLanguage' can not be 'JSONPath' if set to "
+                                         "'JSONata' for whole state machine")
+        # nested states inherit the machine's language, not their container's
+        return declared or self.root_language
+
+    def check_fields(self, kind: str, state: dict, location: str, language: str) -> None:
+        other = JSONATA if language == JSONPATH else JSONPATH
+        own, foreign = _FIELDS[language][kind], _FIELDS[other][kind]
+        for name in state:
+            if name in _COMMON or name in own:
+                continue
+            if name in foreign:
+                self.error(SCHEMA, location,
+                           f"The QueryLanguage is set to '{language}', but field '{name}' "
+                           f"is only supported for the '{other}' QueryLanguage")
+            else:
+                self.error(SCHEMA, location, f"Field '{name}' is not supported")
+        for name in _REQUIRED.get(kind, ()):
+            if name not in state:
+                self.error(SCHEMA, location, f"These fields are required: [{name}]")
+
+    def check_transition(self, kind: str, state: dict, location: str) -> None:
+        if kind in _NO_TRANSITION_TYPES:
+            return
+        has_next = "Next" in state
+        end = state.get("End")
+        if "End" in state and not isinstance(end, bool):
+            self.error(SCHEMA, _at(location, "End"),
+                       "The value for the field 'End' must be a BOOLEAN")
+        if has_next and not isinstance(state["Next"], str):
+            self.error(SCHEMA, _at(location, "Next"),
+                       "The value for the field 'Next' must be a STRING")
+        if has_next and end is True:
+            self.error(SCHEMA, location, "These fields are mutually exclusive: [Next, End]")
+        elif not has_next and end is not True:
+            self.error(SCHEMA, location, "Exactly one of these fields is required: [Next, End]")
+
+    # ---- input/output processing
+
+    def check_io(self, kind: str, state: dict, location: str, language: str) -> None:
+        if language == JSONATA:
+            self.check_jsonata_fields(state, location)
+            return
+        for name in ("InputPath", "OutputPath"):
+            if name in state and state[name] is not None:
+                self.path_field(state[name], location, name)
+        if "ResultPath" in state and state["ResultPath"] is not None:
+            if not _result_path_ok(state["ResultPath"]):
+                self.error(SCHEMA, _at(location, "ResultPath"),
+                           "The value for the field 'ResultPath' must be a valid "
+                           "ReferencePath")
+        for name in ("Parameters", "ResultSelector", "ItemSelector"):
+            if name in state:
+                self.template(state[name], _at(location, name))
+
+    def check_jsonata_fields(self, state: dict, location: str) -> None:
+        for name in ("Arguments", "Output", "ItemSelector", "Items", "Error", "Cause",
+                     "Seconds", "Timestamp", "TimeoutSeconds", "HeartbeatSeconds",
+                     "MaxConcurrency", "ToleratedFailureCount",
+                     "ToleratedFailurePercentage"):
+            if name in state:
+                self.jsonata_values(state[name], _at(location, name), name)
+
+    def jsonata_values(self, value: Any, location: str, name: str) -> None:
+        """Check every ``{% ... %}`` expression found inside ``value``."""
+        if isinstance(value, str):
+            if _is_jsonata(value):
+                problem = _jsonata_error(value[2:-2])
+                if problem:
+                    self.error(SCHEMA, location, f"The JSONata expression '{value}' "
+                                                 f"specified for the field '{name}' is "
+                                                 f"invalid: {problem}")
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                self.jsonata_values(child, _at(location, key), key)
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                self.jsonata_values(child, _item(location, index), name)
+
+    def path_field(self, value: Any, location: str, name: str) -> None:
+        if not _reference_ok(value):
+            self.error(SCHEMA, _at(location, name),
+                       f"The value for the field '{name}' must be a valid JSONPath")
+        else:
+            self.note_variable(value, _at(location, name))
+
+    def template(self, value: Any, location: str) -> None:
+        """A payload template: ``"key.$"`` values must be paths or intrinsic calls."""
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if key.endswith(".$") and len(key) > 2:
+                    self.dynamic_value(key, child, location)
+                else:
+                    self.template(child, _at(location, key))
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                self.template(child, _item(location, index))
+
+    def dynamic_value(self, key: str, value: Any, location: str) -> None:
+        ok = isinstance(value, str) and (
+            _reference_ok(value) if value.startswith("$")
+            else value.startswith("States.") and not _intrinsic_error(value))
+        if not ok:
+            self.error(SCHEMA, location, f"The value for the field '{key}' must be a valid "
+                                         "JSONPath or a valid intrinsic function call")
+        elif value.startswith("$"):
+            self.note_variable(value, location)
+
+    # ---- variables
+
+    def check_assign(self, assign: Any, location: str, language: str) -> None:
+        if assign is None:
+            return
+        if not isinstance(assign, dict):
+            self.error(SCHEMA, location, "The value for the field 'Assign' must be an OBJECT")
+            return
+        for key, value in assign.items():
+            name = key[:-2] if language == JSONPATH and key.endswith(".$") else key
+            self.check_variable_name(name, location)
+            self.assigned.add(name)
+            if language == JSONPATH:
+                if key.endswith(".$"):
+                    self.dynamic_value(key, value, location)
+                else:
+                    self.template(value, _at(location, key))
+            else:
+                self.jsonata_values(value, _at(location, key), key)
+
+    def check_variable_name(self, name: str, location: str) -> None:
+        if name in _RESERVED_VARIABLES:
+            self.error(SCHEMA, location, f"The variable name '{name}' is reserved")
+        elif not name.isidentifier() or len(name) > MAX_VARIABLE_NAME:
+            self.error(SCHEMA, location, f"The variable name '{name}' is invalid")
+
+    def note_variable(self, path: str, location: str) -> None:
+        match = _VARIABLE_REF.match(path)
+        if match:
+            self.variable_refs.append((match.group(1), path, location))
+
+    def check_variable_references(self) -> None:
+        for name, path, location in self.variable_refs:
+            if name not in self.assigned:
+                self.error(SCHEMA, location,
+                           f"The variable '${name}' used in '{path}' is not assigned by "
+                           "any state")
+
+    # ---- numbers
+
+    def positive_int(self, value: Any, location: str, name: str, language: str,
+                     minimum: int = 1, maximum: int = MAX_SECONDS) -> bool:
+        if language == JSONATA and _is_jsonata(value):
+            return False
+        if not _is_int(value) or not minimum <= value <= maximum:
+            kind = "positive" if minimum >= 1 else "non-negative"
+            self.error(SCHEMA, location,
+                       f"The value for the field '{name}' must be a {kind} integer"
+                       + (f" no greater than {maximum}" if maximum != MAX_SECONDS else ""))
+            return False
+        return True
+
+    def exclusive(self, state: dict, location: str, names: tuple[str, ...]) -> list[str]:
+        present = [name for name in names if name in state]
+        if len(present) > 1:
+            self.error(SCHEMA, location,
+                       f"These fields are mutually exclusive: [{', '.join(present)}]")
+        return present
+
+    # ---- state types
+
+    def check_pass(self, state: dict, location: str, language: str) -> None:
+        pass  # Result is any JSON value; everything else is common I/O
+
+    def check_succeed(self, state: dict, location: str, language: str) -> None:
+        pass
+
+    def check_task(self, state: dict, location: str, language: str) -> None:
+        self.check_resource(state.get("Resource"), _at(location, "Resource"))
+        timeout = self.timer(state, location, language, "TimeoutSeconds")
+        heartbeat = self.timer(state, location, language, "HeartbeatSeconds")
+        if _is_int(timeout) and _is_int(heartbeat) and heartbeat >= timeout:
+            self.error(SCHEMA, _at(location, "HeartbeatSeconds"),
+                       "The value for the field 'HeartbeatSeconds' must be smaller than "
+                       "the value for the field 'TimeoutSeconds'")
+        if language == JSONPATH and "Credentials" in state:
+            self.template(state["Credentials"], _at(location, "Credentials"))
+        self.check_retry(state, location)
+        self.check_catch(state, location, language)
+
+    def timer(self, state: dict, location: str, language: str, name: str) -> Any:
+        self.exclusive(state, location, (name, name + "Path"))
+        if name + "Path" in state:
+            self.path_field(state[name + "Path"], location, name + "Path")
+        if name in state and self.positive_int(state[name], _at(location, name), name,
+                                               language):
+            return state[name]
+        return None
+
+    def check_resource(self, resource: Any, location: str) -> None:
+        if not isinstance(resource, str):
+            if resource is not None:
+                self.error(SCHEMA, location, "The value for the field 'Resource' must be a "
+                                             "STRING")
+            return
+        if not resource.startswith("arn:"):
+            self.error(INVALID_RESOURCE, location, f"Resource '{resource}' is not a valid ARN")
+            return
+        if self.machine_type != "EXPRESS":
+            return
+        if _ACTIVITY_ARN.match(resource):
+            self.error(SCHEMA, location, "Express state machine does not support Activity ARN")
+        elif resource.endswith(".sync") or ".sync:" in resource:
+            self.error(SCHEMA, location,
+                       "Express state machine does not support '.sync' service integration")
+        elif resource.endswith(".waitForTaskToken"):
+            # AWS's own message ends with a space before " at <location>"
+            self.error(SCHEMA, location, "Express state machine does not support "
+                                         "'.waitForTaskToken' service integration ")
+
+    def check_wait(self, state: dict, location: str, language: str) -> None:
+        present = self.exclusive(state, location, _WAIT_CHOICES)
+        if not present:
+            self.error(SCHEMA, location, "Exactly one of these fields is required: "
+                                         f"[{', '.join(_WAIT_CHOICES)}]")
+        if "Seconds" in state:
+            self.positive_int(state["Seconds"], _at(location, "Seconds"), "Seconds",
+                              language, minimum=0)
+        if "Timestamp" in state:
+            value = state["Timestamp"]
+            if not (language == JSONATA and _is_jsonata(value)) and not (
+                    isinstance(value, str) and _TIMESTAMP.match(value)):
+                self.error(SCHEMA, _at(location, "Timestamp"),
+                           "The value for the field 'Timestamp' must be a valid ISO-8601 "
+                           "timestamp")
+        for name in ("SecondsPath", "TimestampPath"):
+            if name in state:
+                self.path_field(state[name], location, name)
+
+    def check_fail(self, state: dict, location: str, language: str) -> None:
+        for name in ("Error", "Cause"):
+            self.exclusive(state, location, (name, name + "Path"))
+            if name in state and not isinstance(state[name], str):
+                self.error(SCHEMA, _at(location, name),
+                           f"The value for the field '{name}' must be a STRING")
+            path = state.get(name + "Path")
+            if name + "Path" in state:
+                if isinstance(path, str) and path.startswith("States."):
+                    if _intrinsic_error(path):
+                        self.error(SCHEMA, _at(location, name + "Path"),
+                                   f"The value for the field '{name}Path' must be a valid "
+                                   "JSONPath or a valid intrinsic function call")
+                else:
+                    self.path_field(path, location, name + "Path")
+
+    def check_parallel(self, state: dict, location: str, language: str) -> None:
+        branches = state.get("Branches")
+        if "Branches" in state:
+            if not isinstance(branches, list) or not branches:
+                self.error(SCHEMA, _at(location, "Branches"),
+                           "The value for the field 'Branches' must be a non-empty ARRAY")
+            else:
+                for index, branch in enumerate(branches):
+                    self.nested_machine(branch, _item(_at(location, "Branches"), index),
+                                        _BRANCH_FIELDS)
+        self.check_retry(state, location)
+        self.check_catch(state, location, language)
+
+    def nested_machine(self, body: Any, location: str, allowed: set[str]) -> None:
+        if not isinstance(body, dict):
+            self.error(SCHEMA, location, "The value must be an OBJECT")
+            return
+        self.check_machine(body, location, allowed)
+
+    # ---- Map
+
+    def check_map(self, state: dict, location: str, language: str) -> None:
+        self.check_processor(state, location)
+        if language == JSONPATH:
+            if "ItemsPath" in state:
+                self.path_field(state["ItemsPath"], location, "ItemsPath")
+            for name in ("MaxConcurrencyPath", "ToleratedFailureCountPath",
+                         "ToleratedFailurePercentagePath"):
+                if name in state:
+                    self.path_field(state[name], location, name)
+        elif "Items" in state and not (isinstance(state["Items"], list)
+                                       or _is_jsonata(state["Items"])):
+            self.error(SCHEMA, _at(location, "Items"), "The value for the field 'Items' "
+                                                       "must be an ARRAY or a JSONata "
+                                                       "expression")
+        self.check_map_limits(state, location, language)
+        if "Label" in state:
+            self.check_label(state["Label"], _at(location, "Label"))
+        self.check_retry(state, location)
+        self.check_catch(state, location, language)
+
+    def check_processor(self, state: dict, location: str) -> None:
+        present = self.exclusive(state, location, ("ItemProcessor", "Iterator"))
+        if not present:
+            self.error(SCHEMA, location, "These fields are required: [ItemProcessor]")
+            return
+        name = present[0]
+        body, body_location = state[name], _at(location, name)
+        if isinstance(body, dict):
+            self.check_processor_config(body.get("ProcessorConfig"),
+                                        _at(body_location, "ProcessorConfig"))
+        self.nested_machine(body, body_location, _PROCESSOR_FIELDS)
+
+    def check_processor_config(self, config: Any, location: str) -> None:
+        if config is None:
+            return
+        if not isinstance(config, dict):
+            self.error(SCHEMA, location, "The value for the field 'ProcessorConfig' must be "
+                                         "an OBJECT")
+            return
+        for name in config:
+            if name not in ("Mode", "ExecutionType"):
+                self.error(SCHEMA, location, f"Field '{name}' is not supported")
+        if "Mode" in config and config["Mode"] not in ("INLINE", "DISTRIBUTED"):
+            self.error(SCHEMA, _at(location, "Mode"),
+                       "The field 'Mode' should have one of these values: "
+                       "[INLINE, DISTRIBUTED]")
+        if "ExecutionType" in config and config["ExecutionType"] not in ("STANDARD",
+                                                                         "EXPRESS"):
+            self.error(SCHEMA, _at(location, "ExecutionType"),
+                       "The field 'ExecutionType' should have one of these values: "
+                       "[STANDARD, EXPRESS]")
+
+    def check_map_limits(self, state: dict, location: str, language: str) -> None:
+        self.exclusive(state, location, ("MaxConcurrency", "MaxConcurrencyPath"))
+        if "MaxConcurrency" in state:
+            self.positive_int(state["MaxConcurrency"], _at(location, "MaxConcurrency"),
+                              "MaxConcurrency", language, minimum=0)
+        if "ToleratedFailureCount" in state:
+            self.positive_int(state["ToleratedFailureCount"],
+                              _at(location, "ToleratedFailureCount"),
+                              "ToleratedFailureCount", language, minimum=0)
+        value = state.get("ToleratedFailurePercentage")
+        if "ToleratedFailurePercentage" in state and not (
+                language == JSONATA and _is_jsonata(value)) and not (
+                _is_number(value) and 0 <= value <= 100):
+            self.error(SCHEMA, _at(location, "ToleratedFailurePercentage"),
+                       "The value for the field 'ToleratedFailurePercentage' must be a "
+                       "number between 0 and 100")
+
+    def check_label(self, label: Any, location: str) -> None:
+        if not isinstance(label, str):
+            self.error(SCHEMA, location, "The value for the field 'Label' must be a STRING")
+        elif not label:
+            self.error(INVALID_LABEL, location, "Label must not be empty")
+        elif len(label) > MAX_LABEL:
+            self.error(INVALID_LABEL, location,
+                       f"Label exceeds the maximum length of {MAX_LABEL} characters")
+        else:
+            bad = next((char for char in label if char in _LABEL_FORBIDDEN), None)
+            if bad is not None:
+                self.error(INVALID_LABEL, location,
+                           f"Label contains an invalid character: {bad!r}")
+
+    # ---- Retry / Catch
+
+    def check_retry(self, state: dict, location: str) -> None:
+        retriers = self.handler_list(state, location, "Retry")
+        for index, retrier in enumerate(retriers):
+            where = _item(_at(location, "Retry"), index)
+            if not self.handler_common(retrier, where, _RETRIER_FIELDS,
+                                       index == len(retriers) - 1, "retrier"):
+                continue
+            self.check_retrier_numbers(retrier, where)
+
+    def check_retrier_numbers(self, retrier: dict, where: str) -> None:
+        if "IntervalSeconds" in retrier:
+            self.positive_int(retrier["IntervalSeconds"], _at(where, "IntervalSeconds"),
+                              "IntervalSeconds", JSONPATH)
+        if "MaxAttempts" in retrier:
+            self.positive_int(retrier["MaxAttempts"], _at(where, "MaxAttempts"),
+                              "MaxAttempts", JSONPATH, minimum=0)
+        if "MaxDelaySeconds" in retrier:
+            self.positive_int(retrier["MaxDelaySeconds"], _at(where, "MaxDelaySeconds"),
+                              "MaxDelaySeconds", JSONPATH, maximum=MAX_DELAY_SECONDS)
+        rate = retrier.get("BackoffRate")
+        if "BackoffRate" in retrier and not (_is_number(rate) and rate >= 1.0):
+            self.error(SCHEMA, _at(where, "BackoffRate"),
+                       "The value for the field 'BackoffRate' must be a number greater than "
+                       "or equal to 1.0")
+        if "JitterStrategy" in retrier and retrier["JitterStrategy"] not in ("FULL", "NONE"):
+            self.error(SCHEMA, _at(where, "JitterStrategy"),
+                       "The field 'JitterStrategy' should have one of these values: "
+                       "[FULL, NONE]")
+
+    def check_catch(self, state: dict, location: str, language: str) -> None:
+        catchers = self.handler_list(state, location, "Catch")
+        for index, catcher in enumerate(catchers):
+            where = _item(_at(location, "Catch"), index)
+            if not self.handler_common(catcher, where, _CATCHER_FIELDS[language],
+                                       index == len(catchers) - 1, "catcher"):
+                continue
+            if "Next" not in catcher:
+                self.error(SCHEMA, where, "These fields are required: [Next]")
+            elif not isinstance(catcher["Next"], str):
+                self.error(SCHEMA, _at(where, "Next"),
+                           "The value for the field 'Next' must be a STRING")
+            if language == JSONPATH:
+                path = catcher.get("ResultPath")
+                if path is not None and not _result_path_ok(path):
+                    self.error(SCHEMA, _at(where, "ResultPath"),
+                               "The value for the field 'ResultPath' must be a valid "
+                               "ReferencePath")
+            elif "Output" in catcher:
+                self.jsonata_values(catcher["Output"], _at(where, "Output"), "Output")
+            self.check_assign(catcher.get("Assign"), _at(where, "Assign"), language)
+
+    def handler_list(self, state: dict, location: str, name: str) -> list:
+        handlers = state.get(name)
+        if handlers is None:
+            return []
+        if not isinstance(handlers, list):
+            self.error(SCHEMA, _at(location, name),
+                       f"The value for the field '{name}' must be an ARRAY")
+            return []
+        return handlers
+
+    def handler_common(self, handler: Any, where: str, allowed: set[str], last: bool,
+                       role: str) -> bool:
+        if not isinstance(handler, dict):
+            self.error(SCHEMA, where, "The value must be an OBJECT")
+            return False
+        for name in handler:
+            if name not in allowed:
+                self.error(SCHEMA, where, f"Field '{name}' is not supported")
+        errors = handler.get("ErrorEquals")
+        if "ErrorEquals" not in handler:
+            self.error(SCHEMA, where, "These fields are required: [ErrorEquals]")
+        elif not isinstance(errors, list) or not errors or not all(
+                isinstance(error, str) for error in errors):
+            self.error(SCHEMA, _at(where, "ErrorEquals"),
+                       "The value for the field 'ErrorEquals' must be a non-empty ARRAY of "
+                       "STRING")
+        elif "States.ALL" in errors:
+            if len(errors) > 1:
+                self.error(SCHEMA, _at(where, "ErrorEquals"),
+                           "'States.ALL' must appear alone in 'ErrorEquals'")
+            if not last:
+                self.error(SCHEMA, _at(where, "ErrorEquals"),
+                           f"'States.ALL' must appear in the last {role}")
+        return True
+
+    # ---- Choice
+
+    def check_choice(self, state: dict, location: str, language: str) -> None:
+        choices = state.get("Choices")
+        if "Choices" in state and (not isinstance(choices, list) or not choices):
+            self.error(SCHEMA, _at(location, "Choices"),
+                       "The value for the field 'Choices' must be a non-empty ARRAY")
+            return
+        if "Default" in state and not isinstance(state["Default"], str):
+            self.error(SCHEMA, _at(location, "Default"),
+                       "The value for the field 'Default' must be a STRING")
+        for index, rule in enumerate(choices or ()):
+            where = _item(_at(location, "Choices"), index)
+            if language == JSONATA:
+                self.check_jsonata_rule(rule, where)
+            else:
+                self.check_rule(rule, where, top=True)
+
+    def check_jsonata_rule(self, rule: Any, where: str) -> None:
+        if not isinstance(rule, dict):
+            self.error(SCHEMA, where, "The value must be an OBJECT")
+            return
+        for name in rule:
+            if name in ("Variable", "And", "Or", "Not") or name in _COMPARISON_OPS:
+                self.error(SCHEMA, where, f"The QueryLanguage is set to 'JSONata', but field "
+                                          f"'{name}' is only supported for the 'JSONPath' "
+                                          "QueryLanguage")
+            elif name not in ("Condition", "Next", "Comment", "Assign", "Output"):
+                self.error(SCHEMA, where, f"Field '{name}' is not supported")
+        missing = [name for name in ("Condition", "Next") if name not in rule]
+        if missing:
+            self.error(SCHEMA, where, f"These fields are required: [{', '.join(missing)}]")
+        condition = rule.get("Condition")
+        if "Condition" in rule and not (isinstance(condition, bool) or _is_jsonata(condition)):
+            self.error(SCHEMA, _at(where, "Condition"),
+                       "The value for the field 'Condition' must be a JSONata expression")
+        elif _is_jsonata(condition):
+            self.jsonata_values(condition, _at(where, "Condition"), "Condition")
+        if "Output" in rule:
+            self.jsonata_values(rule["Output"], _at(where, "Output"), "Output")
+        self.check_assign(rule.get("Assign"), _at(where, "Assign"), JSONATA)
+
+    def check_rule(self, rule: Any, where: str, top: bool) -> None:
+        found = len(self.diagnostics)
+        self.check_rule_shape(rule, where, top)
+        if top and len(self.diagnostics) == found:
+            # only a rule that passed the shape checks, so a fault is not reported twice
+            self.reuse_choice_compiler(rule, where)
+
+    def check_rule_shape(self, rule: Any, where: str, top: bool) -> None:
+        if not isinstance(rule, dict):
+            self.error(SCHEMA, where, "The value must be an OBJECT")
+            return
+        operators = [name for name in rule if name in _COMPARISON_OPS or name in _BOOLEAN_OPS]
+        allowed = {"Variable", "Comment"} | ({"Next", "Assign"} if top else set())
+        for name in rule:
+            if name == "Condition":
+                self.error(SCHEMA, where, "The QueryLanguage is set to 'JSONPath', but field "
+                                          "'Condition' is only supported for the 'JSONata' "
+                                          "QueryLanguage")
+            elif name not in allowed and name not in operators:
+                self.error(SCHEMA, where, f"Field '{name}' is not supported")
+        if top and "Next" not in rule:
+            self.error(SCHEMA, where, "These fields are required: [Next]")
+        if len(operators) != 1:
+            self.error(SCHEMA, where, "A choice rule must have exactly one comparison "
+                                      "operator, or one of And, Or, Not")
+            return
+        self.check_operator(rule, operators[0], where)
+        if top:
+            self.check_assign(rule.get("Assign"), _at(where, "Assign"), JSONPATH)
+
+    def check_operator(self, rule: dict, operator: str, where: str) -> None:
+        value = rule[operator]
+        if operator in ("And", "Or"):
+            if not isinstance(value, list) or not value:
+                self.error(SCHEMA, _at(where, operator),
+                           f"The value for the field '{operator}' must be a non-empty ARRAY")
+                return
+            for index, child in enumerate(value):
+                self.check_rule(child, _item(_at(where, operator), index), top=False)
+            if "Variable" in rule:
+                self.error(SCHEMA, where, "Field 'Variable' is not supported")
+            return
+        if operator == "Not":
+            self.check_rule(value, _at(where, "Not"), top=False)
+            return
+        if "Variable" not in rule:
+            self.error(SCHEMA, where, "These fields are required: [Variable]")
+        else:
+            self.path_field(rule["Variable"], where, "Variable")
+        if not self.operand_ok(operator, value):
+            self.error(SCHEMA, _at(where, operator),
+                       f"The value for the field '{operator}' is not valid")
+        elif operator.endswith("Path"):
+            self.note_variable(value, _at(where, operator))
+
+    @staticmethod
+    def operand_ok(operator: str, value: Any) -> bool:
+        if operator.endswith("Path"):
+            return _reference_ok(value)
+        if operator in _STRING_OPS:
+            return isinstance(value, str)
+        if operator in _NUMERIC_OPS:
+            return _is_number(value)
+        if operator in _TIMESTAMP_OPS:
+            return isinstance(value, str) and bool(_TIMESTAMP.match(value))
+        return isinstance(value, bool)  # BooleanEquals and the type tests
+
+    def reuse_choice_compiler(self, rule: dict, where: str) -> None:
+        """Let the choice compiler (when present) reject what it cannot compile."""
+        compile_rule = getattr(_optional("choice"), "compile_choice_rule", None)
+        if compile_rule is None:
+            return
+        try:
+            compile_rule(rule)
+        except ValueError as exc:
+            relative = getattr(exc, "location", "") or ""
+            self.error(SCHEMA, where + _POINTER_INDEX.sub(r"[\1]", relative),
+                       getattr(exc, "message", str(exc)))
+        except Exception:  # noqa: BLE001 - an API mismatch must not break validation
+            return
+
+    # ---- graph
+
+    def check_graph(self, machine: _Machine) -> None:
+        states = machine.states
+        start = machine.body.get("StartAt")
+        if isinstance(start, str) and start not in states:
+            self.error(MISSING_TARGET, _at(machine.location, "StartAt"),
+                       f"Missing 'Next' target: {start}")
+        edges = {name: list(self.targets(state, _at(_at(machine.location, "States"), name)))
+                 for name, state in states.items()}
+        for name, targets in edges.items():
+            for target, where in targets:
+                if target not in states:
+                    self.error(MISSING_TARGET, where, f"Missing 'Next' target: {target}")
+        if states and not any(self.is_terminal(state) for state in states.values()):
+            self.error(MISSING_END, None, "Workflow has no terminal state")
+            return
+        reached = self.reachable(start, edges)
+        for name in states:
+            if name not in reached:
+                self.error(MISSING_TARGET, _at(_at(machine.location, "States"), name),
+                           f'State "{name}" is not reachable.')
+
+    @staticmethod
+    def is_terminal(state: Any) -> bool:
+        return isinstance(state, dict) and (
+            state.get("Type") in _TERMINAL_TYPES or state.get("End") is True)
+
+    @staticmethod
+    def targets(state: Any, location: str) -> Iterator[tuple[str, str]]:
+        """Every state name ``state`` may transition to, with where it is named."""
+        if not isinstance(state, dict):
+            return
+        if isinstance(state.get("Next"), str):
+            yield state["Next"], _at(location, "Next")
+        if isinstance(state.get("Default"), str):
+            yield state["Default"], _at(location, "Default")
+        for field_name in ("Choices", "Catch"):
+            items = state.get(field_name)
+            for index, item in enumerate(items if isinstance(items, list) else ()):
+                if isinstance(item, dict) and isinstance(item.get("Next"), str):
+                    yield item["Next"], _at(_item(_at(location, field_name), index), "Next")
+
+    @staticmethod
+    def reachable(start: Any, edges: dict[str, list[tuple[str, str]]]) -> set[str]:
+        if start not in edges:
+            return set(edges) if start is None else set()
+        seen, pending = {start}, [start]
+        while pending:
+            for target, _ in edges.get(pending.pop(), ()):
+                if target in edges and target not in seen:
+                    seen.add(target)
+                    pending.append(target)
+        return seen
+
+
+def validate_definition(definition: dict, machine_type: str = "STANDARD") -> list[Diagnostic]:
+    """Every problem in ``definition``, as AWS's ValidateStateMachineDefinition lists them.
+
+    ``machine_type`` is ``STANDARD`` or ``EXPRESS`` (Express refuses ``.sync``,
+    ``.waitForTaskToken`` and activities). An empty list means the definition is valid.
+    """
+    return _Validator(machine_type).run(definition)
+
+
+def validate_text(text: str, machine_type: str = "STANDARD") -> list[Diagnostic]:
+    """Parse and validate definition ``text``, returning all diagnostics in one list."""
+    try:
+        definition = parse_definition(text)
+    except DefinitionError as exc:
+        if exc.diagnostics and exc.diagnostics[0].code != DUPLICATE_NAME:
+            return exc.diagnostics
+        # a repeated key was dropped by the dict: report it and validate the rest
+        return exc.diagnostics + validate_definition(json.loads(text), machine_type)
+    return validate_definition(definition, machine_type)
+
+
+def load_definition(text: str, machine_type: str = "STANDARD") -> dict:
+    """Parse and validate ``text``; raise ``DefinitionError`` listing every error."""
+    definition = parse_definition(text)
+    diagnostics = [d for d in validate_definition(definition, machine_type)
+                   if d.severity == "ERROR"]
+    if diagnostics:
+        raise DefinitionError(diagnostics)
+    return definition
+
+
+__all__ = ["find_duplicate_keys", "load_definition", "parse_definition",
+           "validate_definition", "validate_text"]

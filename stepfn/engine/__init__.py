@@ -1,0 +1,1 @@
+"""The interpreter: runs one execution of a compiled state machine."""

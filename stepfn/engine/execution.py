@@ -1,0 +1,180 @@
+"""Running one execution of a compiled state machine.
+
+``ExecutionRun`` is the interpreter's whole world for one execution: the compiled
+machine, the history it appends to, the task dispatcher and the clock. It does no I/O
+of its own; tasks and time come in through those two interfaces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import jsonutil
+from ..errors import StatesError
+from ..tasks.base import TaskDispatcher
+from .clock import RealClock
+from .frame import Frame, iso_timestamp
+from .history import Event, History
+from .machine import Branch, StateMachine
+from .states.base import PAYLOAD_LIMIT_BYTES
+
+_LOCATED_PREFIX = "An error occurred while executing the state"
+# Errors whose cause AWS prefixes with the state and the event id it was entered at.
+_LOCATED_ERRORS = frozenset({"States.Runtime", "States.QueryEvaluationError"})
+
+
+@dataclass
+class ExecutionResult:
+    """How an execution ended."""
+
+    status: str  # SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    output: Any = None
+    output_text: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    events: list[Event] = field(default_factory=list)
+    start_time: float = 0.0
+    stop_time: float = 0.0
+
+    def to_json(self, include_events: bool = True) -> dict:
+        out: dict[str, Any] = {"status": self.status, "output": self.output,
+                               "error": self.error, "cause": self.cause}
+        if include_events:
+            from .history import event_to_aws
+
+            out["events"] = [
+                {**e, "timestamp": e["timestamp"].isoformat()}
+                for e in (event_to_aws(ev) for ev in self.events)
+            ]
+        return out
+
+
+class ExecutionRun:
+    """One execution: runs the machine's states and records the history."""
+
+    def __init__(self, machine: StateMachine, input_value: Any, *, execution_arn: str,
+                 name: str, machine_arn: str, machine_name: str, tasks: TaskDispatcher,
+                 role_arn: str = "", clock: Any = None, history: History | None = None,
+                 input_text: str | None = None, redrive_count: int = 0) -> None:
+        self.machine = machine
+        self.input = input_value
+        self.input_text = input_text if input_text is not None else jsonutil.dumps(input_value)
+        self.execution_arn = execution_arn
+        self.name = name
+        self.tasks = tasks
+        self.clock = clock or RealClock()
+        self.history = history or History()
+        self.history.clock = self.clock.now
+        self.start_time = self.clock.now()
+        self.execution_context = {
+            "Id": execution_arn, "Input": input_value, "StartTime": iso_timestamp(self.start_time),
+            "Name": name, "RoleArn": role_arn, "RedriveCount": redrive_count,
+        }
+        self.machine_context = {"Id": machine_arn, "Name": machine_name}
+        self.role_arn = role_arn
+        self._last_value: Any = None
+        self._last_text = "null"
+
+    # -- services for states ----------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.now()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.clock.sleep(seconds)
+
+    async def sleep_until(self, deadline: float) -> None:
+        await self.clock.sleep(deadline - self.clock.now())
+
+    def serialize(self, value: Any) -> str:
+        """JSON text of a payload; the last one is remembered, since a state's output
+        is usually the next state's input."""
+        if value is self._last_value and value is not None:
+            return self._last_text
+        text = jsonutil.dumps(value)
+        self._last_value, self._last_text = value, text
+        return text
+
+    def runtime_error(self, frame: Frame, detail: str) -> StatesError:
+        return StatesError("States.Runtime", self.located(frame, detail))
+
+    def located(self, frame: Frame, detail: str) -> str:
+        return (f"{_LOCATED_PREFIX} '{frame.state_name}' (entered at the event id "
+                f"#{frame.entered_id}). {detail}")
+
+    def locate(self, err: StatesError, frame: Frame) -> StatesError:
+        """Give a runtime error the state-and-event prefix AWS puts on its cause."""
+        if err.error in _LOCATED_ERRORS and not (err.cause or "").startswith(_LOCATED_PREFIX):
+            return StatesError(err.error, self.located(frame, err.cause or ""))
+        return err
+
+    def map_run_arn(self, label: str | None) -> str:
+        """An ARN for a Distributed Map run of this execution."""
+        prefix = self.machine_context["Id"].replace(":stateMachine:", ":mapRun:")
+        return f"{prefix}/{label or uuid.uuid4().hex[:8]}:{uuid.uuid4()}"
+
+    def child_execution_frame(self, parent: Frame) -> Frame:
+        """A frame whose events go to a history of its own (a Distributed Map child)."""
+        child = Frame(_ChildRun(self), dict(parent.variables), 0)
+        return child
+
+    # -- running ----------------------------------------------------------------------
+    async def run_branch(self, branch: Branch, frame: Frame, value: Any) -> Any:
+        """Run states from the branch's start until one ends it; return the output."""
+        states = branch.states
+        state = branch.start
+        try:
+            while True:
+                value, next_name = await state.execute(frame, value)
+                if next_name is None:
+                    return value
+                state = states[next_name]
+        except StatesError as err:
+            raise self.locate(err, frame) from None
+
+    async def run(self) -> ExecutionResult:
+        """Run the execution to its end and return how it ended."""
+        history = self.history
+        history.add("ExecutionStarted", {"input": self.input_text, "roleArn": self.role_arn}, 0)
+        frame = Frame(self, {}, 0)
+        result = ExecutionResult("RUNNING", start_time=self.start_time)
+        try:
+            coro = self.run_branch(self.machine, frame, self.input)
+            if self.machine.timeout_seconds:
+                output = await asyncio.wait_for(coro, self.machine.timeout_seconds)
+            else:
+                output = await coro
+            text = self.serialize(output)
+            if len(text) > PAYLOAD_LIMIT_BYTES and len(text.encode()) > PAYLOAD_LIMIT_BYTES:
+                raise StatesError("States.DataLimitExceeded",
+                                  "The execution output exceeds the maximum number of bytes "
+                                  "service limit.")
+        except asyncio.TimeoutError:
+            result.status, result.error = "TIMED_OUT", "States.Timeout"
+            history.add("ExecutionTimedOut", {"error": "States.Timeout"}, frame.prev, True)
+        except StatesError as err:
+            result.status, result.error, result.cause = "FAILED", err.error, err.cause
+            details = {"error": err.error}
+            if err.cause is not None:
+                details["cause"] = err.cause
+            history.add("ExecutionFailed", details, frame.prev, True)
+        else:
+            result.status, result.output, result.output_text = "SUCCEEDED", output, text
+            history.add("ExecutionSucceeded", {"output": text}, frame.prev, True)
+        result.events = history.events
+        result.stop_time = self.clock.now()
+        return result
+
+
+class _ChildRun:
+    """An ExecutionRun seen through a separate history (a Distributed Map child)."""
+
+    def __init__(self, parent: ExecutionRun) -> None:
+        self._parent = parent
+        self.history = History(parent.history.max_events)
+        self.history.clock = parent.clock.now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parent, name)

@@ -1,0 +1,95 @@
+"""Where one thread of an execution stands, and the context object it sees.
+
+A *thread* is the top level of an execution, one Parallel branch or one Map
+iteration. Each has its own variables scope, its own place in the history chain
+(``prev``) and its own context object (``$$``), built only when a path reads it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .execution import ExecutionRun
+
+
+def iso_timestamp(epoch_seconds: float) -> str:
+    """AWS's rendering of a time in the context object: millisecond precision, Z."""
+    dt = datetime.fromtimestamp(epoch_seconds, timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+class Frame:
+    """One thread of an execution: an ``EvalEnv`` for paths plus history bookkeeping."""
+
+    __slots__ = ("run", "variables", "prev", "state_name", "entered_at", "entered_id",
+                 "retry_count", "map_item", "task_token", "current_input", "_context")
+
+    def __init__(self, run: ExecutionRun, variables: dict, prev: int,
+                 map_item: tuple[int, Any] | None = None) -> None:
+        self.run = run
+        self.variables = variables
+        self.prev = prev
+        self.state_name = ""
+        self.entered_at = 0.0
+        self.entered_id = 0
+        self.retry_count: int | None = None
+        self.map_item = map_item
+        self.task_token: str | None = None
+        self.current_input: Any = None
+        self._context: dict | None = None
+
+    def child(self, variables: dict, prev: int, map_item: tuple[int, Any] | None = None) -> Frame:
+        """A frame for a Parallel branch or Map iteration started from this one."""
+        return Frame(self.run, variables, prev, map_item)
+
+    def emit(self, event_type: str, details: dict | None = None) -> int:
+        """Record an event that follows this thread's previous one."""
+        self.prev = self.run.history.add(event_type, details, self.prev)
+        return self.prev
+
+    def emit_side(self, event_type: str, details: dict | None = None) -> int:
+        """Record an event that does not move this thread's chain forward."""
+        return self.run.history.add(event_type, details, self.prev)
+
+    def enter(self, state_name: str) -> None:
+        self.state_name = state_name
+        self.entered_at = time.time()
+        self.retry_count = None
+        self.task_token = None
+        self._context = None
+
+    def set_retry_count(self, count: int) -> None:
+        self.retry_count = count
+        self._context = None
+
+    def set_map_item(self, item: tuple[int, Any] | None) -> None:
+        self.map_item = item
+        self._context = None
+
+    @property
+    def context(self) -> dict:
+        """The context object ``$$`` as AWS shapes it for the current state."""
+        ctx = self._context
+        if ctx is None:
+            ctx = self._context = self._build_context()
+        return ctx
+
+    def _build_context(self) -> dict:
+        run = self.run
+        state: dict[str, Any] = {"Name": self.state_name,
+                                 "EnteredTime": iso_timestamp(self.entered_at)}
+        if self.retry_count is not None:
+            state["RetryCount"] = self.retry_count
+        ctx: dict[str, Any] = {
+            "Execution": run.execution_context,
+            "StateMachine": run.machine_context,
+            "State": state,
+        }
+        if self.task_token is not None:
+            ctx["Task"] = {"Token": self.task_token}
+        if self.map_item is not None:
+            ctx["Map"] = {"Item": {"Index": self.map_item[0], "Value": self.map_item[1]}}
+        return ctx

@@ -1,0 +1,210 @@
+"""What every state shares: identity, transitions and JSONPath input/output processing.
+
+AWS's order for the JSONPath query language:
+
+    raw input --InputPath--> effective input --Parameters--> task/branch input
+    result --ResultSelector--> selected result --ResultPath (into raw input)--> merged
+    merged --OutputPath--> state output
+
+Each step is compiled once into a getter; an absent field costs nothing at run time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from ...asl.jsonpath import compile_jsonpath
+from ...asl.paths import Getter, compile_reference
+from ...asl.templates import compile_payload
+from ...errors import PathNotFound, StatesError
+from ..frame import Frame
+
+if TYPE_CHECKING:
+    from ..machine import Compiler
+
+_ABSENT = object()
+PAYLOAD_LIMIT_BYTES = 256 * 1024
+
+ResultWriter = Callable[[Any, Any], Any]  # (raw_input, result) -> merged
+
+
+class State:
+    """A compiled state. Subclasses implement ``execute``."""
+
+    type_name: ClassVar[str] = ""
+
+    def __init__(self, name: str, spec: dict, compiler: Compiler) -> None:
+        self.name = name
+        self.spec = spec
+        self.next: str | None = spec.get("Next")
+        self.end: bool = bool(spec.get("End", False))
+        self.entered_event = self.type_name + "StateEntered"
+        self.exited_event = self.type_name + "StateExited"
+        self.input_path = compile_io_path(spec, "InputPath")
+        self.output_path = compile_io_path(spec, "OutputPath")
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        """Run the state on its raw input; return (output, next state name or None)."""
+        raise NotImplementedError
+
+    # -- events ---------------------------------------------------------------------
+    def record_entered(self, frame: Frame, raw_input: Any) -> None:
+        frame.enter(self.name)
+        frame.current_input = raw_input
+        text = frame.run.serialize(raw_input)
+        frame.entered_id = frame.emit(self.entered_event, {"name": self.name, "input": text})
+
+    def record_exited(self, frame: Frame, output: Any) -> None:
+        text = frame.run.serialize(output)
+        if len(text) > PAYLOAD_LIMIT_BYTES and len(text.encode()) > PAYLOAD_LIMIT_BYTES:
+            raise StatesError(
+                "States.DataLimitExceeded",
+                f"The state/task '{self.name}' returned a result with a size exceeding "
+                "the maximum number of bytes service limit.",
+            )
+        frame.emit(self.exited_event, {"name": self.name, "output": text})
+
+    # -- processing steps -----------------------------------------------------------
+    def apply_input_path(self, frame: Frame, raw_input: Any) -> Any:
+        return apply_io_path(self.input_path, frame, raw_input)
+
+    def apply_output_path(self, frame: Frame, value: Any) -> Any:
+        return apply_io_path(self.output_path, frame, value)
+
+    def transition(self) -> str | None:
+        return None if self.end else self.next
+
+
+class ResultProcessingState(State):
+    """A state that produces a result: Pass, Task, Map, Parallel.
+
+    Adds Parameters (or ItemSelector), ResultSelector and ResultPath.
+    """
+
+    parameters_field: ClassVar[str] = "Parameters"
+
+    def __init__(self, name: str, spec: dict, compiler: Compiler) -> None:
+        super().__init__(name, spec, compiler)
+        params = spec.get(self.parameters_field, _ABSENT)
+        self.parameters: Getter | None = (
+            None if params is _ABSENT else compile_payload(params, self.parameters_field))
+        selector = spec.get("ResultSelector", _ABSENT)
+        self.result_selector: Getter | None = (
+            None if selector is _ABSENT else compile_payload(selector, "ResultSelector"))
+        self.result_path = compile_result_path(spec.get("ResultPath", "$"))
+
+    def apply_parameters(self, frame: Frame, effective_input: Any) -> Any:
+        if self.parameters is None:
+            return effective_input
+        return self.parameters(effective_input, frame)
+
+    def apply_result(self, frame: Frame, raw_input: Any, result: Any) -> Any:
+        """ResultSelector, ResultPath and OutputPath, in that order."""
+        if self.result_selector is not None:
+            result = self.result_selector(result, frame)
+        merged = self.result_path(raw_input, result)
+        return self.apply_output_path(frame, merged)
+
+
+# -- compiled paths -------------------------------------------------------------------
+class _NullPath:
+    """InputPath/OutputPath: null, which yields an empty object."""
+
+
+NULL_PATH = _NullPath()
+
+
+def compile_io_path(spec: dict, field: str) -> Any:
+    """None when the field is absent or ``$``; NULL_PATH for null; else (text, getter)."""
+    text = spec.get(field, "$")
+    if text is None:
+        return NULL_PATH
+    if text == "$":
+        return None
+    return (text, compile_reference(text))
+
+
+def apply_io_path(path: Any, frame: Frame, value: Any) -> Any:
+    if path is None:
+        return value
+    if path is NULL_PATH:
+        return {}
+    text, getter = path
+    try:
+        return getter(value, frame)
+    except PathNotFound:
+        source = frame.context if text.startswith("$$") else value
+        raise frame.run.runtime_error(
+            frame, f"Invalid path '{text}' : {describe_missing(text, source)}") from None
+
+
+def describe_missing(text: str, doc: Any) -> str:
+    """Jayway's explanation of where a definite path stopped matching."""
+    jp = compile_jsonpath(text[1:] if text.startswith("$$") else text)
+    if jp.segments is None:
+        return "No results for path: " + text
+    walked = "$"
+    for seg in jp.segments:
+        if isinstance(seg, int):
+            walked += f"[{seg}]"
+            if not isinstance(doc, list) or not -len(doc) <= seg < len(doc):
+                return f"Missing property in path {walked}"
+        else:
+            walked += f"['{seg}']"
+            if not isinstance(doc, dict) or seg not in doc:
+                return f"Missing property in path {walked}"
+        doc = doc[seg]
+    return "No results for path: " + text
+
+
+def compile_result_path(text: str | None) -> ResultWriter:
+    """ResultPath: where the result goes in the raw input (copy-on-write)."""
+    if text is None:
+        return lambda raw, result: raw
+    if text == "$":
+        return lambda raw, result: result
+    if not text.startswith("$") or text.startswith("$$"):
+        raise ValueError(f"ResultPath must be a reference path: {text}")
+    segments = compile_jsonpath(text).segments
+    if not segments:
+        raise ValueError(f"ResultPath must be a reference path: {text}")
+
+    def write(raw: Any, result: Any) -> Any:
+        try:
+            return set_at(raw, segments, result)
+        except _CannotSet:
+            raise StatesError(
+                "States.ResultPathMatchFailure",
+                f"Unable to apply step \"{text}\" to input {frame_dumps(raw)}",
+            ) from None
+
+    return write
+
+
+class _CannotSet(Exception):
+    pass
+
+
+def set_at(doc: Any, segments: tuple, value: Any) -> Any:
+    """A copy of ``doc`` with ``value`` at ``segments``; intermediate objects created."""
+    key = segments[0]
+    rest = segments[1:]
+    if isinstance(key, int):
+        if not isinstance(doc, list) or not -len(doc) <= key < len(doc):
+            raise _CannotSet()
+        new_list = list(doc)
+        new_list[key] = set_at(doc[key], rest, value) if rest else value
+        return new_list
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise _CannotSet()
+    new_obj = dict(doc)
+    new_obj[key] = set_at(doc.get(key), rest, value) if rest else value
+    return new_obj
+
+
+def frame_dumps(value: Any) -> str:
+    from ...jsonutil import dumps
+
+    return dumps(value)

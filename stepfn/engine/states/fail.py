@@ -1,0 +1,52 @@
+"""Fail: stops the execution (or fails the branch/iteration) with an error and cause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...asl.paths import compile_reference
+from ...errors import PathNotFound, StatesError
+from ..frame import Frame
+from .base import State
+
+
+class FailState(State):
+    type_name = "Fail"
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.error = _compile_field(spec, "Error")
+        self.cause = _compile_field(spec, "Cause")
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        error = self.error(raw_input, frame)
+        cause = self.cause(raw_input, frame)
+        raise StatesError(error, cause)
+
+
+def _compile_field(spec: dict, field: str):
+    """Error/Cause as a constant, or ErrorPath/CausePath (a path or an intrinsic)."""
+    if field + "Path" not in spec:
+        value = spec.get(field)
+        return lambda doc, env: value
+    text = spec[field + "Path"]
+    if text.startswith("States."):
+        from ...asl.intrinsics import compile_intrinsic
+
+        getter = compile_intrinsic(text)
+    else:
+        getter = compile_reference(text)
+
+    def read(doc: Any, env: Any) -> Any:
+        try:
+            value = getter(doc, env)
+        except PathNotFound:
+            raise env.run.runtime_error(
+                env, f"Invalid path '{text}' : No results for path: {text}") from None
+        if not isinstance(value, str):
+            raise env.run.runtime_error(
+                env, f"The {field}Path field must reference a string value: {text}")
+        return value
+
+    return read

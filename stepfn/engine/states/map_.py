@@ -1,0 +1,232 @@
+"""Map (inline): runs the item processor on every item of an array."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ...asl.paths import compile_reference
+from ...errors import PathNotFound, StatesError
+from ..concurrency import run_all
+from ..frame import Frame
+from .base import ResultProcessingState
+from .recoverable import RecoverableMixin
+
+
+class MapState(RecoverableMixin, ResultProcessingState):
+    type_name = "Map"
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        # The legacy "Parameters" plays the role of "ItemSelector" on a Map state.
+        self.parameters_field = "Parameters" if "Parameters" in spec else "ItemSelector"
+        super().__init__(name, spec, compiler)
+        processor = spec.get("ItemProcessor") or spec.get("Iterator")
+        field = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
+        self.processor = compiler.compile_branch(processor, f"{name}/{field}")
+        self.items_path_text = spec.get("ItemsPath", "$")
+        self.items_path = compile_reference(self.items_path_text)
+        self.max_concurrency = spec.get("MaxConcurrency", 0)
+        path = spec.get("MaxConcurrencyPath")
+        self.max_concurrency_path = (path, compile_reference(path)) if path else None
+        config = (processor.get("ProcessorConfig") or {})
+        self.distributed = config.get("Mode") == "DISTRIBUTED"
+        self.label = spec.get("Label")
+        self.tolerated_count = _number_field(spec, "ToleratedFailureCount", int)
+        self.tolerated_percentage = _number_field(spec, "ToleratedFailurePercentage", float)
+        self.init_recovery(spec, compiler)
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        effective = self.apply_input_path(frame, raw_input)
+        return await self.run_with_recovery(frame, raw_input, effective)
+
+    async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Any:
+        items = self.read_items(frame, effective)
+        limit = self.concurrency_limit(frame, effective)
+        frame.emit("MapStateStarted", {"length": len(items)})
+        if self.distributed:
+            return await self.run_distributed(frame, raw_input, effective, items, limit)
+        outcome = _IterationTracker(frame)
+        try:
+            results = await run_all(
+                len(items), lambda i: self.run_iteration(frame, effective, items, i, outcome),
+                limit or None)
+        except StatesError:
+            outcome.abort_in_flight()
+            frame.emit("MapStateFailed")
+            raise
+        frame.prev = outcome.last_succeeded or frame.prev
+        frame.emit_side("MapStateSucceeded")
+        return self.apply_result(frame, raw_input, results)
+
+    async def run_distributed(self, frame: Frame, raw_input: Any, effective: Any,
+                              items: list, limit: int) -> Any:
+        """A Distributed Map: a map run whose iterations are child executions.
+
+        The children keep their own histories; the parent records only the map run.
+        """
+        run = frame.run
+        tolerated_count = self.tolerated_count(frame, effective)
+        tolerated_percentage = self.tolerated_percentage(frame, effective)
+        if tolerated_percentage is not None and not 0 <= tolerated_percentage <= 100:
+            raise run.runtime_error(frame, "ToleratedFailurePercentage must be between 0 and 100.")
+        if tolerated_count is not None and tolerated_count < 0:
+            raise run.runtime_error(frame, "ToleratedFailureCount cannot be negative.")
+        map_run_arn = run.map_run_arn(self.label)
+        frame.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+        failures = 0
+
+        async def iterate(index: int) -> Any:
+            nonlocal failures
+            item_input = self.item_input(frame, effective, items, index)
+            child = run.child_execution_frame(frame)
+            try:
+                return await run.run_branch(self.processor, child, item_input)
+            except StatesError as err:
+                failures += 1
+                if not _tolerated(failures, len(items), tolerated_count, tolerated_percentage):
+                    raise
+                return {"Error": err.error, "Cause": err.cause}
+
+        try:
+            results = await run_all(len(items), iterate, limit or None)
+        except StatesError as err:
+            if tolerated_count is not None or tolerated_percentage is not None:
+                err = StatesError("States.ExceedToleratedFailureThreshold",
+                                  "The specified tolerated failure threshold was exceeded")
+            details = {"error": err.error}
+            if err.cause is not None:
+                details["cause"] = err.cause
+            frame.emit("MapRunFailed", details)
+            frame.emit("MapStateFailed")
+            raise err from None
+        frame.emit("MapRunSucceeded")
+        frame.emit_side("MapStateSucceeded")
+        return self.apply_result(frame, raw_input, results)
+
+    def item_input(self, frame: Frame, effective: Any, items: list, index: int) -> Any:
+        """ItemSelector (or legacy Parameters) applied to one item, with $$.Map.Item."""
+        item = items[index]
+        if self.parameters is None:
+            return item
+        saved = frame.map_item
+        frame.set_map_item((index, item))
+        try:
+            return self.parameters(effective, frame)
+        finally:
+            frame.set_map_item(saved)
+
+    async def run_iteration(self, frame: Frame, effective: Any, items: list, index: int,
+                            tracker: _IterationTracker) -> Any:
+        item_input = self.item_input(frame, effective, items, index)
+        details = {"index": index, "name": self.name}
+        started = frame.emit_side("MapIterationStarted", details)
+        child = frame.child(dict(frame.variables), started)
+        tracker.in_flight[index] = child
+        try:
+            output = await frame.run.run_branch(self.processor, child, item_input)
+        except StatesError:
+            del tracker.in_flight[index]
+            child.emit_side("MapIterationFailed", details)
+            frame.prev = child.prev
+            raise
+        except asyncio.CancelledError:
+            raise
+        del tracker.in_flight[index]
+        tracker.last_succeeded = child.emit_side("MapIterationSucceeded", details)
+        frame.prev = child.prev
+        return output
+
+    def read_items(self, frame: Frame, effective: Any) -> list:
+        try:
+            items = self.items_path(effective, frame)
+        except PathNotFound:
+            raise frame.run.runtime_error(
+                frame, f"Invalid path '{self.items_path_text}' : No results for path: "
+                f"{self.items_path_text}") from None
+        if not isinstance(items, list):
+            raise frame.run.runtime_error(
+                frame, f"Items of Map state '{self.name}' must be an array; "
+                f"ItemsPath '{self.items_path_text}' selected a {type_name(items)}.")
+        return items
+
+    def concurrency_limit(self, frame: Frame, effective: Any) -> int:
+        if self.max_concurrency_path is None:
+            return self.max_concurrency
+        text, getter = self.max_concurrency_path
+        try:
+            value = getter(effective, frame)
+        except PathNotFound:
+            raise frame.run.runtime_error(
+                frame, f"The MaxConcurrencyPath field does not reference an input value: {text}"
+            ) from None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise frame.run.runtime_error(
+                frame, f"The MaxConcurrencyPath field refers to value \"{value}\" which is "
+                f"not a valid integer: {text}")
+        return value
+
+
+def _number_field(spec: dict, field: str, kind: type):
+    """A ToleratedFailure* field or its *Path form, as ``f(frame, effective) -> value``."""
+    if field in spec:
+        value = spec[field]
+        return lambda frame, effective: value
+    path_field = field + "Path"
+    if path_field not in spec:
+        return lambda frame, effective: None
+    text = spec[path_field]
+    getter = compile_reference(text)
+    kind_name = "float" if kind is float else "integer"
+
+    def read(frame: Frame, effective: Any) -> Any:
+        try:
+            value = getter(effective, frame)
+        except PathNotFound:
+            raise frame.run.runtime_error(
+                frame, f"The {path_field} field does not reference an input value: {text}"
+            ) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                kind is int and not float(value).is_integer()):
+            shown = value if isinstance(value, str) else frame.run.serialize(value)
+            raise frame.run.runtime_error(
+                frame, f"The {path_field} field refers to value \"{shown}\" which is not a "
+                f"valid {kind_name}: {text}")
+        return kind(value)
+
+    return read
+
+
+def _tolerated(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+    if count is None and percentage is None:
+        return False
+    if count is not None and failures <= count:
+        return True
+    return percentage is not None and total > 0 and failures * 100 / total <= percentage
+
+
+class _IterationTracker:
+    """What the Map state knows of its iterations while they run."""
+
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
+        self.in_flight: dict[int, Frame] = {}
+        self.last_succeeded: int | None = None
+
+    def abort_in_flight(self) -> None:
+        for index, child in sorted(self.in_flight.items()):
+            child.emit_side("MapIterationAborted",
+                            {"index": index, "name": self.frame.state_name})
+        self.in_flight.clear()
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object"

@@ -1,0 +1,48 @@
+"""Parallel: runs every branch on the same input; the output is their outputs, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import StatesError
+from ..concurrency import run_all
+from ..frame import Frame
+from .base import ResultProcessingState
+from .recoverable import RecoverableMixin
+
+
+class ParallelState(RecoverableMixin, ResultProcessingState):
+    type_name = "Parallel"
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.branches = tuple(
+            compiler.compile_branch(branch, f"{name}/Branches/{i}")
+            for i, branch in enumerate(spec["Branches"]))
+        self.init_recovery(spec, compiler)
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        effective = self.apply_input_path(frame, raw_input)
+        arguments = self.apply_parameters(frame, effective)
+        return await self.run_with_recovery(frame, raw_input, arguments)
+
+    async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
+        run = frame.run
+        started = frame.emit("ParallelStateStarted")
+        children = [frame.child(dict(frame.variables), started) for _ in self.branches]
+
+        async def run_branch(i: int) -> Any:
+            child = children[i]
+            try:
+                return await run.run_branch(self.branches[i], child, arguments)
+            finally:
+                frame.prev = child.prev  # the chain continues from the last to finish
+
+        try:
+            results = await run_all(len(self.branches), run_branch)
+        except StatesError:
+            frame.emit("ParallelStateFailed")
+            raise
+        frame.emit_side("ParallelStateSucceeded")
+        return self.apply_result(frame, raw_input, results)

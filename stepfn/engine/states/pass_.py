@@ -1,0 +1,32 @@
+"""Pass: passes its input to its output, optionally injecting Result or Parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..frame import Frame
+from .base import ResultProcessingState
+
+_ABSENT = object()
+
+
+class PassState(ResultProcessingState):
+    type_name = "Pass"
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.result = spec.get("Result", _ABSENT)
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        output = self.process(frame, raw_input)
+        self.record_exited(frame, output)
+        return output, self.transition()
+
+    def process(self, frame: Frame, raw_input: Any) -> Any:
+        if self.result is not _ABSENT:
+            result = self.result
+        else:
+            result = self.apply_parameters(frame, self.apply_input_path(frame, raw_input))
+        merged = self.result_path(raw_input, result)
+        return self.apply_output_path(frame, merged)

@@ -1,0 +1,63 @@
+"""Retry and Catch for the states that have them: Task, Map and Parallel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import StatesError
+from ..frame import Frame
+from ..recovery import Catcher, Retrier, find_catcher, find_retrier
+from .base import compile_result_path
+
+
+class RecoverableMixin:
+    """Adds ``run_with_recovery`` around a state's ``attempt``."""
+
+    retriers: tuple[Retrier, ...]
+    catchers: tuple[Catcher, ...]
+
+    def init_recovery(self, spec: dict, compiler: Any) -> None:
+        self.retriers = tuple(Retrier.from_spec(r) for r in spec.get("Retry", ()))
+        self.catchers = tuple(
+            Catcher(tuple(c["ErrorEquals"]), c["Next"],
+                    compile_result_path(c.get("ResultPath", "$")), c)
+            for c in spec.get("Catch", ()))
+
+    async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
+        raise NotImplementedError
+
+    async def run_with_recovery(self, frame: Frame, raw_input: Any,
+                                arguments: Any) -> tuple[Any, str | None]:
+        """Attempt, retrying as the retriers say; on a final error, catch or raise."""
+        attempts = [0] * len(self.retriers)
+        retries = 0
+        if self.retriers:
+            frame.set_retry_count(0)
+        while True:
+            try:
+                output = await self.attempt(frame, raw_input, arguments)
+            except StatesError as raised:
+                err = frame.run.locate(raised, frame)
+                index = find_retrier(self.retriers, err.error)
+                if index >= 0 and attempts[index] < self.retriers[index].max_attempts:
+                    delay = self.retriers[index].delay(attempts[index])
+                    attempts[index] += 1
+                    retries += 1
+                    await frame.run.sleep(delay)
+                    frame.set_retry_count(retries)
+                    continue
+                catcher = find_catcher(self.catchers, err.error)
+                if catcher is None:
+                    raise err
+                return self.caught(frame, raw_input, err, catcher)
+            self.record_exited(frame, output)  # type: ignore[attr-defined]
+            return output, self.transition()  # type: ignore[attr-defined]
+
+    def caught(self, frame: Frame, raw_input: Any, err: StatesError,
+               catcher: Catcher) -> tuple[Any, str]:
+        error_output: dict[str, Any] = {"Error": err.error}
+        if err.cause is not None:
+            error_output["Cause"] = err.cause
+        output = catcher.result_path(raw_input, error_output)
+        self.record_exited(frame, output)  # type: ignore[attr-defined]
+        return output, catcher.next

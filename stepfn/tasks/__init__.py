@@ -1,0 +1,1 @@
+"""Task resources: what a Task state's ``Resource`` calls."""

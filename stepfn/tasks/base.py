@@ -1,0 +1,108 @@
+"""The interface between the interpreter and task resources.
+
+The interpreter does no I/O: a Task state asks the ``TaskDispatcher`` for the handler of
+its resource ARN and awaits ``handler.invoke(call)``. A handler returns the result as
+JSON-ready Python data or raises ``StatesError`` with the error name AWS would report.
+New integrations (aws-sdk, sqs, http, activities, callbacks...) plug in by registering a
+handler for their resource type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..errors import StatesError
+
+_LAMBDA_FUNCTION = re.compile(
+    r"^arn:(?P<partition>[\w-]+):lambda:(?P<region>[\w-]+):(?P<account>\d{12}):function:"
+    r"(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[A-Za-z0-9$_-]+))?$")
+_SERVICE = re.compile(
+    r"^arn:(?P<partition>[\w-]+):states:(?P<region>[\w-]*):(?P<account>\d*):"
+    r"(?P<rest>.+)$")
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """A Task ``Resource`` ARN taken apart, with the names AWS uses in history events."""
+
+    arn: str
+    kind: str  # "lambda-function" | "service" | "activity"
+    resource_type: str  # e.g. "lambda", "aws-sdk:s3", "sqs"
+    resource: str  # e.g. "invoke", "getObject", "sendMessage"; the ARN for functions
+    pattern: str = ""  # "", "sync", "sync:2", "waitForTaskToken"
+    region: str = ""
+    function_name: str = ""  # for lambda-function
+
+
+def parse_resource(arn: str, default_region: str = "us-east-1") -> ResourceRef:
+    """Parse a Task resource ARN; raises ValueError when it is not one AWS accepts."""
+    m = _LAMBDA_FUNCTION.match(arn)
+    if m:
+        return ResourceRef(arn, "lambda-function", "lambda", arn,
+                           region=m["region"], function_name=m["name"])
+    m = _SERVICE.match(arn)
+    if not m:
+        raise ValueError(f"Invalid resource ARN: {arn}")
+    rest = m["rest"]
+    if rest.startswith("activity:"):
+        return ResourceRef(arn, "activity", "activity", arn,
+                           region=m["region"] or default_region)
+    parts = rest.split(":")
+    pattern = ""
+    last = parts[-1]
+    if "." in last:
+        last, pattern = last.split(".", 1)
+        parts[-1] = last
+    if len(parts) < 2:
+        raise ValueError(f"Invalid resource ARN: {arn}")
+    resource_type = ":".join(parts[:-1])
+    return ResourceRef(arn, "service", resource_type, parts[-1], pattern,
+                       region=m["region"] or default_region)
+
+
+@dataclass
+class TaskCall:
+    """One invocation of a task resource by a Task state."""
+
+    ref: ResourceRef
+    parameters: Any
+    parameters_text: str  # the parameters as JSON text (what the history recorded)
+    state_name: str
+    execution_arn: str
+    timeout_seconds: float | None = None
+    heartbeat_seconds: float | None = None
+    task_token: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class TaskHandler(Protocol):
+    async def invoke(self, call: TaskCall) -> Any:
+        """Run the task; return its JSON-ready result or raise StatesError."""
+
+
+class TaskDispatcher:
+    """Finds the handler for a resource: by kind, then by service resource type."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, TaskHandler] = {}
+        self._by_kind: dict[str, TaskHandler] = {}
+
+    def register_kind(self, kind: str, handler: TaskHandler) -> None:
+        self._by_kind[kind] = handler
+
+    def register_type(self, resource_type: str, handler: TaskHandler) -> None:
+        self._by_type[resource_type] = handler
+
+    def handler_for(self, ref: ResourceRef) -> TaskHandler:
+        if ref.kind != "service":
+            handler = self._by_kind.get(ref.kind)
+        else:
+            handler = self._by_type.get(ref.resource_type)
+            if handler is None and ref.resource_type.startswith("aws-sdk:"):
+                handler = self._by_type.get("aws-sdk")
+        if handler is None:
+            raise StatesError(
+                "States.Runtime", f"The resource '{ref.arn}' is not supported by stepfn")
+        return handler

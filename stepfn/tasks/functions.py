@@ -1,0 +1,181 @@
+"""Local Python functions, addressed as AWS Lambda functions.
+
+A function registered under ``name`` answers both
+``arn:aws:lambda:<region>:<account>:function:<name>`` (direct) and
+``arn:aws:states:::lambda:invoke`` with ``FunctionName: <name or ARN>``, so definitions
+stay portable to AWS. Payloads cross the boundary as JSON, as with Lambda: the function
+gets its own copy and must return JSON-serialisable data. An exception becomes an error
+named after its class with Lambda's ``{errorMessage, errorType, requestId, stackTrace}``
+cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import jsonutil
+from ..errors import StatesError
+from .base import TaskCall
+
+PAYLOAD_LIMIT_BYTES = 256 * 1024
+
+
+@dataclass
+class LambdaContext:
+    """The subset of Lambda's context object a local function may read."""
+
+    function_name: str
+    aws_request_id: str
+    invoked_function_arn: str = ""
+    memory_limit_in_mb: int = 128
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+@dataclass
+class LocalFunction:
+    name: str
+    fn: Callable[..., Any]
+    is_async: bool
+    wants_context: bool
+    blocking: bool = True  # run in a thread so the event loop stays free
+
+
+class FunctionRegistry:
+    """Python callables by Lambda function name."""
+
+    def __init__(self) -> None:
+        self._functions: dict[str, LocalFunction] = {}
+
+    def register(self, name: str, fn: Callable[..., Any], *, blocking: bool = True) -> None:
+        """Register ``fn(event[, context])`` (sync or async) under ``name``."""
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self._functions[name] = LocalFunction(
+            name, fn, inspect.iscoroutinefunction(fn), len(params) >= 2, blocking)
+
+    def get(self, name: str) -> LocalFunction | None:
+        return self._functions.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._functions
+
+
+def function_name_of(identifier: str) -> str:
+    """The function name in a name, a partial ARN or a full ARN (qualifier dropped)."""
+    if identifier.startswith("arn:"):
+        parts = identifier.split(":")
+        return parts[6] if len(parts) > 6 else identifier
+    parts = identifier.split(":")
+    if len(parts) >= 3 and parts[1] == "function":  # 123456789012:function:name
+        return parts[2]
+    return parts[0]
+
+
+async def call_function(func: LocalFunction, payload_text: str, invoked_arn: str) -> Any:
+    """Invoke a local function with a JSON payload; return its JSON result.
+
+    Raises StatesError shaped as Lambda reports a function error.
+    """
+    event = jsonutil.loads(payload_text)
+    context = LambdaContext(func.name, str(uuid.uuid4()), invoked_arn)
+    args = (event, context) if func.wants_context else (event,)
+    try:
+        if func.is_async:
+            result = await func.fn(*args)
+        elif func.blocking:
+            result = await asyncio.get_running_loop().run_in_executor(None, func.fn, *args)
+        else:
+            result = func.fn(*args)
+    except Exception as exc:  # a function error is data for Retry/Catch
+        raise StatesError(type(exc).__name__, lambda_error_cause(exc, context.aws_request_id))
+    return result_payload(result, invoked_arn)
+
+
+def result_payload(result: Any, invoked_arn: str) -> Any:
+    """The function's return value as Lambda would deliver it: JSON, size-checked."""
+    if isinstance(result, (bytes, bytearray)):
+        raw = bytes(result)
+    else:
+        try:
+            raw = jsonutil.dumps_bytes(result)
+        except (TypeError, ValueError) as exc:
+            raise StatesError("Runtime.MarshalError", jsonutil.dumps({
+                "errorMessage": f"Unable to marshal response: {exc}",
+                "errorType": "Runtime.MarshalError", "requestId": str(uuid.uuid4()),
+                "stackTrace": []}))
+    if len(raw) > PAYLOAD_LIMIT_BYTES:
+        raise StatesError(
+            "States.DataLimitExceeded",
+            f"The state/task '{invoked_arn}' returned a result with a size exceeding the "
+            "maximum number of bytes service limit.")
+    try:
+        return jsonutil.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def lambda_error_cause(exc: BaseException, request_id: str) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop stepfn's own frame
+    return jsonutil.dumps({
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
+    })
+
+
+class LambdaHandler:
+    """Runs Lambda resources on registered local functions."""
+
+    def __init__(self, registry: FunctionRegistry) -> None:
+        self.registry = registry
+
+    async def invoke(self, call: TaskCall) -> Any:
+        ref = call.ref
+        if ref.kind == "lambda-function":
+            func = self._lookup(ref.function_name, ref.arn)
+            return await call_function(func, call.parameters_text, ref.arn)
+        # arn:aws:states:::lambda:invoke -- Parameters carry FunctionName and Payload.
+        params = call.parameters if isinstance(call.parameters, dict) else {}
+        identifier = params.get("FunctionName")
+        if not isinstance(identifier, str):
+            raise StatesError("States.Runtime", "The field 'FunctionName' is required")
+        func = self._lookup(function_name_of(identifier), identifier)
+        payload = params.get("Payload", call.parameters)
+        payload_text = jsonutil.dumps(payload) if "Payload" in params else "{}"
+        result = await call_function(func, payload_text, identifier)
+        request_id = str(uuid.uuid4())
+        return {
+            "ExecutedVersion": "$LATEST",
+            "Payload": result,
+            "SdkHttpMetadata": {
+                "AllHttpHeaders": {
+                    "X-Amz-Executed-Version": ["$LATEST"],
+                    "x-amzn-RequestId": [request_id],
+                    "Content-Type": ["application/json"],
+                },
+                "HttpHeaders": {
+                    "X-Amz-Executed-Version": "$LATEST",
+                    "x-amzn-RequestId": request_id,
+                    "Content-Type": "application/json",
+                },
+                "HttpStatusCode": 200,
+            },
+            "SdkResponseMetadata": {"RequestId": request_id},
+            "StatusCode": 200,
+        }
+
+    def _lookup(self, name: str, identifier: str) -> LocalFunction:
+        func = self.registry.get(name)
+        if func is None:
+            raise StatesError(
+                "Lambda.ResourceNotFoundException",
+                f"Function not found: {identifier} (Service: Lambda, Status Code: 404)")
+        return func

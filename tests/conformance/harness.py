@@ -1,0 +1,226 @@
+"""Run the AWS-recorded conformance cases (../shared/conformance) in-process.
+
+The comparison rules are the shared runner's own (run.py's normalise, json_equal,
+cause_equal, history_equal), imported from the shared folder, so an in-process verdict
+means the same as a verdict through the HTTP API.
+
+    python -m tests.conformance.harness [--tier 1] [--filter REGEX] [-v]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import re
+import sys
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from stepfn import DefinitionError, Engine
+from stepfn.engine.history import event_to_aws
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "conformance"
+ACCOUNT = "111111111111"
+REGION = "us-east-1"
+# Areas that belong to the JSONata/variables issue, not the JSONPath interpreter.
+JSONATA_AREAS = {"assign", "evaluate_jsonata", "query_language", "outputdecl", "arguments",
+                 "states_variables"}
+
+
+def available() -> bool:
+    return (SHARED / "run.py").exists()
+
+
+def load_runner():
+    spec = importlib.util.spec_from_file_location("conformance_run", SHARED / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_functions():
+    spec = importlib.util.spec_from_file_location("conformance_functions",
+                                                  SHARED / "functions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_cases(tier: int = 1, kinds: tuple[str, ...] = ("execution", "create_error", "validate"),
+               include_unreliable: bool = False) -> list[dict]:
+    runner = load_runner()
+    cases = []
+    for case in runner.load_cases(SHARED / "cases"):
+        if case.get("kind", "execution") not in kinds or case.get("tier", 1) > tier:
+            continue
+        if case.get("unreliable") and not include_unreliable:
+            continue
+        cases.append(case)
+    return cases
+
+
+class InProcessHarness:
+    """Runs one case at a time on a fresh in-process Engine."""
+
+    def __init__(self) -> None:
+        self.runner = load_runner()
+        self.functions = load_functions()
+        self.role_arn = f"arn:aws:iam::{ACCOUNT}:role/sfn_role_conformance"
+
+    def engine_for(self, case: dict) -> Engine:
+        engine = Engine(region=REGION, account=ACCOUNT, time_skipping=True,
+                        role_arn=self.role_arn)
+        for name, info in (case.get("lambda_functions") or {}).items():
+            handler = getattr(self.functions, info.get("behaviour", ""), None)
+            if handler is not None:
+                engine.register_function(name, handler, blocking=False)
+        return engine
+
+    def run(self, case: dict) -> dict:
+        kind = case.get("kind", "execution")
+        try:
+            if kind == "execution":
+                return asyncio.run(self.run_execution(case))
+            if kind == "create_error":
+                return self.run_create_error(case)
+            return self.run_validate(case)
+        except Exception as exc:  # one broken case must not stop the run
+            return {"outcome": False, "history": False,
+                    "error": f"crash: {type(exc).__name__}: {exc}"}
+
+    def run_create_error(self, case: dict) -> dict:
+        exp = case["expected"]
+        try:
+            self.engine_for(case).compile(case["definition"], case.get("type", "STANDARD"))
+        except DefinitionError as err:
+            msg = err.aws_message()
+            ok = exp.get("message") is None or self.runner.string_matches(exp["message"], msg)
+            return {"outcome": exp.get("error_code") == "InvalidDefinition" and ok,
+                    "actual": {"message": msg}}
+        return {"outcome": False, "actual": {"created": True}}
+
+    def run_validate(self, case: dict) -> dict:
+        from stepfn.asl.validate import parse_definition, validate_definition
+
+        try:
+            diags = validate_definition(parse_definition(case["definition"]),
+                                        case.get("type", "STANDARD"))
+        except DefinitionError as err:
+            diags = err.diagnostics
+        actual = {"result": "FAIL" if any(d.severity == "ERROR" for d in diags) else "OK",
+                  "diagnostics": [d.to_json() for d in diags]}
+        exp = case["expected"]
+        ok = actual["result"] == exp.get("result") and self.runner.json_equal(
+            exp.get("diagnostics", []), actual["diagnostics"])
+        return {"outcome": ok, "actual": actual}
+
+    async def run_execution(self, case: dict) -> dict:
+        runner = self.runner
+        engine = self.engine_for(case)
+        sm_name = f"conf-{uuid.uuid4().hex[:16]}"
+        exec_name = case.get("execution_name") or f"exec-{uuid.uuid4().hex[:16]}"
+        try:
+            machine = engine.compile(case["definition"], case.get("type", "STANDARD"))
+        except DefinitionError as err:
+            return {"outcome": False, "history": False, "error": f"create: {err.aws_message()}"}
+        input_text = case.get("input") if case.get("input") is not None else "{}"
+        result = await engine.execute(machine, input_text=input_text, name=exec_name,
+                                      machine_name=sm_name)
+        ctx = {"sm_name": sm_name, "exec_name": exec_name, "account": ACCOUNT,
+               "role_arn": self.role_arn}
+        events = [event_to_aws(e) for e in result.events]
+        hist = runner.normalise({"events": events}, ctx, case)["events"]
+        last = hist[-1]
+        details = next((v for k, v in last.items() if k.endswith("EventDetails")), {})
+        actual: dict[str, Any] = {"status": runner.TERMINAL.get(last["type"], "RUNNING")}
+        for key in ("output", "error", "cause"):
+            if key in details:
+                actual[key] = details[key]
+        if isinstance(actual.get("output"), str):
+            parsed = runner.maybe_json(actual["output"])
+            if parsed is not runner._MISSING:
+                actual["output"] = parsed
+        exp = case["expected"]
+        diffs = []
+        if actual.get("status") != exp.get("status"):
+            diffs.append("status")
+        if exp.get("status") == "SUCCEEDED" and "output" in exp and not runner.json_equal(
+                exp["output"], actual.get("output", runner._MISSING)):
+            diffs.append("output")
+        if "error" in exp and not (isinstance(actual.get("error"), str)
+                                   and runner.string_matches(exp["error"], actual["error"])):
+            diffs.append("error")
+        if "cause" in exp and not runner.cause_equal(exp["cause"], actual.get("cause")):
+            diffs.append("cause")
+        history_ok = None
+        if exp.get("events"):
+            history_ok = runner.history_equal(exp["events"], hist, case["definition"])
+        return {"outcome": not diffs, "diffs": diffs, "actual": actual, "history": history_ok,
+                "actual_events": None if history_ok is not False else
+                [[t, n] for t, n in runner.summarize(hist)]}
+
+
+def run_cases(cases: list[dict]) -> dict[str, dict]:
+    harness = InProcessHarness()
+    return {case["_file"]: harness.run(case) for case in cases}
+
+
+def summary_table(cases: list[dict], results: dict[str, dict]) -> str:
+    per_area: dict[str, Counter] = defaultdict(Counter)
+    for case in cases:
+        res = results[case["_file"]]
+        area = per_area[case.get("area", "?")]
+        area["cases"] += 1
+        area["outcome"] += bool(res.get("outcome"))
+        if res.get("history") is not None:
+            area["hist_cases"] += 1
+            area["history"] += bool(res["history"])
+    lines = [f"{'area':<22}{'cases':>7}{'outcome':>9}{'history':>10}"]
+    total: Counter = Counter()
+    for name in sorted(per_area):
+        a = per_area[name]
+        total.update(a)
+        lines.append(f"{name:<22}{a['cases']:>7}{a['outcome']:>9}"
+                     f"{str(a['history']) + '/' + str(a['hist_cases']):>10}")
+    lines.append(f"{'TOTAL':<22}{total['cases']:>7}{total['outcome']:>9}"
+                 f"{str(total['history']) + '/' + str(total['hist_cases']):>10}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--tier", type=int, default=1)
+    ap.add_argument("--filter")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    if not available():
+        print("../shared/conformance not found", file=sys.stderr)
+        return 2
+    cases = load_cases(args.tier)
+    if args.filter:
+        rx = re.compile(args.filter)
+        cases = [c for c in cases if rx.search(c["id"]) or rx.search(c["_file"])]
+    results = run_cases(cases)
+    if args.verbose:
+        for case in cases:
+            res = results[case["_file"]]
+            if not res.get("outcome") or res.get("history") is False:
+                print(f"FAIL {case['_file']}: {res.get('error') or res.get('diffs')} "
+                      f"history={res.get('history')}")
+                if res.get("actual"):
+                    print("   actual:", json.dumps(res["actual"], default=str)[:400])
+                    print("   expect:", json.dumps({k: v for k, v in case["expected"].items()
+                                                    if k != "events"}, default=str)[:400])
+    print(summary_table(cases, results))
+    passed = sum(bool(r.get("outcome")) for r in results.values())
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
