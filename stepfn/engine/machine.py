@@ -63,13 +63,14 @@ class Compiler:
 
 def load_definition(definition: str | dict, machine_type: str = "STANDARD") -> dict:
     """Parse (when text) and validate a definition; raise DefinitionError if invalid."""
-    from ..asl.validate import parse_definition, validate_definition
+    from ..asl.validate import load_definition as load_text, validate_definition
 
-    parsed = parse_definition(definition) if isinstance(definition, str) else definition
-    diagnostics = [d for d in validate_definition(parsed, machine_type) if d.severity == "ERROR"]
-    if diagnostics:
-        raise DefinitionError(diagnostics)
-    return parsed
+    if isinstance(definition, str):
+        return load_text(definition, machine_type)
+    errors = [d for d in validate_definition(definition, machine_type) if d.severity == "ERROR"]
+    if errors:
+        raise DefinitionError(errors)
+    return definition
 
 
 def compile_definition(definition: str | dict, *, region: str = "us-east-1",

@@ -51,6 +51,24 @@ def load_functions():
     return module
 
 
+def runnable(case: dict) -> bool:
+    """Whether every Lambda function the case needs has a recorded behaviour."""
+    functions = load_functions()
+    declared = case.get("lambda_functions") or {}
+    needed = [n.split(":", 1)[1] for n in case.get("needs", []) if n.startswith("lambda:")]
+    return all(name in declared and hasattr(functions, declared[name].get("behaviour", ""))
+               for name in set(needed) | set(declared))
+
+
+# The recorder replaced activity ARNs by the name of the fixture that made them.
+_ACTIVITY_PLACEHOLDER = re.compile(r"create_activity_[0-9a-f]+\.activityArn")
+
+
+def definition_of(case: dict) -> str:
+    return _ACTIVITY_PLACEHOLDER.sub(
+        f"arn:aws:states:{REGION}:{ACCOUNT}:activity:conformance", case["definition"])
+
+
 def load_cases(tier: int = 1, kinds: tuple[str, ...] = ("execution", "create_error", "validate"),
                include_unreliable: bool = False) -> list[dict]:
     runner = load_runner()
@@ -96,7 +114,7 @@ class InProcessHarness:
     def run_create_error(self, case: dict) -> dict:
         exp = case["expected"]
         try:
-            self.engine_for(case).compile(case["definition"], case.get("type", "STANDARD"))
+            self.engine_for(case).compile(definition_of(case), case.get("type", "STANDARD"))
         except DefinitionError as err:
             msg = err.aws_message()
             ok = exp.get("message") is None or self.runner.string_matches(exp["message"], msg)
@@ -108,7 +126,7 @@ class InProcessHarness:
         from stepfn.asl.validate import parse_definition, validate_definition
 
         try:
-            diags = validate_definition(parse_definition(case["definition"]),
+            diags = validate_definition(parse_definition(definition_of(case)),
                                         case.get("type", "STANDARD"))
         except DefinitionError as err:
             diags = err.diagnostics
@@ -125,7 +143,7 @@ class InProcessHarness:
         sm_name = f"conf-{uuid.uuid4().hex[:16]}"
         exec_name = case.get("execution_name") or f"exec-{uuid.uuid4().hex[:16]}"
         try:
-            machine = engine.compile(case["definition"], case.get("type", "STANDARD"))
+            machine = engine.compile(definition_of(case), case.get("type", "STANDARD"))
         except DefinitionError as err:
             return {"outcome": False, "history": False, "error": f"create: {err.aws_message()}"}
         input_text = case.get("input") if case.get("input") is not None else "{}"
