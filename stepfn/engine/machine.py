@@ -48,8 +48,10 @@ class Compiler:
 
     def __init__(self, region: str = "us-east-1") -> None:
         self.region = region
+        self.query_language = "JSONPath"  # the machine's; states may override their own
 
     def compile(self, definition: dict) -> StateMachine:
+        self.query_language = definition.get("QueryLanguage", "JSONPath")
         branch = self.compile_branch(definition, "")
         return StateMachine(branch.start_at, branch.states, definition,
                             definition.get("TimeoutSeconds"),

@@ -62,7 +62,8 @@ class Catcher:
     error_equals: tuple[str, ...]
     next: str
     result_path: Any  # a ResultPath writer (see engine.io) or None for ResultPath: null
-    spec: dict  # the raw catcher, for the JSONata Output/Assign fields
+    spec: dict  # the raw catcher, for the JSONata Output field
+    assign: Any = None  # a compiled Assign getter, or None
 
 
 def find_retrier(retriers: tuple[Retrier, ...], error: str) -> int:

@@ -40,8 +40,10 @@ class State:
         self.end: bool = bool(spec.get("End", False))
         self.entered_event = self.type_name + "StateEntered"
         self.exited_event = self.type_name + "StateExited"
+        self.query_language: str = spec.get("QueryLanguage", compiler.query_language)
         self.input_path = compile_io_path(spec, "InputPath")
         self.output_path = compile_io_path(spec, "OutputPath")
+        self.assign = compile_assign(spec.get("Assign"), self.query_language)
 
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         """Run the state on its raw input; return (output, next state name or None)."""
@@ -54,7 +56,8 @@ class State:
         text = frame.run.serialize(raw_input)
         frame.entered_id = frame.emit(self.entered_event, {"name": self.name, "input": text})
 
-    def record_exited(self, frame: Frame, output: Any) -> None:
+    def record_exited(self, frame: Frame, output: Any, assigned: dict | None = None) -> None:
+        """Record the Exited event; then the state's variable assignments take effect."""
         text = frame.run.serialize(output)
         if len(text) > PAYLOAD_LIMIT_BYTES and len(text.encode()) > PAYLOAD_LIMIT_BYTES:
             raise StatesError(
@@ -62,7 +65,22 @@ class State:
                 f"The state/task '{self.name}' returned a result with a size exceeding "
                 "the maximum number of bytes service limit.",
             )
-        frame.emit(self.exited_event, {"name": self.name, "output": text})
+        details: dict[str, Any] = {"name": self.name, "output": text}
+        if assigned:
+            serialize = frame.run.serialize
+            details["assignedVariables"] = {k: serialize(v) for k, v in assigned.items()}
+            details["assignedVariablesDetails"] = {"truncated": False}
+            frame.variables.update(assigned)
+        frame.emit(self.exited_event, details)
+
+    def evaluate_assign(self, frame: Frame, doc: Any, assign: Any = _ABSENT) -> dict | None:
+        """Evaluate an Assign (the state's unless given) against ``doc``, with the
+        variables as they were when the state was entered."""
+        if assign is _ABSENT:
+            assign = self.assign
+        if assign is None:
+            return None
+        return assign(doc, frame)
 
     # -- processing steps -----------------------------------------------------------
     def apply_input_path(self, frame: Frame, raw_input: Any) -> Any:
@@ -98,12 +116,24 @@ class ResultProcessingState(State):
             return effective_input
         return self.parameters(effective_input, frame)
 
-    def apply_result(self, frame: Frame, raw_input: Any, result: Any) -> Any:
-        """ResultSelector, ResultPath and OutputPath, in that order."""
+    def apply_result(self, frame: Frame, raw_input: Any, result: Any) -> tuple[Any, dict | None]:
+        """ResultSelector, Assign, ResultPath and OutputPath: (output, assignments)."""
         if self.result_selector is not None:
             result = self.result_selector(result, frame)
+        assigned = self.evaluate_assign(frame, result)
         merged = self.result_path(raw_input, result)
-        return self.apply_output_path(frame, merged)
+        return self.apply_output_path(frame, merged), assigned
+
+
+def compile_assign(assign: Any, query_language: str) -> Getter | None:
+    """Assign as a getter returning {name: value}, or None when there is nothing to assign."""
+    if not assign:
+        return None
+    if query_language == "JSONata":
+        from .jsonata_io import compile_jsonata_assign
+
+        return compile_jsonata_assign(assign)
+    return compile_payload(assign, "Assign")
 
 
 # -- compiled paths -------------------------------------------------------------------

@@ -15,23 +15,29 @@ class ChoiceState(State):
         super().__init__(name, spec, compiler)
         from ...asl.choice import compile_choice_rule
 
-        self.rules = tuple((compile_choice_rule(rule), rule["Next"])
-                           for rule in spec.get("Choices", ()))
+        from .base import compile_assign
+
+        self.rules = tuple(
+            (compile_choice_rule(rule), rule["Next"],
+             compile_assign(rule.get("Assign"), self.query_language))
+            for rule in spec.get("Choices", ()))
         self.default: str | None = spec.get("Default")
 
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         effective = self.apply_input_path(frame, raw_input)
-        next_state = self.choose(frame, effective)
+        next_state, assign = self.choose(frame, effective)
+        assigned = self.evaluate_assign(frame, effective, assign)
         output = self.apply_output_path(frame, effective)
-        self.record_exited(frame, output)
+        self.record_exited(frame, output, assigned)
         return output, next_state
 
-    def choose(self, frame: Frame, effective: Any) -> str:
-        for matches, next_state in self.rules:
+    def choose(self, frame: Frame, effective: Any) -> tuple[str, Any]:
+        """The next state and the Assign that goes with it (a rule's, or the state's)."""
+        for matches, next_state, assign in self.rules:
             if matches(effective, frame):
-                return next_state
+                return next_state, assign
         if self.default is None:
             raise frame.run.runtime_error(
                 frame, "No Matches! No choice rule matched and there is no Default state.")
-        return self.default
+        return self.default, self.assign

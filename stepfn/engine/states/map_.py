@@ -15,6 +15,7 @@ from .recoverable import RecoverableMixin
 
 class MapState(RecoverableMixin, ResultProcessingState):
     type_name = "Map"
+    failed_event = "MapStateFailed"
 
     def __init__(self, name: str, spec: dict, compiler) -> None:
         # The legacy "Parameters" plays the role of "ItemSelector" on a Map state.
@@ -53,7 +54,6 @@ class MapState(RecoverableMixin, ResultProcessingState):
                 limit or None)
         except StatesError:
             outcome.abort_in_flight()
-            frame.emit("MapStateFailed")
             raise
         frame.prev = outcome.last_succeeded or frame.prev
         frame.emit_side("MapStateSucceeded")
@@ -98,7 +98,6 @@ class MapState(RecoverableMixin, ResultProcessingState):
             if err.cause is not None:
                 details["cause"] = err.cause
             frame.emit("MapRunFailed", details)
-            frame.emit("MapStateFailed")
             raise err from None
         frame.emit("MapRunSucceeded")
         frame.emit_side("MapStateSucceeded")

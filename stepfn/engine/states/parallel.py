@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import StatesError
 from ..concurrency import run_all
 from ..frame import Frame
 from .base import ResultProcessingState
@@ -13,6 +12,7 @@ from .recoverable import RecoverableMixin
 
 class ParallelState(RecoverableMixin, ResultProcessingState):
     type_name = "Parallel"
+    failed_event = "ParallelStateFailed"
 
     def __init__(self, name: str, spec: dict, compiler) -> None:
         super().__init__(name, spec, compiler)
@@ -39,10 +39,6 @@ class ParallelState(RecoverableMixin, ResultProcessingState):
             finally:
                 frame.prev = child.prev  # the chain continues from the last to finish
 
-        try:
-            results = await run_all(len(self.branches), run_branch)
-        except StatesError:
-            frame.emit("ParallelStateFailed")
-            raise
+        results = await run_all(len(self.branches), run_branch)
         frame.emit_side("ParallelStateSucceeded")
         return self.apply_result(frame, raw_input, results)

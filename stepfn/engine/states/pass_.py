@@ -19,14 +19,11 @@ class PassState(ResultProcessingState):
 
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
-        output = self.process(frame, raw_input)
-        self.record_exited(frame, output)
-        return output, self.transition()
-
-    def process(self, frame: Frame, raw_input: Any) -> Any:
         if self.result is not _ABSENT:
             result = self.result
         else:
             result = self.apply_parameters(frame, self.apply_input_path(frame, raw_input))
-        merged = self.result_path(raw_input, result)
-        return self.apply_output_path(frame, merged)
+        assigned = self.evaluate_assign(frame, result)
+        output = self.apply_output_path(frame, self.result_path(raw_input, result))
+        self.record_exited(frame, output, assigned)
+        return output, self.transition()

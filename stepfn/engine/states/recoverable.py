@@ -7,7 +7,7 @@ from typing import Any
 from ...errors import StatesError
 from ..frame import Frame
 from ..recovery import Catcher, Retrier, find_catcher, find_retrier
-from .base import compile_result_path
+from .base import compile_assign, compile_result_path
 
 
 class RecoverableMixin:
@@ -18,9 +18,11 @@ class RecoverableMixin:
 
     def init_recovery(self, spec: dict, compiler: Any) -> None:
         self.retriers = tuple(Retrier.from_spec(r) for r in spec.get("Retry", ()))
+        language = self.query_language  # type: ignore[attr-defined]
         self.catchers = tuple(
             Catcher(tuple(c["ErrorEquals"]), c["Next"],
-                    compile_result_path(c.get("ResultPath", "$")), c)
+                    compile_result_path(c.get("ResultPath", "$")), c,
+                    compile_assign(c.get("Assign"), language))
             for c in spec.get("Catch", ()))
 
     async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
@@ -35,7 +37,7 @@ class RecoverableMixin:
             frame.set_retry_count(0)
         while True:
             try:
-                output = await self.attempt(frame, raw_input, arguments)
+                output, assigned = await self.attempt(frame, raw_input, arguments)
             except StatesError as raised:
                 err = frame.run.locate(raised, frame)
                 index = find_retrier(self.retriers, err.error)
@@ -46,18 +48,28 @@ class RecoverableMixin:
                     await frame.run.sleep(delay)
                     frame.set_retry_count(retries)
                     continue
+                if err.error != "States.Runtime":  # runtime errors end the execution at once
+                    self.record_failed(frame)
                 catcher = find_catcher(self.catchers, err.error)
                 if catcher is None:
                     raise err
                 return self.caught(frame, raw_input, err, catcher)
-            self.record_exited(frame, output)  # type: ignore[attr-defined]
+            self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
             return output, self.transition()  # type: ignore[attr-defined]
+
+    def record_failed(self, frame: Frame) -> None:
+        """Record that the state failed for good (no retry follows); Map and Parallel
+        have an event for it."""
+        failed_event = getattr(self, "failed_event", None)
+        if failed_event:
+            frame.emit(failed_event)
 
     def caught(self, frame: Frame, raw_input: Any, err: StatesError,
                catcher: Catcher) -> tuple[Any, str]:
         error_output: dict[str, Any] = {"Error": err.error}
         if err.cause is not None:
             error_output["Cause"] = err.cause
+        assigned = self.evaluate_assign(frame, error_output, catcher.assign)  # type: ignore
         output = catcher.result_path(raw_input, error_output)
-        self.record_exited(frame, output)  # type: ignore[attr-defined]
+        self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
         return output, catcher.next
