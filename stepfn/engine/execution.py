@@ -58,7 +58,8 @@ class ExecutionRun:
     def __init__(self, machine: StateMachine, input_value: Any, *, execution_arn: str,
                  name: str, machine_arn: str, machine_name: str, tasks: TaskDispatcher,
                  role_arn: str = "", clock: Any = None, history: History | None = None,
-                 input_text: str | None = None, redrive_count: int = 0) -> None:
+                 input_text: str | None = None, redrive_count: int = 0,
+                 start_time: float | None = None, persist: Any = None) -> None:
         self.machine = machine
         self.input = input_value
         self.input_text = input_text if input_text is not None else jsonutil.dumps(input_value)
@@ -68,7 +69,8 @@ class ExecutionRun:
         self.clock = clock or RealClock()
         self.history = history or History()
         self.history.clock = self.clock.now
-        self.start_time = self.clock.now()
+        self.start_time = start_time if start_time is not None else self.clock.now()
+        self.persist = persist  # async callable that commits the new events
         self.execution_context = {
             "Id": execution_arn, "Input": input_value, "StartTime": iso_timestamp(self.start_time),
             "Name": name, "RoleArn": role_arn, "RedriveCount": redrive_count,
@@ -80,7 +82,15 @@ class ExecutionRun:
 
     # -- services for states ----------------------------------------------------------
     def now(self) -> float:
-        return self.clock.now()
+        """The current time; while replaying, the time the replayed event was recorded."""
+        replayed = self.history.replayed
+        return replayed.timestamp if replayed is not None else self.clock.now()
+
+    async def checkpoint(self) -> None:
+        """Make every event recorded so far durable before a side effect happens
+        (design: write before side effects). A no-op without a durable store."""
+        if self.persist is not None:
+            await self.persist()
 
     async def sleep(self, seconds: float) -> None:
         await self.clock.sleep(seconds)
@@ -138,6 +148,7 @@ class ExecutionRun:
         """Run the execution to its end and return how it ended."""
         history = self.history
         history.add("ExecutionStarted", {"input": self.input_text, "roleArn": self.role_arn}, 0)
+        await self.checkpoint()
         frame = Frame(self, {}, 0)
         result = ExecutionResult("RUNNING", start_time=self.start_time)
         try:

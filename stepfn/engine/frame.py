@@ -7,7 +7,6 @@ iteration. Each has its own variables scope, its own place in the history chain
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +23,17 @@ def iso_timestamp(epoch_seconds: float) -> str:
 class Frame:
     """One thread of an execution: an ``EvalEnv`` for paths plus history bookkeeping."""
 
-    __slots__ = ("run", "variables", "prev", "state_name", "entered_at", "entered_id",
+    __slots__ = ("run", "variables", "prev", "thread", "state_name", "entered_at", "entered_id",
                  "retry_count", "map_item", "task_token", "current_input", "_context")
 
     def __init__(self, run: ExecutionRun, variables: dict, prev: int,
-                 map_item: tuple[int, Any] | None = None) -> None:
+                 map_item: tuple[int, Any] | None = None, thread: str = "") -> None:
         self.run = run
         self.variables = variables
         self.prev = prev
+        # Names this thread in the history so a replay matches events thread by thread:
+        # "" for the top level, "<parent>/<started event id>.<index>" below it.
+        self.thread = thread
         self.state_name = ""
         self.entered_at = 0.0
         self.entered_id = 0
@@ -41,22 +43,30 @@ class Frame:
         self.current_input: Any = None
         self._context: dict | None = None
 
-    def child(self, variables: dict, prev: int, map_item: tuple[int, Any] | None = None) -> Frame:
-        """A frame for a Parallel branch or Map iteration started from this one."""
-        return Frame(self.run, variables, prev, map_item)
+    def child(self, started_id: int, index: int, prev: int) -> Frame:
+        """A frame for branch/iteration ``index`` of the Parallel or Map state whose
+        Started event is ``started_id``; it reads this frame's variables but assigns
+        its own copy (AWS's scoping)."""
+        return Frame(self.run, dict(self.variables), prev,
+                     thread=f"{self.thread}/{started_id}.{index}")
 
     def emit(self, event_type: str, details: dict | None = None) -> int:
         """Record an event that follows this thread's previous one."""
-        self.prev = self.run.history.add(event_type, details, self.prev)
+        self.prev = self.run.history.add(event_type, details, self.prev, thread=self.thread)
+        return self.prev
+
+    def emit_first(self, event_type: str, details: dict | None, prev: int) -> int:
+        """Record this thread's first event, chained to ``prev`` in the parent thread."""
+        self.prev = self.run.history.add(event_type, details, prev, thread=self.thread)
         return self.prev
 
     def emit_side(self, event_type: str, details: dict | None = None) -> int:
         """Record an event that does not move this thread's chain forward."""
-        return self.run.history.add(event_type, details, self.prev)
+        return self.run.history.add(event_type, details, self.prev, thread=self.thread)
 
     def enter(self, state_name: str) -> None:
         self.state_name = state_name
-        self.entered_at = time.time()
+        self.entered_at = self.run.now()
         self.retry_count = None
         self.task_token = None
         self._context = None

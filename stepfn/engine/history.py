@@ -12,6 +12,7 @@ Parallel branch, one Map iteration) chains its own events; see ``Frame.prev``.
 from __future__ import annotations
 
 import time
+from collections import deque
 from datetime import datetime, timezone
 from typing import Any, Callable, NamedTuple
 
@@ -28,6 +29,7 @@ class Event(NamedTuple):
     timestamp: float  # seconds since the epoch
     type: str
     details: dict | None
+    thread: str = ""  # which thread of the execution recorded it (see Frame.thread)
 
 
 def details_key(event_type: str) -> str:
@@ -39,32 +41,77 @@ def details_key(event_type: str) -> str:
     return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
-class History:
-    """The ordered events of one execution (and of the Map/Parallel threads in it)."""
+class ReplayDivergence(Exception):
+    """Re-running an execution produced an event its recorded history does not have."""
 
-    __slots__ = ("events", "max_events", "on_append", "clock")
+
+class History:
+    """The ordered events of one execution (and of the Map/Parallel threads in it).
+
+    Given the events already recorded, the history *replays* them: while a thread
+    (the top level, a Parallel branch, a Map iteration) still has recorded events, each
+    event it records is matched against the next recorded one of that thread instead of
+    being appended. That is how an execution resumes after a crash: the interpreter runs
+    again from the start and the recorded events stand in for the work already done.
+    ``replayed`` is the recorded event the last ``add`` matched, or None when it was new.
+    """
+
+    __slots__ = ("events", "max_events", "on_append", "clock", "replayed", "_pending")
 
     def __init__(self, max_events: int = 25_000,
-                 on_append: Callable[[Event], None] | None = None) -> None:
-        self.events: list[Event] = []
+                 on_append: Callable[[Event], None] | None = None,
+                 recorded: list[Event] | None = None) -> None:
+        self.events: list[Event] = list(recorded or ())
         self.max_events = max_events
         self.on_append = on_append
         self.clock: Callable[[], float] = time.time
+        self.replayed: Event | None = None
+        self._pending: dict[str, deque[Event]] = {}
+        for event in recorded or ():
+            self._pending.setdefault(event.thread, deque()).append(event)
+
+    @property
+    def replaying(self) -> bool:
+        return bool(self._pending)
 
     def add(self, event_type: str, details: dict | None, previous: int,
-            final: bool = False) -> int:
-        """Append an event and return its id; ``final`` events may pass the limit."""
+            final: bool = False, thread: str = "") -> int:
+        """Record an event and return its id; ``final`` events may pass the limit."""
+        if self._pending:
+            recorded = self._next_recorded(thread, event_type)
+            if recorded is not None:
+                return recorded.id
+        self.replayed = None
         event_id = len(self.events) + 1
         if event_id > self.max_events and not final:
             raise StatesError(
                 "States.Runtime",
                 f"The execution reached the maximum number of history events "
                 f"({self.max_events}).")
-        event = Event(event_id, previous, self.clock(), event_type, details)
+        event = Event(event_id, previous, self.clock(), event_type, details, thread)
         self.events.append(event)
         if self.on_append is not None:
             self.on_append(event)
         return event_id
+
+    def peek(self, thread: str) -> Event | None:
+        """The next recorded event of ``thread`` not yet replayed, if any."""
+        queue = self._pending.get(thread)
+        return queue[0] if queue else None
+
+    def _next_recorded(self, thread: str, event_type: str) -> Event | None:
+        queue = self._pending.get(thread)
+        if not queue:
+            self.replayed = None
+            return None
+        recorded = queue.popleft()
+        if not queue:
+            del self._pending[thread]
+        if recorded.type != event_type:
+            raise ReplayDivergence(
+                f"event {recorded.id} was {recorded.type}; the replay produced {event_type}")
+        self.replayed = recorded
+        return recorded
 
     def __len__(self) -> int:
         return len(self.events)

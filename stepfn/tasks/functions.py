@@ -12,6 +12,8 @@ cause.
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import json
 import inspect
 import traceback
 import uuid
@@ -78,10 +80,13 @@ def function_name_of(identifier: str) -> str:
     return parts[0]
 
 
-async def call_function(func: LocalFunction, payload_text: str, invoked_arn: str) -> Any:
+async def call_function(func: LocalFunction, payload_text: str, invoked_arn: str,
+                        compact_cause: bool = False) -> Any:
     """Invoke a local function with a JSON payload; return its JSON result.
 
-    Raises StatesError shaped as Lambda reports a function error.
+    Raises StatesError shaped as Lambda reports a function error: the cause is the
+    runtime's JSON text as Lambda writes it, or re-serialised compactly as the
+    ``lambda:invoke`` integration reports it (``compact_cause``).
     """
     event = jsonutil.loads(payload_text)
     context = LambdaContext(func.name, str(uuid.uuid4()), invoked_arn)
@@ -94,7 +99,10 @@ async def call_function(func: LocalFunction, payload_text: str, invoked_arn: str
         else:
             result = func.fn(*args)
     except Exception as exc:  # a function error is data for Retry/Catch
-        raise StatesError(type(exc).__name__, lambda_error_cause(exc, context.aws_request_id))
+        cause = lambda_error_cause(exc, context.aws_request_id)
+        if compact_cause:
+            cause = jsonutil.dumps(json.loads(cause))
+        raise StatesError(type(exc).__name__, cause)
     return result_payload(result, invoked_arn)
 
 
@@ -122,13 +130,37 @@ def result_payload(result: Any, invoked_arn: str) -> Any:
 
 
 def lambda_error_cause(exc: BaseException, request_id: str) -> str:
+    """Lambda's Python runtime error document (json.dumps spacing, as it prints it)."""
     frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop stepfn's own frame
-    return jsonutil.dumps({
+    return json.dumps({
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
         "requestId": request_id,
         "stackTrace": traceback.format_list(frames),
     })
+
+
+def lambda_invoke_result(payload: Any, content_length: int) -> dict:
+    """The ``lambda:invoke`` integration's result around a function's payload."""
+    request_id = str(uuid.uuid4())
+    date = email.utils.formatdate(usegmt=True)
+    headers = {
+        "Connection": "keep-alive", "Content-Length": str(content_length),
+        "Content-Type": "application/json", "Date": date,
+        "X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": request_id, "X-Amzn-Trace-Id": f"Root=1-{uuid.uuid4().hex[:8]}",
+    }
+    return {
+        "ExecutedVersion": "$LATEST",
+        "Payload": payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {k: [v] for k, v in headers.items()},
+            "HttpHeaders": headers,
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StatusCode": 200,
+    }
 
 
 class LambdaHandler:
@@ -150,29 +182,11 @@ class LambdaHandler:
         func = self._lookup(function_name_of(identifier), identifier)
         payload = params.get("Payload", call.parameters)
         payload_text = jsonutil.dumps(payload) if "Payload" in params else "{}"
-        result = await call_function(func, payload_text, identifier)
-        request_id = str(uuid.uuid4())
-        return {
-            "ExecutedVersion": "$LATEST",
-            "Payload": result,
-            "SdkHttpMetadata": {
-                "AllHttpHeaders": {
-                    "X-Amz-Executed-Version": ["$LATEST"],
-                    "x-amzn-RequestId": [request_id],
-                    "Content-Type": ["application/json"],
-                },
-                "HttpHeaders": {
-                    "X-Amz-Executed-Version": "$LATEST",
-                    "x-amzn-RequestId": request_id,
-                    "Content-Type": "application/json",
-                },
-                "HttpStatusCode": 200,
-            },
-            "SdkResponseMetadata": {"RequestId": request_id},
-            "StatusCode": 200,
-        }
+        result = await call_function(func, payload_text, identifier, compact_cause=True)
+        return lambda_invoke_result(result, len(jsonutil.dumps_bytes(result)))
 
-    def _lookup(self, name: str, identifier: str) -> LocalFunction:
+    def _lookup
+(self, name: str, identifier: str) -> LocalFunction:
         func = self.registry.get(name)
         if func is None:
             raise StatesError(

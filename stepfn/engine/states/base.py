@@ -17,6 +17,7 @@ from ...asl.jsonpath import compile_jsonpath
 from ...asl.paths import Getter, compile_reference
 from ...asl.templates import compile_payload
 from ...errors import PathNotFound, StatesError
+from ...jsonutil import loads
 from ..frame import Frame
 
 if TYPE_CHECKING:
@@ -55,9 +56,12 @@ class State:
         frame.current_input = raw_input
         text = frame.run.serialize(raw_input)
         frame.entered_id = frame.emit(self.entered_event, {"name": self.name, "input": text})
+        frame.entered_at = frame.run.now()  # the recorded time when replaying
 
-    def record_exited(self, frame: Frame, output: Any, assigned: dict | None = None) -> None:
-        """Record the Exited event; then the state's variable assignments take effect."""
+    def record_exited(self, frame: Frame, output: Any, assigned: dict | None = None) -> Any:
+        """Record the Exited event, apply the state's variable assignments and return the
+        output. When replaying, the recorded output and assignments win, so values that
+        differ from run to run (UUIDs, random numbers, times) stay as first recorded."""
         text = frame.run.serialize(output)
         if len(text) > PAYLOAD_LIMIT_BYTES and len(text.encode()) > PAYLOAD_LIMIT_BYTES:
             raise StatesError(
@@ -70,8 +74,13 @@ class State:
             serialize = frame.run.serialize
             details["assignedVariables"] = {k: serialize(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = {"truncated": False}
-            frame.variables.update(assigned)
         frame.emit(self.exited_event, details)
+        recorded = frame.run.history.replayed
+        if recorded is not None and recorded.details is not None:
+            output, assigned = recorded_output(recorded.details)
+        if assigned:
+            frame.variables.update(assigned)
+        return output
 
     def evaluate_assign(self, frame: Frame, doc: Any, assign: Any = _ABSENT) -> dict | None:
         """Evaluate an Assign (the state's unless given) against ``doc``, with the
@@ -134,6 +143,15 @@ def compile_assign(assign: Any, query_language: str) -> Getter | None:
 
         return compile_jsonata_assign(assign)
     return compile_payload(assign, "Assign")
+
+
+def recorded_output(details: dict) -> tuple[Any, dict | None]:
+    """The output and assignments a recorded Exited event holds."""
+    output = loads(details["output"])
+    assigned = details.get("assignedVariables")
+    if assigned:
+        assigned = {name: loads(text) for name, text in assigned.items()}
+    return output, assigned
 
 
 # -- compiled paths -------------------------------------------------------------------

@@ -29,7 +29,7 @@ class ChoiceState(State):
         next_state, assign = self.choose(frame, effective)
         assigned = self.evaluate_assign(frame, effective, assign)
         output = self.apply_output_path(frame, effective)
-        self.record_exited(frame, output, assigned)
+        output = self.record_exited(frame, output, assigned)
         return output, next_state
 
     def choose(self, frame: Frame, effective: Any) -> tuple[str, Any]:

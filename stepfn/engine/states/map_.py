@@ -44,10 +44,10 @@ class MapState(RecoverableMixin, ResultProcessingState):
     async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Any:
         items = self.read_items(frame, effective)
         limit = self.concurrency_limit(frame, effective)
-        frame.emit("MapStateStarted", {"length": len(items)})
+        started = frame.emit("MapStateStarted", {"length": len(items)})
         if self.distributed:
             return await self.run_distributed(frame, raw_input, effective, items, limit)
-        outcome = _IterationTracker(frame)
+        outcome = _IterationTracker(frame, started)
         try:
             results = await run_all(
                 len(items), lambda i: self.run_iteration(frame, effective, items, i, outcome),
@@ -119,8 +119,8 @@ class MapState(RecoverableMixin, ResultProcessingState):
                             tracker: _IterationTracker) -> Any:
         item_input = self.item_input(frame, effective, items, index)
         details = {"index": index, "name": self.name}
-        started = frame.emit_side("MapIterationStarted", details)
-        child = frame.child(dict(frame.variables), started)
+        child = frame.child(tracker.started, index, 0)
+        child.emit_first("MapIterationStarted", details, frame.prev)
         tracker.in_flight[index] = child
         try:
             output = await frame.run.run_branch(self.processor, child, item_input)
@@ -207,8 +207,9 @@ def _tolerated(failures: int, total: int, count: int | None, percentage: float |
 class _IterationTracker:
     """What the Map state knows of its iterations while they run."""
 
-    def __init__(self, frame: Frame) -> None:
+    def __init__(self, frame: Frame, started: int) -> None:
         self.frame = frame
+        self.started = started  # the MapStateStarted event id: names the iterations' threads
         self.in_flight: dict[int, Frame] = {}
         self.last_succeeded: int | None = None
 

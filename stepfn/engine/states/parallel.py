@@ -30,7 +30,7 @@ class ParallelState(RecoverableMixin, ResultProcessingState):
     async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
         run = frame.run
         started = frame.emit("ParallelStateStarted")
-        children = [frame.child(dict(frame.variables), started) for _ in self.branches]
+        children = [frame.child(started, i, started) for i in range(len(self.branches))]
 
         async def run_branch(i: int) -> Any:
             child = children[i]

@@ -25,5 +25,5 @@ class PassState(ResultProcessingState):
             result = self.apply_parameters(frame, self.apply_input_path(frame, raw_input))
         assigned = self.evaluate_assign(frame, result)
         output = self.apply_output_path(frame, self.result_path(raw_input, result))
-        self.record_exited(frame, output, assigned)
+        output = self.record_exited(frame, output, assigned)
         return output, self.transition()

@@ -54,7 +54,7 @@ class RecoverableMixin:
                 if catcher is None:
                     raise err
                 return self.caught(frame, raw_input, err, catcher)
-            self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
+            output = self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
             return output, self.transition()  # type: ignore[attr-defined]
 
     def record_failed(self, frame: Frame) -> None:
@@ -71,5 +71,5 @@ class RecoverableMixin:
             error_output["Cause"] = err.cause
         assigned = self.evaluate_assign(frame, error_output, catcher.assign)  # type: ignore
         output = catcher.result_path(raw_input, error_output)
-        self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
+        output = self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
         return output, catcher.next

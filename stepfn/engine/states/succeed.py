@@ -14,5 +14,5 @@ class SucceedState(State):
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         output = self.apply_output_path(frame, self.apply_input_path(frame, raw_input))
-        self.record_exited(frame, output)
+        output = self.record_exited(frame, output)
         return output, None

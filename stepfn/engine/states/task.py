@@ -7,6 +7,7 @@ from typing import Any
 
 from ...asl.paths import compile_reference
 from ...errors import PathNotFound, StatesError
+from ...jsonutil import loads
 from ...tasks.base import ResourceRef, TaskCall, parse_resource
 from ..frame import Frame
 from .base import ResultProcessingState
@@ -22,7 +23,6 @@ class TaskState(RecoverableMixin, ResultProcessingState):
         self.timeout = _compile_seconds(spec, "TimeoutSeconds")
         self.heartbeat = _compile_seconds(spec, "HeartbeatSeconds")
         self.init_recovery(spec, compiler)
-        self._handler = None
 
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
@@ -58,15 +58,23 @@ class TaskState(RecoverableMixin, ResultProcessingState):
             frame.emit("TaskScheduled", details)
             frame.emit("TaskStarted", {"resourceType": ref.resource_type,
                                        "resource": ref.resource})
+        scheduled = run.history.replayed
+        if scheduled is not None:  # replaying: the recorded parameters are the truth
+            text = scheduled.details.get("parameters") or scheduled.details.get("input") or text
+            arguments = loads(text)
         call = TaskCall(ref, arguments, text, self.name, run.execution_arn,
                         timeout, heartbeat, frame.task_token)
         try:
-            handler = self._handler or run.tasks.handler_for(ref)
-            coro = handler.invoke(call)
-            if timeout is not None:
-                result = await asyncio.wait_for(coro, timeout)
+            recorded = run.history.peek(frame.thread)
+            if recorded is not None and recorded.type in _OUTCOMES:
+                result = _recorded_outcome(recorded)
             else:
-                result = await coro
+                await run.checkpoint()
+                coro = run.tasks.handler_for(ref).invoke(call)
+                if timeout is not None:
+                    result = await asyncio.wait_for(coro, timeout)
+                else:
+                    result = await coro
         except asyncio.TimeoutError:
             self._record_failure(frame, "States.Timeout", None, timed_out=True)
             raise StatesError("States.Timeout", None) from None
@@ -93,6 +101,20 @@ class TaskState(RecoverableMixin, ResultProcessingState):
         else:
             details.update(resourceType=ref.resource_type, resource=ref.resource)
             frame.emit("TaskTimedOut" if timed_out else "TaskFailed", details)
+
+
+_OUTCOMES = frozenset({"TaskSucceeded", "TaskFailed", "TaskTimedOut", "LambdaFunctionSucceeded",
+                       "LambdaFunctionFailed", "LambdaFunctionTimedOut"})
+
+
+def _recorded_outcome(event: Any) -> Any:
+    """The result (or error) a replayed task outcome event recorded."""
+    details = event.details or {}
+    if event.type.endswith("Succeeded"):
+        return loads(details["output"])
+    if event.type.endswith("TimedOut"):
+        raise asyncio.TimeoutError()
+    raise StatesError(details.get("error", "States.TaskFailed"), details.get("cause"))
 
 
 def _compile_seconds(spec: dict, field: str):

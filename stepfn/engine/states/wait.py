@@ -40,10 +40,11 @@ class WaitState(State):
         self.record_entered(frame, raw_input)
         effective = self.apply_input_path(frame, raw_input)
         deadline = self.deadline(frame, effective)
+        await frame.run.checkpoint()
         await frame.run.sleep_until(deadline)
         assigned = self.evaluate_assign(frame, effective)
         output = self.apply_output_path(frame, effective)
-        self.record_exited(frame, output, assigned)
+        output = self.record_exited(frame, output, assigned)
         return output, self.transition()
 
     def deadline(self, frame: Frame, effective: Any) -> float:

@@ -1,0 +1,194 @@
+"""The ASGI app serving the Step Functions API (awsJson1_0), and ``serve``.
+
+Raw ASGI rather than a framework: the protocol is a single route (``POST /`` with an
+``X-Amz-Target`` header), so a framework would add per-request cost and nothing else.
+Requests that are not API calls go to an optional ``fallback`` ASGI app (the UI).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import orjson
+
+from stepfn.api.arns import Arns
+from stepfn.api.errors import ApiError
+from stepfn.api.handlers import StepFunctionsApi
+from stepfn.api.model import operation_names, validate_request
+from stepfn.api.service import ExecutionService
+from stepfn.store.base import Store
+
+log = logging.getLogger("stepfn.api")
+
+CONTENT_TYPE = b"application/x-amz-json-1.0"
+TARGET_PREFIX = "AWSStepFunctions."
+MAX_BODY = 8 * 1024 * 1024  # a 1 MiB definition, JSON-escaped, fits well within
+
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]],
+                   Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """Where the server listens and what it answers as (``STEPFN_*`` variables)."""
+
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    db_path: str = "stepfn.db"
+    host: str = "127.0.0.1"
+    port: int = 8083
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "ApiConfig":
+        """Defaults, then STEPFN_REGION / ACCOUNT / DB / HOST / PORT / LOG_LEVEL, then
+        the explicit ``overrides`` (None values are ignored)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name, var in (("region", "STEPFN_REGION"), ("account", "STEPFN_ACCOUNT"),
+                          ("db_path", "STEPFN_DB"), ("host", "STEPFN_HOST"),
+                          ("port", "STEPFN_PORT"), ("log_level", "STEPFN_LOG_LEVEL")):
+            if env.get(var):
+                values[name] = env[var]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "port" in values:
+            values["port"] = int(values["port"])
+        return cls(**values)
+
+
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _read_body(receive: Callable[[], Awaitable[dict]]) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ApiError("SerializationException", "Request body too large", 413)
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _respond(send: Callable[[dict], Awaitable[None]], status: int,
+                   payload: dict) -> None:
+    body = orjson.dumps(payload)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", CONTENT_TYPE),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(store: Store, service: ExecutionService, config: ApiConfig | None = None,
+               fallback: ASGIApp | None = None) -> ASGIApp:
+    """The ASGI app: opens the store at startup and closes it at shutdown (lifespan),
+    answers ``POST /`` API calls, and hands anything else to ``fallback``."""
+    config = config or ApiConfig()
+    api = StepFunctionsApi(store, service, Arns(config.region, config.account))
+    known = operation_names()
+
+    async def call(operation: str | None, body: bytes) -> tuple[int, dict]:
+        if not operation or operation not in known or api.handler(operation) is None:
+            raise ApiError("UnknownOperationException",
+                           f"Unknown operation {operation or ''}".rstrip())
+        try:
+            request = orjson.loads(body) if body.strip() else {}
+        except orjson.JSONDecodeError:
+            raise ApiError("SerializationException",
+                           "Unable to parse the request body as JSON") from None
+        validate_request(operation, request)
+        return 200, await api.handler(operation)(request)  # type: ignore[misc]
+
+    async def lifespan(receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await store.open()
+                except Exception as exc:  # noqa: BLE001 - reported to the server
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        target = _header(scope, b"x-amz-target")
+        is_api = scope["type"] == "http" and scope["method"] == "POST" and (
+            target is not None or scope["path"] == "/")
+        if not is_api:
+            if fallback is not None:
+                await fallback(scope, receive, send)
+            elif scope["type"] == "http":
+                await _respond(send, 404, {"__type": "UnknownOperationException",
+                                           "message": "Not found"})
+            return
+        operation = (target[len(TARGET_PREFIX):] if target and
+                     target.startswith(TARGET_PREFIX) else None)
+        try:
+            status, payload = await call(operation, await _read_body(receive))
+        except ApiError as exc:
+            status, payload = exc.status, exc.to_json()
+        except ConnectionError:
+            return
+        except Exception:  # noqa: BLE001 - a bug must not kill the connection
+            log.exception("internal error in %s", operation)
+            status, payload = 500, {"__type": "InternalFailure",
+                                    "message": "An internal error occurred"}
+        await _respond(send, status, payload)
+
+    return app
+
+
+def serve(host: str | None = None, port: int | None = None, db_path: str | None = None,
+          *, region: str | None = None, account: str | None = None,
+          log_level: str | None = None,
+          service_factory: Callable[[Store, ApiConfig], ExecutionService] | None = None
+          ) -> None:
+    """Run the API with uvicorn until SIGTERM/SIGINT, then shut down gracefully
+    (in-flight requests finish, the store is closed).
+
+    ``service_factory(store, config)`` builds the execution service; the engine's
+    service is the default once it exists.
+    """
+    import uvicorn
+
+    from stepfn.store.sqlite import SqliteStore
+
+    config = ApiConfig.from_env(host=host, port=port, db_path=db_path, region=region,
+                                account=account, log_level=log_level)
+    store = SqliteStore(config.db_path)
+    if service_factory is None:
+        service_factory = _default_service_factory()
+    app = create_app(store, service_factory(store, config), config)
+    # uvicorn installs SIGTERM/SIGINT handlers that stop accepting connections, let
+    # running requests finish (up to the timeout) and then run the lifespan shutdown.
+    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level,
+                lifespan="on", timeout_graceful_shutdown=10, http="httptools")
+
+
+def _default_service_factory() -> Callable[[Store, ApiConfig], ExecutionService]:
+    try:
+        from stepfn.service import create_execution_service  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise RuntimeError("no execution service available: pass service_factory") from exc
+    return create_execution_service
+

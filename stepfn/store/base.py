@@ -1,0 +1,505 @@
+"""The persistence contract of stepfn: one ``Store`` interface for everything kept.
+
+Every layer above (API, service, engine, workers) talks to this interface only, so
+SQLite (the embedded default) and PostgreSQL (scale-out) are interchangeable.
+
+Shape of the contract
+---------------------
+* **Plain values in and out.** Records are frozen dataclasses of ``str``, ``int``,
+  ``float`` (epoch seconds), ``bool``, ``None``, and JSON-able ``dict``/``list``.
+  JSON documents that AWS carries as text (execution input/output, history event
+  data) stay *text*: the store never parses them.
+* **Async reads, batched writes.** Reads are ``async`` methods. Writes are recorded on a
+  ``Batch`` (a unit of work) and applied in **one transaction** when the batch commits:
+  ``async with store.batch() as tx: tx.append_events(...); tx.update_execution(...)``.
+  Either every write of a batch is durable when ``__aexit__`` returns, or none is and
+  the exception propagates. A batch holds no connection while it is being filled, so
+  filling it never blocks the event loop.
+* **Conditional writes raise.** ``Conflict`` (a key already exists, or an optimistic
+  check failed) and ``NotFound`` (the row a write needs is missing) abort the batch.
+* **Opaque cursors.** List methods take ``limit`` and ``cursor`` and return a ``Page``
+  whose ``next_cursor`` is an opaque string (``None`` at the end). The API layer wraps
+  it into AWS's ``nextToken``.
+* **Leases** for the work queue, timers and activity tasks let many workers share one
+  PostgreSQL store: an item is claimed for ``lease_seconds`` by ``owner`` and becomes
+  claimable again when the lease expires (its worker died).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, AsyncContextManager, Generic, Sequence, TypeVar
+
+T = TypeVar("T")
+
+JSON = Any  # a JSON-able value: dict, list, str, int, float, bool or None
+
+
+class StoreError(Exception):
+    """Base class of the store's own errors."""
+
+
+class Conflict(StoreError):
+    """A write conflicts with what is stored (duplicate key, stale revision...)."""
+
+
+class NotFound(StoreError):
+    """A write needs a row that does not exist."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing; ``next_cursor`` is None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+# --------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class StateMachineRecord:
+    """A state machine (its current, mutable revision)."""
+
+    arn: str
+    name: str
+    definition: str
+    role_arn: str
+    type: str  # STANDARD | EXPRESS
+    creation_date: float
+    # None for the first revision, as AWS reports it; a new id on every update.
+    revision_id: str | None = None
+    update_date: float | None = None
+    logging_configuration: JSON = None
+    tracing_configuration: JSON = None
+    encryption_configuration: JSON = None
+    status: str = "ACTIVE"  # ACTIVE | DELETING
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    """An immutable snapshot of one revision of a machine, kept for the executions
+    that ran it (DescribeStateMachineForExecution) and for publishing versions."""
+
+    machine_arn: str
+    revision_id: str | None
+    definition: str
+    role_arn: str
+    logging_configuration: JSON = None
+    tracing_configuration: JSON = None
+    encryption_configuration: JSON = None
+    update_date: float | None = None
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """A published, immutable version ``<machine arn>:<version>``."""
+
+    arn: str
+    machine_arn: str
+    version: int
+    definition: str
+    role_arn: str
+    type: str
+    revision_id: str | None
+    creation_date: float
+    description: str | None = None
+    logging_configuration: JSON = None
+    tracing_configuration: JSON = None
+    encryption_configuration: JSON = None
+
+
+@dataclass(frozen=True)
+class RoutingEntry:
+    """One version an alias routes to, with its share of executions (percent)."""
+
+    version_arn: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class AliasRecord:
+    """An alias ``<machine arn>:<alias name>`` routing to one or two versions."""
+
+    arn: str
+    machine_arn: str
+    name: str
+    routing: tuple[RoutingEntry, ...]
+    creation_date: float
+    update_date: float
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    arn: str
+    name: str
+    creation_date: float
+    encryption_configuration: JSON = None
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    """One execution; ``input``/``output`` are JSON text exactly as AWS returns them."""
+
+    arn: str
+    machine_arn: str  # the unqualified machine ARN, even when started via version/alias
+    name: str
+    status: str  # RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED | PENDING_REDRIVE
+    start_date: float
+    input: str | None = None
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    stop_date: float | None = None
+    type: str = "STANDARD"
+    revision_id: str | None = None  # the machine revision the execution runs
+    version_arn: str | None = None  # set when started through a version or an alias
+    alias_arn: str | None = None
+    trace_header: str | None = None
+    redrive_count: int = 0
+    redrive_date: float | None = None
+    redrive_status: str | None = None  # REDRIVABLE | NOT_REDRIVABLE | ...
+    redrive_status_reason: str | None = None
+    parent_arn: str | None = None  # the execution that started this one (nested / map)
+    map_run_arn: str | None = None  # the Distributed Map run this child belongs to
+    state_machine_label: str | None = None  # e.g. the map's label for child executions
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One history event in AWS's shape.
+
+    ``details`` is the value of the ``<type>EventDetails`` member exactly as
+    GetExecutionHistory returns it (``input``/``output`` as JSON *text* beside
+    ``inputDetails``/``outputDetails``); None for events without details.
+    """
+
+    id: int
+    previous_event_id: int
+    timestamp: float
+    type: str
+    details: dict | None = None
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A wake-up due at ``due`` for ``execution_arn``; ``payload`` says what to do."""
+
+    id: str
+    execution_arn: str
+    due: float
+    payload: JSON = None
+
+
+@dataclass(frozen=True)
+class TaskTokenRecord:
+    """A callback/activity task token and where its answer resumes the execution."""
+
+    token: str
+    execution_arn: str
+    resume: JSON  # opaque to the store: e.g. {"state": "...", "thread": "..."}
+    created: float
+    heartbeat_deadline: float | None = None  # epoch seconds; None: no heartbeat
+
+
+@dataclass(frozen=True)
+class ActivityTask:
+    """A queued task for an activity worker (GetActivityTask hands it out)."""
+
+    id: str
+    activity_arn: str
+    task_token: str
+    input: str  # JSON text
+    created: float
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A unit of work in the shared queue, e.g. ("resume", execution arn)."""
+
+    id: int
+    kind: str
+    key: str  # unique among pending items: enqueueing the same key again merges
+    payload: JSON
+    available_at: float
+    attempts: int = 0
+    lease_owner: str | None = None
+    lease_expires: float | None = None
+
+
+@dataclass(frozen=True)
+class MapRunRecord:
+    """A Distributed Map run. ``item_counts``/``execution_counts`` in AWS's shapes."""
+
+    arn: str
+    execution_arn: str
+    status: str  # RUNNING | SUCCEEDED | FAILED | ABORTED
+    start_date: float
+    max_concurrency: int = 0
+    tolerated_failure_percentage: float = 0.0
+    tolerated_failure_count: int = 0
+    item_counts: dict = field(default_factory=dict)
+    execution_counts: dict = field(default_factory=dict)
+    stop_date: float | None = None
+    redrive_count: int = 0
+    redrive_date: float | None = None
+
+
+# --------------------------------------------------------------------------- writes
+class Batch(abc.ABC):
+    """A unit of work: writes recorded here are committed in one transaction.
+
+    Methods only *record* the write (no I/O); the store applies them in order when the
+    batch commits. Each method documents the error the commit raises when it fails.
+    """
+
+    # --- state machines, versions, aliases, tags, activities
+    @abc.abstractmethod
+    def put_state_machine(self, machine: StateMachineRecord) -> None:
+        """Insert a machine (Conflict if its ARN exists) and record its revision."""
+
+    @abc.abstractmethod
+    def update_state_machine(self, machine: StateMachineRecord) -> None:
+        """Replace a machine (NotFound if missing) and record its new revision."""
+
+    @abc.abstractmethod
+    def delete_state_machine(self, arn: str) -> None:
+        """Delete a machine with its versions, aliases and tags (no-op if missing).
+        Executions and their histories are kept."""
+
+    @abc.abstractmethod
+    def put_version(self, version: VersionRecord) -> None:
+        """Insert a version (Conflict if its ARN exists)."""
+
+    @abc.abstractmethod
+    def delete_version(self, arn: str) -> None:
+        """Delete a version (no-op if missing)."""
+
+    @abc.abstractmethod
+    def put_alias(self, alias: AliasRecord) -> None:
+        """Insert or replace an alias."""
+
+    @abc.abstractmethod
+    def delete_alias(self, arn: str) -> None:
+        """Delete an alias (no-op if missing)."""
+
+    @abc.abstractmethod
+    def set_tags(self, resource_arn: str, tags: dict[str, str]) -> None:
+        """Add or overwrite tags of a resource."""
+
+    @abc.abstractmethod
+    def remove_tags(self, resource_arn: str, keys: Sequence[str]) -> None:
+        """Remove tags by key (missing keys are ignored)."""
+
+    @abc.abstractmethod
+    def put_activity(self, activity: ActivityRecord) -> None:
+        """Insert an activity (Conflict if its ARN exists)."""
+
+    @abc.abstractmethod
+    def delete_activity(self, arn: str) -> None:
+        """Delete an activity, its tags and its queued tasks (no-op if missing)."""
+
+    # --- executions
+    @abc.abstractmethod
+    def put_execution(self, execution: ExecutionRecord) -> None:
+        """Insert an execution (Conflict if its ARN exists)."""
+
+    @abc.abstractmethod
+    def update_execution(self, execution: ExecutionRecord) -> None:
+        """Replace an execution's record (NotFound if missing)."""
+
+    @abc.abstractmethod
+    def append_events(self, execution_arn: str, events: Sequence[HistoryEvent]) -> None:
+        """Append history events (Conflict if an event id is already stored)."""
+
+    @abc.abstractmethod
+    def put_snapshot(self, execution_arn: str, data: bytes) -> None:
+        """Store (replace) the engine's opaque snapshot of an execution."""
+
+    @abc.abstractmethod
+    def delete_snapshot(self, execution_arn: str) -> None:
+        """Drop an execution's snapshot (no-op if missing)."""
+
+    @abc.abstractmethod
+    def put_map_run(self, map_run: MapRunRecord) -> None:
+        """Insert or replace a map run."""
+
+    # --- timers, tokens, activity tasks, work
+    @abc.abstractmethod
+    def add_timer(self, timer: Timer) -> None:
+        """Insert or replace a timer (by id)."""
+
+    @abc.abstractmethod
+    def delete_timer(self, timer_id: str) -> None:
+        """Delete a timer (no-op if missing)."""
+
+    @abc.abstractmethod
+    def put_task_token(self, token: TaskTokenRecord) -> None:
+        """Insert or replace a task token."""
+
+    @abc.abstractmethod
+    def delete_task_token(self, token: str) -> None:
+        """Delete a task token (no-op if missing)."""
+
+    @abc.abstractmethod
+    def enqueue_activity_task(self, task: ActivityTask) -> None:
+        """Queue a task for an activity's workers."""
+
+    @abc.abstractmethod
+    def enqueue_work(self, kind: str, key: str, payload: JSON = None,
+                     available_at: float = 0.0) -> None:
+        """Queue work; an unleased item with the same key is merged (its payload
+        replaced, the earlier of the two ``available_at`` kept)."""
+
+    @abc.abstractmethod
+    def complete_work(self, item_id: int, owner: str) -> None:
+        """Remove a finished item (Conflict if ``owner`` no longer holds its lease)."""
+
+
+# --------------------------------------------------------------------------- store
+class Store(abc.ABC):
+    """Everything stepfn persists. See the module docstring for the contract."""
+
+    # --- lifecycle and units of work
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and create the schema if needed. Idempotent."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Flush pending batches and release connections."""
+
+    @abc.abstractmethod
+    def batch(self) -> AsyncContextManager[Batch]:
+        """A unit of work committed in one transaction when the block exits cleanly
+        (discarded if the block raises)."""
+
+    # --- state machines, revisions, versions, aliases
+    @abc.abstractmethod
+    async def get_state_machine(self, arn: str) -> StateMachineRecord | None: ...
+
+    @abc.abstractmethod
+    async def get_state_machine_by_name(self, name: str) -> StateMachineRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_state_machines(self, limit: int,
+                                  cursor: str | None = None) -> Page[StateMachineRecord]:
+        """Machines by name."""
+
+    @abc.abstractmethod
+    async def get_revision(self, machine_arn: str,
+                           revision_id: str | None) -> RevisionRecord | None: ...
+
+    @abc.abstractmethod
+    async def get_version(self, arn: str) -> VersionRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_versions(self, machine_arn: str, limit: int,
+                            cursor: str | None = None) -> Page[VersionRecord]:
+        """Versions of a machine, newest (highest number) first."""
+
+    @abc.abstractmethod
+    async def next_version_number(self, machine_arn: str) -> int:
+        """The number the next published version takes: never reused, even after the
+        highest version was deleted."""
+
+    @abc.abstractmethod
+    async def get_alias(self, arn: str) -> AliasRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_aliases(self, machine_arn: str, limit: int,
+                           cursor: str | None = None) -> Page[AliasRecord]:
+        """Aliases of a machine, by name."""
+
+    # --- tags and activities
+    @abc.abstractmethod
+    async def get_tags(self, resource_arn: str) -> dict[str, str]: ...
+
+    @abc.abstractmethod
+    async def get_activity(self, arn: str) -> ActivityRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_activities(self, limit: int,
+                              cursor: str | None = None) -> Page[ActivityRecord]:
+        """Activities by name."""
+
+    @abc.abstractmethod
+    async def claim_activity_task(self, activity_arn: str) -> ActivityTask | None:
+        """Atomically take the oldest queued task of an activity (None: none queued)."""
+
+    # --- executions and history
+    @abc.abstractmethod
+    async def get_execution(self, arn: str) -> ExecutionRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_executions(self, *, machine_arn: str | None = None,
+                              version_arn: str | None = None,
+                              alias_arn: str | None = None,
+                              map_run_arn: str | None = None,
+                              status: str | None = None,
+                              redriven: bool | None = None,
+                              limit: int = 100,
+                              cursor: str | None = None) -> Page[ExecutionRecord]:
+        """Executions newest first, filtered by every argument given."""
+
+    @abc.abstractmethod
+    async def get_history(self, execution_arn: str, *, limit: int = 1000,
+                          cursor: str | None = None,
+                          reverse: bool = False) -> Page[HistoryEvent]:
+        """Events by id (descending with ``reverse``)."""
+
+    @abc.abstractmethod
+    async def count_events(self, execution_arn: str) -> int: ...
+
+    @abc.abstractmethod
+    async def get_snapshot(self, execution_arn: str) -> bytes | None: ...
+
+    @abc.abstractmethod
+    async def get_map_run(self, arn: str) -> MapRunRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_map_runs(self, execution_arn: str, limit: int,
+                            cursor: str | None = None) -> Page[MapRunRecord]:
+        """Map runs of an execution, newest first."""
+
+    # --- timers and task tokens
+    @abc.abstractmethod
+    async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
+        """Timers due at or before ``now``, earliest first."""
+
+    @abc.abstractmethod
+    async def next_timer_due(self) -> float | None:
+        """When the earliest timer is due (None: no timers)."""
+
+    @abc.abstractmethod
+    async def get_task_token(self, token: str) -> TaskTokenRecord | None: ...
+
+    @abc.abstractmethod
+    async def heartbeat_task_token(self, token: str, deadline: float | None) -> bool:
+        """Move a token's heartbeat deadline; False when the token does not exist."""
+
+    @abc.abstractmethod
+    async def expired_task_tokens(self, now: float,
+                                  limit: int = 100) -> list[TaskTokenRecord]:
+        """Tokens whose heartbeat deadline passed, earliest first."""
+
+    # --- work queue
+    @abc.abstractmethod
+    async def claim_work(self, owner: str, lease_seconds: float, *, limit: int = 10,
+                         kinds: Sequence[str] | None = None,
+                         now: float | None = None) -> list[WorkItem]:
+        """Lease up to ``limit`` available items (not leased, or lease expired) to
+        ``owner``, earliest ``available_at`` first. PostgreSQL: SKIP LOCKED."""
+
+    @abc.abstractmethod
+    async def renew_lease(self, item_ids: Sequence[int], owner: str,
+                          lease_seconds: float) -> list[int]:
+        """Extend the leases ``owner`` still holds; returns the ids renewed."""
+
+    @abc.abstractmethod
+    async def release_work(self, item_id: int, owner: str,
+                           available_at: float | None = None) -> bool:
+        """Give an item back (to retry at ``available_at``; now if None) without
+        completing it. False when ``owner`` no longer held its lease."""
