@@ -308,7 +308,7 @@ def _reference_ok(text: Any) -> bool:
 
 
 def _result_path_ok(text: Any) -> bool:
-    """ResultPath writes into the state input: ``$`` rooted and definite."""
+    """ResultPath writes into the state input: ``$`` rooted, names and indexes only."""
     if not isinstance(text, str) or not text.startswith("$") or text.startswith("$$"):
         return False
     if len(text) > 1 and text[1] not in ".[":
@@ -317,7 +317,7 @@ def _result_path_ok(text: Any) -> bool:
         path = compile_jsonpath(text)
     except (JsonPathSyntaxError, ValueError):
         return False
-    return bool(getattr(path, "is_definite", True))
+    return path.segments is not None
 
 
 # ------------------------------------------------------------------------ validation

@@ -140,6 +140,23 @@ def lambda_error_cause(exc: BaseException, request_id: str) -> str:
     })
 
 
+def invoke_payload_text(payload: Any) -> str:
+    """The bytes ``lambda:invoke`` sends: a string Payload is already JSON text (as with
+    Lambda's own Invoke), no Payload an empty event."""
+    if payload is None:
+        return "{}"
+    if isinstance(payload, str):
+        try:
+            jsonutil.loads(payload)
+        except ValueError:
+            raise StatesError(
+                "Lambda.InvalidRequestContentException",
+                "Could not parse request body into json: Unrecognized token "
+                f"'{payload[:40]}' (Service: Lambda, Status Code: 400)") from None
+        return payload
+    return jsonutil.dumps(payload)
+
+
 def lambda_invoke_result(payload: Any, content_length: int) -> dict:
     """The ``lambda:invoke`` integration's result around a function's payload."""
     request_id = str(uuid.uuid4())
@@ -166,11 +183,17 @@ def lambda_invoke_result(payload: Any, content_length: int) -> dict:
 class LambdaHandler:
     """Runs Lambda resources on registered local functions."""
 
-    def __init__(self, registry: FunctionRegistry) -> None:
+    def __init__(self, registry: FunctionRegistry, remote: Any = None) -> None:
         self.registry = registry
+        # Invoked for names not registered here (real Lambda through boto3), when set.
+        self.remote = remote
 
     async def invoke(self, call: TaskCall) -> Any:
         ref = call.ref
+        if self.remote is not None:
+            name = self._lookup_name(call)
+            if name is not None and name not in self.registry:
+                return await self.remote.invoke(call)
         if ref.kind == "lambda-function":
             func = self._lookup(ref.function_name, ref.arn)
             return await call_function(func, call.parameters_text, ref.arn)
@@ -180,13 +203,21 @@ class LambdaHandler:
         if not isinstance(identifier, str):
             raise StatesError("States.Runtime", "The field 'FunctionName' is required")
         func = self._lookup(function_name_of(identifier), identifier)
-        payload = params.get("Payload", call.parameters)
-        payload_text = jsonutil.dumps(payload) if "Payload" in params else "{}"
+        payload_text = invoke_payload_text(params.get("Payload"))
         result = await call_function(func, payload_text, identifier, compact_cause=True)
-        return lambda_invoke_result(result, len(jsonutil.dumps_bytes(result)))
+        # Lambda's Python runtime writes the response with json.dumps' default spacing.
+        return lambda_invoke_result(result, len(json.dumps(result, ensure_ascii=False).encode()))
 
-    def _lookup
-(self, name: str, identifier: str) -> LocalFunction:
+    @staticmethod
+    def _lookup_name(call: TaskCall) -> str | None:
+        """The function name a call addresses (None when it names none)."""
+        if call.ref.kind == "lambda-function":
+            return call.ref.function_name
+        params = call.parameters if isinstance(call.parameters, dict) else {}
+        identifier = params.get("FunctionName")
+        return function_name_of(identifier) if isinstance(identifier, str) else None
+
+    def _lookup(self, name: str, identifier: str) -> LocalFunction:
         func = self.registry.get(name)
         if func is None:
             raise StatesError(

@@ -71,16 +71,15 @@ def test_parameters_with_paths_intrinsics_and_context(engine):
         "n": 36,
         "greeting": "Hello Ada, you are 36",
         "state": "Greet",
-        "nested": {"list": [1, {"deep.$": "$.name"}], "again": 36},
+        "nested": {"list": [1, {"deep": "Ada"}], "again": 36},
         "all": {"name": "Ada", "n": 36},
     })
 
 
-def test_parameters_nested_in_arrays_are_not_resolved(engine):
-    # AWS resolves ".$" keys in objects, including objects nested in objects, but an
-    # object inside an array is a literal value.
-    spec = {"Type": "Pass", "Parameters": {"arr": [{"v.$": "$.x"}]}}
-    assert_succeeded(engine.run(single(spec), {"x": 1}), {"arr": [{"v.$": "$.x"}]})
+def test_parameters_resolve_objects_nested_in_arrays(engine):
+    # As in AWS's ECS examples ("ContainerOverrides": [{"Command.$": ...}]).
+    spec = {"Type": "Pass", "Parameters": {"arr": [{"v.$": "$.x"}, "$.x", [{"w.$": "$.x"}]]}}
+    assert_succeeded(engine.run(single(spec), {"x": 1}), {"arr": [{"v": 1}, "$.x", [{"w": 1}]]})
 
 
 def test_parameters_result_goes_through_result_path(engine):

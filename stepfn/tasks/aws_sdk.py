@@ -1,0 +1,358 @@
+"""``arn:aws:states:::aws-sdk:<service>:<action>``: any AWS API, generically, over boto3.
+
+Step Functions names services and errors after the AWS SDK for Java v2: the resource
+names the service in lower case (``sfn``, ``dynamodb``, ``cloudwatchlogs``), the action
+in camelCase (``getObject``), parameters are the API's own PascalCase member names, and
+errors come back as ``<Service>.<Exception>`` in PascalCase (``S3.NoSuchKeyException``,
+``DynamoDb.ResourceNotFoundException``, ``Sfn.InvalidTokenException``) with causes like
+``<message> (Service: S3, Status Code: 404, Request ID: ...)``. This module maps all of
+that onto boto3/botocore, whose service models know every service, operation, member and
+modelled exception.
+
+Configuration is boto3's own: endpoints (``AWS_ENDPOINT_URL``,
+``AWS_ENDPOINT_URL_<SERVICE>``, the config file), credentials (the usual chain) and
+retries. Clients are created once per (service, region) and shared between threads;
+calls are blocking, so they run in the event loop's default executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as _dt
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import StatesError
+from .base import TaskCall
+
+# The ARN names AWS uses where they differ from boto3's (lower-cased Java v2 names).
+# Anything else is resolved from botocore's service models on first use.
+_KNOWN_RENAMES = {
+    "sfn": "stepfunctions",
+    "cloudwatchlogs": "logs",
+    "eventbridge": "events",
+    "elasticloadbalancing": "elb",
+    "elasticloadbalancingv2": "elbv2",
+    "cognitoidentityprovider": "cognito-idp",
+    "costexplorer": "ce",
+    "configservice": "config",
+    "databasemigrationservice": "dms",
+    "directoryservice": "ds",
+    "elasticsearchservice": "es",
+    "iotdataplane": "iot-data",
+    "marketplacemetering": "meteringmarketplace",
+    "migrationhub": "mgh",
+    "simpledb": "sdb",
+    "serverlessapplicationrepository": "serverlessrepo",
+}
+
+_UNSUPPORTED_PATTERNS = ("sync", "sync:2", "waitForTaskToken")
+
+
+class AwsClients:
+    """boto3 clients, created once per (service, region) and shared (they are thread-safe).
+
+    boto3 *sessions* are not thread-safe, so client creation is serialised behind a lock.
+    """
+
+    def __init__(self, session: Any = None) -> None:
+        self._session = session
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._service_index: dict[str, str] | None = None
+        self._available: set[str] | None = None
+
+    def _boto_session(self) -> Any:
+        if self._session is None:
+            import boto3  # imported lazily: only workflows that call AWS need it
+
+            self._session = boto3.session.Session()
+        return self._session
+
+    def client(self, service: str, region: str) -> Any:
+        """The shared client for a boto3 service name in a region."""
+        key = (service, region)
+        found = self._clients.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._clients.get(key)
+            if found is None:
+                found = self._boto_session().client(service, region_name=region or None)
+                found.meta.events.register("after-call", _keep_raw_headers)
+                self._clients[key] = found
+        return found
+
+    def resolve_service(self, arn_name: str) -> str | None:
+        """The boto3 service name for the name an ``aws-sdk`` ARN uses, or None."""
+        with self._lock:
+            if self._available is None:
+                self._available = set(self._boto_session().get_available_services())
+            if arn_name in self._available:
+                return arn_name
+            renamed = _KNOWN_RENAMES.get(arn_name)
+            if renamed in self._available:
+                return renamed
+            if self._service_index is None:
+                self._service_index = self._build_service_index()
+            return self._service_index.get(arn_name)
+
+    def _build_service_index(self) -> dict[str, str]:
+        """Every service by its hyphen-less name and by its squeezed serviceId (slow, once)."""
+        loader = self._boto_session()._session.get_component("data_loader")
+        index: dict[str, str] = {}
+        for name in sorted(self._available or ()):
+            index.setdefault(name.replace("-", ""), name)
+            try:
+                metadata = loader.load_service_model(name, "service-2")["metadata"]
+            except Exception:  # a broken or partial model must not hide the others
+                continue
+            squeezed = re.sub(r"[^A-Za-z0-9]", "", metadata.get("serviceId", "")).lower()
+            if squeezed:
+                index.setdefault(squeezed, name)
+        return index
+
+    async def call(self, client: Any, operation: str, params: dict) -> dict:
+        """Run one API call (by its Python method name) in the default executor."""
+        method = getattr(client, operation)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, lambda: _call_and_read(method, params))
+
+
+def _call_and_read(method: Callable[..., dict], params: dict) -> dict:
+    """Call, and read streaming bodies while still in the worker thread."""
+    response = method(**params)
+    for key, value in response.items():
+        if hasattr(value, "read") and callable(value.read):
+            response[key] = _StreamContent(value.read())
+    return response
+
+
+class _StreamContent(bytes):
+    """A streaming payload already read: AWS returns these as text, not base64."""
+
+
+def _keep_raw_headers(http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+    """botocore lower-cases header names; AWS's SdkHttpMetadata shows them as sent."""
+    if http_response is None or not isinstance(parsed, dict):
+        return
+    metadata = parsed.get("ResponseMetadata")
+    if isinstance(metadata, dict):
+        metadata["StepfnRawHeaders"] = list(http_response.headers.items())
+
+
+# -- names ----------------------------------------------------------------------------------
+
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def java_service_name(service_id: str) -> str:
+    """The Java SDK v2 client prefix for a botocore serviceId: ``DynamoDB`` -> ``DynamoDb``,
+    ``SFN`` -> ``Sfn``, ``Secrets Manager`` -> ``SecretsManager``, ``ACM PCA`` -> ``AcmPca``."""
+    return "".join(word[0].upper() + word[1:].lower() for word in _WORDS.findall(service_id))
+
+
+def action_to_operation(client: Any, action: str) -> tuple[str, str] | None:
+    """(API operation name, boto3 method name) for a camelCase action, or None."""
+    from botocore import xform_name
+
+    model = client.meta.service_model
+    wanted = action[:1].upper() + action[1:]
+    names = model.operation_names
+    if wanted not in names:
+        lowered = {name.lower(): name for name in names}
+        wanted = lowered.get(action.lower(), "")
+        if not wanted:
+            return None
+    return wanted, xform_name(wanted)
+
+
+def exception_shape_name(client: Any, error: dict) -> str | None:
+    """The modelled exception shape an error code stands for, or None if unmodelled."""
+    codes = [error.get("QueryErrorCode"), error.get("Code")]
+    by_code = _error_codes(client)
+    for code in codes:
+        if code and code in by_code:
+            return by_code[code]
+    return None
+
+
+_ERROR_CODE_CACHE: dict[str, dict[str, str]] = {}
+
+
+def _error_codes(client: Any) -> dict[str, str]:
+    model = client.meta.service_model
+    key = f"{model.service_name}/{model.api_version}"
+    found = _ERROR_CODE_CACHE.get(key)
+    if found is None:
+        found = {}
+        for shape in model.error_shapes:
+            found[shape.name] = shape.name
+            found[str(shape.error_code)] = shape.name
+        _ERROR_CODE_CACHE[key] = found
+    return found
+
+
+def with_exception_suffix(name: str) -> str:
+    return name if name.endswith("Exception") else name + "Exception"
+
+
+# -- values ---------------------------------------------------------------------------------
+
+def iso_instant(value: _dt.datetime) -> str:
+    """A timestamp as AWS's Java SDK prints it (``Instant.toString``): UTC, ``Z``,
+    fractional seconds only when present, in groups of three digits."""
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    micros = value.microsecond
+    if micros:
+        text += f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
+    return text + "Z"
+
+
+def to_json_value(value: Any) -> Any:
+    """A botocore response value as AWS returns it in JSON: timestamps as ISO-8601,
+    streamed payloads as text, other blobs as text when UTF-8 else base64."""
+    if isinstance(value, dict):
+        return {key: to_json_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_json_value(item) for item in value]
+    if isinstance(value, _dt.datetime):
+        return iso_instant(value)
+    if isinstance(value, _StreamContent):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def without_nulls(value: Any) -> Any:
+    """Drop null members: the Java SDK treats a JSON null member as not given."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value if item is not None]
+    return value
+
+
+def response_body(response: dict) -> dict:
+    """The response without boto3's ResponseMetadata, converted to JSON values."""
+    return {key: to_json_value(item) for key, item in response.items()
+            if key != "ResponseMetadata"}
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """What a failed call told us, independent of how it is reported."""
+
+    code: str
+    message: str
+    status: int
+    request_id: str
+    extended_request_id: str | None
+    shape: str | None  # the modelled exception it maps to
+    attempts: int
+
+
+def error_info(client: Any, exc: Exception) -> ErrorInfo:
+    """Facts about a botocore ClientError or ParamValidationError."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {}) or {}
+        meta = response.get("ResponseMetadata", {}) or {}
+        headers = meta.get("HTTPHeaders", {}) or {}
+        return ErrorInfo(
+            code=str(error.get("QueryErrorCode") or error.get("Code") or "Unknown"),
+            message=str(error.get("Message") or error.get("message") or ""),
+            status=int(meta.get("HTTPStatusCode") or 400),
+            request_id=str(meta.get("RequestId") or headers.get("x-amzn-requestid") or ""),
+            extended_request_id=meta.get("HostId") or headers.get("x-amz-id-2"),
+            shape=exception_shape_name(client, error),
+            attempts=int(meta.get("RetryAttempts") or 0) + 1,
+        )
+    # Client-side validation (a missing required member, a wrong type): AWS would have
+    # sent the request and the service would have refused it as a validation error.
+    message = str(getattr(exc, "kwargs", {}).get("report") or exc).strip()
+    return ErrorInfo("ValidationException", message.replace("\n", " "), 400, "null",
+                     None, None, 1)
+
+
+def sdk_v2_error(client: Any, exc: Exception) -> StatesError:
+    """An error as the aws-sdk integration reports it (AWS SDK for Java v2 style)."""
+    info = error_info(client, exc)
+    service = java_service_name(client.meta.service_model.service_id)
+    exception = with_exception_suffix(info.shape) if info.shape else f"{service}Exception"
+    details = f"Service: {service}, Status Code: {info.status}, Request ID: {info.request_id}"
+    if info.extended_request_id:
+        details += f", Extended Request ID: {info.extended_request_id}"
+    cause = f"{info.message} ({details}) (SDK Attempt Count: {info.attempts})"
+    return StatesError(f"{service}.{exception}", cause)
+
+
+def is_service_error(exc: Exception) -> bool:
+    """True for errors the service (or botocore's request validation) reported."""
+    from botocore.exceptions import ClientError, ParamValidationError
+
+    return isinstance(exc, (ClientError, ParamValidationError))
+
+
+def connection_error(service: str, exc: Exception) -> StatesError:
+    """A transport failure (endpoint unreachable, credentials missing...)."""
+    return StatesError(f"{service}.SdkClientException",
+                       f"Unable to execute HTTP request: {exc}")
+
+
+# -- the handler ----------------------------------------------------------------------------
+
+class AwsSdkHandler:
+    """Runs ``aws-sdk:<service>:<action>`` resources through boto3."""
+
+    def __init__(self, clients: AwsClients) -> None:
+        self.clients = clients
+
+    async def invoke(self, call: TaskCall) -> Any:
+        ref = call.ref
+        if ref.pattern:
+            raise unsupported_pattern(ref.arn, ref.pattern)
+        arn_service = ref.resource_type.split(":", 1)[1]
+        service = self.clients.resolve_service(arn_service)
+        if service is None:
+            raise unknown_resource(ref.arn)
+        client = self.clients.client(service, ref.region)
+        operation = action_to_operation(client, ref.resource)
+        if operation is None:
+            raise unknown_resource(ref.arn)
+        params = call.parameters if isinstance(call.parameters, dict) else {}
+        try:
+            response = await self.clients.call(client, operation[1], without_nulls(params))
+        except Exception as exc:
+            if is_service_error(exc):
+                raise sdk_v2_error(client, exc) from None
+            raise connection_error(java_service_name(client.meta.service_model.service_id),
+                                   exc) from None
+        return response_body(response)
+
+
+def unknown_resource(arn: str) -> StatesError:
+    """What AWS says about a resource ARN it does not recognise."""
+    return StatesError(
+        "States.Runtime",
+        f"The resource provided {arn} not recognized. The value is not a valid resource "
+        "ARN, or the resource is not available in this region.")
+
+
+def unsupported_pattern(arn: str, pattern: str) -> StatesError:
+    """``.sync`` and ``.waitForTaskToken`` need the service layer; say so plainly."""
+    return StatesError(
+        "States.Runtime",
+        f"The integration pattern '.{pattern}' of resource '{arn}' is not supported by "
+        "stepfn's request-response integrations.")

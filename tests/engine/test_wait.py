@@ -1,0 +1,111 @@
+"""Wait: Seconds, SecondsPath, Timestamp, TimestampPath (virtual clock), one real wait,
+and the runtime errors of bad paths."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from stepfn import Engine
+
+from .conftest import assert_failed, assert_succeeded, first, runtime_cause, single
+
+
+def _waited(result) -> float:
+    """Seconds between the Wait state's Entered and Exited events."""
+    return first(result, "WaitStateExited").timestamp - first(result, "WaitStateEntered").timestamp
+
+
+def _iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_seconds_moves_virtual_clock(engine):
+    started = time.monotonic()
+    result = engine.run(single({"Type": "Wait", "Seconds": 3600}), {"a": 1})
+    assert_succeeded(result, {"a": 1})
+    assert 3600 <= _waited(result) < 3601
+    assert time.monotonic() - started < 1
+
+
+def test_seconds_path(engine):
+    result = engine.run(single({"Type": "Wait", "SecondsPath": "$.delay"}), {"delay": 90})
+    assert_succeeded(result, {"delay": 90})
+    assert 90 <= _waited(result) < 91
+
+
+def test_seconds_zero_does_not_wait(engine):
+    result = engine.run(single({"Type": "Wait", "Seconds": 0}), {})
+    assert_succeeded(result, {})
+    assert _waited(result) < 1
+
+
+def test_timestamp_in_future_waits_until_then(engine):
+    target = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    result = engine.run(single({"Type": "Wait", "Timestamp": _iso(target)}), {"k": "v"})
+    assert_succeeded(result, {"k": "v"})
+    exited = first(result, "WaitStateExited").timestamp
+    assert target.timestamp() <= exited < target.timestamp() + 1
+
+
+def test_timestamp_in_past_does_not_wait(engine):
+    result = engine.run(single({"Type": "Wait", "Timestamp": "2016-03-14T01:59:00Z"}), {})
+    assert_succeeded(result, {})
+    assert _waited(result) < 1
+
+
+def test_timestamp_path_with_offset_and_fraction(engine):
+    target = datetime.now(timezone.utc) + timedelta(hours=5)
+    text = target.astimezone(timezone(timedelta(hours=2))).strftime(
+        "%Y-%m-%dT%H:%M:%S.%f+02:00")
+    result = engine.run(single({"Type": "Wait", "TimestampPath": "$.when"}), {"when": text})
+    assert_succeeded(result, {"when": text})
+    exited = first(result, "WaitStateExited").timestamp
+    assert target.timestamp() - 0.01 <= exited < target.timestamp() + 1
+
+
+def test_wait_applies_input_and_output_path(engine):
+    spec = {"Type": "Wait", "Seconds": 1, "InputPath": "$.in", "OutputPath": "$.out"}
+    assert_succeeded(engine.run(single(spec), {"in": {"out": 3}}), 3)
+
+
+def test_real_one_second_wait():
+    engine = Engine()  # real clock
+    started = time.monotonic()
+    result = engine.run(single({"Type": "Wait", "Seconds": 1}), {"x": 1})
+    elapsed = time.monotonic() - started
+    assert_succeeded(result, {"x": 1})
+    assert elapsed >= 1.0
+    assert _waited(result) >= 0.99
+
+
+def test_missing_seconds_path_is_runtime_error(engine):
+    spec = {"Type": "Wait", "SecondsPath": "$.input.waitSeconds"}
+    result = engine.run(single(spec, name="WaitState"), {"input": {}})
+    assert_failed(result, "States.Runtime", runtime_cause(
+        "WaitState", 2,
+        "The SecondsPath parameter does not reference an input value: $.input.waitSeconds"))
+
+
+def test_non_numeric_seconds_path_is_runtime_error(engine):
+    spec = {"Type": "Wait", "SecondsPath": "$.s"}
+    result = engine.run(single(spec, name="W"), {"s": "ten"})
+    assert_failed(result, "States.Runtime")
+    assert result.cause.startswith(runtime_cause("W", 2, ""))
+
+
+def test_negative_seconds_path_is_runtime_error(engine):
+    spec = {"Type": "Wait", "SecondsPath": "$.s"}
+    result = engine.run(single(spec, name="W"), {"s": -5})
+    assert_failed(result, "States.Runtime")
+    assert result.cause.startswith(runtime_cause("W", 2, ""))
+
+
+def test_invalid_timestamp_path_is_runtime_error(engine):
+    spec = {"Type": "Wait", "TimestampPath": "$.TimestampValue"}
+    result = engine.run(single(spec, name="WaitUntil"),
+                        {"TimestampValue": "2016-12-05T21:29:29"})
+    assert_failed(result, "States.Runtime", runtime_cause(
+        "WaitUntil", 2,
+        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+        "date-time format string: $.TimestampValue == 2016-12-05T21:29:29"))
