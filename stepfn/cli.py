@@ -104,9 +104,17 @@ def print_diagnostics(diagnostics: list, as_json: bool) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .api.server import main as serve_main
+    import logging
 
-    return serve_main(args.rest)
+    from .api.server import serve
+
+    logging.basicConfig(level=(args.log_level or "info").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    extra = {"functions": args.functions or [],
+             "max_history_events": args.max_history_events}
+    serve(args.host, args.port, args.db, region=args.region, account=args.account,
+          log_level=args.log_level, extra=extra)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,9 +146,26 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--json", action="store_true")
     validate.set_defaults(handler=cmd_validate)
 
-    serve = sub.add_parser("serve", help="serve the Step Functions API over HTTP",
-                           add_help=False)
-    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    serve = sub.add_parser(
+        "serve", help="serve the AWS Step Functions API over HTTP (durable executions)",
+        description="Serve the AWS Step Functions API (awsJson1_0) so boto3, the AWS CLI, "
+                    "SDKs and Terraform work against stepfn. Standard executions are "
+                    "durable in the database and resume after a restart. Every option "
+                    "also reads an environment variable; flags win.")
+    serve.add_argument("--host", help="address to listen on (STEPFN_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (STEPFN_PORT, default 8083)")
+    serve.add_argument("--db", help="SQLite database file, created on first start "
+                                     "(STEPFN_DB, default stepfn.db)")
+    serve.add_argument("--region", help="region in ARNs (STEPFN_REGION, default us-east-1)")
+    serve.add_argument("--account", help="account in ARNs (STEPFN_ACCOUNT, "
+                                         "default 123456789012)")
+    serve.add_argument("--log-level", help="debug|info|warning|error "
+                                           "(STEPFN_LOG_LEVEL, default info)")
+    serve.add_argument("--functions", action="append", metavar="PATH",
+                       help="Python module, .py file or directory of task functions "
+                            "(repeatable), as for `stepfn run`")
+    serve.add_argument("--max-history-events", type=int, default=25_000,
+                       help="history length at which an execution fails (AWS: 25,000)")
     serve.set_defaults(handler=cmd_serve)
     return parser
 

@@ -47,6 +47,9 @@ class Engine:
         lambda_handler = LambdaHandler(self.functions)
         self.tasks.register_kind("lambda-function", lambda_handler)
         self.tasks.register_type("lambda", lambda_handler)
+        # aws-sdk, optimized (sqs/sns/dynamodb/events), http:invoke, real Lambda fallback.
+        from .tasks.registry import register_integrations
+        self.aws_clients = register_integrations(self.tasks, self.functions, region=region)
 
     # -- functions ----------------------------------------------------------------------
     def register_function(self, name: str, fn: Callable[..., Any], *,

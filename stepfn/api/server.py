@@ -118,11 +118,16 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
             if message["type"] == "lifespan.startup":
                 try:
                     await store.open()
+                    # The service resumes the executions a previous run left running.
+                    if hasattr(service, "start"):
+                        await service.start()
                 except Exception as exc:  # noqa: BLE001 - reported to the server
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if hasattr(service, "stop"):
+                    await service.stop()
                 await store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -161,8 +166,8 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
 def serve(host: str | None = None, port: int | None = None, db_path: str | None = None,
           *, region: str | None = None, account: str | None = None,
           log_level: str | None = None,
-          service_factory: Callable[[Store, ApiConfig], ExecutionService] | None = None
-          ) -> None:
+          service_factory: Callable[[Store, ApiConfig], ExecutionService] | None = None,
+          extra: dict[str, Any] | None = None) -> None:
     """Run the API with uvicorn until SIGTERM/SIGINT, then shut down gracefully
     (in-flight requests finish, the store is closed).
 
@@ -174,7 +179,7 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
     from stepfn.store.sqlite import SqliteStore
 
     config = ApiConfig.from_env(host=host, port=port, db_path=db_path, region=region,
-                                account=account, log_level=log_level)
+                                account=account, log_level=log_level, extra=extra)
     store = SqliteStore(config.db_path)
     if service_factory is None:
         service_factory = _default_service_factory()

@@ -291,13 +291,16 @@ class CompiledJsonata:
     """One JSONata expression, compiled once and evaluated any number of times."""
 
     __slots__ = ("text", "variables_referenced", "top_level_fields", "sole_builtin",
-                 "_evaluate")
+                 "states_fields", "_evaluate")
 
     def __init__(self, text: str, evaluate: Callable[[Any, Any], Any],
                  variables_referenced: frozenset[str],
-                 top_level_fields: tuple[str, ...], sole_builtin: str | None = None
-                 ) -> None:
+                 top_level_fields: tuple[str, ...], sole_builtin: str | None = None,
+                 states_fields: frozenset[str] = frozenset()) -> None:
         self.text = text
+        #: Fields of ``$states`` the expression reads (``input``, ``result``...);
+        #: ``*`` when it uses ``$states`` otherwise (as a whole value).
+        self.states_fields = states_fields
         # The only built-in the expression calls, if one: the engine's signature
         # errors do not name the function, jsonata-js's (and so AWS's) do.
         self.sole_builtin = sole_builtin
@@ -380,7 +383,8 @@ def compile_jsonata(expr: str) -> CompiledJsonata:
         raise _syntax_error(expr, exc) from None
     variables, fields, builtins = _scan_references(tree)
     sole = next(iter(builtins)) if len(builtins) == 1 else None
-    return CompiledJsonata(expr, compiled.evaluate, variables, fields, sole)
+    return CompiledJsonata(expr, compiled.evaluate, variables, fields, sole,
+                           _states_fields(tree))
 
 
 def _syntax_error(expr: str, exc: JsonataError) -> JsonataSyntaxError:
@@ -448,6 +452,28 @@ def _scan_references(tree: Any) -> tuple[frozenset[str], tuple[str, ...], set[st
                and not is_builtin(n)}
     builtins = {n for n in used - bound if is_builtin(n)}
     return frozenset(outside), tuple(_top_level_fields(tree)), builtins
+
+
+def _states_fields(tree: Any) -> frozenset[str]:
+    """The ``$states.<field>`` names read; ``*`` for any other use of ``$states``."""
+    found: set[str] = set()
+    read_as_path: set[int] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.PathExpr) and len(node.steps) >= 2:
+            head, field = node.steps[0], node.steps[1]
+            while isinstance(getattr(field, "source", None), ast.AstNode):
+                field = field.source  # $states.input[0]: the field under the subscript
+            if (isinstance(head, ast.VariableRef) and head.name == "states"
+                    and isinstance(field, ast.FieldRef)):
+                found.add(field.name)
+                read_as_path.add(id(head))
+        elif (isinstance(node, ast.VariableRef) and node.name == "states"
+              and id(node) not in read_as_path):
+            found.add("*")
+        stack.extend(_children(node))
+    return frozenset(found)
 
 
 def _original_name(name: str) -> str:

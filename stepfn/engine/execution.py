@@ -67,7 +67,7 @@ class ExecutionRun:
         self.name = name
         self.tasks = tasks
         self.clock = clock or RealClock()
-        self.history = history or History()
+        self.history = history if history is not None else History()
         self.history.clock = self.clock.now
         self.start_time = start_time if start_time is not None else self.clock.now()
         self.persist = persist  # async callable that commits the new events
@@ -92,11 +92,15 @@ class ExecutionRun:
         if self.persist is not None:
             await self.persist()
 
-    async def sleep(self, seconds: float) -> None:
-        await self.clock.sleep(seconds)
+    async def sleep(self, frame: Frame, seconds: float) -> None:
+        """Wait (a retry back-off); no wait when replaying what already followed it."""
+        if self.history.peek(frame.thread) is None:
+            await self.clock.sleep(seconds)
 
-    async def sleep_until(self, deadline: float) -> None:
-        await self.clock.sleep(deadline - self.clock.now())
+    async def sleep_until(self, frame: Frame, deadline: float) -> None:
+        """Wait until ``deadline`` (epoch seconds), as ``sleep``."""
+        if self.history.peek(frame.thread) is None:
+            await self.clock.sleep(deadline - self.clock.now())
 
     def serialize(self, value: Any) -> str:
         """JSON text of a payload; the last one is remembered, since a state's output
@@ -154,7 +158,9 @@ class ExecutionRun:
         try:
             coro = self.run_branch(self.machine, frame, self.input)
             if self.machine.timeout_seconds:
-                output = await asyncio.wait_for(coro, self.machine.timeout_seconds)
+                # Counted from the execution's start, also when it resumes after a crash.
+                remaining = self.machine.timeout_seconds - (self.clock.now() - self.start_time)
+                output = await asyncio.wait_for(coro, max(remaining, 0))
             else:
                 output = await coro
             text = self.serialize(output)

@@ -75,6 +75,10 @@ class Frame:
         self.retry_count = count
         self._context = None
 
+    def set_task_token(self, token: str) -> None:
+        self.task_token = token
+        self._context = None
+
     def set_map_item(self, item: tuple[int, Any] | None) -> None:
         self.map_item = item
         self._context = None

@@ -60,14 +60,18 @@ class History:
 
     def __init__(self, max_events: int = 25_000,
                  on_append: Callable[[Event], None] | None = None,
-                 recorded: list[Event] | None = None) -> None:
+                 recorded: list[Event] | None = None,
+                 replay: list[Event] | None = None) -> None:
+        """``recorded``: the events stored so far (new ones are numbered after them);
+        ``replay``: those to match while re-running (default: all of ``recorded``; a
+        redrive replays only the part before the state that failed)."""
         self.events: list[Event] = list(recorded or ())
         self.max_events = max_events
         self.on_append = on_append
         self.clock: Callable[[], float] = time.time
         self.replayed: Event | None = None
         self._pending: dict[str, deque[Event]] = {}
-        for event in recorded or ():
+        for event in (replay if replay is not None else recorded) or ():
             self._pending.setdefault(event.thread, deque()).append(event)
 
     @property

@@ -181,6 +181,9 @@ class HistoryEvent:
     timestamp: float
     type: str
     details: dict | None = None
+    # The thread of the execution that recorded it (the interpreter's Frame.thread);
+    # not part of AWS's answer, but needed to resume an execution by replay.
+    thread: str = ""
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,7 @@ class _SqliteBatch(Batch):
 
     def append_events(self, execution_arn: str, events: Sequence[HistoryEvent]) -> None:
         rows = [(execution_arn, e.id, orjson.dumps(
-            (e.previous_event_id, e.timestamp, e.type, e.details))) for e in events]
+            (e.previous_event_id, e.timestamp, e.type, e.details, e.thread))) for e in events]
 
         def op(db: sqlite3.Connection) -> None:
             try:
@@ -635,8 +635,8 @@ class SqliteStore(Store):
             bound = int(cursor) if cursor else -1
 
         def decode(row: tuple) -> HistoryEvent:
-            prev, ts, etype, details = orjson.loads(row[1])
-            return HistoryEvent(row[0], prev, ts, etype, details)
+            prev, ts, etype, details, thread = orjson.loads(row[1])
+            return HistoryEvent(row[0], prev, ts, etype, details, thread)
         return await self._page(sql, (execution_arn, bound), limit, decode,
                                 lambda e: str(e.id))
 

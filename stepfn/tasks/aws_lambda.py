@@ -27,13 +27,24 @@ from .optimized import LAMBDA, sdk_http_metadata, sdk_v1_error
 _INVOKE_MEMBERS = ("FunctionName", "Qualifier", "InvocationType", "LogType", "ClientContext")
 
 
+class LambdaUnavailable(LookupError):
+    """No AWS credentials are configured: there is no real Lambda to fall back to."""
+
+
 class RemoteLambda:
-    """Invokes functions on AWS Lambda (or whatever endpoint boto3 is pointed at)."""
+    """Invokes functions on AWS Lambda (or whatever endpoint boto3 is pointed at).
+
+    Raises ``LambdaUnavailable`` when boto3 finds no credentials, so the caller can report
+    the function as not found instead (remembered: the credential chain is slow to fail).
+    """
 
     def __init__(self, clients: AwsClients) -> None:
         self.clients = clients
+        self._unavailable = False
 
     async def invoke(self, call: TaskCall) -> Any:
+        if self._unavailable:
+            raise LambdaUnavailable(call.ref.arn)
         ref = call.ref
         if ref.kind == "lambda-function":
             response = await self._invoke(ref.region, {"FunctionName": ref.arn},
@@ -63,10 +74,19 @@ class RemoteLambda:
         except Exception as exc:
             if is_service_error(exc):
                 raise sdk_v1_error(LAMBDA, client, exc) from None
+            if _is_missing_credentials(exc):
+                self._unavailable = True
+                raise LambdaUnavailable(str(exc)) from None
             raise connection_error(LAMBDA.error_prefix, exc) from None
         if response.get("FunctionError"):
-            raise _function_error(bytes(response.get("Payload") or b""))
+            raise function_error(bytes(response.get("Payload") or b""))
         return response
+
+
+def _is_missing_credentials(exc: Exception) -> bool:
+    from botocore.exceptions import NoCredentialsError
+
+    return isinstance(exc, NoCredentialsError)
 
 
 def _payload_bytes(payload: Any) -> bytes | None:
@@ -88,7 +108,7 @@ def _payload_value(response: dict) -> Any:
         return raw.decode("utf-8", "replace")
 
 
-def _function_error(raw: bytes) -> StatesError:
+def function_error(raw: bytes) -> StatesError:
     """The function's own error: named by its errorType, its error document the cause."""
     text = raw.decode("utf-8", "replace")
     try:

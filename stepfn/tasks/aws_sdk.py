@@ -28,25 +28,34 @@ from typing import Any, Callable
 from ..errors import StatesError
 from .base import TaskCall
 
-# The ARN names AWS uses where they differ from boto3's (lower-cased Java v2 names).
-# Anything else is resolved from botocore's service models on first use.
+# The ARN names AWS uses (lower-cased Java SDK v2 client names) where they are not
+# simply boto3's name without hyphens ("acmpca" is "acm-pca"; those need no entry).
 _KNOWN_RENAMES = {
-    "sfn": "stepfunctions",
+    "applicationdiscoveryservice": "discovery",
     "cloudwatchlogs": "logs",
-    "eventbridge": "events",
-    "elasticloadbalancing": "elb",
-    "elasticloadbalancingv2": "elbv2",
     "cognitoidentityprovider": "cognito-idp",
-    "costexplorer": "ce",
     "configservice": "config",
+    "costandusagereportservice": "cur",
+    "costexplorer": "ce",
     "databasemigrationservice": "dms",
     "directoryservice": "ds",
+    "directoryservicedata": "ds-data",
+    "elasticloadbalancing": "elb",
+    "elasticloadbalancingv2": "elbv2",
     "elasticsearchservice": "es",
+    "eventbridge": "events",
     "iotdataplane": "iot-data",
+    "iotjobsdataplane": "iot-jobs-data",
+    "lexmodelbuildingservice": "lex-models",
+    "lexmodelsv2": "lexv2-models",
+    "lexruntimeservice": "lex-runtime",
+    "lexruntimev2": "lexv2-runtime",
+    "marketplaceentitlementservice": "marketplace-entitlement",
     "marketplacemetering": "meteringmarketplace",
     "migrationhub": "mgh",
-    "simpledb": "sdb",
     "serverlessapplicationrepository": "serverlessrepo",
+    "sfn": "stepfunctions",
+    "simpledb": "sdb",
 }
 
 _UNSUPPORTED_PATTERNS = ("sync", "sync:2", "waitForTaskToken")
@@ -63,7 +72,6 @@ class AwsClients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._service_index: dict[str, str] | None = None
-        self._available: set[str] | None = None
 
     def _boto_session(self) -> Any:
         if self._session is None:
@@ -89,31 +97,14 @@ class AwsClients:
     def resolve_service(self, arn_name: str) -> str | None:
         """The boto3 service name for the name an ``aws-sdk`` ARN uses, or None."""
         with self._lock:
-            if self._available is None:
-                self._available = set(self._boto_session().get_available_services())
-            if arn_name in self._available:
-                return arn_name
-            renamed = _KNOWN_RENAMES.get(arn_name)
-            if renamed in self._available:
-                return renamed
             if self._service_index is None:
-                self._service_index = self._build_service_index()
-            return self._service_index.get(arn_name)
-
-    def _build_service_index(self) -> dict[str, str]:
-        """Every service by its hyphen-less name and by its squeezed serviceId (slow, once)."""
-        loader = self._boto_session()._session.get_component("data_loader")
-        index: dict[str, str] = {}
-        for name in sorted(self._available or ()):
-            index.setdefault(name.replace("-", ""), name)
-            try:
-                metadata = loader.load_service_model(name, "service-2")["metadata"]
-            except Exception:  # a broken or partial model must not hide the others
-                continue
-            squeezed = re.sub(r"[^A-Za-z0-9]", "", metadata.get("serviceId", "")).lower()
-            if squeezed:
-                index.setdefault(squeezed, name)
-        return index
+                available = self._boto_session().get_available_services()
+                index = {name.replace("-", ""): name for name in available}
+                index.update({name: name for name in available})
+                index.update({alias: name for alias, name in _KNOWN_RENAMES.items()
+                              if name in index})
+                self._service_index = index
+        return self._service_index.get(arn_name)
 
     async def call(self, client: Any, operation: str, params: dict) -> dict:
         """Run one API call (by its Python method name) in the default executor."""
@@ -233,6 +224,66 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+def to_api_members(shape: Any, value: Any) -> Any:
+    """Step Functions' PascalCase parameters as the API model's member names.
+
+    AWS writes every member in PascalCase (``StateMachineArn`` for Step Functions'
+    ``stateMachineArn``) and ``EqualsValue`` for a member named ``Equals``. Map keys are
+    data (DynamoDB attribute names, tags) and are left alone; null members are dropped,
+    as the Java SDK treats them as not given.
+    """
+    if shape is None:
+        return without_nulls(value)
+    if shape.type_name == "structure" and isinstance(value, dict):
+        names = _member_names(shape)
+        members = shape.members
+        out = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            name = names.get(key) or names.get(key.lower(), key)
+            out[name] = to_api_members(members.get(name), item)
+        return out
+    if shape.type_name == "list" and isinstance(value, list):
+        return [to_api_members(shape.member, item) for item in value if item is not None]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: to_api_members(shape.value, item) for key, item in value.items()
+                if item is not None}
+    return value
+
+
+_MEMBER_NAMES: dict[int, dict[str, str]] = {}
+
+
+def _member_names(shape: Any) -> dict[str, str]:
+    """How a structure's members may be written: exactly, in any case, EqualsValue."""
+    found = _MEMBER_NAMES.get(id(shape))
+    if found is None:
+        found = {}
+        for name in shape.members:
+            found[name] = name
+            found.setdefault(name.lower(), name)
+            if name.lower() == "equals":
+                found["EqualsValue"] = name
+        _MEMBER_NAMES[id(shape)] = found
+    return found
+
+
+def to_aws_output(shape: Any, value: Any) -> Any:
+    """A botocore result as AWS returns it: members in PascalCase, JSON values."""
+    if shape is None:
+        return to_json_value(value)
+    if shape.type_name == "structure" and isinstance(value, dict):
+        members = shape.members
+        return {key[:1].upper() + key[1:]: to_aws_output(members.get(key), item)
+                for key, item in value.items() if key != "ResponseMetadata"}
+    if shape.type_name == "list" and isinstance(value, list):
+        return [to_aws_output(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: to_aws_output(shape.value, item) for key, item in value.items()}
+    return to_json_value(value)
+
+
 def without_nulls(value: Any) -> Any:
     """Drop null members: the Java SDK treats a JSON null member as not given."""
     if isinstance(value, dict):
@@ -331,15 +382,17 @@ class AwsSdkHandler:
         operation = action_to_operation(client, ref.resource)
         if operation is None:
             raise unknown_resource(ref.arn)
+        model = client.meta.service_model.operation_model(operation[0])
         params = call.parameters if isinstance(call.parameters, dict) else {}
         try:
-            response = await self.clients.call(client, operation[1], without_nulls(params))
+            response = await self.clients.call(
+                client, operation[1], to_api_members(model.input_shape, params))
         except Exception as exc:
             if is_service_error(exc):
                 raise sdk_v2_error(client, exc) from None
             raise connection_error(java_service_name(client.meta.service_model.service_id),
                                    exc) from None
-        return response_body(response)
+        return to_aws_output(model.output_shape, response)
 
 
 def unknown_resource(arn: str) -> StatesError:

@@ -88,6 +88,15 @@ class TaskDispatcher:
     def __init__(self) -> None:
         self._by_type: dict[str, TaskHandler] = {}
         self._by_kind: dict[str, TaskHandler] = {}
+        # Where .waitForTaskToken tasks wait for their answer (the service's callbacks).
+        self.token_waiter: Any = None
+
+    async def wait_for_token(self, call: TaskCall) -> Any:
+        """The answer sent for ``call.task_token`` (SendTaskSuccess/Failure)."""
+        if self.token_waiter is None:
+            raise StatesError("States.Runtime", "Task tokens need `stepfn serve`: no one "
+                              "could answer this .waitForTaskToken task in-process")
+        return await self.token_waiter.wait(call)
 
     def register_kind(self, kind: str, handler: TaskHandler) -> None:
         self._by_kind[kind] = handler

@@ -193,7 +193,10 @@ class LambdaHandler:
         if self.remote is not None:
             name = self._lookup_name(call)
             if name is not None and name not in self.registry:
-                return await self.remote.invoke(call)
+                try:
+                    return await self.remote.invoke(call)
+                except LookupError:
+                    pass  # no AWS configured: report the function as not found, below
         if ref.kind == "lambda-function":
             func = self._lookup(ref.function_name, ref.arn)
             return await call_function(func, call.parameters_text, ref.arn)

@@ -129,3 +129,18 @@ class CallLog:
 @pytest.fixture
 def calls() -> CallLog:
     return CallLog()
+
+
+@pytest.fixture(autouse=True)
+def no_aws(monkeypatch, tmp_path) -> None:
+    """No AWS account is reachable from these tests: boto3 finds no credentials (and
+    does not probe the instance metadata service), so an unregistered function is
+    reported as not found rather than sent to real Lambda."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

@@ -7,13 +7,15 @@ from .conftest import assert_failed, assert_succeeded, machine, runtime_cause, s
 
 def test_succeed_ends_execution_with_its_input(engine):
     definition = machine({
+        "Pick": {"Type": "Choice", "Choices": [
+            {"Variable": "$.a", "NumericEquals": 1, "Next": "Done"}], "Default": "Later"},
         "Done": {"Type": "Succeed"},
-        "Never": {"Type": "Pass", "End": True},
+        "Later": {"Type": "Pass", "Result": "later", "End": True},
     })
     result = engine.run(definition, {"a": 1})
     assert_succeeded(result, {"a": 1})
-    assert types(result) == ["ExecutionStarted", "SucceedStateEntered", "SucceedStateExited",
-                             "ExecutionSucceeded"]
+    assert types(result) == ["ExecutionStarted", "ChoiceStateEntered", "ChoiceStateExited",
+                             "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"]
 
 
 def test_succeed_input_and_output_path(engine):

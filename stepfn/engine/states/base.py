@@ -30,9 +30,22 @@ ResultWriter = Callable[[Any, Any], Any]  # (raw_input, result) -> merged
 
 
 class State:
-    """A compiled state. Subclasses implement ``execute``."""
+    """A compiled state. Subclasses implement ``execute``.
+
+    A state type with a JSONata variant names it in ``jsonata_variant``; the query
+    language picks the class once, when the definition is compiled, so neither path
+    pays for the other at run time.
+    """
 
     type_name: ClassVar[str] = ""
+    jsonata_variant: ClassVar[type[State] | None] = None
+
+    def __new__(cls, name: str, spec: dict, compiler: Compiler) -> State:
+        variant = cls.jsonata_variant
+        if variant is not None and spec.get("QueryLanguage",
+                                            compiler.query_language) == "JSONata":
+            cls = variant
+        return super().__new__(cls)
 
     def __init__(self, name: str, spec: dict, compiler: Compiler) -> None:
         self.name = name
@@ -134,14 +147,19 @@ class ResultProcessingState(State):
         return self.apply_output_path(frame, merged), assigned
 
 
-def compile_assign(assign: Any, query_language: str) -> Getter | None:
-    """Assign as a getter returning {name: value}, or None when there is nothing to assign."""
+def compile_assign(assign: Any, query_language: str, jsonata_field: str = "Assign") -> Any:
+    """Assign compiled for the query language, or None when there is nothing to assign.
+
+    JSONPath: a getter ``(doc, env) -> {name: value}``. JSONata: a ``JsonataAssign``,
+    ``(bindings) -> {name: value}``, whose causes name ``jsonata_field``
+    (``Assign``, ``Choices[0]/Assign``, ``Catch[1]/Assign``).
+    """
     if not assign:
         return None
     if query_language == "JSONata":
         from .jsonata_io import compile_jsonata_assign
 
-        return compile_jsonata_assign(assign)
+        return compile_jsonata_assign(assign, jsonata_field)
     return compile_payload(assign, "Assign")
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..frame import Frame
-from .base import State
+from .base import State, compile_assign
+from .jsonata_io import (
+    JsonataStateMixin,
+    ScalarField,
+    compile_field,
+    is_boolean,
+    reads_context,
+)
 
 
 class ChoiceState(State):
@@ -13,15 +20,16 @@ class ChoiceState(State):
 
     def __init__(self, name: str, spec: dict, compiler) -> None:
         super().__init__(name, spec, compiler)
+        self.default: str | None = spec.get("Default")
+        self.rules = self.compile_rules(spec.get("Choices", ()))
+
+    def compile_rules(self, rules: Any) -> tuple:
         from ...asl.choice import compile_choice_rule
 
-        from .base import compile_assign
-
-        self.rules = tuple(
+        return tuple(
             (compile_choice_rule(rule), rule["Next"],
              compile_assign(rule.get("Assign"), self.query_language))
-            for rule in spec.get("Choices", ()))
-        self.default: str | None = spec.get("Default")
+            for rule in rules)
 
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
@@ -37,7 +45,71 @@ class ChoiceState(State):
         for matches, next_state, assign in self.rules:
             if matches(effective, frame):
                 return next_state, assign
+        return self.no_match(frame), self.assign
+
+    def no_match(self, frame: Frame) -> str:
         if self.default is None:
             raise frame.run.runtime_error(
                 frame, "No Matches! No choice rule matched and there is no Default state.")
-        return self.default, self.assign
+        return self.default
+
+
+class _JsonataRule:
+    """One JSONata choice rule: Condition, Next, and its own Assign and Output."""
+
+    __slots__ = ("condition", "next", "assign", "output")
+
+    def __init__(self, rule: dict, index: int) -> None:
+        where = f"Choices[{index}]"
+        condition = rule.get("Condition")
+        self.condition: Callable[[dict], Any] | ScalarField | bool
+        if isinstance(condition, bool):
+            self.condition = condition
+        else:
+            self.condition = ScalarField(condition, f"{where}/Condition", "boolean",
+                                         is_boolean)
+        self.next: str = rule["Next"]
+        self.assign = compile_assign(rule.get("Assign"), "JSONata", f"{where}/Assign")
+        self.output = (compile_field(rule["Output"], f"{where}/Output")
+                       if "Output" in rule else None)
+
+    def matches(self, bindings: dict) -> bool:
+        condition = self.condition
+        if condition is True or condition is False:
+            return condition
+        return condition.evaluate(bindings)  # type: ignore[union-attr]
+
+
+class JsonataChoiceState(JsonataStateMixin, ChoiceState):
+    """Choice in JSONata: rules with a Condition; the matched rule's Assign and Output
+    apply, the state's own when the Default is taken. The output defaults to the input."""
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        parts = [part for rule in self.rules
+                 for part in (rule.condition, rule.assign, rule.output)
+                 if not isinstance(part, bool)]
+        self.init_jsonata(spec, *parts)
+        self.uses_context = self.uses_context or reads_context(*parts)
+
+    def compile_rules(self, rules: Any) -> tuple:
+        return tuple(_JsonataRule(rule, index) for index, rule in enumerate(rules))
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        bindings = self.bindings(frame, raw_input)
+        for rule in self.rules:
+            if rule.matches(bindings):
+                next_state, assign, output_template = rule.next, rule.assign, rule.output
+                break
+        else:
+            next_state = self.no_match(frame)
+            assign, output_template = self.assign, self.output_template
+        assigned = assign(bindings) if assign is not None else None
+        output = raw_input if output_template is None else output_template.evaluate(
+            bindings, inputs_ready=True)
+        output = self.record_exited(frame, output, assigned)
+        return output, next_state
+
+
+ChoiceState.jsonata_variant = JsonataChoiceState

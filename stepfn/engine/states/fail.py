@@ -8,6 +8,7 @@ from ...asl.paths import compile_reference
 from ...errors import PathNotFound, StatesError
 from ..frame import Frame
 from .base import State
+from .jsonata_io import JsonataStateMixin, is_string, scalar_field
 
 
 class FailState(State):
@@ -50,3 +51,23 @@ def _compile_field(spec: dict, field: str):
         return value
 
     return read
+
+
+class JsonataFailState(JsonataStateMixin, FailState):
+    """Fail in JSONata: Error and Cause are strings or expressions yielding strings."""
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.error_field = scalar_field(spec, "Error", "string", is_string)
+        self.cause_field = scalar_field(spec, "Cause", "string", is_string)
+        self.init_jsonata({}, self.error_field, self.cause_field)
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        bindings = self.bindings(frame, raw_input)
+        error = self.error_field.evaluate(bindings) if self.error_field else None
+        cause = self.cause_field.evaluate(bindings) if self.cause_field else None
+        raise StatesError(error, cause)
+
+
+FailState.jsonata_variant = JsonataFailState

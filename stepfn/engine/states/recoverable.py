@@ -45,7 +45,7 @@ class RecoverableMixin:
                     delay = self.retriers[index].delay(attempts[index])
                     attempts[index] += 1
                     retries += 1
-                    await frame.run.sleep(delay)
+                    await frame.run.sleep(frame, delay)
                     frame.set_retry_count(retries)
                     continue
                 if err.error != "States.Runtime":  # runtime errors end the execution at once

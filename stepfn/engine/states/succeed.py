@@ -6,6 +6,7 @@ from typing import Any
 
 from ..frame import Frame
 from .base import State
+from .jsonata_io import JsonataStateMixin
 
 
 class SucceedState(State):
@@ -16,3 +17,20 @@ class SucceedState(State):
         output = self.apply_output_path(frame, self.apply_input_path(frame, raw_input))
         output = self.record_exited(frame, output)
         return output, None
+
+
+class JsonataSucceedState(JsonataStateMixin, SucceedState):
+    """Succeed in JSONata: Output (default: the input)."""
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.init_jsonata(spec)
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        output, _ = self.finish(self.bindings(frame, raw_input), raw_input)
+        output = self.record_exited(frame, output)
+        return output, None
+
+
+SucceedState.jsonata_variant = JsonataSucceedState

@@ -9,6 +9,7 @@ from ...asl.paths import compile_reference
 from ...errors import PathNotFound, StatesError
 from ...jsonutil import loads
 from ...tasks.base import ResourceRef, TaskCall, parse_resource
+from ...tasks.tokens import task_token_for
 from ..frame import Frame
 from .base import ResultProcessingState
 from .recoverable import RecoverableMixin
@@ -23,9 +24,15 @@ class TaskState(RecoverableMixin, ResultProcessingState):
         self.timeout = _compile_seconds(spec, "TimeoutSeconds")
         self.heartbeat = _compile_seconds(spec, "HeartbeatSeconds")
         self.init_recovery(spec, compiler)
+        self.events = EVENTS[self.ref.kind]
+        self.waits_for_token = (self.ref.kind == "activity"
+                                or self.ref.pattern == "waitForTaskToken")
 
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
+        if self.waits_for_token:
+            frame.set_task_token(task_token_for(frame.run.execution_arn, frame.thread,
+                                                frame.entered_id))
         effective = self.apply_input_path(frame, raw_input)
         arguments = self.apply_parameters(frame, effective)
         return await self.run_with_recovery(frame, raw_input, arguments)
@@ -36,75 +43,134 @@ class TaskState(RecoverableMixin, ResultProcessingState):
         return self.apply_result(frame, raw_input, result)
 
     async def invoke(self, frame: Frame, arguments: Any) -> Any:
+        """Record the scheduling, run the resource (or reuse the outcome a replayed
+        history recorded) and record how it ended."""
         run = frame.run
-        ref = self.ref
         timeout = self.timeout(frame) if self.timeout else None
         heartbeat = self.heartbeat(frame) if self.heartbeat else None
         text = run.serialize(arguments)
-        lambda_events = ref.kind == "lambda-function"
-        if lambda_events:
-            details: dict[str, Any] = {"resource": ref.arn, "input": text}
-            if timeout is not None:
-                details["timeoutInSeconds"] = int(timeout)
-            frame.emit("LambdaFunctionScheduled", details)
-            frame.emit("LambdaFunctionStarted")
-        else:
-            details = {"resourceType": ref.resource_type, "resource": ref.resource,
-                       "region": ref.region, "parameters": text}
-            if timeout is not None:
-                details["timeoutInSeconds"] = int(timeout)
-            if heartbeat is not None:
-                details["heartbeatInSeconds"] = int(heartbeat)
-            frame.emit("TaskScheduled", details)
-            frame.emit("TaskStarted", {"resourceType": ref.resource_type,
-                                       "resource": ref.resource})
+        events = self.events
+        frame.emit(events.scheduled, events.scheduled_details(self.ref, text, timeout, heartbeat))
         scheduled = run.history.replayed
         if scheduled is not None:  # replaying: the recorded parameters are the truth
             text = scheduled.details.get("parameters") or scheduled.details.get("input") or text
             arguments = loads(text)
-        call = TaskCall(ref, arguments, text, self.name, run.execution_arn,
+        if events.started_at_once:
+            frame.emit(events.started, events.resource_details(self.ref))
+        call = TaskCall(self.ref, arguments, text, self.name, run.execution_arn,
                         timeout, heartbeat, frame.task_token)
         try:
-            recorded = run.history.peek(frame.thread)
-            if recorded is not None and recorded.type in _OUTCOMES:
+            recorded = self._replayed_progress(frame)
+            if recorded is not None:
                 result = _recorded_outcome(recorded)
             else:
                 await run.checkpoint()
-                coro = run.tasks.handler_for(ref).invoke(call)
-                if timeout is not None:
-                    result = await asyncio.wait_for(coro, timeout)
-                else:
-                    result = await coro
+                coro = self._call(frame, call)
+                result = await (asyncio.wait_for(coro, timeout) if timeout else coro)
         except asyncio.TimeoutError:
             self._record_failure(frame, "States.Timeout", None, timed_out=True)
             raise StatesError("States.Timeout", None) from None
         except StatesError as err:
-            self._record_failure(frame, err.error, err.cause)
+            self._record_failure(frame, err.error, err.cause,
+                                 timed_out=err.error == "States.HeartbeatTimeout")
             raise
-        output = run.serialize(result)
-        if lambda_events:
-            frame.emit("LambdaFunctionSucceeded", {"output": output})
-        else:
-            frame.emit("TaskSucceeded", {"resourceType": ref.resource_type,
-                                         "resource": ref.resource, "output": output})
+        details = events.resource_details(self.ref)
+        details["output"] = run.serialize(result)
+        frame.emit(events.succeeded, details)
         return result
+
+    def _replayed_progress(self, frame: Frame) -> Any:
+        """Replay the events recorded between scheduling and the outcome; return the
+        recorded outcome event, or None when the task must (still) run."""
+        history = frame.run.history
+        recorded = history.peek(frame.thread)
+        while recorded is not None and recorded.type in _PROGRESS:
+            frame.emit(recorded.type, recorded.details)
+            recorded = history.peek(frame.thread)
+        return recorded if recorded is not None and recorded.type in _OUTCOMES else None
+
+    async def _call(self, frame: Frame, call: TaskCall) -> Any:
+        run = frame.run
+        if self.ref.kind == "activity":
+            started = _once(lambda worker: frame.emit(
+                "ActivityStarted", {"workerName": worker} if worker else None))
+            call.extra["started"] = started
+            return await run.tasks.handler_for(self.ref).invoke(call)
+        if self.ref.pattern != "waitForTaskToken":
+            return await run.tasks.handler_for(self.ref).invoke(call)
+        # .waitForTaskToken: call the integration, then wait for the token's answer.
+        if run.history.peek(frame.thread) is None or not self._submitted(frame):
+            submitted = await run.tasks.handler_for(self.ref).invoke(call)
+            details = self.events.resource_details(self.ref)
+            details["output"] = run.serialize(submitted)
+            frame.emit("TaskSubmitted", details)
+            await run.checkpoint()
+        return await run.tasks.wait_for_token(call)
+
+    def _submitted(self, frame: Frame) -> bool:
+        replayed = frame.run.history.replayed
+        return replayed is not None and replayed.type == "TaskSubmitted"
 
     def _record_failure(self, frame: Frame, error: str, cause: str | None,
                         timed_out: bool = False) -> None:
-        ref = self.ref
-        details: dict[str, Any] = {"error": error}
+        details = self.events.resource_details(self.ref)
+        details["error"] = error
         if cause is not None:
             details["cause"] = cause
-        if ref.kind == "lambda-function":
-            frame.emit("LambdaFunctionTimedOut" if timed_out else "LambdaFunctionFailed",
-                       details)
+        frame.emit(self.events.timed_out if timed_out else self.events.failed, details)
+
+
+class TaskEvents:
+    """The history events of one kind of task resource, with AWS's detail shapes."""
+
+    def __init__(self, prefix: str, with_resource: bool, started_at_once: bool) -> None:
+        self.scheduled = prefix + "Scheduled"
+        self.started = prefix + "Started"
+        self.succeeded = prefix + "Succeeded"
+        self.failed = prefix + "Failed"
+        self.timed_out = prefix + "TimedOut"
+        self.with_resource = with_resource  # resourceType/resource on every event
+        self.started_at_once = started_at_once  # an activity starts when a worker polls
+
+    def resource_details(self, ref: ResourceRef) -> dict[str, Any]:
+        if not self.with_resource:
+            return {}
+        return {"resourceType": ref.resource_type, "resource": ref.resource}
+
+    def scheduled_details(self, ref: ResourceRef, text: str, timeout: Any,
+                          heartbeat: Any) -> dict[str, Any]:
+        if self.with_resource:
+            details = {"resourceType": ref.resource_type, "resource": ref.resource,
+                       "region": ref.region, "parameters": text}
         else:
-            details.update(resourceType=ref.resource_type, resource=ref.resource)
-            frame.emit("TaskTimedOut" if timed_out else "TaskFailed", details)
+            details = {"resource": ref.arn, "input": text}
+        if timeout is not None:
+            details["timeoutInSeconds"] = int(timeout)
+        if heartbeat is not None and self.scheduled != "LambdaFunctionScheduled":
+            details["heartbeatInSeconds"] = int(heartbeat)
+        return details
 
 
-_OUTCOMES = frozenset({"TaskSucceeded", "TaskFailed", "TaskTimedOut", "LambdaFunctionSucceeded",
-                       "LambdaFunctionFailed", "LambdaFunctionTimedOut"})
+EVENTS = {
+    "lambda-function": TaskEvents("LambdaFunction", False, True),
+    "service": TaskEvents("Task", True, True),
+    "activity": TaskEvents("Activity", False, False),
+}
+_OUTCOMES = frozenset(e for k in EVENTS.values()
+                      for e in (k.succeeded, k.failed, k.timed_out))
+_PROGRESS = frozenset({"ActivityStarted", "TaskSubmitted"})
+
+
+def _once(fn: Any) -> Any:
+    """``fn`` callable once; later calls do nothing."""
+    done = False
+
+    def call(*args: Any) -> None:
+        nonlocal done
+        if not done:
+            done = True
+            fn(*args)
+    return call
 
 
 def _recorded_outcome(event: Any) -> Any:

@@ -6,10 +6,12 @@ import re
 from datetime import datetime
 from typing import Any
 
+from ...asl.jsonata import JsonataEvaluationError
 from ...asl.paths import compile_reference
 from ...errors import PathNotFound
 from ..frame import Frame
 from .base import State
+from .jsonata_io import JsonataStateMixin, is_integer, is_string, scalar_field
 
 # ISO-8601 extended offset date-time as AWS accepts it (upper-case T, Z or +hh:mm).
 _TIMESTAMP = re.compile(
@@ -32,7 +34,8 @@ class WaitState(State):
     def __init__(self, name: str, spec: dict, compiler) -> None:
         super().__init__(name, spec, compiler)
         self.seconds = spec.get("Seconds")
-        self.timestamp = parse_timestamp(spec["Timestamp"]) if "Timestamp" in spec else None
+        timestamp = spec.get("Timestamp")
+        self.timestamp = parse_timestamp(timestamp) if timestamp is not None else None
         self.seconds_path = _path(spec, "SecondsPath")
         self.timestamp_path = _path(spec, "TimestampPath")
 
@@ -41,7 +44,7 @@ class WaitState(State):
         effective = self.apply_input_path(frame, raw_input)
         deadline = self.deadline(frame, effective)
         await frame.run.checkpoint()
-        await frame.run.sleep_until(deadline)
+        await frame.run.sleep_until(frame, deadline)
         assigned = self.evaluate_assign(frame, effective)
         output = self.apply_output_path(frame, effective)
         output = self.record_exited(frame, output, assigned)
@@ -82,3 +85,44 @@ def _read(frame: Frame, getter, effective: Any, field: str, text: str) -> Any:
             frame, f"The {field} parameter does not reference an input value: {text}") from None
 
 
+
+
+class JsonataWaitState(JsonataStateMixin, WaitState):
+    """Wait in JSONata: Seconds or Timestamp (each a value or an expression), Output
+    (default: the input) and Assign."""
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.seconds_field = scalar_field(spec, "Seconds", "integer", is_integer)
+        self.timestamp_field = scalar_field(spec, "Timestamp", "string", is_string)
+        self.init_jsonata(spec, self.seconds_field, self.timestamp_field)
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        bindings = self.bindings(frame, raw_input)
+        deadline = self.jsonata_deadline(frame, bindings)
+        await frame.run.checkpoint()
+        await frame.run.sleep_until(deadline)
+        output, assigned = self.finish(bindings, raw_input)
+        output = self.record_exited(frame, output, assigned)
+        return output, self.transition()
+
+    def jsonata_deadline(self, frame: Frame, bindings: dict) -> float:
+        if self.seconds_field is not None:
+            seconds = self.seconds_field.evaluate(bindings)
+            if not is_integer(seconds) or seconds < 0:
+                raise JsonataEvaluationError(
+                    f"The value of the field 'Seconds' must be a non-negative integer, "
+                    f"but was: {frame.run.serialize(seconds)}", coded=False)
+            return frame.run.now() + seconds
+        text = self.timestamp_field.evaluate(bindings)  # type: ignore[union-attr]
+        when = parse_timestamp(text)
+        if when is None:
+            raise JsonataEvaluationError(
+                "The value of the field 'Timestamp' must be a valid ISO-8601 extended "
+                f"offset date-time format string, but was: {frame.run.serialize(text)}",
+                coded=False)
+        return when
+
+
+WaitState.jsonata_variant = JsonataWaitState

@@ -1,0 +1,178 @@
+"""Input and output of JSONata-language states, compiled once per definition.
+
+A JSONata state has no InputPath/Parameters/ResultSelector/ResultPath/OutputPath.
+Its fields (``Arguments``, ``Output``, ``Assign``, ``Items``, ``Condition``,
+``Seconds``...) are JSON templates whose ``"{% expr %}"`` strings are evaluated with
+these bindings:
+
+* ``$states.input``: the raw state input, everywhere;
+* ``$states.result``: the result of a Task, Parallel or Map (its Output and Assign);
+* ``$states.errorOutput``: ``{"Error", "Cause"}`` in a catcher's Output and Assign;
+* ``$states.context``: the context object (built only when an expression reads it);
+* ``$name``: every workflow variable, as it was when the state was entered.
+
+Output and Assign both see the variables from before the state; the assignments take
+effect after it (``State.record_exited`` applies them). A failed evaluation raises
+``States.QueryEvaluationError`` whose cause names the expression and the field; the
+interpreter prefixes the state and its entered event id.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from ...asl.jsonata import (
+    JsonataEvaluationError,
+    Template,
+    compile_template,
+    expression_text,
+    is_expression,
+    unexpected_type_cause,
+)
+
+if TYPE_CHECKING:
+    from ..frame import Frame
+
+__all__ = [
+    "JsonataAssign",
+    "JsonataStateMixin",
+    "ScalarField",
+    "compile_field",
+    "compile_jsonata_assign",
+    "make_bindings",
+    "reads_context",
+]
+
+_ABSENT = object()
+
+
+def compile_field(value: Any, field: str) -> Template | None:
+    """The compiled template of a field's value, or None when the field is absent."""
+    if value is _ABSENT:
+        return None
+    return compile_template(value, field)
+
+
+def reads_context(*templates: Template | ScalarField | JsonataAssign | None) -> bool:
+    """Whether any expression may read ``$states.context`` (or ``$states`` whole)."""
+    for template in templates:
+        if template is None:
+            continue
+        if isinstance(template, (ScalarField, JsonataAssign)):
+            template = template.template
+        for expression in template.expressions:
+            fields = expression.states_fields
+            if "context" in fields or "*" in fields:
+                return True
+    return False
+
+
+def make_bindings(frame: Frame, raw_input: Any, with_context: bool,
+                  extra_field: str | None = None, extra_value: Any = None) -> dict:
+    """The JSONata bindings for one evaluation: the variables and ``$states``."""
+    states: dict[str, Any] = {"input": raw_input}
+    if with_context:
+        states["context"] = frame.context
+    if extra_field is not None:
+        states[extra_field] = extra_value
+    bindings = dict(frame.variables)
+    bindings["states"] = states  # "states" is a reserved variable name: no clash
+    return bindings
+
+
+class JsonataAssign:
+    """A JSONata ``Assign`` block: ``assign(bindings) -> {name: value}``."""
+
+    __slots__ = ("template",)
+
+    def __init__(self, assign: dict, field: str = "Assign") -> None:
+        self.template = compile_template(assign, field)
+
+    def __call__(self, bindings: dict) -> dict:
+        return self.template.evaluate(bindings, inputs_ready=True)
+
+
+def compile_jsonata_assign(assign: dict, field: str = "Assign") -> JsonataAssign:
+    """Compile a JSONata state's (or rule's, or catcher's) ``Assign`` block."""
+    return JsonataAssign(assign, field)
+
+
+class ScalarField:
+    """A field with one value of a given JSON type (``Seconds``, ``Items``...): a
+    constant, or an expression whose result is checked against ``expected``."""
+
+    __slots__ = ("template", "text", "field", "expected", "check")
+
+    def __init__(self, value: Any, field: str, expected: str,
+                 check: Callable[[Any], bool]) -> None:
+        self.template = compile_template(value, field)
+        self.text = expression_text(value) if is_expression(value) else None
+        self.field = field
+        self.expected = expected
+        self.check = check
+
+    @property
+    def is_constant(self) -> bool:
+        return self.template.is_constant
+
+    def evaluate(self, bindings: dict) -> Any:
+        value = self.template.evaluate(bindings, inputs_ready=True)
+        if self.text is not None and not self.check(value):
+            raise JsonataEvaluationError(
+                unexpected_type_cause(self.text, self.field, self.expected, value))
+        return value
+
+
+def is_integer(value: Any) -> bool:
+    return type(value) is int
+
+
+def is_number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def is_string(value: Any) -> bool:
+    return type(value) is str
+
+
+def is_boolean(value: Any) -> bool:
+    return type(value) is bool
+
+
+def is_array(value: Any) -> bool:
+    return type(value) is list
+
+
+def scalar_field(spec: dict, name: str, expected: str,
+                 check: Callable[[Any], bool]) -> ScalarField | None:
+    """The ScalarField for ``spec[name]``, or None when absent."""
+    if name not in spec:
+        return None
+    return ScalarField(spec[name], name, expected, check)
+
+
+class JsonataStateMixin:
+    """What every JSONata state shares: bindings, ``Output`` and ``Assign``."""
+
+    name: str
+    assign: Any
+    output_template: Template | None
+    uses_context: bool
+
+    def init_jsonata(self, spec: dict, *others: Any) -> None:
+        """Compile ``Output``; ``others`` are the state's other templates, consulted
+        to know whether the context object must be built for its bindings."""
+        self.output_template = compile_field(spec.get("Output", _ABSENT), "Output")
+        self.uses_context = reads_context(self.output_template, self.assign, *others)
+
+    def bindings(self, frame: Frame, raw_input: Any, extra_field: str | None = None,
+                 extra_value: Any = None) -> dict:
+        return make_bindings(frame, raw_input, self.uses_context, extra_field, extra_value)
+
+    def finish(self, bindings: dict, default_output: Any) -> tuple[Any, dict | None]:
+        """Assign and Output, both against the same bindings: (output, assignments)."""
+        assigned = self.assign(bindings) if self.assign is not None else None
+        template = self.output_template
+        output = default_output if template is None else template.evaluate(
+            bindings, inputs_ready=True)
+        return output, assigned

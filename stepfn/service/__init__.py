@@ -1,0 +1,23 @@
+"""Executions over time: the long-running service behind ``stepfn serve``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .executions import ExecutionManager
+
+
+def create_execution_service(store: Any, config: Any) -> ExecutionManager:
+    """The execution service for the API server (``api.server.serve``'s default)."""
+    manager = ExecutionManager(store, region=config.region, account=config.account,
+                               max_history_events=config.extra.get("max_history_events",
+                                                                   25_000))
+    for spec in config.extra.get("functions", ()):
+        from ..functions_loader import load_functions
+
+        for name, fn in load_functions(spec).items():
+            manager.functions.register(name, fn)
+    return manager
+
+
+__all__ = ["ExecutionManager", "create_execution_service"]

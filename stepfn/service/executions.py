@@ -1,0 +1,361 @@
+"""Executions over time: start, run, persist, stop, redrive and resume after a crash.
+
+Durability (design.md §3) rests on the history. A Standard execution's events are
+buffered as the interpreter records them and committed to the store at every
+checkpoint: before each side effect (a task invocation, a wait) and when it ends. Pure
+states between two checkpoints are committed together. After a crash, ``start`` finds
+every execution still RUNNING and runs it again *by replay*: the interpreter starts from
+the beginning with the stored history; recorded events stand in for the work already
+done (recorded task results are reused, recorded outputs win, a Wait keeps its recorded
+deadline) and only what comes after the last committed event happens anew. Tasks are
+invoked at least once, state transitions recorded exactly once.
+
+Express executions run in memory, as on AWS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..api.errors import ApiError
+from ..api.service import ActivityTaskGrant, StartRequest, SyncResult
+from ..engine.clock import RealClock
+from ..engine.execution import ExecutionResult, ExecutionRun
+from ..engine.history import Event, History, render_details
+from ..engine.machine import StateMachine, compile_definition
+from ..store.base import ActivityRecord, ExecutionRecord, HistoryEvent, Store
+from ..tasks.base import TaskDispatcher
+from ..tasks.functions import FunctionRegistry, LambdaHandler
+from .callbacks import CallbackHub
+
+log = logging.getLogger("stepfn.service")
+
+TERMINAL_EVENTS = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut",
+                   "ExecutionAborted"}
+_MACHINE_CACHE_SIZE = 256
+
+
+@dataclass
+class _Running:
+    """An execution this process is running."""
+
+    record: ExecutionRecord
+    run: ExecutionRun
+    task: asyncio.Task | None = None
+    pending: list[Event] = field(default_factory=list)
+
+
+class ExecutionManager:
+    """The execution layer behind the API (implements ``api.service.ExecutionService``)."""
+
+    def __init__(self, store: Store, *, region: str = "us-east-1",
+                 account: str = "123456789012", functions: FunctionRegistry | None = None,
+                 tasks: TaskDispatcher | None = None, clock: Any = None,
+                 max_history_events: int = 25_000) -> None:
+        self.store = store
+        self.region = region
+        self.account = account
+        self.clock = clock or RealClock()
+        self.max_history_events = max_history_events
+        self.functions = functions or FunctionRegistry()
+        self.tasks = tasks or default_dispatcher(self.functions)
+        self.callbacks = CallbackHub(store, self.clock)
+        self.callbacks.install(self.tasks)
+        self.running: dict[str, _Running] = {}
+        self._machines: OrderedDict[tuple[str, str], StateMachine] = OrderedDict()
+        self._express: dict[str, ExecutionRecord] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Resume every Standard execution the store says is still running."""
+        cursor = None
+        resumed = 0
+        while True:
+            page = await self.store.list_executions(status="RUNNING", limit=100, cursor=cursor)
+            for record in page.items:
+                if record.type == "STANDARD" and record.arn not in self.running:
+                    await self._resume(record)
+                    resumed += 1
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        if resumed:
+            log.info("resumed %d running executions", resumed)
+
+    async def stop(self) -> None:
+        """Stop running executions without ending them: they resume on the next start."""
+        entries = list(self.running.values())
+        for entry in entries:
+            if entry.task is not None:
+                entry.task.cancel()
+        for entry in entries:
+            if entry.task is not None:
+                await asyncio.gather(entry.task, return_exceptions=True)
+            await self._flush(entry)
+        self.running.clear()
+
+    # -- starting ---------------------------------------------------------------------------
+    def compile(self, definition: str, machine_type: str) -> StateMachine:
+        """A compiled machine, cached by definition text."""
+        key = (definition, machine_type)
+        machine = self._machines.get(key)
+        if machine is None:
+            machine = compile_definition(definition, region=self.region, machine_type=machine_type)
+            self._machines[key] = machine
+            if len(self._machines) > _MACHINE_CACHE_SIZE:
+                self._machines.popitem(last=False)
+        else:
+            self._machines.move_to_end(key)
+        return machine
+
+    async def start_execution(self, request: StartRequest) -> ExecutionRecord:
+        record = self._new_record(request)
+        machine = self.compile(request.definition, record.type)
+        if record.type == "EXPRESS":
+            self._express[record.arn] = record
+            async with self.store.batch() as tx:
+                tx.put_execution(record)
+            entry = self._prepare(record, machine, request.role_arn, recorded=None, durable=False)
+        else:
+            # Committed before the caller hears of it: a crash from here on resumes it.
+            async with self.store.batch() as tx:
+                tx.put_execution(record)
+            entry = self._prepare(record, machine, request.role_arn, recorded=None)
+        self._launch(entry)
+        return record
+
+    async def start_sync_execution(self, request: StartRequest) -> SyncResult:
+        record = self._new_record(request)
+        machine = self.compile(request.definition, "EXPRESS")
+        started = time.monotonic()
+        run = self._new_run(record, machine, request.role_arn, History(self.max_history_events))
+        result = await run.run()
+        finished = _finished_record(record, result, self.clock.now())
+        billed = max(100, int((time.monotonic() - started) * 1000 + 99) // 100 * 100)
+        return SyncResult(finished, billed_duration_ms=billed)
+
+    def _new_record(self, request: StartRequest) -> ExecutionRecord:
+        return ExecutionRecord(
+            arn=request.execution_arn, machine_arn=request.machine.arn, name=request.name,
+            status="RUNNING", start_date=self.clock.now(), input=request.input,
+            type=request.machine.type, revision_id=request.revision_id,
+            version_arn=request.version.arn if request.version else None,
+            alias_arn=request.alias.arn if request.alias else None,
+            trace_header=request.trace_header)
+
+    def _new_run(self, record: ExecutionRecord, machine: StateMachine, role_arn: str,
+                 history: History) -> ExecutionRun:
+        machine_name = record.machine_arn.rsplit(":", 1)[-1]
+        return ExecutionRun(
+            machine, _loads(record.input), input_text=record.input or "{}",
+            execution_arn=record.arn, name=record.name, machine_arn=record.machine_arn,
+            machine_name=machine_name, tasks=self.tasks, role_arn=role_arn,
+            clock=self.clock, history=history, redrive_count=record.redrive_count,
+            start_time=record.start_date)
+
+    def _prepare(self, record: ExecutionRecord, machine: StateMachine, role_arn: str,
+                 recorded: list[Event] | None, replay: list[Event] | None = None,
+                 durable: bool = True) -> _Running:
+        history = History(self.max_history_events, recorded=recorded, replay=replay)
+        run = self._new_run(record, machine, role_arn, history)
+        entry = _Running(record, run)
+        if durable:
+            history.on_append = entry.pending.append
+            run.persist = lambda: self._flush(entry)
+        return entry
+
+    def _launch(self, entry: _Running) -> None:
+        self.running[entry.record.arn] = entry
+        entry.task = asyncio.ensure_future(self._drive(entry))
+
+    async def _drive(self, entry: _Running) -> None:
+        """Run an execution to its end and record how it ended."""
+        try:
+            result = await entry.run.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug in stepfn must not leave the execution hanging
+            log.exception("execution %s crashed", entry.record.arn)
+            result = ExecutionResult("FAILED", error="States.Runtime",
+                                     cause="stepfn failed to run this execution")
+            entry.run.history.add("ExecutionFailed", {"error": result.error,
+                                                      "cause": result.cause},
+                                  len(entry.run.history), True)
+        finished = _finished_record(entry.record, result, self.clock.now())
+        entry.record = finished
+        if finished.type == "EXPRESS":
+            self._express[finished.arn] = finished
+        await self._flush(entry, finished)
+        self.running.pop(finished.arn, None)
+
+    async def _flush(self, entry: _Running, record: ExecutionRecord | None = None) -> None:
+        """Commit the events recorded since the last checkpoint (and the record)."""
+        events, entry.pending[:] = list(entry.pending), []
+        if not events and record is None:
+            return
+        async with self.store.batch() as tx:
+            if events:
+                tx.append_events(entry.record.arn, [_to_store(e) for e in events])
+            if record is not None:
+                tx.update_execution(record)
+
+    # -- resuming ---------------------------------------------------------------------------
+    async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:
+        definition, role_arn = await self._definition_of(record)
+        machine = self.compile(definition, record.type)
+        recorded = await self._load_history(record.arn)
+        replay = replay_filter(recorded) if replay_filter else None
+        entry = self._prepare(record, machine, role_arn, recorded, replay)
+        self._launch(entry)
+
+    async def _definition_of(self, record: ExecutionRecord) -> tuple[str, str]:
+        if record.version_arn:
+            version = await self.store.get_version(record.version_arn)
+            if version is not None:
+                return version.definition, version.role_arn
+        revision = await self.store.get_revision(record.machine_arn, record.revision_id)
+        if revision is not None:
+            return revision.definition, revision.role_arn
+        machine = await self.store.get_state_machine(record.machine_arn)
+        if machine is None:
+            raise ApiError("StateMachineDoesNotExist",
+                           f"State Machine Does Not Exist: '{record.machine_arn}'")
+        return machine.definition, machine.role_arn
+
+    async def _load_history(self, arn: str) -> list[Event]:
+        events: list[Event] = []
+        cursor = None
+        while True:
+            page = await self.store.get_history(arn, limit=1000, cursor=cursor)
+            events.extend(Event(e.id, e.previous_event_id, e.timestamp, e.type, e.details,
+                                e.thread) for e in page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                return events
+
+    # -- stopping and redriving -------------------------------------------------------------
+    async def stop_execution(self, execution: ExecutionRecord, error: str | None,
+                             cause: str | None) -> float:
+        now = self.clock.now()
+        entry = self.running.pop(execution.arn, None)
+        details: dict[str, Any] = {}
+        if error is not None:
+            details["error"] = error
+        if cause is not None:
+            details["cause"] = cause
+        record = replace(execution, status="ABORTED", stop_date=now,
+                         redrive_status="REDRIVABLE" if execution.type == "STANDARD" else None)
+        if entry is not None:
+            if entry.task is not None:
+                entry.task.cancel()
+                await asyncio.gather(entry.task, return_exceptions=True)
+            history = entry.run.history
+            history.add("ExecutionAborted", details or None, len(history), True)
+            record = replace(record, error=error, cause=cause)
+            await self._flush(entry, record)
+        else:
+            count = await self.store.count_events(execution.arn)
+            event = HistoryEvent(count + 1, count, now, "ExecutionAborted", details or None)
+            async with self.store.batch() as tx:
+                tx.append_events(execution.arn, [event])
+                tx.update_execution(replace(record, error=error, cause=cause))
+        self._express.pop(execution.arn, None)
+        await self.callbacks.forget_execution(execution.arn)
+        return now
+
+    async def redrive_execution(self, execution: ExecutionRecord,
+                                client_token: str | None) -> float:
+        if execution.type != "STANDARD":
+            raise ApiError("ExecutionNotRedrivable",
+                           f"Execution {execution.arn} is an Express execution")
+        if execution.status not in ("FAILED", "TIMED_OUT", "ABORTED"):
+            raise ApiError("ExecutionNotRedrivable",
+                           f"Execution {execution.arn} is {execution.status}: only failed, "
+                           "timed out or aborted executions can be redriven")
+        now = self.clock.now()
+        recorded = await self._load_history(execution.arn)
+        count = len(recorded)
+        redrive_count = execution.redrive_count + 1
+        redriven = HistoryEvent(count + 1, count, now, "ExecutionRedriven",
+                                {"redriveCount": redrive_count})
+        record = replace(execution, status="RUNNING", stop_date=None, output=None,
+                         error=None, cause=None, redrive_count=redrive_count,
+                         redrive_date=now, redrive_status=None)
+        async with self.store.batch() as tx:
+            tx.append_events(execution.arn, [redriven])
+            tx.update_execution(record)
+        await self._resume(record, replay_filter=events_before_failed_state)
+        return now
+
+    # -- TestState ------------------------------------------------------------------------
+    async def test_state(self, request: dict) -> dict:
+        from .test_state import run_test_state
+
+        return await run_test_state(request, self.tasks, self.region, self.account)
+
+    # -- activities and callbacks ---------------------------------------------------------
+    async def get_activity_task(self, activity: ActivityRecord,
+                                worker_name: str | None) -> ActivityTaskGrant | None:
+        return await self.callbacks.get_activity_task(activity, worker_name)
+
+    async def send_task_success(self, task_token: str, output: str) -> None:
+        await self.callbacks.complete(task_token, output=output)
+
+    async def send_task_failure(self, task_token: str, error: str | None,
+                                cause: str | None) -> None:
+        await self.callbacks.complete(task_token, error=error or "", cause=cause or "",
+                                      failed=True)
+
+    async def send_task_heartbeat(self, task_token: str) -> None:
+        await self.callbacks.heartbeat(task_token)
+
+
+# -- helpers ----------------------------------------------------------------------------
+def default_dispatcher(functions: FunctionRegistry) -> TaskDispatcher:
+    """Local functions as Lambda, plus whatever integrations are installed."""
+    dispatcher = TaskDispatcher()
+    handler = LambdaHandler(functions)
+    dispatcher.register_kind("lambda-function", handler)
+    dispatcher.register_type("lambda", handler)
+    try:
+        from ..tasks.registry import register_integrations
+    except ImportError:
+        return dispatcher
+    register_integrations(dispatcher, functions)
+    return dispatcher
+
+
+def events_before_failed_state(events: list[Event]) -> list[Event]:
+    """The part of a history a redrive replays: everything before the top-level state
+    that ended the execution was entered, so that state runs again from its start."""
+    last_entered = 0
+    for event in events:
+        if event.thread == "" and event.type.endswith("StateEntered"):
+            last_entered = event.id
+    return [e for e in events if e.id < last_entered and e.type not in TERMINAL_EVENTS
+            and e.type != "ExecutionRedriven"]
+
+
+def _to_store(event: Event) -> HistoryEvent:
+    details = render_details(event.details) if event.details is not None else None
+    return HistoryEvent(event.id, event.previous_event_id, event.timestamp, event.type,
+                        details, event.thread)
+
+
+def _finished_record(record: ExecutionRecord, result: ExecutionResult,
+                     now: float) -> ExecutionRecord:
+    redrivable = record.type == "STANDARD" and result.status != "SUCCEEDED"
+    return replace(record, status=result.status, output=result.output_text,
+                   error=result.error, cause=result.cause, stop_date=now,
+                   redrive_status="REDRIVABLE" if redrivable else None)
+
+
+def _loads(text: str | None) -> Any:
+    from ..jsonutil import loads
+
+    return loads(text) if text else {}

@@ -1,0 +1,39 @@
+"""Plugs the AWS integrations into a TaskDispatcher in one call.
+
+    register_integrations(dispatcher, functions, region="us-east-1")
+
+registers ``aws-sdk:*``, the optimized ``sqs``/``sns``/``dynamodb``/``events``
+integrations, ``http:invoke``, and Lambda resources that run a registered local function
+when there is one and real Lambda (through boto3) otherwise. Nothing talks to AWS, or
+even imports boto3, until a workflow first uses one of these resources.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .aws_lambda import RemoteLambda
+from .aws_sdk import AwsClients, AwsSdkHandler
+from .base import TaskDispatcher
+from .functions import FunctionRegistry, LambdaHandler
+from .http import HttpInvokeHandler
+from .optimized import OPTIMIZED_TYPES, OptimizedHandler
+
+
+def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistry, *,
+                          region: str = "us-east-1", session: Any = None) -> AwsClients:
+    """Register every request-response AWS integration; returns the shared client cache.
+
+    ``session`` is an optional ``boto3.session.Session`` (for a profile or explicit
+    credentials); by default boto3's own configuration chain applies.
+    """
+    clients = AwsClients(session)
+    dispatcher.register_type("aws-sdk", AwsSdkHandler(clients))
+    optimized = OptimizedHandler(clients)
+    for resource_type in OPTIMIZED_TYPES:
+        dispatcher.register_type(resource_type, optimized)
+    dispatcher.register_type("http", HttpInvokeHandler(region))
+    lambda_handler = LambdaHandler(functions, remote=RemoteLambda(clients))
+    dispatcher.register_kind("lambda-function", lambda_handler)
+    dispatcher.register_type("lambda", lambda_handler)
+    return clients

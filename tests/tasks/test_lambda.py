@@ -1,0 +1,53 @@
+"""Lambda resources: a registered local function runs locally; any other name goes to
+real Lambda through boto3 (here moto's server), whose answers and errors keep AWS's
+shapes."""
+
+from __future__ import annotations
+
+from stepfn import Engine
+
+from .conftest import ACCOUNT, REGION, assert_succeeded, task_machine, unique
+
+
+def _function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def test_registered_function_still_runs_locally(engine: Engine) -> None:
+    engine.register_function("local_double", lambda event: {"v": event["v"] * 2})
+    output = assert_succeeded(engine.run(task_machine(
+        "arn:aws:states:::lambda:invoke",
+        Parameters={"FunctionName": "local_double", "Payload": {"v": 21}}), {}))
+    assert output["Payload"] == {"v": 42}
+    assert output["StatusCode"] == 200
+
+
+def test_unregistered_function_goes_to_lambda_service(engine: Engine) -> None:
+    name = unique("remote")
+    result = engine.run(task_machine(
+        "arn:aws:states:::lambda:invoke",
+        Parameters={"FunctionName": name, "Payload": {"v": 1}}), {})
+    assert result.status == "FAILED"
+    # moto's Lambda answered: the function does not exist there.
+    assert result.error == "Lambda.ResourceNotFoundException"
+    assert "(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException;" \
+        in result.cause
+
+
+def test_unregistered_direct_arn_goes_to_lambda_service(engine: Engine) -> None:
+    result = engine.run(task_machine(_function_arn(unique("remote"))), {})
+    assert result.status == "FAILED"
+    assert result.error == "Lambda.ResourceNotFoundException"
+    failed = [e for e in result.events if e.type == "LambdaFunctionFailed"]
+    assert failed and failed[0].details["error"] == "Lambda.ResourceNotFoundException"
+
+
+def test_function_error_named_by_error_type_with_document_as_cause() -> None:
+    from stepfn.tasks.aws_lambda import function_error
+
+    raw = (b'{"errorMessage":"Some exception was raised.","errorType":"Exception",'
+           b'"requestId":"r","stackTrace":[]}')
+    error = function_error(raw)
+    assert error.error == "Exception"
+    assert error.cause == raw.decode()
+    assert function_error(b"not json").error == "Lambda.Unknown"
