@@ -97,9 +97,11 @@ class JsonataEvaluationError(StatesError):
     ``detail_separator`` is what AWS puts between its sentence and that tail.
     """
 
-    def __init__(self, cause: str, coded: bool = True) -> None:
+    def __init__(self, cause: str, coded: bool = True, location: str | None = None) -> None:
         super().__init__(QUERY_EVALUATION_ERROR, cause)
         self.detail_separator = ". " if coded else ": "
+        #: The field that failed (``Items``, ``Output/v``), for the EvaluationFailed event.
+        self.location = location
 
 
 class _FunctionFailure(Exception):
@@ -601,11 +603,11 @@ def _compile_leaf(value: str, field: str, found: list[CompiledJsonata]) -> _Buil
             raise JsonataEvaluationError(
                 f"The JSONata expression '{text}' specified for the field '{field}' "
                 f"threw an error during evaluation{exc.detail_separator}{exc.cause}",
-            ) from None
+                location=field) from None
         if result is UNDEFINED:
             raise JsonataEvaluationError(
                 f"The JSONata expression '{text}' specified for the field '{field}' "
-                "returned nothing (undefined).")
+                "returned nothing (undefined).", location=field)
         return result
 
     return build

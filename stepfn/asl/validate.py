@@ -34,6 +34,8 @@ INVALID_NAME = "INVALID_STATE_NAME"
 INVALID_LABEL = "INVALID_LABEL_NAME"
 INVALID_RESOURCE = "INVALID_RESOURCE"
 INVALID_JSON = "INVALID_JSON_DESCRIPTION"
+INVALID_JSONATA = "INVALID_JSONATA_EXPRESSION"
+UNSUPPORTED_JSONATA = "UNSUPPORTED_JSONATA_EXPRESSION"
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
@@ -127,6 +129,14 @@ _VARIABLE_REF = re.compile(r"^\$([^\s.\[$][^\s.\[]*)")
 _INTRINSIC_HEAD = re.compile(r"^States\.[A-Za-z0-9]+\(")
 _RESERVED_VARIABLES = frozenset({"states"})
 _POINTER_INDEX = re.compile(r"/(\d+)(?=/|$)")
+
+# $states fields every JSONata field may read; "result" and "errorOutput" are offered
+# only where AWS offers them (a Task/Map/Parallel's Output and Assign; a catcher's).
+_STATES_EVERYWHERE = frozenset({"input", "context"})
+_STATES_WITH_RESULT = _STATES_EVERYWHERE | {"result"}
+_STATES_IN_CATCH = _STATES_EVERYWHERE | {"errorOutput"}
+_STATES_OPTIONAL = frozenset({"result", "errorOutput"})
+_RESULT_TYPES = frozenset({"Task", "Map", "Parallel"})
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -270,17 +280,18 @@ def _looks_like_intrinsic(text: str) -> bool:
     return depth == 0 and not in_string
 
 
-def _jsonata_error(expression: str) -> str | None:
-    """The parse error of a JSONata expression, or None (also when unchecked)."""
+def _compile_jsonata(expression: str) -> tuple[Any, str | None]:
+    """(compiled expression, None) or (None, the parser's message as AWS words it:
+    without the JSONata code). (None, None) when the JSONata module is missing."""
     module = _optional("jsonata")
     compile_jsonata = getattr(module, "compile_jsonata", None)
     if compile_jsonata is None:
-        return None
+        return None, None
     try:
-        compile_jsonata(expression)
+        return compile_jsonata(expression), None
     except Exception as exc:  # noqa: BLE001 - report whatever the parser says
-        return str(exc) or type(exc).__name__
-    return None
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        return None, message
 
 
 def _is_jsonata(value: Any) -> bool:
@@ -422,7 +433,8 @@ class _Validator:
         self.check_fields(kind, state, location, language)
         self.check_transition(kind, state, location)
         self.check_io(kind, state, location, language)
-        self.check_assign(state.get("Assign"), _at(location, "Assign"), language)
+        self.check_assign(state.get("Assign"), _at(location, "Assign"), language,
+                          _STATES_WITH_RESULT if kind in _RESULT_TYPES else _STATES_EVERYWHERE)
         getattr(self, f"check_{kind.lower()}")(state, location, language)
 
     def check_state_name(self, name: str, location: str) -> None:
@@ -480,7 +492,7 @@ class _Validator:
 
     def check_io(self, kind: str, state: dict, location: str, language: str) -> None:
         if language == JSONATA:
-            self.check_jsonata_fields(state, location)
+            self.check_jsonata_fields(kind, state, location)
             return
         for name in ("InputPath", "OutputPath"):
             if name in state and state[name] is not None:
@@ -494,29 +506,46 @@ class _Validator:
             if name in state:
                 self.template(state[name], _at(location, name))
 
-    def check_jsonata_fields(self, state: dict, location: str) -> None:
+    def check_jsonata_fields(self, kind: str, state: dict, location: str) -> None:
         for name in ("Arguments", "Output", "ItemSelector", "Items", "Error", "Cause",
                      "Seconds", "Timestamp", "TimeoutSeconds", "HeartbeatSeconds",
                      "MaxConcurrency", "ToleratedFailureCount",
                      "ToleratedFailurePercentage"):
             if name in state:
-                self.jsonata_values(state[name], _at(location, name), name)
+                allowed = (_STATES_WITH_RESULT if name == "Output" and kind in _RESULT_TYPES
+                           else _STATES_EVERYWHERE)
+                self.jsonata_values(state[name], _at(location, name), name, allowed)
 
-    def jsonata_values(self, value: Any, location: str, name: str) -> None:
-        """Check every ``{% ... %}`` expression found inside ``value``."""
+    def jsonata_values(self, value: Any, location: str, name: str,
+                       allowed: frozenset[str] = _STATES_EVERYWHERE) -> None:
+        """Check every ``{% ... %}`` expression found inside ``value``: it parses,
+        reads no field of an absent input document, reads only the ``$states``
+        fields ``allowed`` here, and its variables are assigned somewhere."""
         if isinstance(value, str):
             if _is_jsonata(value):
-                problem = _jsonata_error(value[2:-2])
-                if problem:
-                    self.error(SCHEMA, location, f"The JSONata expression '{value}' "
-                                                 f"specified for the field '{name}' is "
-                                                 f"invalid: {problem}")
+                self.jsonata_expression(value, location, allowed)
         elif isinstance(value, dict):
             for key, child in value.items():
-                self.jsonata_values(child, _at(location, key), key)
+                self.jsonata_values(child, _at(location, key), key, allowed)
         elif isinstance(value, list):
             for index, child in enumerate(value):
-                self.jsonata_values(child, _item(location, index), name)
+                self.jsonata_values(child, _item(location, index), name, allowed)
+
+    def jsonata_expression(self, value: str, location: str, allowed: frozenset[str]) -> None:
+        compiled, problem = _compile_jsonata(value[2:-2])
+        if problem:
+            self.error(INVALID_JSONATA, location, problem)
+            return
+        if compiled is None:
+            return
+        for name in dict.fromkeys(compiled.top_level_fields):
+            self.error(UNSUPPORTED_JSONATA, location,
+                       f"Reference to '{name}' at the top level is not supported.")
+        for field_name in sorted(compiled.states_fields & _STATES_OPTIONAL - allowed):
+            self.error(UNSUPPORTED_JSONATA, location,
+                       f"Field '$states.{field_name}' does not exist.")
+        for name in sorted(compiled.variables_referenced - _RESERVED_VARIABLES):
+            self.variable_refs.append((name, value, location))
 
     def path_field(self, value: Any, location: str, name: str) -> None:
         if not _reference_ok(value):
@@ -549,7 +578,8 @@ class _Validator:
 
     # ---- variables
 
-    def check_assign(self, assign: Any, location: str, language: str) -> None:
+    def check_assign(self, assign: Any, location: str, language: str,
+                     allowed: frozenset[str] = _STATES_EVERYWHERE) -> None:
         if assign is None:
             return
         if not isinstance(assign, dict):
@@ -565,7 +595,7 @@ class _Validator:
                 else:
                     self.template(value, _at(location, key))
             else:
-                self.jsonata_values(value, _at(location, key), key)
+                self.jsonata_values(value, _at(location, key), key, allowed)
 
     def check_variable_name(self, name: str, location: str) -> None:
         if name in _RESERVED_VARIABLES:
@@ -846,8 +876,10 @@ class _Validator:
                                "The value for the field 'ResultPath' must be a valid "
                                "ReferencePath")
             elif "Output" in catcher:
-                self.jsonata_values(catcher["Output"], _at(where, "Output"), "Output")
-            self.check_assign(catcher.get("Assign"), _at(where, "Assign"), language)
+                self.jsonata_values(catcher["Output"], _at(where, "Output"), "Output",
+                                    _STATES_IN_CATCH)
+            self.check_assign(catcher.get("Assign"), _at(where, "Assign"), language,
+                              _STATES_IN_CATCH)
 
     def handler_list(self, state: dict, location: str, name: str) -> list:
         handlers = state.get(name)

@@ -43,17 +43,24 @@ class CallbackHub:
         dispatcher.token_waiter = self
 
     # -- the waiting side -------------------------------------------------------------------
-    async def wait(self, call: TaskCall) -> Any:
-        """Wait for the answer to ``call.task_token`` (registering the token first)."""
+    async def register(self, call: TaskCall) -> TaskTokenRecord:
+        """Make ``call.task_token`` known (durably) so an answer to it is accepted; done
+        before anything can hand the token out."""
         token = call.task_token
         assert token is not None
         record = await self.store.get_task_token(token)
         if record is None:
-            deadline = self._deadline(call)
             record = TaskTokenRecord(token, call.execution_arn, {"state": call.state_name},
-                                     self.clock.now(), deadline)
+                                     self.clock.now(), self._deadline(call))
             async with self.store.batch() as tx:
                 tx.put_task_token(record)
+        return record
+
+    async def wait(self, call: TaskCall) -> Any:
+        """Wait for the answer to ``call.task_token`` (registering the token if needed)."""
+        token = call.task_token
+        assert token is not None
+        record = await self.register(call)
         answered = _answer_of(record)
         if answered is not None:
             return _settle(answered)
@@ -131,6 +138,7 @@ class CallbackHub:
         token = call.task_token
         assert token is not None
         if await self.store.get_task_token(token) is None:
+            await self.register(call)
             task = ActivityTask(str(uuid.uuid4()), call.ref.arn, token, call.parameters_text,
                                 self.clock.now())
             async with self.store.batch() as tx:

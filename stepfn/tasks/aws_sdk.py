@@ -58,8 +58,6 @@ _KNOWN_RENAMES = {
     "simpledb": "sdb",
 }
 
-_UNSUPPORTED_PATTERNS = ("sync", "sync:2", "waitForTaskToken")
-
 
 class AwsClients:
     """boto3 clients, created once per (service, region) and shared (they are thread-safe).
@@ -252,12 +250,12 @@ def to_api_members(shape: Any, value: Any) -> Any:
     return value
 
 
-_MEMBER_NAMES: dict[int, dict[str, str]] = {}
-
-
 def _member_names(shape: Any) -> dict[str, str]:
-    """How a structure's members may be written: exactly, in any case, EqualsValue."""
-    found = _MEMBER_NAMES.get(id(shape))
+    """How a structure's members may be written: exactly, in any case, EqualsValue.
+
+    Kept on the (long-lived, per-client) botocore shape itself, so it is built once.
+    """
+    found = getattr(shape, "_stepfn_member_names", None)
     if found is None:
         found = {}
         for name in shape.members:
@@ -265,7 +263,7 @@ def _member_names(shape: Any) -> dict[str, str]:
             found.setdefault(name.lower(), name)
             if name.lower() == "equals":
                 found["EqualsValue"] = name
-        _MEMBER_NAMES[id(shape)] = found
+        shape._stepfn_member_names = found
     return found
 
 

@@ -91,6 +91,11 @@ class TaskDispatcher:
         # Where .waitForTaskToken tasks wait for their answer (the service's callbacks).
         self.token_waiter: Any = None
 
+    async def register_token(self, call: TaskCall) -> None:
+        """Make ``call.task_token`` answerable before the integration hands it out."""
+        if self.token_waiter is not None:
+            await self.token_waiter.register(call)
+
     async def wait_for_token(self, call: TaskCall) -> Any:
         """The answer sent for ``call.task_token`` (SendTaskSuccess/Failure)."""
         if self.token_waiter is None:

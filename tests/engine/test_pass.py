@@ -131,7 +131,8 @@ def test_output_path_missing_is_runtime_error(engine):
 
 def test_pass_chain_feeds_output_to_next_input(engine):
     definition = machine({
-        "First": {"Type": "Pass", "Result": {"step": 1}, "ResultPath": "$.first", "Next": "Second"},
+        "First": {"Type": "Pass", "Result": {"step": 1}, "ResultPath": "$.first",
+                  "Next": "Second"},
         "Second": {"Type": "Pass", "Parameters": {"got.$": "$.first.step"}, "End": True},
     })
     assert_succeeded(engine.run(definition, {"seed": 0}), {"got": 1})

@@ -109,6 +109,9 @@ def test_direct_function_exception_is_lambda_shaped_error(engine):
     assert cause["errorType"] == "ValueError"
     assert isinstance(cause["stackTrace"], list) and cause["stackTrace"]
     assert 'raise ValueError("bad value")' in cause["stackTrace"][-1]
+    # Only the function's own frames, as Lambda shows them: none of the engine's or the
+    # thread pool's.
+    assert all(frame.startswith(f'  File "{__file__}"') for frame in cause["stackTrace"])
     # The direct-ARN integration hands on the runtime's own JSON text, which Python's
     # Lambda runtime writes with ", " and ": " separators (AWS recording
     # error_handling/test_raise_exception_catch).

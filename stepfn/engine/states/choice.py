@@ -11,7 +11,6 @@ from .jsonata_io import (
     ScalarField,
     compile_field,
     is_boolean,
-    reads_context,
 )
 
 
@@ -70,8 +69,7 @@ class _JsonataRule:
                                          is_boolean)
         self.next: str = rule["Next"]
         self.assign = compile_assign(rule.get("Assign"), "JSONata", f"{where}/Assign")
-        self.output = (compile_field(rule["Output"], f"{where}/Output")
-                       if "Output" in rule else None)
+        self.output = compile_field(rule, "Output", f"{where}/Output")
 
     def matches(self, bindings: dict) -> bool:
         condition = self.condition
@@ -90,12 +88,11 @@ class JsonataChoiceState(JsonataStateMixin, ChoiceState):
                  for part in (rule.condition, rule.assign, rule.output)
                  if not isinstance(part, bool)]
         self.init_jsonata(spec, *parts)
-        self.uses_context = self.uses_context or reads_context(*parts)
 
     def compile_rules(self, rules: Any) -> tuple:
         return tuple(_JsonataRule(rule, index) for index, rule in enumerate(rules))
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         bindings = self.bindings(frame, raw_input)
         for rule in self.rules:

@@ -62,7 +62,7 @@ class JsonataFailState(JsonataStateMixin, FailState):
         self.cause_field = scalar_field(spec, "Cause", "string", is_string)
         self.init_jsonata({}, self.error_field, self.cause_field)
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         bindings = self.bindings(frame, raw_input)
         error = self.error_field.evaluate(bindings) if self.error_field else None

@@ -19,6 +19,7 @@ interpreter prefixes the state and its entered event id.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Callable
 
 from ...asl.jsonata import (
@@ -29,6 +30,8 @@ from ...asl.jsonata import (
     is_expression,
     unexpected_type_cause,
 )
+
+from ...errors import StatesError
 
 if TYPE_CHECKING:
     from ..frame import Frame
@@ -43,14 +46,12 @@ __all__ = [
     "reads_context",
 ]
 
-_ABSENT = object()
-
-
-def compile_field(value: Any, field: str) -> Template | None:
-    """The compiled template of a field's value, or None when the field is absent."""
-    if value is _ABSENT:
+def compile_field(spec: dict, name: str, field: str | None = None) -> Template | None:
+    """The compiled template of ``spec[name]``, or None when the field is absent;
+    ``field`` names it in causes (default: ``name``)."""
+    if name not in spec:
         return None
-    return compile_template(value, field)
+    return compile_template(spec[name], field or name)
 
 
 def reads_context(*templates: Template | ScalarField | JsonataAssign | None) -> bool:
@@ -119,8 +120,16 @@ class ScalarField:
         value = self.template.evaluate(bindings, inputs_ready=True)
         if self.text is not None and not self.check(value):
             raise JsonataEvaluationError(
-                unexpected_type_cause(self.text, self.field, self.expected, value))
+                unexpected_type_cause(self.text, self.field, self.expected, value),
+                location=self.field)
         return value
+
+    def invalid(self, requirement: str, value: Any) -> JsonataEvaluationError:
+        """The error for a value of the right type that breaks ``requirement``."""
+        shown = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return JsonataEvaluationError(
+            f"The value of the field '{self.field}' must be {requirement}, but was: "
+            f"{shown}", coded=False, location=self.field)
 
 
 def is_integer(value: Any) -> bool:
@@ -162,8 +171,33 @@ class JsonataStateMixin:
     def init_jsonata(self, spec: dict, *others: Any) -> None:
         """Compile ``Output``; ``others`` are the state's other templates, consulted
         to know whether the context object must be built for its bindings."""
-        self.output_template = compile_field(spec.get("Output", _ABSENT), "Output")
+        self.output_template = compile_field(spec, "Output")
         self.uses_context = reads_context(self.output_template, self.assign, *others)
+
+    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        try:
+            return await self.execute_jsonata(frame, raw_input)
+        except JsonataEvaluationError as err:
+            raise self.evaluation_failed(frame, err) from None
+
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        raise NotImplementedError
+
+    def report_error(self, frame: Frame, err: StatesError) -> StatesError:
+        """See ``RecoverableMixin.report_error``."""
+        return self.evaluation_failed(frame, err)
+
+    def evaluation_failed(self, frame: Frame, err: StatesError) -> StatesError:
+        """Record AWS's EvaluationFailed event for a failed JSONata evaluation (once)
+        and return the error with the state's sentence in front of its cause."""
+        located = frame.run.locate(err, frame)
+        location = getattr(err, "location", None)
+        if location is not None and not getattr(err, "recorded", False):
+            frame.emit("EvaluationFailed", {
+                "error": located.error, "cause": located.cause,
+                "location": location, "state": self.name})
+            located.recorded = True  # type: ignore[attr-defined]
+        return located
 
     def bindings(self, frame: Frame, raw_input: Any, extra_field: str | None = None,
                  extra_value: Any = None) -> dict:

@@ -10,7 +10,16 @@ from ...errors import PathNotFound, StatesError
 from ..concurrency import run_all
 from ..frame import Frame
 from .base import ResultProcessingState
-from .recoverable import RecoverableMixin
+from .jsonata_io import (
+    ScalarField,
+    compile_field,
+    is_array,
+    is_integer,
+    is_number,
+    scalar_field,
+)
+from .recoverable import JsonataRecoverableMixin, RecoverableMixin
+
 
 
 class MapState(RecoverableMixin, ResultProcessingState):
@@ -230,3 +239,61 @@ def type_name(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return "object"
+
+
+class JsonataMapState(JsonataRecoverableMixin, MapState):
+    """Map in JSONata: Items (an array, or an expression yielding one; default: the
+    input), ItemSelector (with ``$states.context.Map.Item``), MaxConcurrency and the
+    tolerated-failure fields as values or expressions, Output (default: the results)
+    and Assign."""
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.items = scalar_field(spec, "Items", "array", is_array)
+        self.item_selector = compile_field(spec, "ItemSelector")
+        self.concurrency = scalar_field(spec, "MaxConcurrency", "integer", is_integer)
+        count = scalar_field(spec, "ToleratedFailureCount", "integer", is_integer)
+        percentage = scalar_field(spec, "ToleratedFailurePercentage", "number", is_number)
+        self.tolerated_count = self._jsonata_number(count)
+        self.tolerated_percentage = self._jsonata_number(percentage)
+        self.init_jsonata_recovery(spec, self.items, self.item_selector, self.concurrency,
+                                   count, percentage)
+
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        return await self.run_with_recovery(frame, raw_input, raw_input)
+
+    def read_items(self, frame: Frame, effective: Any) -> list:
+        if self.items is None:
+            return super().read_items(frame, effective)
+        return self.items.evaluate(self.bindings(frame, effective))
+
+    def concurrency_limit(self, frame: Frame, effective: Any) -> int:
+        if self.concurrency is None:
+            return 0
+        value = self.concurrency.evaluate(self.bindings(frame, effective))
+        if not is_integer(value) or value < 0:
+            raise self.concurrency.invalid("a non-negative integer", value)
+        return value
+
+    def item_input(self, frame: Frame, effective: Any, items: list, index: int) -> Any:
+        """ItemSelector applied to one item, with ``$states.context.Map.Item``."""
+        item = items[index]
+        if self.item_selector is None:
+            return item
+        saved = frame.map_item
+        frame.set_map_item((index, item))
+        try:
+            bindings = self.bindings(frame, effective)
+            return self.item_selector.evaluate(bindings, inputs_ready=True)
+        finally:
+            frame.set_map_item(saved)
+
+    def _jsonata_number(self, field: ScalarField | None):
+        """A tolerated-failure field as ``f(frame, effective) -> value``."""
+        if field is None:
+            return lambda frame, effective: None
+        return lambda frame, effective: field.evaluate(self.bindings(frame, effective))
+
+
+MapState.jsonata_variant = JsonataMapState

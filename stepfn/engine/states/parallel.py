@@ -7,7 +7,9 @@ from typing import Any
 from ..concurrency import run_all
 from ..frame import Frame
 from .base import ResultProcessingState
-from .recoverable import RecoverableMixin
+from .jsonata_io import compile_field
+from .recoverable import JsonataRecoverableMixin, RecoverableMixin
+
 
 
 class ParallelState(RecoverableMixin, ResultProcessingState):
@@ -42,3 +44,26 @@ class ParallelState(RecoverableMixin, ResultProcessingState):
         results = await run_all(len(self.branches), run_branch)
         frame.emit_side("ParallelStateSucceeded")
         return self.apply_result(frame, raw_input, results)
+
+
+class JsonataParallelState(JsonataRecoverableMixin, ParallelState):
+    """Parallel in JSONata: Arguments (the branches' input, default: the state input),
+    Output (default: the branches' outputs) and Assign."""
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.arguments = compile_field(spec, "Arguments")
+        self.init_jsonata_recovery(spec, self.arguments)
+
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        return await self.run_with_recovery(frame, raw_input, raw_input)
+
+    async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
+        if self.arguments is not None:
+            arguments = self.arguments.evaluate(self.bindings(frame, raw_input),
+                                                inputs_ready=True)
+        return await super().attempt(frame, raw_input, arguments)
+
+
+ParallelState.jsonata_variant = JsonataParallelState

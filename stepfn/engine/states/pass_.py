@@ -37,7 +37,7 @@ class JsonataPassState(JsonataStateMixin, PassState):
         super().__init__(name, spec, compiler)
         self.init_jsonata(spec)
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         output, assigned = self.finish(self.bindings(frame, raw_input), raw_input)
         output = self.record_exited(frame, output, assigned)

@@ -8,6 +8,7 @@ from ...errors import StatesError
 from ..frame import Frame
 from ..recovery import Catcher, Retrier, find_catcher, find_retrier
 from .base import compile_assign, compile_result_path
+from .jsonata_io import JsonataStateMixin, compile_field
 
 
 class RecoverableMixin:
@@ -22,8 +23,8 @@ class RecoverableMixin:
         self.catchers = tuple(
             Catcher(tuple(c["ErrorEquals"]), c["Next"],
                     compile_result_path(c.get("ResultPath", "$")), c,
-                    compile_assign(c.get("Assign"), language))
-            for c in spec.get("Catch", ()))
+                    compile_assign(c.get("Assign"), language, f"Catch[{i}]/Assign"))
+            for i, c in enumerate(spec.get("Catch", ())))
 
     async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
         raise NotImplementedError
@@ -39,7 +40,7 @@ class RecoverableMixin:
             try:
                 output, assigned = await self.attempt(frame, raw_input, arguments)
             except StatesError as raised:
-                err = frame.run.locate(raised, frame)
+                err = self.report_error(frame, raised)
                 index = find_retrier(self.retriers, err.error)
                 if index >= 0 and attempts[index] < self.retriers[index].max_attempts:
                     delay = self.retriers[index].delay(attempts[index])
@@ -57,6 +58,10 @@ class RecoverableMixin:
             output = self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
             return output, self.transition()  # type: ignore[attr-defined]
 
+    def report_error(self, frame: Frame, err: StatesError) -> StatesError:
+        """The error as the state reports it (with AWS's sentence locating it)."""
+        return frame.run.locate(err, frame)
+
     def record_failed(self, frame: Frame) -> None:
         """Record that the state failed for good (no retry follows); Map and Parallel
         have an event for it."""
@@ -66,10 +71,52 @@ class RecoverableMixin:
 
     def caught(self, frame: Frame, raw_input: Any, err: StatesError,
                catcher: Catcher) -> tuple[Any, str]:
-        error_output: dict[str, Any] = {"Error": err.error}
-        if err.cause is not None:
-            error_output["Cause"] = err.cause
+        error_output = error_output_of(err)
         assigned = self.evaluate_assign(frame, error_output, catcher.assign)  # type: ignore
         output = catcher.result_path(raw_input, error_output)
         output = self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
         return output, catcher.next
+
+
+def error_output_of(err: StatesError) -> dict[str, Any]:
+    """The error output a catcher receives: ``{"Error", "Cause"}`` (no Cause if none)."""
+    error_output: dict[str, Any] = {"Error": err.error}
+    if err.cause is not None:
+        error_output["Cause"] = err.cause
+    return error_output
+
+
+class JsonataRecoverableMixin(JsonataStateMixin):
+    """Task, Map and Parallel in JSONata: Output and Assign see ``$states.result``
+    (the output defaults to it); a catcher's Output and Assign see
+    ``$states.errorOutput`` (its output defaults to it)."""
+
+    catchers: tuple[Catcher, ...]
+
+    def init_jsonata_recovery(self, spec: dict, *others: Any) -> None:
+        """Compile Output and the catchers' Outputs (call after ``init_recovery``)."""
+        self.catch_outputs: dict[int, Any] = {}
+        for index, (catcher, raw) in enumerate(zip(self.catchers, spec.get("Catch", ()))):
+            if "Output" in raw:
+                self.catch_outputs[id(catcher)] = compile_field(
+                    raw, "Output", f"Catch[{index}]/Output")
+        parts = [*others, *self.catch_outputs.values(), *(c.assign for c in self.catchers)]
+        self.init_jsonata(spec, *parts)
+
+    def apply_result(self, frame: Frame, raw_input: Any, result: Any) -> tuple[Any, dict | None]:
+        """Assign and Output with ``$states.result``: (output, assignments)."""
+        return self.finish(self.bindings(frame, raw_input, "result", result), result)
+
+    def caught(self, frame: Frame, raw_input: Any, err: StatesError,
+               catcher: Catcher) -> tuple[Any, str]:
+        error_output = error_output_of(err)
+        bindings = self.bindings(frame, raw_input, "errorOutput", error_output)
+        assigned = catcher.assign(bindings) if catcher.assign is not None else None
+        template = self.catch_outputs.get(id(catcher))
+        output = error_output if template is None else template.evaluate(
+            bindings, inputs_ready=True)
+        output = self.record_exited(frame, output, assigned)  # type: ignore[attr-defined]
+        return output, catcher.next
+
+
+__all__ = ["JsonataRecoverableMixin", "RecoverableMixin", "error_output_of"]

@@ -26,7 +26,7 @@ class JsonataSucceedState(JsonataStateMixin, SucceedState):
         super().__init__(name, spec, compiler)
         self.init_jsonata(spec)
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         output, _ = self.finish(self.bindings(frame, raw_input), raw_input)
         output = self.record_exited(frame, output)

@@ -12,7 +12,9 @@ from ...tasks.base import ResourceRef, TaskCall, parse_resource
 from ...tasks.tokens import task_token_for
 from ..frame import Frame
 from .base import ResultProcessingState
-from .recoverable import RecoverableMixin
+from .jsonata_io import ScalarField, compile_field, is_integer, scalar_field
+from .recoverable import JsonataRecoverableMixin, RecoverableMixin
+
 
 
 class TaskState(RecoverableMixin, ResultProcessingState):
@@ -99,7 +101,8 @@ class TaskState(RecoverableMixin, ResultProcessingState):
         if self.ref.pattern != "waitForTaskToken":
             return await run.tasks.handler_for(self.ref).invoke(call)
         # .waitForTaskToken: call the integration, then wait for the token's answer.
-        if run.history.peek(frame.thread) is None or not self._submitted(frame):
+        if not self._submitted(frame):  # a replayed TaskSubmitted: already called
+            await run.tasks.register_token(call)
             submitted = await run.tasks.handler_for(self.ref).invoke(call)
             details = self.events.resource_details(self.ref)
             details["output"] = run.serialize(submitted)
@@ -207,3 +210,53 @@ def _compile_seconds(spec: dict, field: str):
         return value
 
     return read
+
+
+class JsonataTaskState(JsonataRecoverableMixin, TaskState):
+    """Task in JSONata: Arguments (default: the input), TimeoutSeconds and
+    HeartbeatSeconds as values or expressions, Output (default: the result), Assign."""
+
+    def __init__(self, name: str, spec: dict, compiler) -> None:
+        super().__init__(name, spec, compiler)
+        self.arguments = compile_field(spec, "Arguments")
+        timeout = scalar_field(spec, "TimeoutSeconds", "integer", is_integer)
+        heartbeat = scalar_field(spec, "HeartbeatSeconds", "integer", is_integer)
+        self.timeout = self._jsonata_seconds(timeout)
+        self.heartbeat = self._jsonata_seconds(heartbeat)
+        self.init_jsonata_recovery(spec, self.arguments, timeout, heartbeat)
+
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        self.record_entered(frame, raw_input)
+        if self.waits_for_token:
+            frame.set_task_token(task_token_for(frame.run.execution_arn, frame.thread,
+                                                frame.entered_id))
+        return await self.run_with_recovery(frame, raw_input, raw_input)
+
+    async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
+        """One try: Arguments, the call, then Output and Assign on its result.
+
+        Arguments are evaluated inside the try, so their errors can be caught."""
+        if self.arguments is not None:
+            arguments = self.arguments.evaluate(self.bindings(frame, raw_input),
+                                                inputs_ready=True)
+        result = await self.invoke(frame, arguments)
+        return self.apply_result(frame, raw_input, result)
+
+    def _jsonata_seconds(self, field: ScalarField | None):
+        """``f(frame) -> seconds`` for TimeoutSeconds/HeartbeatSeconds, or None."""
+        if field is None:
+            return None
+        if field.is_constant:
+            value = field.evaluate({})
+            return lambda frame: value
+
+        def read(frame: Frame) -> Any:
+            value = field.evaluate(self.bindings(frame, frame.current_input))
+            if value <= 0:
+                raise field.invalid("a positive integer", value)
+            return value
+
+        return read
+
+
+TaskState.jsonata_variant = JsonataTaskState

@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ...asl.jsonata import JsonataEvaluationError
 from ...asl.paths import compile_reference
 from ...errors import PathNotFound
 from ..frame import Frame
@@ -97,12 +96,12 @@ class JsonataWaitState(JsonataStateMixin, WaitState):
         self.timestamp_field = scalar_field(spec, "Timestamp", "string", is_string)
         self.init_jsonata(spec, self.seconds_field, self.timestamp_field)
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         bindings = self.bindings(frame, raw_input)
         deadline = self.jsonata_deadline(frame, bindings)
         await frame.run.checkpoint()
-        await frame.run.sleep_until(deadline)
+        await frame.run.sleep_until(frame, deadline)
         output, assigned = self.finish(bindings, raw_input)
         output = self.record_exited(frame, output, assigned)
         return output, self.transition()
@@ -111,17 +110,14 @@ class JsonataWaitState(JsonataStateMixin, WaitState):
         if self.seconds_field is not None:
             seconds = self.seconds_field.evaluate(bindings)
             if not is_integer(seconds) or seconds < 0:
-                raise JsonataEvaluationError(
-                    f"The value of the field 'Seconds' must be a non-negative integer, "
-                    f"but was: {frame.run.serialize(seconds)}", coded=False)
+                raise self.seconds_field.invalid("a non-negative integer", seconds)
             return frame.run.now() + seconds
-        text = self.timestamp_field.evaluate(bindings)  # type: ignore[union-attr]
+        field = self.timestamp_field
+        text = field.evaluate(bindings)  # type: ignore[union-attr]
         when = parse_timestamp(text)
         if when is None:
-            raise JsonataEvaluationError(
-                "The value of the field 'Timestamp' must be a valid ISO-8601 extended "
-                f"offset date-time format string, but was: {frame.run.serialize(text)}",
-                coded=False)
+            raise field.invalid(  # type: ignore[union-attr]
+                "a valid ISO-8601 extended offset date-time format string", text)
         return when
 
 

@@ -1,0 +1,35 @@
+"""Task functions the service tests load with `stepfn serve --functions`."""
+
+import os
+import time
+
+import boto3
+
+
+def add_one(event):
+    return {"value": event["value"] + 1}
+
+
+def slow_add_one(event):
+    time.sleep(event.get("sleep", 1.5))
+    return {"value": event["value"] + 1}
+
+
+def fail_always(event):
+    raise ValueError(f"cannot handle {event}")
+
+
+def answer_token(event):
+    """Receives a .waitForTaskToken token and answers it through the API, as a worker in
+    another process would."""
+    client = boto3.client("stepfunctions", endpoint_url=os.environ["STEPFN_TEST_ENDPOINT"],
+                          region_name="us-east-1")
+    client.send_task_success(taskToken=event["token"],
+                             output=f'{{"answered": {event["value"]}}}')
+    return {"sent": True}
+
+
+def fail_unless_flag(event):
+    if not os.path.exists(event["flag"]):
+        raise RuntimeError("the flag file is not there yet")
+    return event
