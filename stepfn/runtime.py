@@ -23,8 +23,8 @@ from .engine.clock import RealClock, SkippingClock
 from .engine.execution import ExecutionResult, ExecutionRun
 from .engine.history import History
 from .engine.machine import StateMachine, compile_definition
-from .tasks.base import TaskDispatcher
-from .tasks.functions import FunctionRegistry, LambdaHandler
+from .tasks.functions import FunctionRegistry
+from .tasks.registry import default_dispatcher
 
 
 class Engine:
@@ -43,13 +43,10 @@ class Engine:
         self.max_history_events = max_history_events
         self.role_arn = role_arn or f"arn:aws:iam::{account}:role/stepfn"
         self.functions = FunctionRegistry()
-        self.tasks = TaskDispatcher()
-        lambda_handler = LambdaHandler(self.functions)
-        self.tasks.register_kind("lambda-function", lambda_handler)
-        self.tasks.register_type("lambda", lambda_handler)
-        # aws-sdk, optimized (sqs/sns/dynamodb/events), http:invoke, real Lambda fallback.
-        from .tasks.registry import register_integrations
-        self.aws_clients = register_integrations(self.tasks, self.functions, region=region)
+        # Local functions as Lambda (real Lambda for other names), aws-sdk, the optimized
+        # integrations (sqs/sns/dynamodb/events) and http:invoke.
+        self.tasks, self.aws_clients = default_dispatcher(self.functions, region=region,
+                                                          account=account)
 
     # -- functions ----------------------------------------------------------------------
     def register_function(self, name: str, fn: Callable[..., Any], *,

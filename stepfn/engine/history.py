@@ -132,7 +132,7 @@ def event_to_aws(event: Event, include_data: bool = True) -> dict:
         "id": event.id,
         "previousEventId": event.previous_event_id,
     }
-    if event.details is not None:
+    if event.details:  # AWS leaves the member out when there is nothing to say
         out[details_key(event.type)] = render_details(event.details, include_data)
     return out
 

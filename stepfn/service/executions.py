@@ -30,8 +30,10 @@ from ..engine.history import Event, History, render_details
 from ..engine.machine import StateMachine, compile_definition
 from ..store.base import ActivityRecord, ExecutionRecord, HistoryEvent, Store
 from ..tasks.base import TaskDispatcher
-from ..tasks.functions import FunctionRegistry, LambdaHandler
+from ..tasks.functions import FunctionRegistry
+from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
+from .nested import NestedExecutions
 
 log = logging.getLogger("stepfn.service")
 
@@ -63,9 +65,12 @@ class ExecutionManager:
         self.clock = clock or RealClock()
         self.max_history_events = max_history_events
         self.functions = functions or FunctionRegistry()
-        self.tasks = tasks or default_dispatcher(self.functions)
+        self.tasks = tasks or default_dispatcher(self.functions, region=region,
+                                                 account=account)[0]
         self.callbacks = CallbackHub(store, self.clock)
         self.callbacks.install(self.tasks)
+        self.tasks.register_type("states", NestedExecutions(self))
+        self._ended: dict[str, list[asyncio.Future]] = {}
         self.running: dict[str, _Running] = {}
         self._machines: OrderedDict[tuple[str, str], StateMachine] = OrderedDict()
         self._express: dict[str, ExecutionRecord] = {}
@@ -113,8 +118,9 @@ class ExecutionManager:
             self._machines.move_to_end(key)
         return machine
 
-    async def start_execution(self, request: StartRequest) -> ExecutionRecord:
-        record = self._new_record(request)
+    async def start_execution(self, request: StartRequest,
+                              parent_arn: str | None = None) -> ExecutionRecord:
+        record = replace(self._new_record(request), parent_arn=parent_arn)
         machine = self.compile(request.definition, record.type)
         if record.type == "EXPRESS":
             self._express[record.arn] = record
@@ -192,6 +198,21 @@ class ExecutionManager:
             self._express[finished.arn] = finished
         await self._flush(entry, finished)
         self.running.pop(finished.arn, None)
+        self._notify_end(finished)
+
+    async def wait_for_end(self, arn: str) -> ExecutionRecord:
+        """The record of execution ``arn`` once it has ended."""
+        record = self._express.get(arn) or await self.store.get_execution(arn)
+        if record is not None and record.status not in ("RUNNING", "PENDING_REDRIVE"):
+            return record
+        future = asyncio.get_running_loop().create_future()
+        self._ended.setdefault(arn, []).append(future)
+        return await future
+
+    def _notify_end(self, record: ExecutionRecord) -> None:
+        for future in self._ended.pop(record.arn, ()):
+            if not future.done():
+                future.set_result(record)
 
     async def _flush(self, entry: _Running, record: ExecutionRecord | None = None) -> None:
         """Commit the events recorded since the last checkpoint (and the record)."""
@@ -266,6 +287,7 @@ class ExecutionManager:
                 tx.update_execution(replace(record, error=error, cause=cause))
         self._express.pop(execution.arn, None)
         await self.callbacks.forget_execution(execution.arn)
+        self._notify_end(replace(record, error=error, cause=cause))
         return now
 
     async def redrive_execution(self, execution: ExecutionRecord,
@@ -316,20 +338,6 @@ class ExecutionManager:
 
 
 # -- helpers ----------------------------------------------------------------------------
-def default_dispatcher(functions: FunctionRegistry) -> TaskDispatcher:
-    """Local functions as Lambda, plus whatever integrations are installed."""
-    dispatcher = TaskDispatcher()
-    handler = LambdaHandler(functions)
-    dispatcher.register_kind("lambda-function", handler)
-    dispatcher.register_type("lambda", handler)
-    try:
-        from ..tasks.registry import register_integrations
-    except ImportError:
-        return dispatcher
-    register_integrations(dispatcher, functions)
-    return dispatcher
-
-
 def events_before_failed_state(events: list[Event]) -> list[Event]:
     """The part of a history a redrive replays: everything before the top-level state
     that ended the execution was entered, so that state runs again from its start."""
@@ -342,7 +350,7 @@ def events_before_failed_state(events: list[Event]) -> list[Event]:
 
 
 def _to_store(event: Event) -> HistoryEvent:
-    details = render_details(event.details) if event.details is not None else None
+    details = render_details(event.details) if event.details else None
     return HistoryEvent(event.id, event.previous_event_id, event.timestamp, event.type,
                         details, event.thread)
 

@@ -49,13 +49,13 @@ def parse_resource(arn: str, default_region: str = "us-east-1") -> ResourceRef:
     if rest.startswith("activity:"):
         return ResourceRef(arn, "activity", "activity", arn,
                            region=m["region"] or default_region)
-    parts = rest.split(":")
     pattern = ""
-    last = parts[-1]
-    if "." in last:
-        last, pattern = last.split(".", 1)
-        parts[-1] = last
-    if len(parts) < 2:
+    for suffix in (".sync:2", ".sync", ".waitForTaskToken"):
+        if rest.endswith(suffix):
+            rest, pattern = rest[:-len(suffix)], suffix[1:]
+            break
+    parts = rest.split(":")
+    if len(parts) < 2 or any("." in part for part in parts):
         raise ValueError(f"Invalid resource ARN: {arn}")
     resource_type = ":".join(parts[:-1])
     return ResourceRef(arn, "service", resource_type, parts[-1], pattern,
@@ -74,6 +74,9 @@ class TaskCall:
     timeout_seconds: float | None = None
     heartbeat_seconds: float | None = None
     task_token: str | None = None
+    # Names this invocation within its execution, the same when a replay re-invokes it:
+    # lets a handler make its side effect idempotent (e.g. a child execution's name).
+    invocation_id: str = ""
     extra: dict = field(default_factory=dict)
 
 

@@ -99,10 +99,10 @@ async def call_function(func: LocalFunction, payload_text: str, invoked_arn: str
         else:
             result = func.fn(*args)
     except Exception as exc:  # a function error is data for Retry/Catch
-        cause = lambda_error_cause(exc, context.aws_request_id)
+        cause = lambda_error_cause(exc, context.aws_request_id, func.fn)
         if compact_cause:
             cause = jsonutil.dumps(json.loads(cause))
-        raise StatesError(type(exc).__name__, cause)
+        raise StatesError(type(exc).__name__, cause) from None
     return result_payload(result, invoked_arn)
 
 
@@ -129,9 +129,20 @@ def result_payload(result: Any, invoked_arn: str) -> Any:
         return raw.decode("utf-8", "replace")
 
 
-def lambda_error_cause(exc: BaseException, request_id: str) -> str:
-    """Lambda's Python runtime error document (json.dumps spacing, as it prints it)."""
-    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop stepfn's own frame
+def lambda_error_cause(exc: BaseException, request_id: str,
+                       fn: Callable[..., Any] | None = None) -> str:
+    """Lambda's Python runtime error document (json.dumps spacing, as it prints it).
+
+    The stack trace starts at the function itself, as Lambda's does: the frames of
+    stepfn and of the thread pool that called it are left out.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    code = getattr(fn, "__code__", None)
+    for i, frame in enumerate(frames):
+        if code is not None and frame.filename == code.co_filename \
+                and frame.name == code.co_name:
+            frames = frames[i:]
+            break
     return json.dumps({
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
@@ -183,10 +194,13 @@ def lambda_invoke_result(payload: Any, content_length: int) -> dict:
 class LambdaHandler:
     """Runs Lambda resources on registered local functions."""
 
-    def __init__(self, registry: FunctionRegistry, remote: Any = None) -> None:
+    def __init__(self, registry: FunctionRegistry, remote: Any = None,
+                 region: str = "us-east-1", account: str = "123456789012") -> None:
         self.registry = registry
         # Invoked for names not registered here (real Lambda through boto3), when set.
         self.remote = remote
+        self.region = region
+        self.account = account
 
     async def invoke(self, call: TaskCall) -> Any:
         ref = call.ref
@@ -223,7 +237,11 @@ class LambdaHandler:
     def _lookup(self, name: str, identifier: str) -> LocalFunction:
         func = self.registry.get(name)
         if func is None:
+            # Lambda names the function by its full ARN, whatever form the caller used.
+            arn = identifier if identifier.startswith("arn:") else (
+                f"arn:aws:lambda:{self.region}:{self.account}:function:{name}")
             raise StatesError(
                 "Lambda.ResourceNotFoundException",
-                f"Function not found: {identifier} (Service: Lambda, Status Code: 404)")
+                f"Function not found: {arn} (Service: Lambda, Status Code: 404, "
+                f"Request ID: {uuid.uuid4()})")
         return func

@@ -20,8 +20,17 @@ from .http import HttpInvokeHandler
 from .optimized import OPTIMIZED_TYPES, OptimizedHandler
 
 
+def default_dispatcher(functions: FunctionRegistry, *, region: str = "us-east-1",
+                       account: str = "123456789012") -> tuple[TaskDispatcher, AwsClients]:
+    """A dispatcher with every built-in task resource, and its AWS client cache."""
+    dispatcher = TaskDispatcher()
+    clients = register_integrations(dispatcher, functions, region=region, account=account)
+    return dispatcher, clients
+
+
 def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistry, *,
-                          region: str = "us-east-1", session: Any = None) -> AwsClients:
+                          region: str = "us-east-1", account: str = "123456789012",
+                          session: Any = None) -> AwsClients:
     """Register every request-response AWS integration; returns the shared client cache.
 
     ``session`` is an optional ``boto3.session.Session`` (for a profile or explicit
@@ -33,7 +42,8 @@ def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistr
     for resource_type in OPTIMIZED_TYPES:
         dispatcher.register_type(resource_type, optimized)
     dispatcher.register_type("http", HttpInvokeHandler(region))
-    lambda_handler = LambdaHandler(functions, remote=RemoteLambda(clients))
+    lambda_handler = LambdaHandler(functions, remote=RemoteLambda(clients), region=region,
+                                   account=account)
     dispatcher.register_kind("lambda-function", lambda_handler)
     dispatcher.register_type("lambda", lambda_handler)
     return clients

@@ -369,3 +369,27 @@ def test_inputs_ready_returns_input_values_without_walking_them():
         bindings, inputs_ready=True)) is int
     template = compile_template({"all": "{% $states.input.big %}"}, "Output")
     assert template.evaluate(bindings, inputs_ready=True)["all"] is ready_input["big"]
+
+
+# -- what the validator and the engine learn from an expression ---------------------------
+@pytest.mark.parametrize("expr,fields", [
+    ("$states.input.a", {"input"}),
+    ("$states.result[0].x + $states.context.State.Name", {"result", "context"}),
+    ("$states.input.items[x > 1]", {"input"}),
+    ("$states", {"*"}),
+    ("($s := $states; $s.errorOutput)", {"*"}),
+    ("$x + 1", set()),
+])
+def test_states_fields_read(expr, fields):
+    from stepfn.asl.jsonata import compile_jsonata
+
+    assert compile_jsonata(expr).states_fields == frozenset(fields)
+
+
+def test_template_errors_carry_the_field_location():
+    from stepfn.asl.jsonata import JsonataEvaluationError, compile_template
+
+    template = compile_template({"a": [0, "{% $nope %}"]}, "Output")
+    with pytest.raises(JsonataEvaluationError) as caught:
+        template.evaluate({})
+    assert caught.value.location == "Output/a[1]"

@@ -612,3 +612,81 @@ def test_recorded_executable_definitions_are_valid() -> None:
     if refused and only_path_syntax and _jsonpath_is_placeholder():
         pytest.xfail(f"{len(refused)} definitions need the full JSONPath parser")
     assert refused == {}
+
+
+# ---------------------------------------------------------------- JSONata expressions
+
+INVALID_JSONATA = "INVALID_JSONATA_EXPRESSION"
+UNSUPPORTED_JSONATA = "UNSUPPORTED_JSONATA_EXPRESSION"
+
+
+def jsonata_machine(states: dict) -> dict:
+    return machine(states, QueryLanguage="JSONata")
+
+
+def test_jsonata_syntax_error_is_reported_with_the_parser_message() -> None:
+    definition = jsonata_machine({"A": {**PASS_END, "Output": "{% 1 + %}"}})
+    assert triples(definition) == [
+        (INVALID_JSONATA, "/States/A/Output", "Unexpected end of expression")]
+
+
+def test_jsonata_syntax_error_inside_a_template_names_the_member() -> None:
+    definition = jsonata_machine({"A": {**PASS_END, "Assign": {"x": {"y": "{% a[1,2) %}"}}}})
+    ((code, location, _),) = triples(definition)
+    assert (code, location) == (INVALID_JSONATA, "/States/A/Assign/x/y")
+
+
+def test_jsonata_top_level_field_reference_is_unsupported() -> None:
+    definition = jsonata_machine({"A": {**PASS_END, "Output": {"v": "{% phone %}"}}})
+    assert triples(definition) == [
+        (UNSUPPORTED_JSONATA, "/States/A/Output/v",
+         "Reference to 'phone' at the top level is not supported.")]
+
+
+@pytest.mark.parametrize("field", ["result", "errorOutput"])
+def test_states_result_and_error_output_outside_where_offered(field: str) -> None:
+    definition = jsonata_machine({"A": {**PASS_END, "Output": f"{{% $states.{field} %}}"}})
+    assert triples(definition) == [
+        (UNSUPPORTED_JSONATA, "/States/A/Output", f"Field '$states.{field}' does not exist.")]
+
+
+def test_states_result_is_offered_in_task_output_and_assign_only() -> None:
+    task = {**TASK, "Output": "{% $states.result %}", "Assign": {"r": "{% $states.result %}"}}
+    assert validate_definition(jsonata_machine({"T": task})) == []
+    task = {**TASK, "Arguments": {"a": "{% $states.result %}"}}
+    assert [c for c, _, _ in triples(jsonata_machine({"T": task}))] == [UNSUPPORTED_JSONATA]
+
+
+def test_states_error_output_is_offered_in_catchers() -> None:
+    catcher = {"ErrorEquals": ["States.ALL"], "Next": "B",
+               "Output": "{% $states.errorOutput %}",
+               "Assign": {"e": "{% $states.errorOutput.Error %}"}}
+    definition = jsonata_machine({"T": {**TASK, "Catch": [catcher]}, "B": PASS_END})
+    assert validate_definition(definition) == []
+    catcher["Output"] = "{% $states.result %}"
+    assert triples(definition) == [
+        (UNSUPPORTED_JSONATA, "/States/T/Catch[0]/Output",
+         "Field '$states.result' does not exist.")]
+
+
+def test_jsonata_variable_references_join_the_undefined_variable_check() -> None:
+    definition = jsonata_machine({"A": {**PASS_END, "Output": "{% $nope + 1 %}"}})
+    ((code, location, message),) = triples(definition)
+    assert (code, location) == (SCHEMA, "/States/A/Output")
+    assert "$nope" in message
+    definition = jsonata_machine({
+        "A": {"Type": "Pass", "Assign": {"nope": 1}, "Next": "B"},
+        "B": {**PASS_END, "Output": "{% ($local := 2; $nope + $local + $sum([1])) %}"}})
+    assert validate_definition(definition) == []
+
+
+def test_jsonata_variables_assigned_by_a_jsonpath_state_count() -> None:
+    definition = machine({
+        "A": {"Type": "Pass", "Assign": {"v.$": "$"}, "Next": "B"},
+        "B": {**PASS_END, "QueryLanguage": "JSONata", "Output": "{% $v %}"}})
+    assert validate_definition(definition) == []
+
+
+def test_jsonata_strings_in_jsonpath_states_are_not_checked() -> None:
+    definition = machine({"A": {**PASS_END, "Parameters": {"v": "{% 1 + %}"}}})
+    assert validate_definition(definition) == []

@@ -36,12 +36,12 @@ class TaskState(RecoverableMixin, ResultProcessingState):
             frame.set_task_token(task_token_for(frame.run.execution_arn, frame.thread,
                                                 frame.entered_id))
         effective = self.apply_input_path(frame, raw_input)
-        arguments = self.apply_parameters(frame, effective)
-        return await self.run_with_recovery(frame, raw_input, arguments)
+        return await self.run_with_recovery(frame, raw_input, effective)
 
-    async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
-        """One try: invoke the resource and process its result into the state output."""
-        result = await self.invoke(frame, arguments)
+    async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Any:
+        """One try: Parameters (evaluated again on each retry, so they can read
+        ``$$.State.RetryCount``), the call, then the result into the state output."""
+        result = await self.invoke(frame, self.apply_parameters(frame, effective))
         return self.apply_result(frame, raw_input, result)
 
     async def invoke(self, frame: Frame, arguments: Any) -> Any:
@@ -60,7 +60,8 @@ class TaskState(RecoverableMixin, ResultProcessingState):
         if events.started_at_once:
             frame.emit(events.started, events.resource_details(self.ref))
         call = TaskCall(self.ref, arguments, text, self.name, run.execution_arn,
-                        timeout, heartbeat, frame.task_token)
+                        timeout, heartbeat, frame.task_token,
+                        invocation_id=f"{frame.thread}#{len(run.history)}")
         try:
             recorded = self._replayed_progress(frame)
             if recorded is not None:

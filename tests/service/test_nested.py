@@ -1,0 +1,78 @@
+"""Nested executions (states:startExecution) through a real `stepfn serve`."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import ROLE, history, wait_for_status
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+
+def child_machines(sfn) -> tuple[str, str]:
+    ok = sfn.create_state_machine(name="child-ok", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "Add", "States": {"Add": {"Type": "Task", "Resource": FN + "add_one",
+                                             "End": True}}}))["stateMachineArn"]
+    bad = sfn.create_state_machine(name="child-bad", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "ChildBroke",
+                                         "Cause": "as planned"}}}))["stateMachineArn"]
+    return ok, bad
+
+
+def parent(sfn, name: str, resource: str, child: str, catch: bool = False) -> str:
+    state = {"Type": "Task", "Resource": resource, "End": True, "Parameters": {
+        "StateMachineArn": child,
+        "Input": {"value.$": "$.value", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$":
+                  "$$.Execution.Id"}}}
+    states = {"Run": state}
+    if catch:
+        state["Catch"] = [{"ErrorEquals": ["States.TaskFailed"], "Next": "Handled"}]
+        states["Handled"] = {"Type": "Pass", "End": True}
+    return sfn.create_state_machine(name=name, roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "Run", "States": states}))["stateMachineArn"]
+
+
+def test_sync_waits_for_the_child_and_returns_its_output(sfn) -> None:
+    ok, _ = child_machines(sfn)
+    for pattern, as_json in ((".sync", False), (".sync:2", True)):
+        arn = parent(sfn, f"parent{pattern.replace('.', '-').replace(':', '')}",
+                     "arn:aws:states:::states:startExecution" + pattern, ok)
+        ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 4}')["executionArn"]
+        desc = wait_for_status(sfn, ex)
+        assert desc["status"] == "SUCCEEDED", desc
+        out = json.loads(desc["output"])
+        assert out["Status"] == "SUCCEEDED"
+        child_output = out["Output"] if as_json else json.loads(out["Output"])
+        assert child_output == {"value": 5}
+        child = sfn.describe_execution(executionArn=out["ExecutionArn"])
+        assert child["status"] == "SUCCEEDED"
+        assert json.loads(child["input"])["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"] == ex
+
+
+def test_failing_child_fails_the_task_and_can_be_caught(sfn) -> None:
+    _, bad = child_machines(sfn)
+    arn = parent(sfn, "parent-fails", "arn:aws:states:::states:startExecution.sync", bad)
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 1}')["executionArn"]
+    desc = wait_for_status(sfn, ex)
+    assert (desc["status"], desc["error"]) == ("FAILED", "States.TaskFailed")
+    cause = json.loads(desc["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == ("FAILED", "ChildBroke",
+                                                                 "as planned")
+    arn = parent(sfn, "parent-catches", "arn:aws:states:::states:startExecution.sync", bad,
+                 catch=True)
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 1}')["executionArn"]
+    desc = wait_for_status(sfn, ex)
+    assert desc["status"] == "SUCCEEDED"
+    assert json.loads(desc["output"])["Error"] == "States.TaskFailed"
+
+
+def test_request_response_returns_once_started(sfn) -> None:
+    ok, _ = child_machines(sfn)
+    arn = parent(sfn, "fire-and-forget", "arn:aws:states:::states:startExecution", ok)
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 9}')["executionArn"]
+    desc = wait_for_status(sfn, ex)
+    out = json.loads(desc["output"])
+    assert out["ExecutionArn"].startswith("arn:aws:states:us-east-1:123456789012:execution:child-ok:")
+    assert isinstance(out["StartDate"], int)
+    assert wait_for_status(sfn, out["ExecutionArn"])["status"] == "SUCCEEDED"
+    assert [e["type"] for e in history(sfn, ex)].count("TaskSucceeded") == 1
