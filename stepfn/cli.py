@@ -27,11 +27,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     engine = Engine(region=args.region, account=args.account, time_skipping=args.skip_time)
     if args.functions:
-        from .functions_loader import load_functions
+        from .functions_loader import register_all
 
         for spec in args.functions:
-            for name, fn in load_functions(spec).items():
-                engine.register_function(name, fn)
+            register_all(engine.functions, spec)
     definition = Path(args.definition).read_text()
     input_text = read_text_argument(args.input) if args.input is not None else "{}"
     try:

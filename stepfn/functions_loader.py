@@ -2,7 +2,8 @@
 
 Every public function defined in the loaded module is registered under its own name,
 so ``def resize(event): ...`` answers ``arn:aws:lambda:...:function:resize``. A module
-may also define ``FUNCTIONS = {"name": callable}`` for other names.
+may also define ``FUNCTIONS = {"name": callable}`` for other names, and mark functions
+with ``@stepfn.task_function(name=..., runs_in="process")``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,27 @@ import inspect
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Any, Callable
+
+
+def task_function(name: str | None = None, *, runs_in: str | None = None):
+    """Mark a function for ``--functions`` loading: another name, or where it runs
+    ("thread", "process" for CPU-heavy work, "inline")."""
+    def mark(fn: Callable) -> Callable:
+        fn.__stepfn_name__ = name or fn.__name__  # type: ignore[attr-defined]
+        fn.__stepfn_runs_in__ = runs_in  # type: ignore[attr-defined]
+        return fn
+    return mark
+
+
+def register_all(registry: Any, spec: str) -> list[str]:
+    """Load ``spec`` and register its functions; returns their names."""
+    names = []
+    for name, fn in load_functions(spec).items():
+        registry.register(getattr(fn, "__stepfn_name__", name), fn,
+                          runs_in=getattr(fn, "__stepfn_runs_in__", None))
+        names.append(name)
+    return names
 
 
 def load_functions(spec: str) -> dict[str, Callable]:

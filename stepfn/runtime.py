@@ -50,14 +50,21 @@ class Engine:
 
     # -- functions ----------------------------------------------------------------------
     def register_function(self, name: str, fn: Callable[..., Any], *,
-                          blocking: bool = True) -> None:
-        """Register ``fn(event[, context])`` as the Lambda function ``name``."""
-        self.functions.register(name, fn, blocking=blocking)
+                          blocking: bool = True, runs_in: str | None = None) -> None:
+        """Register ``fn(event[, context])`` as the Lambda function ``name``.
 
-    def function(self, name: str | None = None, *, blocking: bool = True):
+        Plain functions run in a thread pool; ``runs_in="process"`` runs a CPU-heavy
+        one in a process pool, ``runs_in="inline"`` (or ``blocking=False``) on the
+        event loop itself.
+        """
+        self.functions.register(name, fn, blocking=blocking, runs_in=runs_in)
+
+    def function(self, name: str | None = None, *, blocking: bool = True,
+                 runs_in: str | None = None):
         """Decorator form of ``register_function`` (the name defaults to the function's)."""
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self.register_function(name or fn.__name__, fn, blocking=blocking)
+            self.register_function(name or fn.__name__, fn, blocking=blocking,
+                                   runs_in=runs_in)
             return fn
         return decorate
 

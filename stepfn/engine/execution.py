@@ -31,11 +31,12 @@ class ExecutionResult:
     """How an execution ended."""
 
     status: str  # SUCCEEDED | FAILED | TIMED_OUT | ABORTED
-    output: Any = None
-    output_text: str | None = None
+    # Large fields stay out of repr(): asyncio.run formats its finished task's result.
+    output: Any = field(default=None, repr=False)
+    output_text: str | None = field(default=None, repr=False)
     error: str | None = None
     cause: str | None = None
-    events: list[Event] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list, repr=False)
     start_time: float = 0.0
     stop_time: float = 0.0
 

@@ -12,11 +12,10 @@ def create_execution_service(store: Any, config: Any) -> ExecutionManager:
     manager = ExecutionManager(store, region=config.region, account=config.account,
                                max_history_events=config.extra.get("max_history_events",
                                                                    25_000))
-    for spec in config.extra.get("functions", ()):
-        from ..functions_loader import load_functions
+    from ..functions_loader import register_all
 
-        for name, fn in load_functions(spec).items():
-            manager.functions.register(name, fn)
+    for spec in config.extra.get("functions", ()):
+        register_all(manager.functions, spec)
     return manager
 
 

@@ -17,6 +17,7 @@ import json
 import inspect
 import traceback
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -46,7 +47,10 @@ class LocalFunction:
     fn: Callable[..., Any]
     is_async: bool
     wants_context: bool
-    blocking: bool = True  # run in a thread so the event loop stays free
+    # Where a plain function runs: "thread" (a thread pool: blocking I/O), "process" (a
+    # process pool: CPU-heavy work, e.g. a parquet export) or "inline" (on the event
+    # loop: only for quick pure functions).
+    runs_in: str = "thread"
 
 
 class FunctionRegistry:
@@ -55,12 +59,21 @@ class FunctionRegistry:
     def __init__(self) -> None:
         self._functions: dict[str, LocalFunction] = {}
 
-    def register(self, name: str, fn: Callable[..., Any], *, blocking: bool = True) -> None:
-        """Register ``fn(event[, context])`` (sync or async) under ``name``."""
+    def register(self, name: str, fn: Callable[..., Any], *, blocking: bool = True,
+                 runs_in: str | None = None) -> None:
+        """Register ``fn(event[, context])`` (sync or async) under ``name``.
+
+        ``runs_in``: "thread" (default), "process" for CPU-heavy functions (they must
+        be importable module-level functions) or "inline"; ``blocking=False`` is
+        shorthand for "inline".
+        """
+        where = runs_in or ("thread" if blocking else "inline")
+        if where not in ("thread", "process", "inline"):
+            raise ValueError(f"runs_in must be thread, process or inline, not {where!r}")
         params = [p for p in inspect.signature(fn).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         self._functions[name] = LocalFunction(
-            name, fn, inspect.iscoroutinefunction(fn), len(params) >= 2, blocking)
+            name, fn, inspect.iscoroutinefunction(fn), len(params) >= 2, where)
 
     def get(self, name: str) -> LocalFunction | None:
         return self._functions.get(name)
@@ -94,8 +107,11 @@ async def call_function(func: LocalFunction, payload_text: str, invoked_arn: str
     try:
         if func.is_async:
             result = await func.fn(*args)
-        elif func.blocking:
+        elif func.runs_in == "thread":
             result = await asyncio.get_running_loop().run_in_executor(None, func.fn, *args)
+        elif func.runs_in == "process":
+            result = await asyncio.get_running_loop().run_in_executor(
+                process_pool(), _call_in_process, func.fn, args)
         else:
             result = func.fn(*args)
     except Exception as exc:  # a function error is data for Retry/Catch
@@ -104,6 +120,27 @@ async def call_function(func: LocalFunction, payload_text: str, invoked_arn: str
             cause = jsonutil.dumps(json.loads(cause))
         raise StatesError(type(exc).__name__, cause) from None
     return result_payload(result, invoked_arn)
+
+
+_PROCESS_POOL: ProcessPoolExecutor | None = None
+
+
+def process_pool() -> ProcessPoolExecutor:
+    """The process pool CPU-heavy functions share (created on first use)."""
+    global _PROCESS_POOL
+    if _PROCESS_POOL is None:
+        _PROCESS_POOL = ProcessPoolExecutor()
+    return _PROCESS_POOL
+
+
+def _call_in_process(fn: Callable[..., Any], args: tuple) -> Any:
+    """Runs in a worker process; the traceback cannot cross back, so an exception is
+    re-raised there with its formatted stack attached."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        exc.__stepfn_stack__ = traceback.format_exc()  # type: ignore[attr-defined]
+        raise
 
 
 def result_payload(result: Any, invoked_arn: str) -> Any:
@@ -136,6 +173,14 @@ def lambda_error_cause(exc: BaseException, request_id: str,
     The stack trace starts at the function itself, as Lambda's does: the frames of
     stepfn and of the thread pool that called it are left out.
     """
+    remote = getattr(exc, "__stepfn_stack__", None)
+    if remote is not None:  # raised in a worker process: its formatted stack came along
+        entries = ["  File " + part for part in remote.split("\n  File ")[1:]]
+        stack = entries[1:]  # drop _call_in_process itself
+        if stack:  # the last entry carries the exception line(s) after the code line
+            stack[-1] = "\n".join(stack[-1].split("\n")[:2]) + "\n"
+        return json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__,
+                           "requestId": request_id, "stackTrace": stack})
     frames = traceback.extract_tb(exc.__traceback__)
     code = getattr(fn, "__code__", None)
     for i, frame in enumerate(frames):

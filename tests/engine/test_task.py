@@ -267,3 +267,35 @@ def test_timeout_seconds_path_missing_is_runtime_error(engine):
     result = engine.run(single(spec, name="T"), {"v": 1})
     assert_failed(result, "States.Runtime")
     assert result.cause.startswith(runtime_cause("T", 2, ""))
+
+
+def _cpu_heavy(event):
+    # Runs in a worker process: its pid differs from the test's.
+    import os
+    return {"pid": os.getpid(), "sum": sum(range(event["n"]))}
+
+
+def _cpu_heavy_fails(event):
+    raise ZeroDivisionError("bad chunk")
+
+
+def test_process_pool_functions_run_out_of_process():
+    import os
+
+    from stepfn import Engine
+
+    engine = Engine()
+    engine.register_function("heavy", _cpu_heavy, runs_in="process")
+    engine.register_function("heavy_fails", _cpu_heavy_fails, runs_in="process")
+    definition = {"StartAt": "H", "States": {"H": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:heavy",
+        "End": True}}}
+    result = engine.run(definition, {"n": 1000})
+    assert result.status == "SUCCEEDED"
+    assert result.output["sum"] == sum(range(1000)) and result.output["pid"] != os.getpid()
+    definition["States"]["H"]["Resource"] += "_fails"
+    result = engine.run(definition, {})
+    assert (result.status, result.error) == ("FAILED", "ZeroDivisionError")
+    cause = __import__("json").loads(result.cause)
+    assert cause["errorMessage"] == "bad chunk"
+    assert any("_cpu_heavy_fails" in line for line in cause["stackTrace"])
