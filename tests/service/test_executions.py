@@ -255,3 +255,26 @@ def test_many_concurrent_executions(sfn) -> None:
         t.join()
     outputs = sorted(json.loads(wait_for_status(sfn, a)["output"])["value"] for a in arns)
     assert outputs == list(range(1, 41))
+
+
+def test_start_by_version_and_alias_runs_that_version(sfn) -> None:
+    v1_def = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "v1", "End": True}}}
+    v2_def = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "v2", "End": True}}}
+    created = sfn.create_state_machine(name="versioned", definition=json.dumps(v1_def),
+                                       roleArn=ROLE, publish=True)
+    v1 = created["stateMachineVersionArn"]
+    sfn.update_state_machine(stateMachineArn=created["stateMachineArn"],
+                             definition=json.dumps(v2_def), publish=True)
+    alias = sfn.create_state_machine_alias(
+        name="prod", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}]
+    )["stateMachineAliasArn"]
+    by_version = sfn.start_execution(stateMachineArn=v1, input="{}")["executionArn"]
+    by_alias = sfn.start_execution(stateMachineArn=alias, input="{}")["executionArn"]
+    latest = sfn.start_execution(stateMachineArn=created["stateMachineArn"],
+                                 input="{}")["executionArn"]
+    assert json.loads(wait_for_status(sfn, by_version)["output"]) == "v1"
+    assert json.loads(wait_for_status(sfn, by_alias)["output"]) == "v1"
+    assert json.loads(wait_for_status(sfn, latest)["output"]) == "v2"
+    described = sfn.describe_execution(executionArn=by_alias)
+    assert described["stateMachineAliasArn"] == alias
+    assert described["stateMachineVersionArn"] == v1
