@@ -51,13 +51,11 @@ def _main_python() -> Path:
 
 ENGINE_MODES: dict[str, EngineMode] = {mode.name: mode for mode in (
     EngineMode("inprocess", "stepfn in-process", "inprocess", _main_python),
-    # (b) Standard executions persisted on the SQLite store: add drivers/sqlite_store.py.
-    EngineMode("sqlite", "stepfn Standard+SQLite", None, _main_python,
-               setup_hint="add benchmarks/drivers/sqlite_store.py"),
-    # (c) Express executions through `stepfn serve` over HTTP: add drivers/serve_http.py
-    # (start the server in setup(), StartSyncExecution per execution in run()).
-    EngineMode("serve", "stepfn serve (Express, HTTP)", None, _main_python,
-               setup_hint="add benchmarks/drivers/serve_http.py"),
+    # (b) Standard executions, durable on the SQLite store (drivers/sqlite_store.py).
+    EngineMode("sqlite", "stepfn Standard+SQLite", "sqlite_store", _main_python),
+    # (c) Express executions through a `stepfn serve` subprocess over HTTP, one boto3
+    # StartSyncExecution per execution (drivers/serve_http.py).
+    EngineMode("serve", "stepfn serve (Express, HTTP)", "serve_http", _main_python),
     EngineMode("moto", "moto in-process", "moto_engine", _moto_python, is_stepfn=False,
                budget_seconds=60.0, setup_hint=MOTO_SETUP),
 )}

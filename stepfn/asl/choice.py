@@ -161,16 +161,19 @@ def _resolver(text: str, getter: Getter) -> Getter:
     def resolve(doc: Any, env: EvalEnv) -> Any:
         try:
             return getter(doc, env)
-        except PathNotFound:
-            raise _invalid_path(text) from None
-        except StatesError as exc:
-            # An undefined $variable: the Choice state reports it as it reports a
-            # missing field.
-            if exc.error != "States.Runtime":
-                raise
-            raise _invalid_path(text) from None
+        except (PathNotFound, StatesError) as exc:
+            raise _unresolved(text, exc) from None
 
     return resolve
+
+
+def _unresolved(text: str, exc: PathNotFound | StatesError) -> Exception:
+    """What reading a Choice path that failed with ``exc`` raises: AWS's invalid-path
+    error when it matched nothing or names an undefined $variable (which the Choice
+    state reports as it reports a missing field), else ``exc`` itself."""
+    if isinstance(exc, PathNotFound) or exc.error == "States.Runtime":
+        return _invalid_path(text)
+    return exc
 
 
 # --- comparisons -------------------------------------------------------------------
@@ -188,12 +191,12 @@ def _compile_comparison(name: str, operand: Any, variable_text: str,
     coerce = _COERCIONS[family]
     order = _java_string_order(relation) if family == "String" else _ORDER[relation]
     if by_path:
-        right = _resolver(operand, _compile_path(operand, location))
-        return _compare_paths(left, right, coerce, order)
+        right = _compile_path(operand, location)
+        return _compare_paths(variable_text, variable, operand, right, coerce, order)
     literal = coerce(operand)
     if literal is None:
         raise ChoiceRuleError(_LITERAL_EXPECTED[family].format(name=name), location)
-    return _compare_to_literal(left, literal, coerce, order)
+    return _compare_to_literal(variable_text, variable, literal, coerce, order)
 
 
 def _split_operator(name: str, location: str) -> tuple[str, str, bool]:
@@ -206,21 +209,34 @@ def _split_operator(name: str, location: str) -> tuple[str, str, bool]:
     raise ChoiceRuleError(f"Unknown Choice rule operator '{name}'", location)
 
 
-def _compare_paths(left: Getter, right: Getter, coerce: Callable[[Any], Any],
-                   order: Compare) -> Predicate:
+# The comparisons read their paths bare and translate a failure in place (rather than
+# through a ``_resolver`` frame per read): Choice states are evaluated in tight loops.
+def _compare_paths(left_text: str, left: Getter, right_text: str, right: Getter,
+                   coerce: Callable[[Any], Any], order: Compare) -> Predicate:
     def predicate(doc: Any, env: EvalEnv) -> bool:
         # Both paths are resolved first: a missing operand fails the execution even
         # when the Variable's value already has the wrong type.
-        a, b = coerce(left(doc, env)), coerce(right(doc, env))
+        try:
+            a = left(doc, env)
+        except (PathNotFound, StatesError) as exc:
+            raise _unresolved(left_text, exc) from None
+        try:
+            b = right(doc, env)
+        except (PathNotFound, StatesError) as exc:
+            raise _unresolved(right_text, exc) from None
+        a, b = coerce(a), coerce(b)
         return a is not None and b is not None and order(a, b)
 
     return predicate
 
 
-def _compare_to_literal(left: Getter, literal: Any, coerce: Callable[[Any], Any],
-                        order: Compare) -> Predicate:
+def _compare_to_literal(text: str, variable: Getter, literal: Any,
+                        coerce: Callable[[Any], Any], order: Compare) -> Predicate:
     def predicate(doc: Any, env: EvalEnv) -> bool:
-        value = coerce(left(doc, env))
+        try:
+            value = coerce(variable(doc, env))
+        except (PathNotFound, StatesError) as exc:
+            raise _unresolved(text, exc) from None
         return value is not None and order(value, literal)
 
     return predicate
@@ -232,8 +248,12 @@ def _is_number(value: Any) -> bool:
 
 # Each coercion returns the comparable form of a value of its family, or None for a
 # value of another type (no JSON value of these families is null).
+def _as_number(value: Any) -> Any:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 _COERCIONS: dict[str, Callable[[Any], Any]] = {
-    "Numeric": lambda value: value if _is_number(value) else None,
+    "Numeric": _as_number,
     "String": lambda value: value if isinstance(value, str) else None,
     "Boolean": lambda value: value if isinstance(value, bool) else None,
     "Timestamp": lambda value: parse_timestamp(value) if isinstance(value, str) else None,

@@ -29,6 +29,8 @@ import uuid
 from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 
+import orjson
+
 from ..errors import StatesError
 from .jsonpath import JsonPathSyntaxError
 from .paths import EvalEnv, Getter, compile_reference
@@ -334,6 +336,14 @@ def _compile_call(call: _Call) -> Getter:
         return lambda doc, env: impl(g0(doc, env))
     if len(getters) == 2:
         g0, g1 = getters
+        # A literal argument is passed as is rather than through a getter call.
+        first, second = call.args
+        if isinstance(second, _Literal) and not isinstance(first, _Literal):
+            v1 = second.value
+            return lambda doc, env: impl(g0(doc, env), v1)
+        if isinstance(first, _Literal) and not isinstance(second, _Literal):
+            v0 = first.value
+            return lambda doc, env: impl(v0, g1(doc, env))
         return lambda doc, env: impl(g0(doc, env), g1(doc, env))
     return lambda doc, env: impl(*[g(doc, env) for g in getters])
 
@@ -423,6 +433,32 @@ def render_format_value(value: Any) -> str:
 
 def to_json_string(value: Any) -> str:
     """Compact JSON text as AWS prints it (no spaces, non-ASCII kept, Java numbers)."""
+    # orjson renders JSON without floats exactly as below (same escapes, non-ASCII
+    # kept); floats need Java's rendering (1.0E20), so only values without one take it.
+    if _is_plain_json(value):
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:  # an integer beyond 64 bits or a lone surrogate: rendered below
+            pass
+    return _render_json(value)
+
+
+_PLAIN_SCALARS = (str, int, bool, type(None))
+
+
+def _is_plain_json(value: Any) -> bool:
+    """Made only of (exactly) dict, list, str, int, bool and None: no float, nothing
+    that orjson would render differently from ``_render_json``."""
+    kind = type(value)
+    if kind is dict:
+        return all(map(_is_plain_json, value.values()))
+    if kind is list:
+        return all(map(_is_plain_json, value))
+    return kind in _PLAIN_SCALARS
+
+
+def _render_json(value: Any) -> str:
+    """``to_json_string`` by hand, for values orjson would render otherwise."""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if value is None:
@@ -434,10 +470,10 @@ def to_json_string(value: Any) -> str:
     if isinstance(value, float):
         return java_double_str(value)
     if isinstance(value, list):
-        return "[" + ",".join(to_json_string(item) for item in value) + "]"
+        return "[" + ",".join(_render_json(item) for item in value) + "]"
     if isinstance(value, dict):
         return "{" + ",".join(
-            json.dumps(key, ensure_ascii=False) + ":" + to_json_string(item)
+            json.dumps(key, ensure_ascii=False) + ":" + _render_json(item)
             for key, item in value.items()) + "}"
     raise TypeError(f"not a JSON value: {value!r}")
 
@@ -525,10 +561,20 @@ def _reject_non_finite(token: str) -> Any:
     raise ValueError(f"invalid JSON token {token}")
 
 
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
 def fn_string_to_json(text: Any) -> Any:
     text = _string("States.StringToJson", 1, text)
     if not text.strip():
         return None  # AWS answers null for an empty or blank string.
+    # orjson parses as json does, except integers past 64 bits (it makes them floats):
+    # a run of 19 digits may be one, so such text goes to json.
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # json reports the error as AWS's cause quotes it (or parses 1e400)
     try:
         return json.loads(text, parse_constant=_reject_non_finite)
     except ValueError as exc:
@@ -666,6 +712,10 @@ def fn_math_random(start: Any, end: Any, seed: Any = None) -> int:
 
 
 def fn_math_add(first: Any, second: Any) -> int:
+    # The common case first: two 32-bit ints (type() is int excludes bool).
+    if type(first) is int and type(second) is int and INT32_MIN <= first <= INT32_MAX \
+            and INT32_MIN <= second <= INT32_MAX:
+        return first + second
     total = 0
     for position, value in ((1, first), (2, second)):
         number = _integer("States.MathAdd", position, value)

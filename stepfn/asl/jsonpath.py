@@ -1170,14 +1170,17 @@ def _build_evaluator(tokens: list[Token], definite: bool) -> Callable[[Any, Any]
 
 
 def _segment_evaluator(text: str, segments: tuple[str | int, ...]) -> Callable[[Any], Any]:
-    """The hot path: a definite path of names and indexes, as a tight loop."""
+    """The hot path: a definite path of names and indexes, as a tight loop.
+
+    The evaluators take an ignored second argument, so that one can serve directly as a
+    reference-path getter ``(doc, env)`` without a wrapper (see paths.py)."""
     if not segments:
-        return lambda doc: doc
+        return lambda doc, env=None: doc
     if all(type(key) is str for key in segments):
         if len(segments) == 1:
             key = segments[0]
 
-            def one_name(doc: Any) -> Any:
+            def one_name(doc: Any, env: Any = None) -> Any:
                 # A str key on a list or a str raises TypeError: missing, as wanted.
                 try:
                     return doc[key]
@@ -1185,7 +1188,7 @@ def _segment_evaluator(text: str, segments: tuple[str | int, ...]) -> Callable[[
                     raise PathNotFound(text) from None
             return one_name
 
-        def names(doc: Any) -> Any:
+        def names(doc: Any, env: Any = None) -> Any:
             try:
                 for key in segments:
                     doc = doc[key]
@@ -1194,7 +1197,7 @@ def _segment_evaluator(text: str, segments: tuple[str | int, ...]) -> Callable[[
             return doc
         return names
 
-    def names_and_indexes(doc: Any) -> Any:
+    def names_and_indexes(doc: Any, env: Any = None) -> Any:
         try:
             for key in segments:
                 # An int only indexes a list (not a str, never a dict).
@@ -1211,7 +1214,8 @@ class JsonPath:
     """A compiled ``$``-rooted JSONPath.
 
     ``evaluate(doc)`` returns the selected value for a definite path (raising
-    ``PathNotFound(text)`` when nothing matches) and the list of matches otherwise.
+    ``PathNotFound(text)`` when nothing matches) and the list of matches otherwise; it
+    accepts (and ignores) a second argument, so it is a ``(doc, env)`` getter too.
     ``segments`` holds the keys of a definite path made only of names and indexes
     (``()`` for ``$``) and is None for any other path.
     """
@@ -1230,14 +1234,14 @@ class JsonPath:
         evaluate = _build_evaluator(tokens, self.is_definite)
         text = self.text
         if not self.is_definite:
-            def evaluate_all(doc: Any) -> list:
+            def evaluate_all(doc: Any, env: Any = None) -> list:
                 try:
                     return evaluate(doc, doc)
                 except _AggregationError:
                     return []  # AWS's Jayway suppresses the exception: no match
             return evaluate_all
 
-        def evaluate_definite(doc: Any) -> Any:
+        def evaluate_definite(doc: Any, env: Any = None) -> Any:
             try:
                 return evaluate(doc, doc)
             except (_Missing, _AggregationError):

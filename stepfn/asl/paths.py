@@ -70,7 +70,7 @@ def compile_reference(text: str) -> Getter:
     jp = compile_jsonpath(text)
     if jp.segments == ():
         return lambda doc, env: doc
-    return lambda doc, env: jp.evaluate(doc)
+    return jp.evaluate  # takes (doc, env) and ignores env: no wrapper frame per read
 
 
 def is_valid_reference(text: str) -> bool:

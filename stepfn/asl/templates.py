@@ -9,7 +9,7 @@ turns a template into a ``Getter`` (``getter(doc, env) -> value``); parts withou
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import PathNotFound, StatesError
 from ..jsonutil import dumps
@@ -34,28 +34,80 @@ def _compile_node(node: Any, field: str) -> Getter | None:
 
 
 def _compile_object(node: dict, field: str) -> Getter | None:
-    parts: list[tuple[str, bool, Any]] = []  # (key, dynamic?, constant or getter)
-    dynamic = False
+    # (output key, getter, the "key.$" and path text when the getter reads a path)
+    entries: list[tuple[str, Getter, tuple[str, str] | None]] = []
+    shape: dict[str, Any] = {}  # every output key in template order; constants filled
     for key, value in node.items():
         if key.endswith(".$"):
-            parts.append((key[:-2], True, compile_dynamic_value(key, value)))
-            dynamic = True
+            name = key[:-2]
+            getter, path = _compile_dynamic(key, value)
+            entries.append((name, getter, path))
+            shape[name] = None
             continue
         getter = _compile_node(value, field)
         if getter is None:
-            parts.append((key, False, value))
+            shape[key] = value
         else:
-            parts.append((key, True, getter))
-            dynamic = True
-    if not dynamic:
+            entries.append((key, getter, None))
+            shape[key] = None
+    if not entries:
         return None
-    frozen = tuple(parts)
+    if len(shape) < len(node):  # "a" beside "a.$": keep the template's exact semantics
+        return _colliding_object_builder(node, field)
+    return _object_builder(shape, tuple(entries))
+
+
+def _colliding_object_builder(node: dict, field: str) -> Getter:
+    """Every entry evaluated in template order, a later one overwriting an earlier one of
+    the same name (a rare template, so the plain way)."""
+    parts = []
+    for key, value in node.items():
+        if key.endswith(".$"):
+            parts.append((key[:-2], compile_dynamic_value(key, value), True))
+        else:
+            getter = _compile_node(value, field)
+            parts.append((key, value, False) if getter is None else (key, getter, True))
 
     def build_object(doc: Any, env: EvalEnv) -> dict:
-        return {key: (part(doc, env) if is_dynamic else part)
-                for key, is_dynamic, part in frozen}
+        return {key: (part(doc, env) if dynamic else part) for key, part, dynamic in parts}
 
     return build_object
+
+
+def _object_builder(shape: dict, entries: tuple) -> Getter:
+    """The getter of an object with dynamic entries.
+
+    The object starts as a copy of ``shape`` (so keys keep the template's order) and
+    each dynamic entry is filled in. Paths are evaluated bare, without the wrapper that
+    names the field in the error: only when something fails are the entries evaluated
+    again, one by one in template order, to raise the error AWS reports first.
+    """
+    bare = tuple((name, getter) for name, getter, _ in entries)
+
+    def build_object(doc: Any, env: EvalEnv) -> dict:
+        out = shape.copy()
+        try:
+            for name, getter in bare:
+                out[name] = getter(doc, env)
+        except (PathNotFound, StatesError):
+            _raise_first_failure(entries, doc, env)
+            raise
+        return out
+
+    return build_object
+
+
+def _raise_first_failure(entries: tuple, doc: Any, env: EvalEnv) -> None:
+    """Evaluate ``entries`` in order and raise the first one's error, a path's in the
+    form AWS gives it; returns only if none fails this time."""
+    for _, getter, path in entries:
+        try:
+            getter(doc, env)
+        except PathNotFound:
+            if path is None:
+                raise
+            key, expression = path
+            raise _path_not_found(key, expression, doc, env) from None
 
 
 def _compile_array(node: list, field: str) -> Getter | None:
@@ -72,26 +124,38 @@ def _compile_array(node: list, field: str) -> Getter | None:
 
 def compile_dynamic_value(key: str, expression: Any) -> Getter:
     """The getter for one ``key.$`` entry: a path or an intrinsic function call."""
+    getter, path = _compile_dynamic(key, expression)
+    if path is None:
+        return getter
+
+    def read_path(doc: Any, env: EvalEnv) -> Any:
+        try:
+            return getter(doc, env)
+        except PathNotFound:
+            raise _path_not_found(key, expression, doc, env) from None
+
+    return read_path
+
+
+def _compile_dynamic(key: str, expression: Any) -> tuple[Getter, tuple[str, str] | None]:
+    """The bare getter of a ``key.$`` entry, and (key, path) when it is a path, whose
+    PathNotFound the caller turns into AWS's error naming the field."""
     if not isinstance(expression, str):
         raise ValueError(f"The value for the field '{key}' must be a STRING")
     if expression.startswith("States."):
         from .intrinsics import compile_intrinsic
 
-        return compile_intrinsic(expression)
-    path = compile_reference(expression)
+        return compile_intrinsic(expression), None
+    return compile_reference(expression), (key, expression)
 
-    def read_path(doc: Any, env: EvalEnv) -> Any:
-        try:
-            return path(doc, env)
-        except PathNotFound:
-            source = env.context if expression.startswith("$$") else doc
-            raise StatesError(
-                "States.Runtime",
-                f"The JSONPath '{expression}' specified for the field '{key}' "
-                f"could not be found in the input '{dumps(source)}'",
-            ) from None
 
-    return read_path
+def _path_not_found(key: str, expression: str, doc: Any, env: EvalEnv) -> StatesError:
+    source = env.context if expression.startswith("$$") else doc
+    return StatesError(
+        "States.Runtime",
+        f"The JSONPath '{expression}' specified for the field '{key}' "
+        f"could not be found in the input '{dumps(source)}'",
+    )
 
 
 __all__: list[str] = ["compile_payload", "compile_dynamic_value"]

@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from orjson import dumps as _orjson_dumps
+
 from .. import jsonutil
 from ..errors import StatesError
 from ..tasks.base import TaskDispatcher
@@ -63,7 +65,14 @@ class ExecutionRun:
                  start_time: float | None = None, persist: Any = None) -> None:
         self.machine = machine
         self.input = input_value
-        self.input_text = input_text if input_text is not None else jsonutil.dumps(input_value)
+        # The first state's input is the execution's: prime the serialize() cache with it
+        # (only with our own rendering: a caller's text may be laid out differently).
+        self._last_value: Any = None
+        self._last_text = "null"
+        if input_text is None:
+            input_text = self._last_text = jsonutil.dumps(input_value)
+            self._last_value = input_value
+        self.input_text = input_text
         self.execution_arn = execution_arn
         self.name = name
         self.tasks = tasks
@@ -72,14 +81,33 @@ class ExecutionRun:
         self.history.clock = self.clock.now
         self.start_time = start_time if start_time is not None else self.clock.now()
         self.persist = persist  # async callable that commits the new events
-        self.execution_context = {
-            "Id": execution_arn, "Input": input_value, "StartTime": iso_timestamp(self.start_time),
-            "Name": name, "RoleArn": role_arn, "RedriveCount": redrive_count,
-        }
-        self.machine_context = {"Id": machine_arn, "Name": machine_name}
+        self.redrive_count = redrive_count
+        self.machine_arn = machine_arn
+        self.machine_name = machine_name
         self.role_arn = role_arn
-        self._last_value: Any = None
-        self._last_text = "null"
+        self._execution_context: dict | None = None
+        self._machine_context: dict | None = None
+
+    @property
+    def execution_context(self) -> dict:
+        """``$$.Execution``; built on first use, since most executions never read it."""
+        context = self._execution_context
+        if context is None:
+            context = self._execution_context = {
+                "Id": self.execution_arn, "Input": self.input,
+                "StartTime": iso_timestamp(self.start_time), "Name": self.name,
+                "RoleArn": self.role_arn, "RedriveCount": self.redrive_count,
+            }
+        return context
+
+    @property
+    def machine_context(self) -> dict:
+        """``$$.StateMachine``, built on first use as ``execution_context``."""
+        context = self._machine_context
+        if context is None:
+            context = self._machine_context = {"Id": self.machine_arn,
+                                               "Name": self.machine_name}
+        return context
 
     # -- services for states ----------------------------------------------------------
     def now(self) -> float:
@@ -108,7 +136,10 @@ class ExecutionRun:
         is usually the next state's input."""
         if value is self._last_value and value is not None:
             return self._last_text
-        text = jsonutil.dumps(value)
+        try:  # jsonutil.dumps, inlined: one call per state
+            text = _orjson_dumps(value).decode()
+        except TypeError:
+            text = jsonutil.dumps(value)
         self._last_value, self._last_text = value, text
         return text
 
@@ -127,7 +158,7 @@ class ExecutionRun:
 
     def map_run_arn(self, label: str | None) -> str:
         """An ARN for a Distributed Map run of this execution."""
-        prefix = self.machine_context["Id"].replace(":stateMachine:", ":mapRun:")
+        prefix = self.machine_arn.replace(":stateMachine:", ":mapRun:")
         return f"{prefix}/{label or uuid.uuid4().hex[:8]}:{uuid.uuid4()}"
 
     def child_execution_frame(self, parent: Frame) -> Frame:
@@ -142,7 +173,23 @@ class ExecutionRun:
         state = branch.start
         try:
             while True:
-                value, next_name = await state.execute(frame, value)
+                if state.pure:  # no coroutine for a state that cannot suspend
+                    value, next_name = state.execute_sync(frame, value)
+                else:
+                    value, next_name = await state.execute(frame, value)
+                if next_name is None:
+                    return value
+                state = states[next_name]
+        except StatesError as err:
+            raise self.locate(err, frame) from None
+
+    def run_branch_sync(self, branch: Branch, frame: Frame, value: Any) -> Any:
+        """``run_branch`` for a branch of pure states only (``branch.pure``)."""
+        states = branch.states
+        state = branch.start
+        try:
+            while True:
+                value, next_name = state.execute_sync(frame, value)
                 if next_name is None:
                     return value
                 state = states[next_name]
@@ -153,17 +200,21 @@ class ExecutionRun:
         """Run the execution to its end and return how it ended."""
         history = self.history
         history.add("ExecutionStarted", {"input": self.input_text, "roleArn": self.role_arn}, 0)
-        await self.checkpoint()
+        if self.persist is not None:  # self.checkpoint(), without a coroutine when idle
+            await self.persist()
         frame = Frame(self, {}, 0)
         result = ExecutionResult("RUNNING", start_time=self.start_time)
+        machine = self.machine
         try:
-            coro = self.run_branch(self.machine, frame, self.input)
-            if self.machine.timeout_seconds:
+            if machine.timeout_seconds:
                 # Counted from the execution's start, also when it resumes after a crash.
-                remaining = self.machine.timeout_seconds - (self.clock.now() - self.start_time)
-                output = await asyncio.wait_for(coro, max(remaining, 0))
+                remaining = machine.timeout_seconds - (self.clock.now() - self.start_time)
+                output = await asyncio.wait_for(self.run_branch(machine, frame, self.input),
+                                                max(remaining, 0))
+            elif machine.pure:
+                output = self.run_branch_sync(machine, frame, self.input)
             else:
-                output = await coro
+                output = await self.run_branch(machine, frame, self.input)
             text = self.serialize(output)
             if len(text) > PAYLOAD_LIMIT_BYTES and len(text.encode()) > PAYLOAD_LIMIT_BYTES:
                 raise StatesError("States.DataLimitExceeded",

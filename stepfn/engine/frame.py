@@ -23,12 +23,14 @@ def iso_timestamp(epoch_seconds: float) -> str:
 class Frame:
     """One thread of an execution: an ``EvalEnv`` for paths plus history bookkeeping."""
 
-    __slots__ = ("run", "variables", "prev", "thread", "state_name", "entered_at", "entered_id",
-                 "retry_count", "map_item", "task_token", "current_input", "_context")
+    __slots__ = ("run", "history", "variables", "prev", "thread", "state_name", "entered_at",
+                 "entered_id", "retry_count", "map_item", "task_token", "current_input",
+                 "_context")
 
     def __init__(self, run: ExecutionRun, variables: dict, prev: int,
                  map_item: tuple[int, Any] | None = None, thread: str = "") -> None:
         self.run = run
+        self.history = run.history  # the run's (a Distributed Map child's own history)
         self.variables = variables
         self.prev = prev
         # Names this thread in the history so a replay matches events thread by thread:
@@ -52,24 +54,35 @@ class Frame:
 
     def emit(self, event_type: str, details: dict | None = None) -> int:
         """Record an event that follows this thread's previous one."""
-        self.prev = self.run.history.add(event_type, details, self.prev, thread=self.thread)
+        self.prev = self.history.add(event_type, details, self.prev, False, self.thread)
         return self.prev
 
     def emit_first(self, event_type: str, details: dict | None, prev: int) -> int:
         """Record this thread's first event, chained to ``prev`` in the parent thread."""
-        self.prev = self.run.history.add(event_type, details, prev, thread=self.thread)
+        self.prev = self.history.add(event_type, details, prev, False, self.thread)
         return self.prev
 
     def emit_side(self, event_type: str, details: dict | None = None) -> int:
         """Record an event that does not move this thread's chain forward."""
-        return self.run.history.add(event_type, details, self.prev, thread=self.thread)
+        return self.history.add(event_type, details, self.prev, False, self.thread)
 
-    def enter(self, state_name: str) -> None:
+    def enter_state(self, state_name: str, event_type: str, raw_input: Any,
+                    input_text: str) -> None:
+        """Enter a state: record its Entered event and start its context afresh.
+
+        The event's own timestamp is the state's EnteredTime (the recorded one when
+        replaying), so entering costs one clock read."""
         self.state_name = state_name
-        self.entered_at = self.run.now()
         self.retry_count = None
         self.task_token = None
         self._context = None
+        self.current_input = raw_input
+        history = self.history
+        self.entered_id = self.prev = history.add(
+            event_type, {"name": state_name, "input": input_text}, self.prev, False,
+            self.thread)
+        replayed = history.replayed
+        self.entered_at = (replayed if replayed is not None else history.events[-1]).timestamp
 
     def set_retry_count(self, count: int) -> None:
         self.retry_count = count

@@ -23,6 +23,9 @@ from ..errors import StatesError
 _DATA_FIELDS = ("input", "output")
 
 
+_new_tuple = tuple.__new__
+
+
 class Event(NamedTuple):
     id: int
     previous_event_id: int
@@ -86,14 +89,17 @@ class History:
             if recorded is not None:
                 return recorded.id
         self.replayed = None
-        event_id = len(self.events) + 1
+        events = self.events
+        event_id = len(events) + 1
         if event_id > self.max_events and not final:
             raise StatesError(
                 "States.Runtime",
                 f"The execution reached the maximum number of history events "
                 f"({self.max_events}).")
-        event = Event(event_id, previous, self.clock(), event_type, details, thread)
-        self.events.append(event)
+        # tuple.__new__ skips the NamedTuple's Python-level __new__ (one frame per event).
+        event = _new_tuple(Event, (event_id, previous, self.clock(), event_type, details,
+                                   thread))
+        events.append(event)
         if self.on_append is not None:
             self.on_append(event)
         return event_id

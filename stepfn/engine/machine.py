@@ -29,6 +29,11 @@ class Branch:
     start_at: str
     states: dict[str, State]
 
+    def __post_init__(self) -> None:
+        # Only pure states: the branch runs to its end without ever suspending, so a
+        # Map iteration or Parallel branch over it needs no coroutine or asyncio Task.
+        self.pure = all(state.pure for state in self.states.values())
+
     @property
     def start(self) -> State:
         return self.states[self.start_at]

@@ -20,7 +20,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 from ..api.errors import ApiError
 from ..api.service import ActivityTaskGrant, StartRequest, SyncResult
@@ -28,7 +28,7 @@ from ..engine.clock import RealClock
 from ..engine.execution import ExecutionResult, ExecutionRun
 from ..engine.history import Event, History, render_details
 from ..engine.machine import StateMachine, compile_definition
-from ..store.base import ActivityRecord, ExecutionRecord, HistoryEvent, Store
+from ..store.base import ActivityRecord, Conflict, ExecutionRecord, HistoryEvent, Store
 from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
@@ -50,6 +50,9 @@ class _Running:
     run: ExecutionRun
     task: asyncio.Task | None = None
     pending: list[Event] = field(default_factory=list)
+    # Set while the execution's record is not stored yet: its first commit inserts it
+    # together with the first events, then resolves this future (StartExecution waits).
+    inserting: asyncio.Future | None = None
 
 
 class ExecutionManager:
@@ -122,17 +125,23 @@ class ExecutionManager:
                               parent_arn: str | None = None) -> ExecutionRecord:
         record = replace(self._new_record(request), parent_arn=parent_arn)
         machine = self.compile(request.definition, record.type)
+        if record.arn in self.running:
+            raise Conflict(f"execution exists: {record.arn}")
         if record.type == "EXPRESS":
             self._express[record.arn] = record
             async with self.store.batch() as tx:
                 tx.put_execution(record)
-            entry = self._prepare(record, machine, request.role_arn, recorded=None, durable=False)
-        else:
-            # Committed before the caller hears of it: a crash from here on resumes it.
-            async with self.store.batch() as tx:
-                tx.put_execution(record)
-            entry = self._prepare(record, machine, request.role_arn, recorded=None)
+            self._launch(self._prepare(record, machine, request.role_arn, recorded=None,
+                                       durable=False))
+            return record
+        # Committed before the caller hears of it: a crash from here on resumes it. The
+        # record goes in with the execution's first checkpoint (ExecutionStarted), one
+        # transaction instead of two.
+        entry = self._prepare(record, machine, request.role_arn, recorded=None)
+        entry.inserting = asyncio.get_running_loop().create_future()
         self._launch(entry)
+        # Shielded: a caller that goes away does not stop an execution being stored.
+        await asyncio.shield(entry.inserting)
         return record
 
     async def start_sync_execution(self, request: StartRequest) -> SyncResult:
@@ -185,6 +194,9 @@ class ExecutionManager:
             result = await entry.run.run()
         except asyncio.CancelledError:
             raise
+        except _NotInserted:  # start_execution raised why; nothing was stored
+            self._forget(entry)
+            return
         except Exception:  # a bug in stepfn must not leave the execution hanging
             log.exception("execution %s crashed", entry.record.arn)
             result = ExecutionResult("FAILED", error="States.Runtime",
@@ -196,15 +208,24 @@ class ExecutionManager:
         entry.record = finished
         if finished.type == "EXPRESS":
             self._express[finished.arn] = finished
-        await self._flush(entry, finished)
+        try:
+            await self._flush(entry, finished)
+        except _NotInserted:
+            self._forget(entry)
+            return
         self.running.pop(finished.arn, None)
         self._notify_end(finished)
 
+    def _forget(self, entry: _Running) -> None:
+        if self.running.get(entry.record.arn) is entry:
+            del self.running[entry.record.arn]
+
     async def wait_for_end(self, arn: str) -> ExecutionRecord:
         """The record of execution ``arn`` once it has ended."""
-        record = self._express.get(arn) or await self.store.get_execution(arn)
-        if record is not None and record.status not in ("RUNNING", "PENDING_REDRIVE"):
-            return record
+        if arn not in self.running:  # running here: no need to ask the store
+            record = self._express.get(arn) or await self.store.get_execution(arn)
+            if record is not None and record.status not in ("RUNNING", "PENDING_REDRIVE"):
+                return record
         future = asyncio.get_running_loop().create_future()
         self._ended.setdefault(arn, []).append(future)
         return await future
@@ -217,13 +238,29 @@ class ExecutionManager:
     async def _flush(self, entry: _Running, record: ExecutionRecord | None = None) -> None:
         """Commit the events recorded since the last checkpoint (and the record)."""
         events, entry.pending[:] = list(entry.pending), []
-        if not events and record is None:
+        inserting = entry.inserting
+        if not events and record is None and inserting is None:
             return
-        async with self.store.batch() as tx:
-            if events:
-                tx.append_events(entry.record.arn, [_to_store(e) for e in events])
-            if record is not None:
-                tx.update_execution(record)
+        try:
+            async with self.store.batch() as tx:
+                if inserting is not None:
+                    tx.put_execution(record or entry.record)
+                if events:
+                    # Rendered on the store's side as it writes them (see _StoreEvents).
+                    tx.append_events(entry.record.arn, _StoreEvents(events))
+                if record is not None and inserting is None:
+                    tx.update_execution(record)
+        except BaseException as exc:
+            if inserting is None:
+                raise
+            entry.inserting = None
+            if not inserting.done():
+                inserting.set_exception(exc)
+            raise _NotInserted() from exc
+        if inserting is not None:
+            entry.inserting = None
+            if not inserting.done():
+                inserting.set_result(None)
 
     # -- resuming ---------------------------------------------------------------------------
     async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:
@@ -349,10 +386,35 @@ def events_before_failed_state(events: list[Event]) -> list[Event]:
             and e.type != "ExecutionRedriven"]
 
 
+class _NotInserted(Exception):
+    """An execution's first commit (its record) failed: it must not run on."""
+
+
 def _to_store(event: Event) -> HistoryEvent:
     details = render_details(event.details) if event.details else None
     return HistoryEvent(event.id, event.previous_event_id, event.timestamp, event.type,
                         details, event.thread)
+
+
+class _StoreEvents(Sequence[HistoryEvent]):
+    """The interpreter's events in the store's shape, each rendered when the store
+    reads it: a long history is never held twice in memory."""
+
+    __slots__ = ("events",)
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [_to_store(e) for e in self.events[index]]
+        return _to_store(self.events[index])
+
+    def __iter__(self) -> Iterator[HistoryEvent]:
+        return map(_to_store, self.events)
 
 
 def _finished_record(record: ExecutionRecord, result: ExecutionResult,

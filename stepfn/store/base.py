@@ -5,8 +5,9 @@ SQLite (the embedded default) and PostgreSQL (scale-out) are interchangeable.
 
 Shape of the contract
 ---------------------
-* **Plain values in and out.** Records are frozen dataclasses of ``str``, ``int``,
-  ``float`` (epoch seconds), ``bool``, ``None``, and JSON-able ``dict``/``list``.
+* **Plain values in and out.** Records are frozen dataclasses (history events:
+  NamedTuples) of ``str``, ``int``, ``float`` (epoch seconds), ``bool``, ``None``,
+  and JSON-able ``dict``/``list``.
   JSON documents that AWS carries as text (execution input/output, history event
   data) stay *text*: the store never parses them.
 * **Async reads, batched writes.** Reads are ``async`` methods. Writes are recorded on a
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, AsyncContextManager, Generic, Sequence, TypeVar
+from typing import Any, AsyncContextManager, Generic, NamedTuple, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -167,9 +168,9 @@ class ExecutionRecord:
     state_machine_label: str | None = None  # e.g. the map's label for child executions
 
 
-@dataclass(frozen=True)
-class HistoryEvent:
-    """One history event in AWS's shape.
+class HistoryEvent(NamedTuple):
+    """One history event in AWS's shape (a NamedTuple rather than a dataclass: an
+    execution may hold tens of thousands, and a tuple is cheaper to make and to keep).
 
     ``details`` is the value of the ``<type>EventDetails`` member exactly as
     GetExecutionHistory returns it (``input``/``output`` as JSON *text* beside
@@ -315,7 +316,9 @@ class Batch(abc.ABC):
 
     @abc.abstractmethod
     def append_events(self, execution_arn: str, events: Sequence[HistoryEvent]) -> None:
-        """Append history events (Conflict if an event id is already stored)."""
+        """Append history events, in increasing id order (Conflict if an event id is
+        already stored). ``events`` is read when the batch commits, not before: it may
+        be a lazy sequence."""
 
     @abc.abstractmethod
     def put_snapshot(self, execution_arn: str, data: bytes) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from stepfn import DefinitionError, Engine
+from stepfn.tasks.functions import function_name_of
 from stepfn.engine.history import event_to_aws
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +59,8 @@ def infer_behaviour(case: dict) -> str:
     the handlers in functions.py the recording used.
     """
     expected = json.dumps(case.get("expected", {}))
+    if "States.Timeout" in expected:
+        return "sleep_60_then_identity"
     if "CustomException" in expected:
         return "raise_custom_exception"
     if "Some exception was raised" in expected:
@@ -76,7 +79,8 @@ def lambda_functions_of(case: dict) -> dict[str, str]:
     functions = load_functions()
     names = {n.split(":", 1)[1] for n in case.get("needs", [])
              if n.startswith("lambda:") and n != "lambda:invoke"}
-    names |= set(re.findall(r'"FunctionName"\s*:\s*"([^"]+)"', case.get("input") or ""))
+    names |= {function_name_of(n) for n in re.findall(
+        r'"[Ff]unction[Nn]ame"\s*:\s*"([^"]+)"', case.get("input") or "")}
     names |= set(re.findall(r"function:([A-Za-z0-9_-]+)", case["definition"]))
     declared = case.get("lambda_functions") or {}
     out = {}
@@ -143,6 +147,11 @@ def load_cases(tier: int = 1, kinds: tuple[str, ...] = ("execution", "create_err
     return cases
 
 
+async def _sleep_60_then_identity(event: Any) -> Any:
+    await asyncio.sleep(60)
+    return event
+
+
 class InProcessHarness:
     """Runs one case at a time on a fresh in-process Engine."""
 
@@ -155,6 +164,11 @@ class InProcessHarness:
         engine = Engine(region=REGION, account=ACCOUNT, time_skipping=True,
                         role_arn=self.role_arn)
         for name, behaviour in lambda_functions_of(case).items():
+            if behaviour == "sleep_60_then_identity":
+                # The same behaviour, but asynchronous: a timed-out task is cancelled
+                # at once instead of leaving a thread asleep for a minute.
+                engine.register_function(name, _sleep_60_then_identity)
+                continue
             engine.register_function(name, getattr(self.functions, behaviour), blocking=False)
         return engine
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -53,7 +54,7 @@ def test_schema_and_wal_mode(tmp_path: Path) -> None:
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"state_machines", "executions", "events", "timers", "work"} <= tables
+    assert {"state_machines", "executions", "event_chunks", "timers", "work"} <= tables
 
 
 def test_machines_revisions_and_pagination(tmp_path: Path) -> None:
@@ -279,3 +280,75 @@ def test_work_queue_leases(tmp_path: Path) -> None:
         assert await store.release_work(second.id, "w3", available_at=5e12)
         assert await store.claim_work("w4", 30.0, now=1e12 + 10) == []
     run_with_store(tmp_path / "s.db", body)
+
+
+def test_long_histories_are_chunked_and_page_across_chunks(tmp_path: Path) -> None:
+    arn = execution("e", 1.0).arn
+    big = "x" * 40_000  # payload text: fewer events per row
+
+    def event(i: int) -> HistoryEvent:
+        text = big if 400 < i <= 410 else "{}"
+        return HistoryEvent(i, i - 1, float(i), "PassStateEntered",
+                            {"name": f"S{i}", "input": text,
+                             "inputDetails": {"truncated": False}}, "t" if i % 2 else "")
+    events = [event(i) for i in range(1, 451)]
+
+    async def body(store: SqliteStore) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+            tx.append_events(arn, events[:300])
+        async with store.batch() as tx:
+            tx.append_events(arn, events[300:])
+        assert await store.count_events(arn) == 450
+        seen, cursor = [], None
+        while True:
+            page = await store.get_history(arn, limit=100, cursor=cursor)
+            seen += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == events
+        back, cursor = [], None
+        while True:
+            page = await store.get_history(arn, limit=77, cursor=cursor, reverse=True)
+            back += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert back == events[::-1]
+        with pytest.raises(Conflict):  # ids must go on past the stored ones
+            async with store.batch() as tx:
+                tx.append_events(arn, [event(450)])
+        assert await store.count_events(arn) == 450
+    run_with_store(tmp_path / "s.db", body)
+    con = sqlite3.connect(tmp_path / "s.db")
+    rows = con.execute("SELECT count, length(data) FROM event_chunks").fetchall()
+    assert sum(r[0] for r in rows) == 450
+    assert len(rows) < 450 // 10  # many events per row...
+    assert max(r[1] for r in rows) < 200_000  # ...but no row holds all the big payloads
+
+
+def test_one_row_per_event_histories_are_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    arn = execution("e", 1.0).arn
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE events (execution_arn TEXT NOT NULL, id INTEGER NOT NULL, "
+                "data BLOB NOT NULL, PRIMARY KEY (execution_arn, id)) WITHOUT ROWID")
+    for i in (1, 2, 3):
+        con.execute("INSERT INTO events VALUES (?,?,?)", (arn, i, json.dumps(
+            [i - 1, float(i), "PassStateEntered", {"name": f"S{i}"}, ""]).encode()))
+    con.commit()
+    con.close()
+
+    async def body(store: SqliteStore) -> None:
+        page = await store.get_history(arn)
+        assert [(e.id, e.previous_event_id, e.details) for e in page.items] == [
+            (1, 0, {"name": "S1"}), (2, 1, {"name": "S2"}), (3, 2, {"name": "S3"})]
+        assert await store.count_events(arn) == 3
+        async with store.batch() as tx:
+            tx.append_events(arn, [HistoryEvent(4, 3, 4.0, "ExecutionSucceeded")])
+        assert await store.count_events(arn) == 4
+    run_with_store(path, body)
+    tables = {r[0] for r in sqlite3.connect(path).execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "events" not in tables

@@ -52,6 +52,7 @@ class State:
         self.spec = spec
         self.next: str | None = spec.get("Next")
         self.end: bool = bool(spec.get("End", False))
+        self.next_state = self.transition()  # what transition() says, precomputed
         self.entered_event = self.type_name + "StateEntered"
         self.exited_event = self.type_name + "StateExited"
         self.query_language: str = spec.get("QueryLanguage", compiler.query_language)
@@ -59,17 +60,22 @@ class State:
         self.output_path = compile_io_path(spec, "OutputPath")
         self.assign = compile_assign(spec.get("Assign"), self.query_language)
 
+    # A pure state never awaits (Pass, Choice, Succeed, Fail): the interpreter calls its
+    # ``execute_sync`` directly, without a coroutine per transition.
+    pure: ClassVar[bool] = False
+
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         """Run the state on its raw input; return (output, next state name or None)."""
+        return self.execute_sync(frame, raw_input)
+
+    def execute_sync(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        """``execute`` for a pure state, which needs no event loop."""
         raise NotImplementedError
 
     # -- events ---------------------------------------------------------------------
     def record_entered(self, frame: Frame, raw_input: Any) -> None:
-        frame.enter(self.name)
-        frame.current_input = raw_input
-        text = frame.run.serialize(raw_input)
-        frame.entered_id = frame.emit(self.entered_event, {"name": self.name, "input": text})
-        frame.entered_at = frame.run.now()  # the recorded time when replaying
+        frame.enter_state(self.name, self.entered_event, raw_input,
+                          frame.run.serialize(raw_input))
 
     def record_exited(self, frame: Frame, output: Any, assigned: dict | None = None) -> Any:
         """Record the Exited event, apply the state's variable assignments and return the
@@ -87,8 +93,9 @@ class State:
             serialize = frame.run.serialize
             details["assignedVariables"] = {k: serialize(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = {"truncated": False}
-        frame.emit(self.exited_event, details)
-        recorded = frame.run.history.replayed
+        history = frame.history
+        frame.prev = history.add(self.exited_event, details, frame.prev, False, frame.thread)
+        recorded = history.replayed
         if recorded is not None and recorded.details is not None:
             output, assigned = recorded_output(recorded.details)
         if assigned:

@@ -16,6 +16,7 @@ from .jsonata_io import (
 
 class ChoiceState(State):
     type_name = "Choice"
+    pure = True
 
     def __init__(self, name: str, spec: dict, compiler) -> None:
         super().__init__(name, spec, compiler)
@@ -30,14 +31,17 @@ class ChoiceState(State):
              compile_assign(rule.get("Assign"), self.query_language))
             for rule in rules)
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    def execute_sync(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
-        effective = self.apply_input_path(frame, raw_input)
+        effective = raw_input
+        if self.input_path is not None:
+            effective = self.apply_input_path(frame, raw_input)
         next_state, assign = self.choose(frame, effective)
-        assigned = self.evaluate_assign(frame, effective, assign)
-        output = self.apply_output_path(frame, effective)
-        output = self.record_exited(frame, output, assigned)
-        return output, next_state
+        assigned = None if assign is None else assign(effective, frame)
+        output = effective
+        if self.output_path is not None:
+            output = self.apply_output_path(frame, effective)
+        return self.record_exited(frame, output, assigned), next_state
 
     def choose(self, frame: Frame, effective: Any) -> tuple[str, Any]:
         """The next state and the Assign that goes with it (a rule's, or the state's)."""

@@ -13,13 +13,14 @@ from .jsonata_io import JsonataStateMixin, is_string, scalar_field
 
 class FailState(State):
     type_name = "Fail"
+    pure = True
 
     def __init__(self, name: str, spec: dict, compiler) -> None:
         super().__init__(name, spec, compiler)
         self.error = _compile_field(spec, "Error")
         self.cause = _compile_field(spec, "Cause")
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    def execute_sync(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         error = self.error(raw_input, frame)
         cause = self.cause(raw_input, frame)

@@ -167,6 +167,7 @@ class JsonataStateMixin:
     assign: Any
     output_template: Template | None
     uses_context: bool
+    pure = False  # evaluation errors are translated in the (async) ``execute``
 
     def init_jsonata(self, spec: dict, *others: Any) -> None:
         """Compile ``Output``; ``others`` are the state's other templates, consulted

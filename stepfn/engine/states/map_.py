@@ -7,7 +7,7 @@ from typing import Any
 
 from ...asl.paths import compile_reference
 from ...errors import PathNotFound, StatesError
-from ..concurrency import run_all
+from ..concurrency import run_all, run_all_sync
 from ..frame import Frame
 from .base import ResultProcessingState
 from .jsonata_io import (
@@ -58,9 +58,14 @@ class MapState(RecoverableMixin, ResultProcessingState):
             return await self.run_distributed(frame, raw_input, effective, items, limit)
         outcome = _IterationTracker(frame, started)
         try:
-            results = await run_all(
-                len(items), lambda i: self.run_iteration(frame, effective, items, i, outcome),
-                limit or None)
+            if self.processor.pure:  # iterations that cannot suspend: no coroutines
+                results = run_all_sync(len(items), lambda i: self.run_iteration_sync(
+                    frame, effective, items, i, outcome), limit or None)
+            else:
+                results = await run_all(
+                    len(items),
+                    lambda i: self.run_iteration(frame, effective, items, i, outcome),
+                    limit or None)
         except StatesError:
             outcome.abort_in_flight()
             raise
@@ -141,6 +146,24 @@ class MapState(RecoverableMixin, ResultProcessingState):
         except asyncio.CancelledError:
             raise
         del tracker.in_flight[index]
+        tracker.last_succeeded = child.emit_side("MapIterationSucceeded", details)
+        frame.prev = child.prev
+        return output
+
+    def run_iteration_sync(self, frame: Frame, effective: Any, items: list, index: int,
+                           tracker: _IterationTracker) -> Any:
+        """``run_iteration`` for a processor of pure states, which ends without ever
+        suspending (so it is never in flight when the Map is aborted)."""
+        item_input = self.item_input(frame, effective, items, index)
+        details = {"index": index, "name": self.name}
+        child = frame.child(tracker.started, index, 0)
+        child.emit_first("MapIterationStarted", details, frame.prev)
+        try:
+            output = frame.run.run_branch_sync(self.processor, child, item_input)
+        except StatesError:
+            child.emit_side("MapIterationFailed", details)
+            frame.prev = child.prev
+            raise
         tracker.last_succeeded = child.emit_side("MapIterationSucceeded", details)
         frame.prev = child.prev
         return output
@@ -262,6 +285,24 @@ class JsonataMapState(JsonataRecoverableMixin, MapState):
     async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         return await self.run_with_recovery(frame, raw_input, raw_input)
+
+    def run_iteration_sync(self, frame: Frame, effective: Any, items: list, index: int,
+                           tracker: _IterationTracker) -> Any:
+        """``run_iteration`` for a processor of pure states, which ends without ever
+        suspending (so it is never in flight when the Map is aborted)."""
+        item_input = self.item_input(frame, effective, items, index)
+        details = {"index": index, "name": self.name}
+        child = frame.child(tracker.started, index, 0)
+        child.emit_first("MapIterationStarted", details, frame.prev)
+        try:
+            output = frame.run.run_branch_sync(self.processor, child, item_input)
+        except StatesError:
+            child.emit_side("MapIterationFailed", details)
+            frame.prev = child.prev
+            raise
+        tracker.last_succeeded = child.emit_side("MapIterationSucceeded", details)
+        frame.prev = child.prev
+        return output
 
     def read_items(self, frame: Frame, effective: Any) -> list:
         if self.items is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..concurrency import run_all
+from ..concurrency import run_all, run_all_sync
 from ..frame import Frame
 from .base import ResultProcessingState
 from .jsonata_io import compile_field
@@ -21,6 +21,8 @@ class ParallelState(RecoverableMixin, ResultProcessingState):
         self.branches = tuple(
             compiler.compile_branch(branch, f"{name}/Branches/{i}")
             for i, branch in enumerate(spec["Branches"]))
+        # Branches that cannot suspend run one after another, without coroutines.
+        self.pure_branches = all(branch.pure for branch in self.branches)
         self.init_recovery(spec, compiler)
 
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
@@ -41,7 +43,17 @@ class ParallelState(RecoverableMixin, ResultProcessingState):
             finally:
                 frame.prev = child.prev  # the chain continues from the last to finish
 
-        results = await run_all(len(self.branches), run_branch)
+        def run_branch_sync(i: int) -> Any:
+            child = children[i]
+            try:
+                return run.run_branch_sync(self.branches[i], child, arguments)
+            finally:
+                frame.prev = child.prev
+
+        if self.pure_branches:
+            results = run_all_sync(len(self.branches), run_branch_sync)
+        else:
+            results = await run_all(len(self.branches), run_branch)
         frame.emit_side("ParallelStateSucceeded")
         return self.apply_result(frame, raw_input, results)
 

@@ -13,21 +13,28 @@ _ABSENT = object()
 
 class PassState(ResultProcessingState):
     type_name = "Pass"
+    pure = True
 
     def __init__(self, name: str, spec: dict, compiler) -> None:
         super().__init__(name, spec, compiler)
         self.result = spec.get("Result", _ABSENT)
+        self.result_is_output = spec.get("ResultPath", "$") == "$"  # no merge to do
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    def execute_sync(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+        # The most common state, so the absent steps are skipped inline.
         self.record_entered(frame, raw_input)
-        if self.result is not _ABSENT:
-            result = self.result
-        else:
-            result = self.apply_parameters(frame, self.apply_input_path(frame, raw_input))
-        assigned = self.evaluate_assign(frame, result)
-        output = self.apply_output_path(frame, self.result_path(raw_input, result))
-        output = self.record_exited(frame, output, assigned)
-        return output, self.transition()
+        result = self.result
+        if result is _ABSENT:
+            result = raw_input
+            if self.input_path is not None:
+                result = self.apply_input_path(frame, result)
+            if self.parameters is not None:
+                result = self.parameters(result, frame)
+        assigned = None if self.assign is None else self.assign(result, frame)
+        output = result if self.result_is_output else self.result_path(raw_input, result)
+        if self.output_path is not None:
+            output = self.apply_output_path(frame, output)
+        return self.record_exited(frame, output, assigned), self.next_state
 
 
 class JsonataPassState(JsonataStateMixin, PassState):

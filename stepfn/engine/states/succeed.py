@@ -11,12 +11,16 @@ from .jsonata_io import JsonataStateMixin
 
 class SucceedState(State):
     type_name = "Succeed"
+    pure = True
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    def execute_sync(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
-        output = self.apply_output_path(frame, self.apply_input_path(frame, raw_input))
-        output = self.record_exited(frame, output)
-        return output, None
+        output = raw_input
+        if self.input_path is not None:
+            output = self.apply_input_path(frame, output)
+        if self.output_path is not None:
+            output = self.apply_output_path(frame, output)
+        return self.record_exited(frame, output), None
 
 
 class JsonataSucceedState(JsonataStateMixin, SucceedState):

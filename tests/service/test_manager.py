@@ -1,0 +1,134 @@
+"""The execution manager over a real SqliteStore, in-process: what each start commits,
+duplicate ARNs, and the start path's machine cache through a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from stepfn.api.service import StartRequest
+from stepfn.service.executions import ExecutionManager
+from stepfn.store.base import Conflict, StateMachineRecord
+from stepfn.store.sqlite import SqliteStore
+
+from .conftest import ROLE
+
+PREFIX = "arn:aws:states:us-east-1:123456789012:"
+PURE = {"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Parameters": {"x.$": "$.x", "y": 2}, "Next": "B"},
+    "B": {"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($.x, $.y)"}, "End": True}}}
+WAITING = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
+
+
+def machine(name: str, definition: dict) -> StateMachineRecord:
+    return StateMachineRecord(arn=f"{PREFIX}stateMachine:{name}", name=name,
+                              definition=json.dumps(definition), role_arn=ROLE,
+                              type="STANDARD", creation_date=time.time())
+
+
+def request(m: StateMachineRecord, name: str, text: str = '{"x": 1}') -> StartRequest:
+    return StartRequest(execution_arn=f"{PREFIX}execution:{m.name}:{name}", name=name,
+                        input=text, machine=m, definition=m.definition,
+                        role_arn=m.role_arn, revision_id=m.revision_id)
+
+
+def with_manager(tmp_path: Path, body) -> None:
+    async def main() -> None:
+        store = SqliteStore(str(tmp_path / "s.db"))
+        await store.open()
+        manager = ExecutionManager(store)
+        await manager.start()
+        try:
+            await body(store, manager)
+        finally:
+            await manager.stop()
+            await store.close()
+    asyncio.run(main())
+
+
+def count_writes(store: SqliteStore) -> list[int]:
+    """Count the store's write transactions from now on (one per batch)."""
+    writes = [0]
+    call = store._call
+
+    async def counting(fn, is_write: bool = False):
+        writes[0] += is_write
+        return await call(fn, is_write)
+    store._call = counting  # type: ignore[method-assign]
+    return writes
+
+
+def test_start_commits_record_and_first_event_together_then_one_commit_at_end(
+        tmp_path: Path) -> None:
+    async def body(store: SqliteStore, manager: ExecutionManager) -> None:
+        m = machine("pure", PURE)
+        async with store.batch() as tx:
+            tx.put_state_machine(m)
+        writes = count_writes(store)
+        record = await manager.start_execution(request(m, "one"))
+        stored = await store.get_execution(record.arn)
+        assert stored is not None and stored.status in ("RUNNING", "SUCCEEDED")
+        first = (await store.get_history(record.arn)).items[0]
+        assert first.type == "ExecutionStarted" and first.details["input"] == '{"x": 1}'
+        ended = await manager.wait_for_end(record.arn)
+        assert ended.status == "SUCCEEDED" and json.loads(ended.output) == {"sum": 3}
+        assert writes[0] == 2  # start (record + ExecutionStarted), end (rest + record)
+        stored = await store.get_execution(record.arn)
+        assert stored.status == "SUCCEEDED" and json.loads(stored.output) == {"sum": 3}
+        types = [e.type for e in (await store.get_history(record.arn)).items]
+        assert types == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
+                         "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    with_manager(tmp_path, body)
+
+
+def test_duplicate_arn_conflicts_without_touching_the_running_execution(
+        tmp_path: Path) -> None:
+    async def body(store: SqliteStore, manager: ExecutionManager) -> None:
+        m = machine("waiting", WAITING)
+        async with store.batch() as tx:
+            tx.put_state_machine(m)
+        first = await manager.start_execution(request(m, "same"))
+        with pytest.raises(Conflict):
+            await manager.start_execution(request(m, "same"))
+        ended = await manager.wait_for_end(first.arn)
+        assert ended.status == "SUCCEEDED"
+        count = await store.count_events(first.arn)
+        # Once ended, the store refuses it; its history stays as it was.
+        with pytest.raises(Conflict):
+            await manager.start_execution(request(m, "same"))
+        assert await store.count_events(first.arn) == count
+        assert first.arn not in manager.running
+    with_manager(tmp_path, body)
+
+
+def test_many_concurrent_starts_share_commits_and_all_end(tmp_path: Path) -> None:
+    async def body(store: SqliteStore, manager: ExecutionManager) -> None:
+        m = machine("many", PURE)
+        async with store.batch() as tx:
+            tx.put_state_machine(m)
+        records = await asyncio.gather(*(manager.start_execution(request(m, f"e{i}"))
+                                         for i in range(50)))
+        ended = await asyncio.gather(*(manager.wait_for_end(r.arn) for r in records))
+        assert {e.status for e in ended} == {"SUCCEEDED"}
+        page = await store.list_executions(machine_arn=m.arn, status="SUCCEEDED")
+        assert len(page.items) == 50
+    with_manager(tmp_path, body)
+
+
+def test_start_uses_the_new_definition_right_after_an_update(sfn) -> None:
+    one = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}}
+    two = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 2, "End": True}}}
+    arn = sfn.create_state_machine(name="cached", definition=json.dumps(one), roleArn=ROLE,
+                                   type="EXPRESS")["stateMachineArn"]
+    assert sfn.start_sync_execution(stateMachineArn=arn)["output"] == "1"
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(two))
+    assert sfn.start_sync_execution(stateMachineArn=arn)["output"] == "2"
+    sfn.delete_state_machine(stateMachineArn=arn)
+    with pytest.raises(ClientError) as err:
+        sfn.start_sync_execution(stateMachineArn=arn)
+    assert err.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
