@@ -38,3 +38,18 @@ def loads(text: str | bytes) -> Any:
 
 def size_in_bytes(text: str) -> int:
     return len(text.encode("utf-8"))
+
+
+def json_type_name(value: Any) -> str:
+    """The JSON type AWS names in causes: object, array, string, number, boolean, null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

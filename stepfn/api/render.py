@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from stepfn.api.errors import ApiError
+from stepfn.engine.history import details_key
 from stepfn.store.base import (
     AliasRecord, ExecutionRecord, HistoryEvent, MapRunRecord, StateMachineRecord,
     VersionRecord,
@@ -106,15 +107,6 @@ def execution_list_item(execution: ExecutionRecord) -> dict:
         "redriveCount": execution.redrive_count,
         "redriveDate": execution.redrive_date,
     })
-
-
-def details_key(event_type: str) -> str:
-    """AWS's member name for an event type's details."""
-    if event_type.endswith("StateEntered"):
-        return "stateEnteredEventDetails"
-    if event_type.endswith("StateExited"):
-        return "stateExitedEventDetails"
-    return event_type[0].lower() + event_type[1:] + "EventDetails"
 
 
 def history_event(event: HistoryEvent, include_data: bool) -> dict:

@@ -32,6 +32,7 @@ from typing import Any, Callable, NamedTuple
 import orjson
 
 from ..errors import StatesError
+from ..jsonutil import json_type_name
 from .jsonpath import JsonPathSyntaxError
 from .paths import EvalEnv, Getter, compile_reference
 
@@ -91,24 +92,10 @@ def _fail(cause: str) -> StatesError:
     return StatesError(INTRINSIC_FAILURE, cause)
 
 
-def _json_type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _arg_error(function: str, position: int, expected: str, value: Any) -> StatesError:
     return _fail(
         f"Invalid arguments in {function}: argument {position} must be {expected}, "
-        f"but was {_json_type_name(value)}: {to_json_string(value)}"
+        f"but was {json_type_name(value)}: {to_json_string(value)}"
     )
 
 

@@ -40,6 +40,7 @@ from jsonata2py.parser.tokens import TokenType
 from jsonata2py.runtime.values import MISSING
 
 from ..errors import StatesError
+from ..jsonutil import json_type_name
 
 __all__ = [
     "UNDEFINED",
@@ -649,21 +650,6 @@ def state_error_cause(state_name: str, entered_event_id: int, cause: str) -> str
     """AWS's full cause for a query error in a state: its sentence, then ``cause``."""
     return (f"An error occurred while executing the state '{state_name}' "
             f"(entered at the event id #{entered_event_id}). {cause}")
-
-
-def json_type_name(value: Any) -> str:
-    """The JSON type AWS names in causes: object, array, string, number, boolean, null."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def unexpected_type_cause(expression: str, field: str, expected: str, value: Any) -> str:

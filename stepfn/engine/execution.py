@@ -124,12 +124,24 @@ class ExecutionRun:
     async def sleep(self, frame: Frame, seconds: float) -> None:
         """Wait (a retry back-off); no wait when replaying what already followed it."""
         if self.history.peek(frame.thread) is None:
-            await self.clock.sleep(seconds)
+            await self._sleep_within_timeout(seconds)
 
     async def sleep_until(self, frame: Frame, deadline: float) -> None:
         """Wait until ``deadline`` (epoch seconds), as ``sleep``."""
         if self.history.peek(frame.thread) is None:
-            await self.clock.sleep(deadline - self.clock.now())
+            await self._sleep_within_timeout(deadline - self.clock.now())
+
+    async def _sleep_within_timeout(self, seconds: float) -> None:
+        """Sleep, but not past the execution's TimeoutSeconds: a wait that would outlast
+        it ends the execution when the time is up. Checked on the clock itself, so the
+        timeout also holds when a skipping clock lets waits pass instantly."""
+        timeout = self.machine.timeout_seconds
+        if timeout:
+            left = self.start_time + timeout - self.clock.now()
+            if seconds >= left:
+                await self.clock.sleep(max(left, 0))
+                raise asyncio.TimeoutError()
+        await self.clock.sleep(seconds)
 
     def serialize(self, value: Any) -> str:
         """JSON text of a payload; the last one is remembered, since a state's output

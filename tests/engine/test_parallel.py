@@ -134,3 +134,26 @@ def test_retry_on_parallel_exhausted_matches_aws_history(engine):
         "ParallelStateFailed", "ExecutionFailed"]
     assert [(e.id, e.previous_event_id) for e in result.events] == [
         (1, 0), (2, 0), (3, 2), (4, 3), (5, 4), (6, 5), (7, 6), (8, 7), (9, 8), (10, 9)]
+
+
+def test_failing_branch_records_its_open_task_as_aborted():
+    """AWS records <Type>StateAborted for a Task a failing branch leaves open."""
+    from stepfn import Engine
+
+    engine = Engine()
+
+    def boom(event):
+        raise RuntimeError("no")
+
+    engine.register_function("boom", boom)
+    definition = {"StartAt": "P", "States": {"P": {
+        "Type": "Parallel", "End": True,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled"}],
+        "Branches": [{"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:boom",
+            "End": True}}}]}, "Handled": {"Type": "Pass", "End": True}}}
+    result = engine.run(definition, {})
+    assert result.status == "SUCCEEDED"
+    types = [e.type for e in result.events]
+    assert types[types.index("LambdaFunctionFailed"):types.index("ParallelStateExited") + 1] == [
+        "LambdaFunctionFailed", "TaskStateAborted", "ParallelStateFailed", "ParallelStateExited"]

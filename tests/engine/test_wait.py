@@ -109,3 +109,21 @@ def test_invalid_timestamp_path_is_runtime_error(engine):
         "WaitUntil", 2,
         "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
         "date-time format string: $.TimestampValue == 2016-12-05T21:29:29"))
+
+
+def test_execution_timeout_holds_with_time_skipping():
+    """TimeoutSeconds counts the (virtual) time a Wait takes, not just wall time."""
+    from stepfn import Engine
+
+    definition = {"TimeoutSeconds": 30, "StartAt": "Nap", "States": {
+        "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    result = Engine(time_skipping=True).run(definition, {})
+    assert (result.status, result.error) == ("TIMED_OUT", "States.Timeout")
+    assert [e.type for e in result.events][-1] == "ExecutionTimedOut"
+    started, ended = result.events[0].timestamp, result.events[-1].timestamp
+    assert 29.9 <= ended - started <= 31  # timed out at its deadline, in virtual time
+
+    quick = dict(definition, States={**definition["States"],
+                                     "Nap": {"Type": "Wait", "Seconds": 10, "Next": "Done"}})
+    assert Engine(time_skipping=True).run(quick, {}).status == "SUCCEEDED"

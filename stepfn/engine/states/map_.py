@@ -7,6 +7,7 @@ from typing import Any
 
 from ...asl.paths import compile_reference
 from ...errors import PathNotFound, StatesError
+from ...jsonutil import json_type_name
 from ..concurrency import run_all, run_all_sync
 from ..frame import Frame
 from .base import ResultProcessingState
@@ -178,7 +179,7 @@ class MapState(RecoverableMixin, ResultProcessingState):
         if not isinstance(items, list):
             raise frame.run.runtime_error(
                 frame, f"Items of Map state '{self.name}' must be an array; "
-                f"ItemsPath '{self.items_path_text}' selected a {type_name(items)}.")
+                f"ItemsPath '{self.items_path_text}' selected a {json_type_name(items)}.")
         return items
 
     def concurrency_limit(self, frame: Frame, effective: Any) -> int:
@@ -250,18 +251,6 @@ class _IterationTracker:
             child.emit_side("MapIterationAborted",
                             {"index": index, "name": self.frame.state_name})
         self.in_flight.clear()
-
-
-def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object"
 
 
 class JsonataMapState(JsonataRecoverableMixin, MapState):

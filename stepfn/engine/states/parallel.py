@@ -40,6 +40,9 @@ class ParallelState(RecoverableMixin, ResultProcessingState):
             child = children[i]
             try:
                 return await run.run_branch(self.branches[i], child, arguments)
+            except BaseException:  # failed, or cancelled because another branch failed
+                abort_open_state(self.branches[i], child)
+                raise
             finally:
                 frame.prev = child.prev  # the chain continues from the last to finish
 
@@ -56,6 +59,22 @@ class ParallelState(RecoverableMixin, ResultProcessingState):
             results = await run_all(len(self.branches), run_branch)
         frame.emit_side("ParallelStateSucceeded")
         return self.apply_result(frame, raw_input, results)
+
+
+# States that do work and so are "aborted" when their branch ends under them.
+_ABORTABLE = frozenset({"Task", "Map", "Parallel"})
+
+
+def abort_open_state(branch: Any, child: Frame) -> None:
+    """Record ``<Type>StateAborted`` for the state a failing branch was in, as AWS
+    does when a Parallel branch ends with a Task (Map, Parallel) still open."""
+    state = branch.states.get(child.state_name)
+    if state is None or state.type_name not in _ABORTABLE:
+        return
+    last = child.run.history.events[child.prev - 1] if child.prev else None
+    if last is not None and last.type.endswith("StateExited"):
+        return
+    child.emit(state.type_name + "StateAborted")
 
 
 class JsonataParallelState(JsonataRecoverableMixin, ParallelState):
