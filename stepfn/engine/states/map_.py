@@ -275,24 +275,6 @@ class JsonataMapState(JsonataRecoverableMixin, MapState):
         self.record_entered(frame, raw_input)
         return await self.run_with_recovery(frame, raw_input, raw_input)
 
-    def run_iteration_sync(self, frame: Frame, effective: Any, items: list, index: int,
-                           tracker: _IterationTracker) -> Any:
-        """``run_iteration`` for a processor of pure states, which ends without ever
-        suspending (so it is never in flight when the Map is aborted)."""
-        item_input = self.item_input(frame, effective, items, index)
-        details = {"index": index, "name": self.name}
-        child = frame.child(tracker.started, index, 0)
-        child.emit_first("MapIterationStarted", details, frame.prev)
-        try:
-            output = frame.run.run_branch_sync(self.processor, child, item_input)
-        except StatesError:
-            child.emit_side("MapIterationFailed", details)
-            frame.prev = child.prev
-            raise
-        tracker.last_succeeded = child.emit_side("MapIterationSucceeded", details)
-        frame.prev = child.prev
-        return output
-
     def read_items(self, frame: Frame, effective: Any) -> list:
         if self.items is None:
             return super().read_items(frame, effective)
