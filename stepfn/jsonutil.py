@@ -36,10 +36,6 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-def size_in_bytes(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
 def json_type_name(value: Any) -> str:
     """The JSON type AWS names in causes: object, array, string, number, boolean, null."""
     if value is None:

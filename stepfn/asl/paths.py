@@ -73,12 +73,4 @@ def compile_reference(text: str) -> Getter:
     return jp.evaluate  # takes (doc, env) and ignores env: no wrapper frame per read
 
 
-def is_valid_reference(text: str) -> bool:
-    try:
-        compile_reference(text)
-    except JsonPathSyntaxError:
-        return False
-    return True
-
-
-__all__ = ["EvalEnv", "Getter", "compile_reference", "is_valid_reference", "PathNotFound"]
+__all__ = ["EvalEnv", "Getter", "compile_reference", "PathNotFound"]

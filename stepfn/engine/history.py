@@ -77,10 +77,6 @@ class History:
         for event in (replay if replay is not None else recorded) or ():
             self._pending.setdefault(event.thread, deque()).append(event)
 
-    @property
-    def replaying(self) -> bool:
-        return bool(self._pending)
-
     def add(self, event_type: str, details: dict | None, previous: int,
             final: bool = False, thread: str = "") -> int:
         """Record an event and return its id; ``final`` events may pass the limit."""

@@ -17,7 +17,7 @@ from ...asl.jsonpath import compile_jsonpath
 from ...asl.paths import Getter, compile_reference
 from ...asl.templates import compile_payload
 from ...errors import PathNotFound, StatesError
-from ...jsonutil import loads
+from ...jsonutil import dumps, loads
 from ..frame import Frame
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ def compile_result_path(text: str | None) -> ResultWriter:
         except _CannotSet:
             raise StatesError(
                 "States.ResultPathMatchFailure",
-                f"Unable to apply step \"{text}\" to input {frame_dumps(raw)}",
+                f"Unable to apply step \"{text}\" to input {dumps(raw)}",
             ) from None
 
     return write
@@ -275,9 +275,3 @@ def set_at(doc: Any, segments: tuple, value: Any) -> Any:
     new_obj = dict(doc)
     new_obj[key] = set_at(doc.get(key), rest, value) if rest else value
     return new_obj
-
-
-def frame_dumps(value: Any) -> str:
-    from ...jsonutil import dumps
-
-    return dumps(value)
