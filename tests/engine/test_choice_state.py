@@ -122,3 +122,18 @@ def test_no_match_without_default_fails_with_runtime_error(engine):
     # The Choice never exits: it is the last state entered.
     assert [e.type for e in result.events] == [
         "ExecutionStarted", "ChoiceStateEntered", "ExecutionFailed"]
+
+
+def test_state_level_assign_applies_with_a_matched_rule_and_the_rule_wins():
+    from stepfn import Engine
+
+    definition = {"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Assign": {"route": "default", "seen": True},
+              "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "Out",
+                           "Assign": {"route": "one"}}],
+              "Default": "Out"},
+        "Out": {"Type": "Pass", "Parameters": {"route.$": "$route", "seen.$": "$seen"},
+                "End": True}}}
+    engine = Engine()
+    assert engine.run(definition, {"n": 1}).output == {"route": "one", "seen": True}
+    assert engine.run(definition, {"n": 2}).output == {"route": "default", "seen": True}

@@ -36,19 +36,21 @@ class ChoiceState(State):
         effective = raw_input
         if self.input_path is not None:
             effective = self.apply_input_path(frame, raw_input)
-        next_state, assign = self.choose(frame, effective)
-        assigned = None if assign is None else assign(effective, frame)
+        next_state, rule_assign = self.choose(frame, effective)
+        assigned = merge_assignments(
+            None if self.assign is None else self.assign(effective, frame),
+            None if rule_assign is None else rule_assign(effective, frame))
         output = effective
         if self.output_path is not None:
             output = self.apply_output_path(frame, effective)
         return self.record_exited(frame, output, assigned), next_state
 
     def choose(self, frame: Frame, effective: Any) -> tuple[str, Any]:
-        """The next state and the Assign that goes with it (a rule's, or the state's)."""
+        """The next state and the matched rule's Assign (None on the Default path)."""
         for matches, next_state, assign in self.rules:
             if matches(effective, frame):
                 return next_state, assign
-        return self.no_match(frame), self.assign
+        return self.no_match(frame), None
 
     def no_match(self, frame: Frame) -> str:
         if self.default is None:
@@ -99,14 +101,17 @@ class JsonataChoiceState(JsonataStateMixin, ChoiceState):
     async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         self.record_entered(frame, raw_input)
         bindings = self.bindings(frame, raw_input)
+        rule_assign = None
         for rule in self.rules:
             if rule.matches(bindings):
-                next_state, assign, output_template = rule.next, rule.assign, rule.output
+                next_state, rule_assign, output_template = rule.next, rule.assign, rule.output
                 break
         else:
             next_state = self.no_match(frame)
-            assign, output_template = self.assign, self.output_template
-        assigned = assign(bindings) if assign is not None else None
+            output_template = self.output_template
+        assigned = merge_assignments(
+            self.assign(bindings) if self.assign is not None else None,
+            rule_assign(bindings) if rule_assign is not None else None)
         output = raw_input if output_template is None else output_template.evaluate(
             bindings, inputs_ready=True)
         output = self.record_exited(frame, output, assigned)
@@ -114,3 +119,13 @@ class JsonataChoiceState(JsonataStateMixin, ChoiceState):
 
 
 ChoiceState.jsonata_variant = JsonataChoiceState
+
+
+def merge_assignments(state_level: dict | None, rule_level: dict | None) -> dict | None:
+    """A Choice state's Assign applies whichever rule matched; the matched rule's own
+    Assign adds to it and wins where both assign a variable (AWS's documented rule)."""
+    if not rule_level:
+        return state_level
+    if not state_level:
+        return rule_level
+    return {**state_level, **rule_level}
