@@ -27,7 +27,7 @@ from common import DEFAULT_WORKLOADS_DIR, Workload, load_workloads, shrink  # no
 from engines import BENCH_DIR, ENGINE_MODES, REFERENCE_MODE, EngineMode  # noqa: E402
 
 QUICK_ENGINES = "inprocess,sqlite"
-DEFAULT_ENGINES = "inprocess,moto"
+DEFAULT_ENGINES = "inprocess,sqlite,serve,moto"
 
 
 @dataclass
