@@ -22,19 +22,19 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Callable
 
-from ...asl.jsonata import (
-    JsonataEvaluationError,
-    Template,
-    compile_template,
-    expression_text,
-    is_expression,
-    unexpected_type_cause,
-)
-
 from ...errors import StatesError
 
 if TYPE_CHECKING:
+    from ...asl.jsonata import JsonataEvaluationError, Template
     from ..frame import Frame
+
+
+def _jsonata() -> Any:
+    """The JSONata module, imported on first use: its engine takes a noticeable time to
+    load, which definitions written only in JSONPath should not pay (`stepfn run`)."""
+    from ...asl import jsonata
+
+    return jsonata
 
 __all__ = [
     "JsonataAssign",
@@ -51,7 +51,7 @@ def compile_field(spec: dict, name: str, field: str | None = None) -> Template |
     ``field`` names it in causes (default: ``name``)."""
     if name not in spec:
         return None
-    return compile_template(spec[name], field or name)
+    return _jsonata().compile_template(spec[name], field or name)
 
 
 def reads_context(*templates: Template | ScalarField | JsonataAssign | None) -> bool:
@@ -87,7 +87,7 @@ class JsonataAssign:
     __slots__ = ("template",)
 
     def __init__(self, assign: dict, field: str = "Assign") -> None:
-        self.template = compile_template(assign, field)
+        self.template = _jsonata().compile_template(assign, field)
 
     def __call__(self, bindings: dict) -> dict:
         return self.template.evaluate(bindings, inputs_ready=True)
@@ -106,8 +106,8 @@ class ScalarField:
 
     def __init__(self, value: Any, field: str, expected: str,
                  check: Callable[[Any], bool]) -> None:
-        self.template = compile_template(value, field)
-        self.text = expression_text(value) if is_expression(value) else None
+        self.template = _jsonata().compile_template(value, field)
+        self.text = _jsonata().expression_text(value) if _jsonata().is_expression(value) else None
         self.field = field
         self.expected = expected
         self.check = check
@@ -119,15 +119,15 @@ class ScalarField:
     def evaluate(self, bindings: dict) -> Any:
         value = self.template.evaluate(bindings, inputs_ready=True)
         if self.text is not None and not self.check(value):
-            raise JsonataEvaluationError(
-                unexpected_type_cause(self.text, self.field, self.expected, value),
+            raise _jsonata().JsonataEvaluationError(
+                _jsonata().unexpected_type_cause(self.text, self.field, self.expected, value),
                 location=self.field)
         return value
 
     def invalid(self, requirement: str, value: Any) -> JsonataEvaluationError:
         """The error for a value of the right type that breaks ``requirement``."""
         shown = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        return JsonataEvaluationError(
+        return _jsonata().JsonataEvaluationError(
             f"The value of the field '{self.field}' must be {requirement}, but was: "
             f"{shown}", coded=False, location=self.field)
 
@@ -178,7 +178,7 @@ class JsonataStateMixin:
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
         try:
             return await self.execute_jsonata(frame, raw_input)
-        except JsonataEvaluationError as err:
+        except _jsonata().JsonataEvaluationError as err:
             raise self.evaluation_failed(frame, err) from None
 
     async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
