@@ -76,7 +76,6 @@ class ExecutionManager:
         self._ended: dict[str, list[asyncio.Future]] = {}
         self.running: dict[str, _Running] = {}
         self._machines: OrderedDict[tuple[str, str], StateMachine] = OrderedDict()
-        self._express: dict[str, ExecutionRecord] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -128,7 +127,6 @@ class ExecutionManager:
         if record.arn in self.running:
             raise Conflict(f"execution exists: {record.arn}")
         if record.type == "EXPRESS":
-            self._express[record.arn] = record
             async with self.store.batch() as tx:
                 tx.put_execution(record)
             self._launch(self._prepare(record, machine, request.role_arn, recorded=None,
@@ -206,8 +204,6 @@ class ExecutionManager:
                                   len(entry.run.history), True)
         finished = _finished_record(entry.record, result, self.clock.now())
         entry.record = finished
-        if finished.type == "EXPRESS":
-            self._express[finished.arn] = finished
         try:
             await self._flush(entry, finished)
         except _NotInserted:
@@ -223,7 +219,7 @@ class ExecutionManager:
     async def wait_for_end(self, arn: str) -> ExecutionRecord:
         """The record of execution ``arn`` once it has ended."""
         if arn not in self.running:  # running here: no need to ask the store
-            record = self._express.get(arn) or await self.store.get_execution(arn)
+            record = await self.store.get_execution(arn)
             if record is not None and record.status not in ("RUNNING", "PENDING_REDRIVE"):
                 return record
         future = asyncio.get_running_loop().create_future()
@@ -322,7 +318,6 @@ class ExecutionManager:
             async with self.store.batch() as tx:
                 tx.append_events(execution.arn, [event])
                 tx.update_execution(replace(record, error=error, cause=cause))
-        self._express.pop(execution.arn, None)
         await self.callbacks.forget_execution(execution.arn)
         self._notify_end(replace(record, error=error, cause=cause))
         return now
