@@ -119,16 +119,25 @@ class MapState(RecoverableMixin, ResultProcessingState):
         return self.apply_result(frame, raw_input, results)
 
     def item_input(self, frame: Frame, effective: Any, items: list, index: int) -> Any:
-        """ItemSelector (or legacy Parameters) applied to one item, with $$.Map.Item."""
+        """The input of iteration ``index``: the item, or what the item selector makes
+        of it while the context object shows it as ``Map.Item``."""
         item = items[index]
-        if self.parameters is None:
+        if not self.selects_items:
             return item
         saved = frame.map_item
         frame.set_map_item((index, item))
         try:
-            return self.parameters(effective, frame)
+            return self.select_item(frame, effective)
         finally:
             frame.set_map_item(saved)
+
+    @property
+    def selects_items(self) -> bool:
+        return self.parameters is not None
+
+    def select_item(self, frame: Frame, effective: Any) -> Any:
+        """ItemSelector (or the legacy Parameters), evaluated on the state's input."""
+        return self.parameters(effective, frame)
 
     async def run_iteration(self, frame: Frame, effective: Any, items: list, index: int,
                             tracker: _IterationTracker) -> Any:
@@ -288,18 +297,13 @@ class JsonataMapState(JsonataRecoverableMixin, MapState):
             raise self.concurrency.invalid("a non-negative integer", value)
         return value
 
-    def item_input(self, frame: Frame, effective: Any, items: list, index: int) -> Any:
-        """ItemSelector applied to one item, with ``$states.context.Map.Item``."""
-        item = items[index]
-        if self.item_selector is None:
-            return item
-        saved = frame.map_item
-        frame.set_map_item((index, item))
-        try:
-            bindings = self.bindings(frame, effective)
-            return self.item_selector.evaluate(bindings, inputs_ready=True)
-        finally:
-            frame.set_map_item(saved)
+    @property
+    def selects_items(self) -> bool:
+        return self.item_selector is not None
+
+    def select_item(self, frame: Frame, effective: Any) -> Any:
+        """ItemSelector, with ``$states.context.Map.Item`` in its bindings."""
+        return self.item_selector.evaluate(self.bindings(frame, effective), inputs_ready=True)
 
     def _jsonata_number(self, field: ScalarField | None):
         """A tolerated-failure field as ``f(frame, effective) -> value``."""
