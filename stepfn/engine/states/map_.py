@@ -11,6 +11,7 @@ from ...jsonutil import json_type_name
 from ..concurrency import run_all, run_all_sync
 from ..frame import Frame
 from .base import ResultProcessingState
+from .item_reader import ItemBatcher, ItemReader
 from .jsonata_io import (
     ScalarField,
     compile_field,
@@ -44,6 +45,9 @@ class MapState(RecoverableMixin, ResultProcessingState):
         self.label = spec.get("Label")
         self.tolerated_count = _number_field(spec, "ToleratedFailureCount", int)
         self.tolerated_percentage = _number_field(spec, "ToleratedFailurePercentage", float)
+        reader, batcher = spec.get("ItemReader"), spec.get("ItemBatcher")
+        self.item_reader = ItemReader(reader, compiler.region) if reader else None
+        self.item_batcher = ItemBatcher(batcher) if batcher else None
         self.init_recovery(spec, compiler)
 
     async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
@@ -52,7 +56,8 @@ class MapState(RecoverableMixin, ResultProcessingState):
         return await self.run_with_recovery(frame, raw_input, effective)
 
     async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Any:
-        items = self.read_items(frame, effective)
+        # With an ItemReader the items are only known once the map run has started.
+        items = [] if self.item_reader else self.read_items(frame, effective)
         limit = self.concurrency_limit(frame, effective)
         started = frame.emit("MapStateStarted", {"length": len(items)})
         if self.distributed:
@@ -104,9 +109,14 @@ class MapState(RecoverableMixin, ResultProcessingState):
                 return {"Error": err.error, "Cause": err.cause}
 
         try:
+            if self.item_reader is not None:
+                items = await self.item_reader.read(frame, effective)
+            if self.item_batcher is not None:
+                items = self.item_batcher.batches(frame, effective, items)
             results = await run_all(len(items), iterate, limit or None)
         except StatesError as err:
-            if tolerated_count is not None or tolerated_percentage is not None:
+            tolerating = tolerated_count is not None or tolerated_percentage is not None
+            if tolerating and err.error != "States.ItemReaderFailed":
                 err = StatesError("States.ExceedToleratedFailureThreshold",
                                   "The specified tolerated failure threshold was exceeded")
             details = {"error": err.error}
