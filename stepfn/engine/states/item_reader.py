@@ -13,11 +13,11 @@ import io
 from typing import Any
 
 from ... import jsonutil
-from ...asl.paths import compile_reference
 from ...asl.templates import compile_payload
-from ...errors import PathNotFound, StatesError
+from ...errors import StatesError
 from ...tasks.base import TaskCall, parse_resource
 from ..frame import Frame
+from .map_fields import number_field
 
 NOT_ITERABLE = "Attempting to map over non-iterable node."
 
@@ -37,7 +37,7 @@ class ItemReader:
         self.input_type = config.get("InputType", "JSON")
         self.header_location = config.get("CSVHeaderLocation", "FIRST_ROW")
         self.headers = config.get("CSVHeaders")
-        self.max_items = _count_field(config, "MaxItems")
+        self.max_items = number_field(config, "MaxItems", numeric_strings=True)
 
     async def read(self, frame: Frame, effective: Any) -> list:
         """The items, as the reader's resource yields them (at most MaxItems)."""
@@ -101,8 +101,8 @@ class ItemBatcher:
     """``ItemBatcher``: groups items into batches, one child execution each."""
 
     def __init__(self, spec: dict) -> None:
-        self.max_items = _count_field(spec, "MaxItemsPerBatch")
-        self.max_bytes = _count_field(spec, "MaxInputBytesPerBatch")
+        self.max_items = number_field(spec, "MaxItemsPerBatch", numeric_strings=True)
+        self.max_bytes = number_field(spec, "MaxInputBytesPerBatch", numeric_strings=True)
         batch_input = spec.get("BatchInput")
         self.batch_input = None if batch_input is None else compile_payload(batch_input,
                                                                             "BatchInput")
@@ -126,32 +126,3 @@ class ItemBatcher:
             batches.append(current)
         return [{"Items": batch} if extra is None else {"Items": batch, "BatchInput": extra}
                 for batch in batches]
-
-
-def _count_field(spec: dict, field: str):
-    """A count field or its *Path form as ``f(frame, effective) -> int | None``."""
-    if field in spec:
-        value = spec[field]
-        return lambda frame, effective: value
-    path_field = field + "Path"
-    if path_field not in spec:
-        return lambda frame, effective: None
-    text = spec[path_field]
-    getter = compile_reference(text)
-
-    def read(frame: Frame, effective: Any) -> int:
-        try:
-            value = getter(effective, frame)
-        except PathNotFound:
-            raise frame.run.runtime_error(
-                frame, f"The {path_field} field does not reference an input value: {text}"
-            ) from None
-        if isinstance(value, str) and value.isdigit():  # AWS accepts numeric strings
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise frame.run.runtime_error(
-                frame, f"The {path_field} field refers to value \"{value}\" which is not a "
-                f"valid integer: {text}")
-        return value
-
-    return read

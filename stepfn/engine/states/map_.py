@@ -12,6 +12,7 @@ from ..concurrency import run_all, run_all_sync
 from ..frame import Frame
 from .base import ResultProcessingState
 from .item_reader import ItemBatcher, ItemReader
+from .map_fields import number_field
 from .jsonata_io import (
     ScalarField,
     compile_field,
@@ -37,14 +38,12 @@ class MapState(RecoverableMixin, ResultProcessingState):
         self.processor = compiler.compile_branch(processor, f"{name}/{field}")
         self.items_path_text = spec.get("ItemsPath", "$")
         self.items_path = compile_reference(self.items_path_text)
-        self.max_concurrency = spec.get("MaxConcurrency", 0)
-        path = spec.get("MaxConcurrencyPath")
-        self.max_concurrency_path = (path, compile_reference(path)) if path else None
+        self.max_concurrency = number_field(spec, "MaxConcurrency", int, non_negative=True)
         config = (processor.get("ProcessorConfig") or {})
         self.distributed = config.get("Mode") == "DISTRIBUTED"
         self.label = spec.get("Label")
-        self.tolerated_count = _number_field(spec, "ToleratedFailureCount", int)
-        self.tolerated_percentage = _number_field(spec, "ToleratedFailurePercentage", float)
+        self.tolerated_count = number_field(spec, "ToleratedFailureCount", int)
+        self.tolerated_percentage = number_field(spec, "ToleratedFailurePercentage", float)
         reader, batcher = spec.get("ItemReader"), spec.get("ItemBatcher")
         self.item_reader = ItemReader(reader, compiler.region) if reader else None
         self.item_batcher = ItemBatcher(batcher) if batcher else None
@@ -202,50 +201,8 @@ class MapState(RecoverableMixin, ResultProcessingState):
         return items
 
     def concurrency_limit(self, frame: Frame, effective: Any) -> int:
-        if self.max_concurrency_path is None:
-            return self.max_concurrency
-        text, getter = self.max_concurrency_path
-        try:
-            value = getter(effective, frame)
-        except PathNotFound:
-            raise frame.run.runtime_error(
-                frame, f"The MaxConcurrencyPath field does not reference an input value: {text}"
-            ) from None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise frame.run.runtime_error(
-                frame, f"The MaxConcurrencyPath field refers to value \"{value}\" which is "
-                f"not a valid integer: {text}")
-        return value
-
-
-def _number_field(spec: dict, field: str, kind: type):
-    """A ToleratedFailure* field or its *Path form, as ``f(frame, effective) -> value``."""
-    if field in spec:
-        value = spec[field]
-        return lambda frame, effective: value
-    path_field = field + "Path"
-    if path_field not in spec:
-        return lambda frame, effective: None
-    text = spec[path_field]
-    getter = compile_reference(text)
-    kind_name = "float" if kind is float else "integer"
-
-    def read(frame: Frame, effective: Any) -> Any:
-        try:
-            value = getter(effective, frame)
-        except PathNotFound:
-            raise frame.run.runtime_error(
-                frame, f"The {path_field} field does not reference an input value: {text}"
-            ) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                kind is int and not float(value).is_integer()):
-            shown = value if isinstance(value, str) else frame.run.serialize(value)
-            raise frame.run.runtime_error(
-                frame, f"The {path_field} field refers to value \"{shown}\" which is not a "
-                f"valid {kind_name}: {text}")
-        return kind(value)
-
-    return read
+        """MaxConcurrency (or MaxConcurrencyPath); 0, the default, means no limit."""
+        return self.max_concurrency(frame, effective) or 0
 
 
 def _tolerated(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
