@@ -127,7 +127,7 @@ def first_difference(expected: Any, actual: Any, path: str = "$") -> str | None:
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return f"{path}: expected {len(expected)} items, got {len(actual)}"
-        for index, (e, a) in enumerate(zip(expected, actual)):
+        for index, (e, a) in enumerate(zip(expected, actual, strict=True)):
             diff = first_difference(e, a, f"{path}[{index}]")
             if diff:
                 return diff

@@ -9,9 +9,9 @@ driver and register it here; run.py, the table and the ratios pick it up by name
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from common import REPO
 

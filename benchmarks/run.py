@@ -152,7 +152,7 @@ def render_table(measurements: list[Measurement]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
 
     def line(row: tuple[str, ...]) -> str:
-        return "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |"
+        return "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
 
     rule = "| " + " | ".join("-" * w for w in widths) + " |"
     return "\n".join([line(rows[0]), rule] + [line(r) for r in rows[1:]])

@@ -12,9 +12,10 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 
 def task_function(name: str | None = None, *, runs_in: str | None = None):
@@ -52,7 +53,7 @@ def load_functions(spec: str) -> dict[str, Callable]:
 
 
 def functions_of(module: ModuleType) -> dict[str, Callable]:
-    found = {
+    found: dict[str, Callable[..., Any]] = {
         name: obj for name, obj in vars(module).items()
         if inspect.isfunction(obj) and not name.startswith("_")
         and obj.__module__ == module.__name__

@@ -29,8 +29,10 @@ Shape of the contract
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, AsyncContextManager, Generic, NamedTuple, Sequence, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -378,7 +380,7 @@ class Store(abc.ABC):
         """Flush pending batches and release connections."""
 
     @abc.abstractmethod
-    def batch(self) -> AsyncContextManager[Batch]:
+    def batch(self) -> AbstractAsyncContextManager[Batch]:
         """A unit of work committed in one transaction when the block exits cleanly
         (discarded if the block raises)."""
 

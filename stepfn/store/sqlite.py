@@ -30,14 +30,31 @@ import queue
 import sqlite3
 import threading
 import time
-from typing import Any, AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
 
 import orjson
 
 from stepfn.store.base import (
-    ActivityRecord, ActivityTask, AliasRecord, Batch, Conflict, ExecutionRecord,
-    HistoryEvent, MapRunRecord, NotFound, Page, RevisionRecord, RoutingEntry,
-    StateMachineRecord, Store, TaskTokenRecord, Timer, VersionRecord, WorkItem, JSON,
+    JSON,
+    ActivityRecord,
+    ActivityTask,
+    AliasRecord,
+    Batch,
+    Conflict,
+    ExecutionRecord,
+    HistoryEvent,
+    MapRunRecord,
+    NotFound,
+    Page,
+    RevisionRecord,
+    RoutingEntry,
+    StateMachineRecord,
+    Store,
+    TaskTokenRecord,
+    Timer,
+    VersionRecord,
+    WorkItem,
 )
 
 _SCHEMA = """
@@ -136,7 +153,7 @@ def _parse_exec_cursor(cursor: str) -> tuple[float, str]:
 
 
 # ----------------------------------------------------------------- unit of work
-Op = Callable[[sqlite3.Connection], None]
+Op = Callable[[sqlite3.Connection], object]  # a write step; what it returns is ignored
 
 
 class _SqliteBatch(Batch):
@@ -783,7 +800,8 @@ class SqliteStore(Store):
                            "attempts=attempts+1 WHERE id=?",
                            [(owner, at + lease_seconds, i) for i in ids])
             return [_work_item(r) for r in db.execute(
-                f"SELECT id, kind, key, payload, available_at, attempts, lease_owner, lease_expires FROM work WHERE id IN ({','.join('?' * len(ids))}) "
+                "SELECT id, kind, key, payload, available_at, attempts, lease_owner, "
+                f"lease_expires FROM work WHERE id IN ({','.join('?' * len(ids))}) "
                 "ORDER BY available_at, id", ids)] if ids else []
         return await self._call(_in_transaction(claim))
 

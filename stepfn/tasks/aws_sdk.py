@@ -22,8 +22,9 @@ import base64
 import datetime as _dt
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import StatesError
 from .base import TaskCall
@@ -195,7 +196,7 @@ def iso_instant(value: _dt.datetime) -> str:
     """A timestamp as AWS's Java SDK prints it (``Instant.toString``): UTC, ``Z``,
     fractional seconds only when present, in groups of three digits."""
     if value.tzinfo is not None:
-        value = value.astimezone(_dt.timezone.utc)
+        value = value.astimezone(_dt.UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     micros = value.microsecond
     if micros:

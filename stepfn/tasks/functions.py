@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import inspect
+import json
 import traceback
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import jsonutil
 from ..errors import StatesError
@@ -154,7 +155,7 @@ def result_payload(result: Any, invoked_arn: str) -> Any:
             raise StatesError("Runtime.MarshalError", jsonutil.dumps({
                 "errorMessage": f"Unable to marshal response: {exc}",
                 "errorType": "Runtime.MarshalError", "requestId": str(uuid.uuid4()),
-                "stackTrace": []}))
+                "stackTrace": []})) from None
     if len(raw) > PAYLOAD_LIMIT_BYTES:
         raise StatesError(
             "States.DataLimitExceeded",
@@ -181,7 +182,7 @@ def lambda_error_cause(exc: BaseException, request_id: str,
             stack[-1] = "\n".join(stack[-1].split("\n")[:2]) + "\n"
         return json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__,
                            "requestId": request_id, "stackTrace": stack})
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames: list[traceback.FrameSummary] = traceback.extract_tb(exc.__traceback__)
     code = getattr(fn, "__code__", None)
     for i, frame in enumerate(frames):
         if code is not None and frame.filename == code.co_filename \

@@ -14,14 +14,23 @@ Proxy: null)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import jsonutil
 from ..errors import StatesError
-from .aws_sdk import (AwsClients, connection_error, error_info, is_service_error,
-                      response_body, unknown_resource, unsupported_pattern,
-                      with_exception_suffix, without_nulls)
+from .aws_sdk import (
+    AwsClients,
+    connection_error,
+    error_info,
+    is_service_error,
+    response_body,
+    unknown_resource,
+    unsupported_pattern,
+    with_exception_suffix,
+    without_nulls,
+)
 from .base import TaskCall
 
 

@@ -51,7 +51,8 @@ class Server:
                     return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"stepfn serve exited: {self.log.read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"stepfn serve exited: {self.log.read_text()[-2000:]}") from None
                 time.sleep(0.05)
         raise RuntimeError("stepfn serve did not start")
 

@@ -5,16 +5,27 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import pytest
 
 from stepfn.store import (
-    ActivityRecord, ActivityTask, AliasRecord, Conflict, ExecutionRecord, HistoryEvent,
-    MapRunRecord, NotFound, RoutingEntry, SqliteStore, StateMachineRecord,
-    TaskTokenRecord, Timer, VersionRecord,
+    ActivityRecord,
+    ActivityTask,
+    AliasRecord,
+    Conflict,
+    ExecutionRecord,
+    HistoryEvent,
+    MapRunRecord,
+    NotFound,
+    RoutingEntry,
+    SqliteStore,
+    StateMachineRecord,
+    TaskTokenRecord,
+    Timer,
+    VersionRecord,
 )
 
 ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:"

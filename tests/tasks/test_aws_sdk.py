@@ -184,7 +184,7 @@ def test_java_service_names() -> None:
 
 
 def test_iso_instant_prints_like_java() -> None:
-    utc = dt.timezone.utc
+    utc = dt.UTC
     assert iso_instant(dt.datetime(2025, 1, 22, 13, 27, 57, tzinfo=utc)) == \
         "2025-01-22T13:27:57Z"
     assert iso_instant(dt.datetime(2025, 1, 22, 13, 27, 57, 413000, tzinfo=utc)) == \
