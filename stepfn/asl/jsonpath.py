@@ -436,7 +436,8 @@ class _Parser:
             return operator
         while self.pos < len(text) and text[self.pos].isalpha():
             self.pos += 1
-        operator = text[start:self.pos]
+        # Jayway upper-cases the word before looking it up: 'IN', 'In' and 'in' are one.
+        operator = text[start:self.pos].lower()
         if operator not in _WORD_OPERATORS:
             raise self.error(f"unknown operator {operator or char!r}", start)
         return operator

@@ -695,3 +695,14 @@ def test_definition_with_unquoted_filters_validates_and_runs() -> None:
     assert result.status == "SUCCEEDED"
     assert result.output == {"spanish": ["Hola"],
                              "receipts": [{"Name": "Receipt", "Confidence": 98.5}]}
+
+
+@pytest.mark.parametrize(("condition", "ids"), [
+    ("@.s IN ['a', 'b']", [1, 2]),
+    ("@.s In [a, b]", [1, 2]),
+    ("@.tags ANYOF ['y', 'q']", [1]),
+    ("@.tags Size 2", [1]),
+])
+def test_word_operators_ignore_case(condition: str, ids: list[int]) -> None:
+    """Jayway's RelationalOperator.fromString upper-cases the operator it reads."""
+    assert evaluate(f"$.items[?({condition})].id", {"items": ITEMS}) == ids

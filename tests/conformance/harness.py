@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import importlib.util
 import json
+import os
 import re
 import socket
 import subprocess
@@ -325,13 +326,17 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def stepfn_server(workdir: Path) -> Iterator[str]:
-    """A ``stepfn serve`` subprocess on loopback with its own database; yields its URL."""
+    """A ``stepfn serve`` subprocess on loopback with its own database (strict about
+    undeclared API errors); yields its URL."""
     port = _free_port()
     log = (workdir / "serve.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "stepfn.cli", "serve", "--port", str(port),
          "--db", str(workdir / "stepfn.db"), "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+        stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
+        # An error an operation's model does not declare becomes InternalFailure, so a
+        # case reaching such a path shows up as a mismatch.
+        env=dict(os.environ, STEPFN_STRICT_ERRORS="1"))
     try:
         deadline = time.monotonic() + 20
         while True:
