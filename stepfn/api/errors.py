@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 
 class ApiError(Exception):
     """An error answered as HTTP ``status`` with ``{"__type": code, "message": ...}``.
@@ -47,3 +49,31 @@ def activity_not_found(arn: str) -> ApiError:
 
 def resource_not_found(what: str, arn: str) -> ApiError:
     return ApiError("ResourceNotFound", f"{what} does not exist: '{arn}'")
+
+
+# Errors any operation may answer besides those the service model lists for it: the
+# "Common Errors" of the AWS API references (every AWS service), and what the awsJson1_0
+# protocol layer answers before an operation runs (ValidationException for a request
+# that breaks the model's constraints, SerializationException for a body that is not
+# the shape's JSON, UnknownOperationException for an unknown X-Amz-Target).
+COMMON_ERRORS: frozenset[str] = frozenset({
+    "AccessDeniedException", "IncompleteSignature", "InternalFailure", "InvalidAction",
+    "InvalidClientTokenId", "NotAuthorized", "OptInRequired", "RequestExpired",
+    "ServiceUnavailable", "ThrottlingException", "ValidationError",
+    "ValidationException", "SerializationException", "UnknownOperationException",
+})
+
+
+@cache
+def declared_errors(operation: str) -> frozenset[str]:
+    """The error codes ``operation`` may answer: its own in botocore's service model,
+    plus COMMON_ERRORS. A client's ``client.exceptions.X`` matches only the former."""
+    from stepfn.api.model import service_model  # model imports this module
+
+    op = service_model()["operations"].get(operation, {})
+    return COMMON_ERRORS | {error["shape"] for error in op.get("errors", [])}
+
+
+def is_declared(operation: str, code: str) -> bool:
+    """Whether answering ``code`` to ``operation`` is what AWS's model allows."""
+    return code in declared_errors(operation)

@@ -10,22 +10,35 @@ import dataclasses
 import random
 import time
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from botocore import xform_name
 
 from stepfn.api import render
 from stepfn.api.arns import Arns, MachineRef, is_valid_name, parse_machine_arn
 from stepfn.api.errors import (
-    ApiError, activity_not_found, execution_not_found, invalid_arn, machine_not_found,
-    resource_not_found, validation,
+    ApiError,
+    activity_not_found,
+    execution_not_found,
+    invalid_arn,
+    machine_not_found,
+    resource_not_found,
+    validation,
 )
 from stepfn.api.service import ExecutionService, StartRequest
 from stepfn.errors import DefinitionError, Diagnostic
 from stepfn.jsonutil import loads
 from stepfn.store.base import (
-    ActivityRecord, AliasRecord, Conflict, ExecutionRecord, RoutingEntry,
-    StateMachineRecord, Store, VersionRecord,
+    ActivityRecord,
+    AliasRecord,
+    Conflict,
+    ExecutionRecord,
+    MapRunRecord,
+    RoutingEntry,
+    StateMachineRecord,
+    Store,
+    VersionRecord,
 )
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -226,7 +239,14 @@ class StepFunctionsApi:
                            f"State Machine Already Exists: '{existing.arn}'")
         answer = {"stateMachineArn": existing.arn, "creationDate": existing.creation_date}
         if req.get("publish"):
-            version = await self._publish(existing, req.get("versionDescription"))
+            try:
+                version = await self._publish(existing, req.get("versionDescription"))
+            except ApiError as exc:
+                # CreateStateMachine's model has no quota error; a machine at the
+                # version limit cannot take the create's version.
+                if exc.code != "ServiceQuotaExceededException":
+                    raise
+                raise validation(exc.message) from None
             answer["stateMachineVersionArn"] = version.arn
         return answer
 
@@ -314,7 +334,13 @@ class StepFunctionsApi:
                 "stateMachineVersionArn": version.arn}
 
     async def list_state_machine_versions(self, req: dict) -> dict:
-        machine = await self._unqualified_machine(req["stateMachineArn"])
+        arn = req["stateMachineArn"]
+        ref = self._machine_ref(arn)
+        if ref.version is not None or ref.alias is not None:
+            raise invalid_arn(arn, "Unqualified state machine ARN expected")
+        machine = await self.store.get_state_machine(arn)
+        if machine is None:  # the model declares no "does not exist" code here
+            raise invalid_arn(arn, "State machine does not exist")
         page = await self.store.list_versions(
             machine.arn, _page_size(req.get("maxResults")),
             render.decode_token(req.get("nextToken")))
@@ -366,7 +392,9 @@ class StepFunctionsApi:
         first = parse_machine_arn(self.arns, items[0]["stateMachineVersionArn"])
         if first is None or first.version is None:
             raise invalid_arn(items[0]["stateMachineVersionArn"], "Version ARN expected")
-        machine = await self._machine(first.machine_arn)
+        machine = await self.store.get_state_machine(first.machine_arn)
+        if machine is None:
+            raise resource_not_found("State machine", first.machine_arn)
         routing = await self._routing(machine.arn, items)
         arn = self.arns.alias(machine.arn, req["name"])
         existing = await self.store.get_alias(arn)
@@ -374,8 +402,8 @@ class StepFunctionsApi:
             if existing.routing == routing and existing.description == req.get("description"):
                 return {"stateMachineAliasArn": arn, "creationDate": existing.creation_date}
             raise ApiError("ConflictException",
-                           f"Failed to create alias because an alias with the same name "
-                           f"and a different routing configuration already exists.")
+                           "Failed to create alias because an alias with the same name "
+                           "and a different routing configuration already exists.")
         now = time.time()
         alias = AliasRecord(arn=arn, machine_arn=machine.arn, name=req["name"],
                             routing=routing, creation_date=now, update_date=now,
@@ -508,11 +536,17 @@ class StepFunctionsApi:
         return {"taskToken": grant.task_token, "input": grant.input}
 
     # ------------------------------------------------------------ map runs
-    async def describe_map_run(self, req: dict) -> dict:
-        run = await self.store.get_map_run(req["mapRunArn"])
+    async def _map_run(self, arn: str) -> MapRunRecord:
+        parsed = self.arns.parts(arn)
+        if parsed is None or parsed[0] != "mapRun":
+            raise invalid_arn(arn)
+        run = await self.store.get_map_run(arn)
         if run is None:
-            raise resource_not_found("Map run", req["mapRunArn"])
-        return render.map_run_description(run)
+            raise resource_not_found("Map run", arn)
+        return run
+
+    async def describe_map_run(self, req: dict) -> dict:
+        return render.map_run_description(await self._map_run(req["mapRunArn"]))
 
     async def list_map_runs(self, req: dict) -> dict:
         execution = await self._execution(req["executionArn"])
@@ -527,9 +561,7 @@ class StepFunctionsApi:
                                  "nextToken": render.encode_token(page.next_cursor)})
 
     async def update_map_run(self, req: dict) -> dict:
-        run = await self.store.get_map_run(req["mapRunArn"])
-        if run is None:
-            raise resource_not_found("Map run", req["mapRunArn"])
+        run = await self._map_run(req["mapRunArn"])
         if run.status != "RUNNING":
             raise validation("Map run is not RUNNING", "CANNOT_UPDATE_COMPLETED_MAP_RUN")
         changes = {field: req[member] for member, field in (
@@ -583,9 +615,7 @@ class StepFunctionsApi:
         if machine_arn:
             filters.update(await self._execution_owner(machine_arn))
         else:
-            if await self.store.get_map_run(map_run_arn) is None:
-                raise resource_not_found("Map run", map_run_arn)
-            filters["map_run_arn"] = map_run_arn
+            filters["map_run_arn"] = (await self._map_run(str(map_run_arn))).arn
         redrive = req.get("redriveFilter")
         page = await self.store.list_executions(
             **filters, status=req.get("statusFilter"),
@@ -636,8 +666,12 @@ class StepFunctionsApi:
         _json_text(text, "InvalidExecutionInput", "Invalid State Machine Execution Input")
         version = alias = None
         if ref.alias is not None:
-            alias = await self._alias(arn)
-            version = await self._version(_pick_route(alias.routing))
+            alias = await self.store.get_alias(arn)
+            if alias is None:
+                raise machine_not_found(arn)
+            version = await self.store.get_version(_pick_route(alias.routing))
+            if version is None:
+                raise machine_not_found(arn)
         elif ref.version is not None:
             version = await self.store.get_version(arn)
             if version is None:
@@ -703,7 +737,14 @@ class StepFunctionsApi:
 
     async def redrive_execution(self, req: dict) -> dict:
         execution = await self._execution(req["executionArn"])
-        date = await self.service.redrive_execution(execution, req.get("clientToken"))
+        try:
+            date = await self.service.redrive_execution(execution, req.get("clientToken"))
+        except ApiError as exc:
+            if exc.code != "StateMachineDoesNotExist":
+                raise
+            raise ApiError("ExecutionNotRedrivable",
+                           f"Execution {execution.arn} cannot be redriven: its state "
+                           f"machine no longer exists") from None
         return {"redriveDate": date}
 
     async def test_state(self, req: dict) -> dict:

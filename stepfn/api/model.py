@@ -11,8 +11,9 @@ as AWS's JSON protocol answers it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import cache, lru_cache
+from typing import Any
 
 from botocore.loaders import Loader
 
@@ -194,7 +195,7 @@ def _serialization(value: Any, expected: str) -> ApiError:
                     f"{found} found where {expected} was expected")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _operation_checker(operation: str) -> Checker:
     model = service_model()
     return _Compiler(model["shapes"]).checker(model["operations"][operation]["input"]["shape"])

@@ -8,7 +8,11 @@ import binascii
 from stepfn.api.errors import ApiError
 from stepfn.engine.history import details_key
 from stepfn.store.base import (
-    AliasRecord, ExecutionRecord, HistoryEvent, MapRunRecord, StateMachineRecord,
+    AliasRecord,
+    ExecutionRecord,
+    HistoryEvent,
+    MapRunRecord,
+    StateMachineRecord,
     VersionRecord,
 )
 

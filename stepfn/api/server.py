@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import orjson
 
 from stepfn.api.arns import Arns
-from stepfn.api.errors import ApiError
+from stepfn.api.errors import ApiError, is_declared
 from stepfn.api.handlers import StepFunctionsApi
 from stepfn.api.model import operation_names, validate_request
 from stepfn.api.service import ExecutionService
@@ -41,12 +42,15 @@ class ApiConfig:
     host: str = "127.0.0.1"
     port: int = 8083
     log_level: str = "info"
+    # Answer InternalFailure (instead of the code) when an operation raises an error its
+    # service model does not declare: the tests run this way so such a bug cannot hide.
+    strict_errors: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "ApiConfig":
-        """Defaults, then STEPFN_REGION / ACCOUNT / DB / HOST / PORT / LOG_LEVEL, then
-        the explicit ``overrides`` (None values are ignored)."""
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiConfig:
+        """Defaults, then STEPFN_REGION / ACCOUNT / DB / HOST / PORT / LOG_LEVEL /
+        STRICT_ERRORS, then the explicit ``overrides`` (None values are ignored)."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for name, var in (("region", "STEPFN_REGION"), ("account", "STEPFN_ACCOUNT"),
@@ -57,6 +61,9 @@ class ApiConfig:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "port" in values:
             values["port"] = int(values["port"])
+        strict = env.get("STEPFN_STRICT_ERRORS")
+        if strict and "strict_errors" not in values:
+            values["strict_errors"] = strict.lower() not in ("0", "false")
         return cls(**values)
 
 
@@ -90,6 +97,22 @@ async def _respond(send: Callable[[dict], Awaitable[None]], status: int,
                 "headers": [(b"content-type", CONTENT_TYPE),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+def _error_answer(operation: str | None, exc: ApiError, strict: bool) -> tuple[int, dict]:
+    """The status and body for an ApiError, checked against the operation's model.
+
+    botocore builds ``client.exceptions.X`` from the errors the model lists for each
+    operation, so any other code is one clients cannot catch as documented: a bug here.
+    """
+    if operation and operation in operation_names() and not is_declared(operation,
+                                                                          exc.code):
+        log.error("%s answered %s, which its service model does not declare",
+                  operation, exc.code)
+        if strict:
+            return 500, {"__type": "InternalFailure",
+                         "message": f"{operation} may not answer {exc.code}"}
+    return exc.status, exc.to_json()
 
 
 def create_app(store: Store, service: ExecutionService, config: ApiConfig | None = None,
@@ -151,7 +174,7 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
         try:
             status, payload = await call(operation, await _read_body(receive))
         except ApiError as exc:
-            status, payload = exc.status, exc.to_json()
+            status, payload = _error_answer(operation, exc, config.strict_errors)
         except ConnectionError:
             return
         except Exception:  # noqa: BLE001 - a bug must not kill the connection
@@ -192,7 +215,7 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
 
 def _default_service_factory() -> Callable[[Store, ApiConfig], ExecutionService]:
     try:
-        from stepfn.service import create_execution_service  # type: ignore[attr-defined]
+        from stepfn.service import create_execution_service
     except ImportError as exc:
         raise RuntimeError("no execution service available: pass service_factory") from exc
     return create_execution_service

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from stepfn.store.base import (
-    ActivityRecord, AliasRecord, ExecutionRecord, StateMachineRecord, VersionRecord,
+    ActivityRecord,
+    AliasRecord,
+    ExecutionRecord,
+    StateMachineRecord,
+    VersionRecord,
 )
 
 

@@ -15,7 +15,9 @@ Jayway quirks kept on purpose: a filter applied to an object tests the object it
 slices do not wrap negative ``from`` the Python way (``[-3:2]`` walks -3..1, ``[1:-1]``
 is empty); ``['a','b']`` at the end of a path merges into one object; ``max()`` starts
 from Java's ``Double.MIN_VALUE``; in filters a number equals a string holding the same
-number when the number is on the left, and JSON booleans never equal numbers.
+number when the number is on the left, and JSON booleans never equal numbers; an
+unquoted word in a filter (``[?(@.Name==Receipt)]``, ``in [a, b]``) is the string it
+spells, as AWS runs such deployed workflows.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from __future__ import annotations
 import math
 import operator
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import PathNotFound
 
@@ -132,6 +135,14 @@ _OPERATOR_CHARS = frozenset("<>=~!")
 _EMBEDDED_NAME_END = frozenset(" \t\r\n<>=~!)&|,")
 _TOP_NAME_END = frozenset(".[(")
 _JAVA_INT_MAX = 2**31 - 1
+_KEYWORDS: dict[str, Any] = {"true": True, "false": False, "null": None}
+# Where an unquoted word ends: as a filter operand at a blank, a parenthesis, a logical
+# or relational operator; inside a JSON literal at that literal's separators (json-smart
+# reads the word up to them and drops trailing blanks).
+_OPERAND_WORD_END = frozenset(" \t\r\n()&|<>=!~,")
+_LIST_WORD_END = frozenset(",]()[{}")
+_OBJECT_WORD_END = frozenset(",}()[{]")
+_KEY_WORD_END = frozenset(":,}()[{]")
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE,
                 "u": 0, "d": 0, "U": 0}
@@ -274,7 +285,7 @@ class _Parser:
             raise self.error("unclosed '['", start)
         else:
             raise self.error(
-                f"could not parse the bracket starting here, expected ?, ', \", 0-9, - or *",
+                "could not parse the bracket starting here, expected ?, ', \", 0-9, - or *",
                 start)
         self.expect("]", "']'")
         return token
@@ -425,7 +436,8 @@ class _Parser:
             return operator
         while self.pos < len(text) and text[self.pos].isalpha():
             self.pos += 1
-        operator = text[start:self.pos]
+        # Jayway upper-cases the word before looking it up: 'IN', 'In' and 'in' are one.
+        operator = text[start:self.pos].lower()
         if operator not in _WORD_OPERATORS:
             raise self.error(f"unknown operator {operator or char!r}", start)
         return operator
@@ -460,8 +472,14 @@ class _Parser:
         except re.error as exc:
             raise self.error(f"bad regular expression /{source}/: {exc}", start) from None
 
-    def read_literal(self) -> Any:
-        """A JSON-ish literal: Jayway (json-smart) also takes single-quoted strings."""
+    def read_literal(self, ends: frozenset[str] = _OPERAND_WORD_END) -> Any:
+        """A JSON-ish literal, or an unquoted word, which is a string.
+
+        Jayway (json-smart) also takes single-quoted strings. An unquoted word such as
+        ``es`` in ``[?(@.lang==es)]`` is the string ``"es"``, as Jayway's inline filter
+        parser kept a bare operand and as json-smart's permissive mode reads one inside
+        ``[...]``/``{...}`` literals; ``ends`` says where such a word stops.
+        """
         self.skip_blanks()
         char = self.peek()
         if char in ("'", '"'):
@@ -470,16 +488,21 @@ class _Parser:
             return self.read_list_literal()
         if char == "{":
             return self.read_object_literal()
-        for word, value in (("true", True), ("false", False), ("null", None)):
-            if self.text.startswith(word, self.pos):
-                self.pos += len(word)
-                return value
-        match = _NUMBER_RE.match(self.text, self.pos)
-        if not match:
+        start = self.pos
+        end = start
+        text = self.text
+        while end < len(text) and text[end] not in ends:
+            end += 1
+        word = text[start:end].rstrip()
+        if not word:
             found = repr(char) if char else "the end of the path"
             raise self.error(f"expected a value but found {found}")
-        self.pos = match.end()
-        return _number(match.group())
+        self.pos = start + len(word)
+        if word in _KEYWORDS:
+            return _KEYWORDS[word]
+        if _NUMBER_RE.fullmatch(word):
+            return _number(word)
+        return word
 
     def read_list_literal(self) -> list:
         self.pos += 1
@@ -489,13 +512,27 @@ class _Parser:
             self.pos += 1
             return items
         while True:
-            items.append(self.read_literal())
+            items.append(self.read_literal(_LIST_WORD_END))
             self.skip_blanks()
             if self.peek() == ",":
                 self.pos += 1
                 continue
             self.expect("]", "',' or ']' in a list")
             return items
+
+    def read_key(self) -> str:
+        """An object literal's key: quoted, or (json-smart) the unquoted text as is."""
+        self.skip_blanks()
+        if self.peek() in ("'", '"') and self.peek():
+            return self.read_string()
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in _KEY_WORD_END:
+            self.pos += 1
+        key = self.text[start:self.pos].rstrip()
+        if not key:
+            raise self.error("expected a key in an object")
+        self.pos = start + len(key)
+        return key
 
     def read_object_literal(self) -> dict:
         self.pos += 1
@@ -505,12 +542,9 @@ class _Parser:
             self.pos += 1
             return result
         while True:
-            self.skip_blanks()
-            if not self.peek() or self.peek() not in "'\"":
-                raise self.error("expected a quoted key in an object")
-            key = self.read_string()
+            key = self.read_key()
             self.expect(":", "':' in an object")
-            result[key] = self.read_literal()
+            result[key] = self.read_literal(_OBJECT_WORD_END)
             self.skip_blanks()
             if self.peek() == ",":
                 self.pos += 1
@@ -593,7 +627,7 @@ def _json_equal(left: Any, right: Any) -> bool:
                 and all(_json_equal(v, right[k]) for k, v in left.items()))
     if isinstance(left, list):
         return (isinstance(right, list) and len(left) == len(right)
-                and all(_json_equal(a, b) for a, b in zip(left, right)))
+                and all(_json_equal(a, b) for a, b in zip(left, right, strict=True)))
     if _is_number(left):
         return _is_number(right) and left == right
     return type(left) is type(right) and left == right

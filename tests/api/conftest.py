@@ -10,8 +10,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 
 import boto3
 import pytest
@@ -128,7 +128,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     store = SqliteStore(str(db), synchronous="NORMAL")
     service = FakeExecutionService(store)
     port = _free_port()
-    app = create_app(store, service, ApiConfig(region="us-east-1", account="123456789012"))
+    # strict_errors: an error the model does not declare for its operation is a 500.
+    app = create_app(store, service, ApiConfig(region="us-east-1", account="123456789012",
+                                               strict_errors=True))
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                        log_level="warning", http="httptools"))
     thread = threading.Thread(target=uv.run, daemon=True)

@@ -11,7 +11,6 @@ from datetime import datetime
 import pytest
 from botocore.exceptions import ClientError
 
-
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 PASS2 = json.dumps({"StartAt": "Q", "States": {"Q": {"Type": "Pass", "End": True}}})

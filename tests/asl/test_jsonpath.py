@@ -581,3 +581,128 @@ def test_recorded_cases_were_found() -> None:
     if not CASES.is_dir():
         pytest.skip("no shared conformance folder")
     assert len(_recorded_json_path_cases()) >= 12
+
+
+# ------------------------------------------------------- unquoted words in filters
+# Deployed workflows compare to unquoted words, e.g. [?(@.Name==Receipt)]. AWS accepts
+# them: the word is the string it spells (Jayway's inline filter parser kept a bare
+# operand as its text; json-smart's permissive mode reads bare words in [...] literals).
+
+UNQUOTED_CASES = [
+    ("@.s == abc", [4]),
+    ("@.s==abc", [4]),
+    ("abc == @.s", [4]),
+    ("@.s != abc", [1, 2, 3, 5]),
+    ("@.s == abc && @.id == 4", [4]),
+    ("@.s == a || @.s == b", [1, 2]),
+    ("(@.s == a)", [1]),
+    ("@.s == nothing", []),
+    ("@.s == trueish", []),            # a keyword only as a whole word
+    ("@.s in [a, b]", [1, 2]),         # bare words inside a list literal
+    ("@.s nin [a , b]", [3, 4, 5]),
+    ("@.tags anyof [y, q]", [1]),
+    ("@.o == {k: 1}", [1]),            # json-smart: unquoted key, number value
+    ("@.n == 1", [1, 3]),              # digits are still a number
+    ("@.flag == true", [1]),           # and keywords still keywords
+]
+
+
+@pytest.mark.parametrize(("condition", "ids"), UNQUOTED_CASES)
+def test_unquoted_word_is_a_string(condition: str, ids: list[int]) -> None:
+    doc = {"items": ITEMS, "wanted": 3, "several": [2, 4]}
+    assert evaluate(f"$.items[?({condition})].id", doc) == ids
+
+
+def test_unquoted_word_keeps_dots_and_dashes() -> None:
+    attributes = [{"name": "ecs.availability-zone", "value": "eu-west-1a"},
+                  {"name": "ecs.os-type", "value": "linux"}]
+    path = "$.attributes[?(@.name==ecs.availability-zone)].value"
+    assert evaluate(path, {"attributes": attributes}) == ["eu-west-1a"]
+
+
+def test_issue_filters_compile_and_select() -> None:
+    translations = [{"TargetLanguageCode": "fr", "TranslatedText": "Bonjour"},
+                    {"TargetLanguageCode": "es", "TranslatedText": "Hola"}]
+    assert evaluate("$[?(@.TargetLanguageCode==es)].TranslatedText",
+                    translations) == ["Hola"]
+    labels = {"Labels": [{"Name": "Receipt", "Confidence": 99.1}, {"Name": "Paper"}]}
+    assert evaluate("$.Labels[?(@.Name==Receipt)]", labels) == [
+        {"Name": "Receipt", "Confidence": 99.1}]
+
+
+UNQUOTED_SYNTAX_ERRORS = [
+    "$[?(@.a == b c)]",     # a word ends at a blank; what follows is not an operator
+    "$[?(@.a == [b,])]",    # an empty list item
+    "$[?(@.a == {b})]",     # a key without ':'
+    "$[?(b)]",              # a word alone is not a test
+]
+
+
+@pytest.mark.parametrize("path", UNQUOTED_SYNTAX_ERRORS)
+def test_unquoted_word_syntax_errors(path: str) -> None:
+    with pytest.raises(JsonPathSyntaxError):
+        compile_jsonpath(path)
+
+
+# Forms seen in deployed workflows; each parses and evaluates as Jayway does.
+COMMON_FORMS = [
+    ("$.items[?(@.s == 'a' && @.n > 0)].id", [1]),
+    ("$.items[?(@.s=='abc'||@.id==5)].id", [4, 5]),
+    ("$.items[?(@.s =~ /A.*/i)].id", [1, 4]),
+    ("$.items[?(@.s == \"b\")].id", [2]),
+    ("$.items[ ?( @.id >= 4 ) ].id", [4, 5]),
+    ("$.items[?(@.tags)].id", [1, 2, 3, 4]),
+    ("$.items[-1:].id", [5]),
+    ("$.items[?(@.id in [1, 5])].id", [1, 5]),
+    ("$.items[?(@.tags subsetof ['x', 'y'])].id", [1, 2]),
+    ("$.items[?(@.tags size 1)].id", [3, 4]),   # a string has a size too
+    ("$.items[?(@.tags empty false)].id", [1, 3, 4]),
+    ("$..k", [1]),
+    ("$.items.length()", 5),
+    ("$.items[?(@.tags.length() > 0)].id", [1, 3]),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), COMMON_FORMS)
+def test_common_deployed_forms(path: str, expected: Any) -> None:
+    assert evaluate(path, {"items": ITEMS}) == expected
+
+
+def test_definition_with_unquoted_filters_validates_and_runs() -> None:
+    """End to end: the validator accepts both filters and the engine selects as AWS."""
+    from stepfn import Engine
+    from stepfn.asl.validate import parse_definition, validate_definition
+
+    definition = {
+        "StartAt": "Pick",
+        "States": {"Pick": {
+            "Type": "Pass",
+            "Parameters": {
+                "spanish.$": "$.Translations[?(@.TargetLanguageCode==es)].TranslatedText",
+                "receipts.$": "$.Labels[?(@.Name==Receipt)]",
+            },
+            "End": True,
+        }},
+    }
+    text = json.dumps(definition)
+    diagnostics = validate_definition(parse_definition(text), "STANDARD")
+    assert [d for d in diagnostics if d.severity == "ERROR"] == []
+    result = Engine().run(text, {
+        "Translations": [{"TargetLanguageCode": "fr", "TranslatedText": "Bonjour"},
+                         {"TargetLanguageCode": "es", "TranslatedText": "Hola"}],
+        "Labels": [{"Name": "Receipt", "Confidence": 98.5}, {"Name": "Text"}],
+    })
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"spanish": ["Hola"],
+                             "receipts": [{"Name": "Receipt", "Confidence": 98.5}]}
+
+
+@pytest.mark.parametrize(("condition", "ids"), [
+    ("@.s IN ['a', 'b']", [1, 2]),
+    ("@.s In [a, b]", [1, 2]),
+    ("@.tags ANYOF ['y', 'q']", [1]),
+    ("@.tags Size 2", [1]),
+])
+def test_word_operators_ignore_case(condition: str, ids: list[int]) -> None:
+    """Jayway's RelationalOperator.fromString upper-cases the operator it reads."""
+    assert evaluate(f"$.items[?({condition})].id", {"items": ITEMS}) == ids
