@@ -32,6 +32,12 @@ MISSING_END = "MISSING_END_STATE"
 DUPLICATE_NAME = "DUPLICATE_STATE_NAME"
 INVALID_NAME = "INVALID_STATE_NAME"
 INVALID_LABEL = "INVALID_LABEL_NAME"
+DUPLICATE_LABEL = "DUPLICATE_LABEL_NAME"
+# Warning codes (severity WARNING: reported only when asked for, never refuse a definition)
+NO_DOLLAR = "NO_DOLLAR"
+NO_PATH = "NO_PATH"
+PASS_RESULT_IS_STATIC = "PASS_RESULT_IS_STATIC"
+WARNING = "WARNING"
 INVALID_RESOURCE = "INVALID_RESOURCE"
 INVALID_JSON = "INVALID_JSON_DESCRIPTION"
 INVALID_JSONATA = "INVALID_JSONATA_EXPRESSION"
@@ -47,6 +53,8 @@ MAX_LABEL = 40
 MAX_VARIABLE_NAME = 80
 MAX_SECONDS = 99999999
 MAX_DELAY_SECONDS = 31622400
+MAX_READER_ITEMS = 100_000_000  # ReaderConfig.MaxItems upper bound
+MAX_BATCH_BYTES = 262_144  # ItemBatcher.MaxInputBytesPerBatch: 256 KiB
 
 _TOP_FIELDS = {"Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"}
 _PROCESSOR_FIELDS = {"Comment", "StartAt", "States", "ProcessorConfig"}
@@ -294,6 +302,24 @@ def _compile_jsonata(expression: str) -> tuple[Any, str | None]:
         return None, message
 
 
+def _has_dynamic_key(value: Any) -> bool:
+    """True when a ``"key.$"`` appears anywhere inside ``value``."""
+    if isinstance(value, dict):
+        return any((key.endswith(".$") and len(key) > 2) or _has_dynamic_key(child)
+                   for key, child in value.items())
+    if isinstance(value, list):
+        return any(_has_dynamic_key(child) for child in value)
+    return False
+
+
+def _looks_dynamic(value: Any) -> bool:
+    """A string that reads like a JSONPath or an intrinsic call (the NO_DOLLAR and
+    NO_PATH warnings): ``$.x``, ``$$.x``, ``$[0]`` or ``States.Name(...)``."""
+    if not isinstance(value, str):
+        return False
+    return value.startswith(("$.", "$$.", "$[")) or bool(_INTRINSIC_HEAD.match(value))
+
+
 def _is_jsonata(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
 
@@ -353,9 +379,13 @@ class _Validator:
         self.state_names: dict[str, str] = {}
         self.assigned: set[str] = set()
         self.variable_refs: list[tuple[str, str, str]] = []
+        self.labels: set[str] = set()
 
     def error(self, code: str, location: str | None, message: str) -> None:
         self.diagnostics.append(Diagnostic(code, location, message))  # type: ignore[arg-type]
+
+    def warning(self, code: str, location: str, message: str) -> None:
+        self.diagnostics.append(Diagnostic(code, location, message, WARNING))
 
     # ---- top level
 
@@ -367,7 +397,6 @@ class _Validator:
         self.check_machine(definition, "/", _TOP_FIELDS)
         for machine in self.machines:
             self.check_graph(machine)
-        self.check_variable_references()
         return self.diagnostics
 
     def check_root_fields(self, definition: dict) -> str:
@@ -560,6 +589,11 @@ class _Validator:
             for key, child in value.items():
                 if key.endswith(".$") and len(key) > 2:
                     self.dynamic_value(key, child, location)
+                elif _looks_dynamic(child):
+                    self.warning(NO_DOLLAR, _at(location, key),
+                                 f"The value of the field '{key}' looks like a JSONPath or "
+                                 "an intrinsic function, but the field name does not end "
+                                 "with '.$': it is used as a literal string")
                 else:
                     self.template(child, _at(location, key))
         elif isinstance(value, list):
@@ -608,13 +642,6 @@ class _Validator:
         if match:
             self.variable_refs.append((match.group(1), path, location))
 
-    def check_variable_references(self) -> None:
-        for name, path, location in self.variable_refs:
-            if name not in self.assigned:
-                self.error(SCHEMA, location,
-                           f"The variable '${name}' used in '{path}' is not assigned by "
-                           "any state")
-
     # ---- numbers
 
     def positive_int(self, value: Any, location: str, name: str, language: str,
@@ -629,6 +656,11 @@ class _Validator:
             return False
         return True
 
+    def no_path(self, location: str, name: str) -> None:
+        self.warning(NO_PATH, _at(location, name),
+                     f"The value of the field '{name}' looks like a path, but the field "
+                     f"name does not end with 'Path': use '{name}Path' to read it")
+
     def exclusive(self, state: dict, location: str, names: tuple[str, ...]) -> list[str]:
         present = [name for name in names if name in state]
         if len(present) > 1:
@@ -639,7 +671,12 @@ class _Validator:
     # ---- state types
 
     def check_pass(self, state: dict, location: str, language: str) -> None:
-        pass  # Result is any JSON value; everything else is common I/O
+        # Result is any JSON value, taken as is: a "key.$" inside it is not evaluated,
+        # which AWS flags with a warning.
+        if language == JSONPATH and _has_dynamic_key(state.get("Result")):
+            self.warning(PASS_RESULT_IS_STATIC, _at(location, "Result"),
+                         "The 'Result' field of a Pass state is static: paths in it are "
+                         "not evaluated; use 'Parameters' instead")
 
     def check_succeed(self, state: dict, location: str, language: str) -> None:
         pass
@@ -712,6 +749,8 @@ class _Validator:
             if name in state and not isinstance(state[name], str):
                 self.error(SCHEMA, _at(location, name),
                            f"The value for the field '{name}' must be a STRING")
+            elif language == JSONPATH and _looks_dynamic(state.get(name)):
+                self.no_path(location, name)
             path = state.get(name + "Path")
             if name + "Path" in state:
                 if isinstance(path, str) and path.startswith("States."):
@@ -752,12 +791,17 @@ class _Validator:
                          "ToleratedFailurePercentagePath"):
                 if name in state:
                     self.path_field(state[name], location, name)
-        elif "Items" in state and not (isinstance(state["Items"], list)
+        elif "Items" in state and not (isinstance(state["Items"], (list, dict))
                                        or _is_jsonata(state["Items"])):
             self.error(SCHEMA, _at(location, "Items"), "The value for the field 'Items' "
                                                        "must be an ARRAY or a JSONata "
                                                        "expression")
         self.check_map_limits(state, location, language)
+        self.check_item_reader(state.get("ItemReader"), _at(location, "ItemReader"), language)
+        self.check_item_batcher(state.get("ItemBatcher"), _at(location, "ItemBatcher"),
+                                language)
+        self.check_result_writer(state.get("ResultWriter"), _at(location, "ResultWriter"),
+                                 language)
         if "Label" in state:
             self.check_label(state["Label"], _at(location, "Label"))
         self.check_retry(state, location)
@@ -794,6 +838,10 @@ class _Validator:
             self.error(SCHEMA, _at(location, "ExecutionType"),
                        "The field 'ExecutionType' should have one of these values: "
                        "[STANDARD, EXPRESS]")
+        elif config.get("Mode") == "DISTRIBUTED" and "ExecutionType" not in config:
+            # state-map-distributed: "You must provide this field if you specified
+            # DISTRIBUTED for the Mode sub-field."
+            self.error(SCHEMA, location, "These fields are required: [ExecutionType]")
 
     def check_map_limits(self, state: dict, location: str, language: str) -> None:
         self.exclusive(state, location, ("MaxConcurrency", "MaxConcurrencyPath"))
@@ -812,6 +860,86 @@ class _Validator:
                        "The value for the field 'ToleratedFailurePercentage' must be a "
                        "number between 0 and 100")
 
+    def sub_object(self, value: Any, location: str, name: str, allowed: set[str],
+                   language: str) -> dict | None:
+        """A Distributed Map sub-object: an OBJECT holding only ``allowed`` fields
+        (the other query language's payload field is reported as such)."""
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.error(SCHEMA, location, f"The value for the field '{name}' must be an OBJECT")
+            return None
+        payload = {JSONPATH: "Parameters", JSONATA: "Arguments"}
+        other = JSONATA if language == JSONPATH else JSONPATH
+        for key in value:
+            if key == payload[other]:
+                self.error(SCHEMA, location,
+                           f"The QueryLanguage is set to '{language}', but field '{key}' "
+                           f"is only supported for the '{other}' QueryLanguage")
+            elif key not in allowed:
+                self.error(SCHEMA, location, f"Field '{key}' is not supported")
+        return value
+
+    def payload(self, body: dict, location: str, language: str) -> None:
+        """Parameters (JSONPath) or Arguments (JSONata) of a reader or writer."""
+        if language == JSONPATH and "Parameters" in body:
+            self.template(body["Parameters"], _at(location, "Parameters"))
+        elif language == JSONATA and "Arguments" in body:
+            self.jsonata_values(body["Arguments"], _at(location, "Arguments"), "Arguments")
+
+    def check_item_reader(self, reader: Any, location: str, language: str) -> None:
+        fields = {"Resource", "ReaderConfig",
+                  "Parameters" if language == JSONPATH else "Arguments"}
+        body = self.sub_object(reader, location, "ItemReader", fields, language)
+        if body is None:
+            return
+        if "Resource" not in body:
+            self.error(SCHEMA, location, "These fields are required: [Resource]")
+        else:
+            self.check_resource(body["Resource"], _at(location, "Resource"))
+        self.payload(body, location, language)
+        config = body.get("ReaderConfig")
+        if "ReaderConfig" in body and not isinstance(config, dict):
+            self.error(SCHEMA, _at(location, "ReaderConfig"),
+                       "The value for the field 'ReaderConfig' must be an OBJECT")
+        elif isinstance(config, dict):
+            where = _at(location, "ReaderConfig")
+            self.exclusive(config, where, ("MaxItems", "MaxItemsPath"))
+            if "MaxItems" in config:
+                # 0 means "no limit" (an AWS-run definition uses it)
+                self.positive_int(config["MaxItems"], _at(where, "MaxItems"), "MaxItems",
+                                  language, minimum=0, maximum=MAX_READER_ITEMS)
+            if "MaxItemsPath" in config and language == JSONPATH:
+                self.path_field(config["MaxItemsPath"], where, "MaxItemsPath")
+
+    def check_item_batcher(self, batcher: Any, location: str, language: str) -> None:
+        fields = {"MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"}
+        if language == JSONPATH:
+            fields |= {"MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"}
+        body = self.sub_object(batcher, location, "ItemBatcher", fields, language)
+        if body is None:
+            return
+        for name, maximum in (("MaxItemsPerBatch", MAX_SECONDS),
+                              ("MaxInputBytesPerBatch", MAX_BATCH_BYTES)):
+            self.exclusive(body, location, (name, name + "Path"))
+            if name in body:
+                self.positive_int(body[name], _at(location, name), name, language,
+                                  maximum=maximum)
+            if name + "Path" in body:
+                self.path_field(body[name + "Path"], location, name + "Path")
+        if language == JSONPATH and "BatchInput" in body:
+            self.template(body["BatchInput"], _at(location, "BatchInput"))
+
+    def check_result_writer(self, writer: Any, location: str, language: str) -> None:
+        fields = {"Resource", "WriterConfig",
+                  "Parameters" if language == JSONPATH else "Arguments"}
+        body = self.sub_object(writer, location, "ResultWriter", fields, language)
+        if body is None:
+            return
+        if "Resource" in body:
+            self.check_resource(body["Resource"], _at(location, "Resource"))
+        self.payload(body, location, language)
+
     def check_label(self, label: Any, location: str) -> None:
         if not isinstance(label, str):
             self.error(SCHEMA, location, "The value for the field 'Label' must be a STRING")
@@ -825,6 +953,9 @@ class _Validator:
             if bad is not None:
                 self.error(INVALID_LABEL, location,
                            f"Label contains an invalid character: {bad!r}")
+            elif label in self.labels:
+                self.error(DUPLICATE_LABEL, location, f"Duplicate Label name: {label}")
+            self.labels.add(label)
 
     # ---- Retry / Catch
 
@@ -1007,6 +1138,8 @@ class _Validator:
             self.error(SCHEMA, where, "These fields are required: [Variable]")
         else:
             self.path_field(rule["Variable"], where, "Variable")
+        if operator in _STRING_OPS and operator != "StringMatches" and _looks_dynamic(value):
+            self.no_path(where, operator)
         if not self.operand_ok(operator, value):
             self.error(SCHEMA, _at(where, operator),
                        f"The value for the field '{operator}' is not valid")
@@ -1095,13 +1228,19 @@ class _Validator:
         return seen
 
 
-def validate_definition(definition: dict, machine_type: str = "STANDARD") -> list[Diagnostic]:
+def validate_definition(definition: dict, machine_type: str = "STANDARD",
+                        severity: str = "ERROR") -> list[Diagnostic]:
     """Every problem in ``definition``, as AWS's ValidateStateMachineDefinition lists them.
 
     ``machine_type`` is ``STANDARD`` or ``EXPRESS`` (Express refuses ``.sync``,
-    ``.waitForTaskToken`` and activities). An empty list means the definition is valid.
+    ``.waitForTaskToken`` and activities). ``severity`` is the API's minimum level:
+    ``ERROR`` (its default) leaves warnings out, ``WARNING`` includes them. An empty
+    list means the definition is valid.
     """
-    return _Validator(machine_type).run(definition)
+    diagnostics = _Validator(machine_type).run(definition)
+    if severity == WARNING:
+        return diagnostics
+    return [d for d in diagnostics if d.severity != WARNING]
 
 
 def validate_text(text: str, machine_type: str = "STANDARD") -> list[Diagnostic]:
