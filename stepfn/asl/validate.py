@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import DefinitionError, Diagnostic
 from .jsonpath import JsonPathSyntaxError, compile_jsonpath
@@ -222,7 +223,7 @@ def _json_error(exc: json.JSONDecodeError) -> Diagnostic:
 
 def _duplicates_in(doc: Any, tracker: _DuplicateTracker) -> list[tuple[str, str]]:
     """Duplicated keys of ``States`` objects only: other repeats are last-one-wins."""
-    found = []
+    found: list[tuple[str, str]] = []
     for location, obj in _walk_objects(doc, ""):
         if location.endswith("/States") and id(obj) in tracker.duplicates:
             found.extend((location, key) for key in tracker.duplicates[id(obj)])
@@ -380,9 +381,10 @@ class _Validator:
         self.assigned: set[str] = set()
         self.variable_refs: list[tuple[str, str, str]] = []
         self.labels: set[str] = set()
+        self.broken_states: set[str] = set()
 
     def error(self, code: str, location: str | None, message: str) -> None:
-        self.diagnostics.append(Diagnostic(code, location, message))  # type: ignore[arg-type]
+        self.diagnostics.append(Diagnostic(code, location, message))
 
     def warning(self, code: str, location: str, message: str) -> None:
         self.diagnostics.append(Diagnostic(code, location, message, WARNING))
@@ -406,7 +408,7 @@ class _Validator:
         if "TimeoutSeconds" in definition:
             self.positive_int(definition["TimeoutSeconds"], "/TimeoutSeconds",
                               "TimeoutSeconds", JSONPATH)
-        return self.language_value(definition, "/")
+        return self.language_value(definition, "/") or JSONPATH
 
     def language_value(self, body: dict, location: str) -> str | None:
         """The QueryLanguage declared in ``body`` (None when absent or invalid)."""
@@ -445,6 +447,17 @@ class _Validator:
     # ---- one state
 
     def check_state(self, name: str, state: Any, location: str) -> None:
+        before = len(self.diagnostics)
+        self.check_state_body(name, state, location)
+        if not isinstance(state, dict) or any(
+                d.location in (location, _at(location, "Type"), _at(location, "Next"),
+                               _at(location, "End"))
+                for d in self.diagnostics[before:]):
+            # a state whose type or transition is broken cannot tell whether it ends the
+            # workflow: the graph checks leave its machine alone (no cascade)
+            self.broken_states.add(location)
+
+    def check_state_body(self, name: str, state: Any, location: str) -> None:
         self.check_state_name(name, location)
         if not isinstance(state, dict):
             self.error(SCHEMA, location, "The value for a state must be an OBJECT")
@@ -844,7 +857,8 @@ class _Validator:
             self.error(SCHEMA, location, "These fields are required: [ExecutionType]")
 
     def check_map_limits(self, state: dict, location: str, language: str) -> None:
-        self.exclusive(state, location, ("MaxConcurrency", "MaxConcurrencyPath"))
+        for name in ("MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"):
+            self.exclusive(state, location, (name, name + "Path"))
         if "MaxConcurrency" in state:
             self.positive_int(state["MaxConcurrency"], _at(location, "MaxConcurrency"),
                               "MaxConcurrency", language, minimum=0)
@@ -855,7 +869,8 @@ class _Validator:
         value = state.get("ToleratedFailurePercentage")
         if "ToleratedFailurePercentage" in state and not (
                 language == JSONATA and _is_jsonata(value)) and not (
-                _is_number(value) and 0 <= value <= 100):
+                isinstance(value, (int, float)) and not isinstance(value, bool)
+                and 0 <= value <= 100):
             self.error(SCHEMA, _at(location, "ToleratedFailurePercentage"),
                        "The value for the field 'ToleratedFailurePercentage' must be a "
                        "number between 0 and 100")
@@ -979,7 +994,8 @@ class _Validator:
             self.positive_int(retrier["MaxDelaySeconds"], _at(where, "MaxDelaySeconds"),
                               "MaxDelaySeconds", JSONPATH, maximum=MAX_DELAY_SECONDS)
         rate = retrier.get("BackoffRate")
-        if "BackoffRate" in retrier and not (_is_number(rate) and rate >= 1.0):
+        if "BackoffRate" in retrier and not (
+                isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate >= 1.0):
             self.error(SCHEMA, _at(where, "BackoffRate"),
                        "The value for the field 'BackoffRate' must be a number greater than "
                        "or equal to 1.0")
@@ -1175,20 +1191,29 @@ class _Validator:
     # ---- graph
 
     def check_graph(self, machine: _Machine) -> None:
+        """Transitions, terminal states and reachability of one machine, once its
+        StartAt and States are well formed (a schema error is not reported twice)."""
         states = machine.states
         start = machine.body.get("StartAt")
-        if isinstance(start, str) and start not in states:
+        if not isinstance(start, str) or not isinstance(machine.body.get("States"), dict):
+            return
+        if start not in states:
             self.error(MISSING_TARGET, _at(machine.location, "StartAt"),
                        f"Missing 'Next' target: {start}")
         edges = {name: list(self.targets(state, _at(_at(machine.location, "States"), name)))
                  for name, state in states.items()}
-        for name, targets in edges.items():
+        for targets in edges.values():
             for target, where in targets:
                 if target not in states:
                     self.error(MISSING_TARGET, where, f"Missing 'Next' target: {target}")
+        states_location = _at(machine.location, "States")
+        if any(_at(states_location, name) in self.broken_states for name in states):
+            return
         if states and not any(self.is_terminal(state) for state in states.values()):
             self.error(MISSING_END, None, "Workflow has no terminal state")
             return
+        if start not in states:
+            return  # every state would be "not reachable": the StartAt error says it
         reached = self.reachable(start, edges)
         for name in states:
             if name not in reached:
