@@ -86,6 +86,11 @@ REJECTED = [
         "/States/S/Branches[0]/States/S", "Duplicate State name: S"),
     Row("ST-6", one({**PASS_END, "Resource": LAMBDA}), SCHEMA, "/States/S",
         "Field 'Resource' is not supported"),
+    Row("ST-6b", one({**TASK, "Message.$": "$.m"}), SCHEMA, "/States/S",
+        "Field 'Message.$' is not supported"),
+    Row("ST-6c", one({**TASK, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "S",
+                                         "_comment": "x"}]}), SCHEMA, "/States/S/Catch[0]",
+        "Field '_comment' is not supported"),
     Row("ST-7", one({**PASS_END, "Output": {}}), SCHEMA, "/States/S",
         "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for "
         "the 'JSONata' QueryLanguage"),
@@ -373,6 +378,9 @@ REJECTED = [
         "Field '$states.errorOutput' does not exist."),
     Row("JA-4", jsonata({**WAIT, "Seconds": "{% %}"}), "INVALID_JSONATA_EXPRESSION",
         "/States/S/Seconds", ""),
+    Row("JA-8", jsonata({**PASS_END, "Output": {"v": "{% phone %}"}}),
+        "UNSUPPORTED_JSONATA_EXPRESSION", "/States/S/Output/v",
+        "Reference to 'phone' at the top level is not supported."),
     Row("JA-5", jsonata({**TASK, "TimeoutSecondsPath": "$.t"}), SCHEMA, "/States/S",
         "The QueryLanguage is set to 'JSONata', but field 'TimeoutSecondsPath' is only "
         "supported for the 'JSONPath' QueryLanguage"),
