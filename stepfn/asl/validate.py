@@ -321,6 +321,51 @@ def _looks_dynamic(value: Any) -> bool:
     return value.startswith(("$.", "$$.", "$[")) or bool(_INTRINSIC_HEAD.match(value))
 
 
+# Integration patterns each optimized service offers besides request-response
+# (connect-supported-services: "Supported Optimized integrations in Step Functions").
+# Services not listed (HTTP, new ones) are not checked.
+_SYNC, _CALLBACK = "sync", "waitForTaskToken"
+_SERVICE_PATTERNS: dict[str, frozenset[str]] = {
+    "apigateway": frozenset({_CALLBACK}),
+    "athena": frozenset({_SYNC}),
+    "batch": frozenset({_SYNC}),
+    "bedrock": frozenset({_SYNC, _CALLBACK}),
+    "codebuild": frozenset({_SYNC}),
+    "dynamodb": frozenset(),
+    "ecs": frozenset({_SYNC, _CALLBACK}),
+    "eks": frozenset({_SYNC, _CALLBACK}),
+    "elasticmapreduce": frozenset({_SYNC}),
+    "emr-containers": frozenset({_SYNC}),
+    "emr-serverless": frozenset({_SYNC}),
+    "events": frozenset({_CALLBACK}),
+    "glue": frozenset({_SYNC}),
+    "databrew": frozenset({_SYNC}),
+    "lambda": frozenset({_CALLBACK}),
+    "mediaconvert": frozenset({_SYNC}),
+    "sagemaker": frozenset({_SYNC}),
+    "sns": frozenset({_CALLBACK}),
+    "sqs": frozenset({_CALLBACK}),
+    "states": frozenset({_SYNC, _CALLBACK}),
+    # AWS SDK integrations: request-response and callback, never .sync
+    "aws-sdk": frozenset({_CALLBACK}),
+}
+_INTEGRATION = re.compile(r"^arn:[^:]+:states:::(?P<service>[^:]+):(?P<action>.+)$")
+_PATTERN = re.compile(r"\.(?P<pattern>sync(?::\d+)?|waitForTaskToken)$")
+
+
+def _pattern_supported(resource: str) -> bool:
+    """False when ``resource`` asks a known service for a pattern it does not offer."""
+    integration = _INTEGRATION.match(resource)
+    if integration is None:
+        return True
+    allowed = _SERVICE_PATTERNS.get(integration["service"])
+    pattern = _PATTERN.search(integration["action"])
+    if allowed is None or pattern is None:
+        return True
+    name = _SYNC if pattern["pattern"].startswith("sync") else _CALLBACK
+    return name in allowed
+
+
 def _is_jsonata(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
 
@@ -724,6 +769,12 @@ class _Validator:
             return
         if not resource.startswith("arn:"):
             self.error(INVALID_RESOURCE, location, f"Resource '{resource}' is not a valid ARN")
+            return
+        if not _pattern_supported(resource):
+            self.error(INVALID_RESOURCE, location,
+                       f"The resource provided {resource} is not recognized. The value is not "
+                       "a valid resource ARN, or the resource is not available in this "
+                       "region.")
             return
         if self.machine_type != "EXPRESS":
             return

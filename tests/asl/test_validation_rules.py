@@ -159,6 +159,21 @@ REJECTED = [
                                             ".waitForTaskToken"}),
         SCHEMA, "/States/S/Resource", "Express state machine does not support "
                                       "'.waitForTaskToken' service integration ", "EXPRESS"),
+    Row("TASK-14", one({**TASK, "Resource": "arn:aws:states:::lambda:invoke.sync"}),
+        "INVALID_RESOURCE", "/States/S/Resource",
+        "The resource provided arn:aws:states:::lambda:invoke.sync is not recognized. The "
+        "value is not a valid resource ARN, or the resource is not available in this region."),
+    Row("TASK-15", one({**TASK, "Resource": "arn:aws:states:::aws-sdk:s3:getObject.sync"}),
+        "INVALID_RESOURCE", "/States/S/Resource",
+        "The resource provided arn:aws:states:::aws-sdk:s3:getObject.sync is not recognized. "
+        "The value is not a valid resource ARN, or the resource is not available in this "
+        "region."),
+    Row("TASK-16", one({**TASK, "Resource": "arn:aws:states:::dynamodb:putItem"
+                                            ".waitForTaskToken"}),
+        "INVALID_RESOURCE", "/States/S/Resource",
+        "The resource provided arn:aws:states:::dynamodb:putItem.waitForTaskToken is not "
+        "recognized. The value is not a valid resource ARN, or the resource is not available "
+        "in this region."),
     # ---- Wait
     Row("WAIT-1", one({"Type": "Wait", "End": True}), SCHEMA, "/States/S",
         "Exactly one of these fields is required: [Seconds, Timestamp, SecondsPath, "
@@ -402,6 +417,14 @@ ACCEPTED = [
     ("TASK-12", one({**TASK, "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"})),
     ("TASK-13", one({**TASK, "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets"},
                     TimeoutSeconds=10)),
+    ("TASK-17", {"StartAt": "A", "States": {
+        "A": {**TASK, "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": False,
+              "Next": "B"},
+        "B": {**TASK, "Resource": "arn:aws:states:::aws-sdk:s3:getObject.waitForTaskToken",
+              "End": False, "Next": "C"},
+        "C": {**TASK, "Resource": "arn:aws:states:::ecs:runTask.sync", "End": False,
+              "Next": "D"},
+        "D": {**TASK, "Resource": "arn:aws:states:::http:invoke"}}}),
     ("WAIT-6", one({"Type": "Wait", "Timestamp": "2016-03-14T01:59:00.123Z", "End": True})),
     ("WAIT-7", one({"Type": "Wait", "Seconds": 0, "End": True})),
     ("CH-15", choice({"And": [{"Variable": "$.v", "IsPresent": True},
