@@ -87,6 +87,9 @@ class _Validator:
         self.root_language = JSONPATH
         self.machines: list[Machine] = []
         self.state_names: dict[str, str] = {}
+        # Variables assigned and referenced (name, text, location). Not a static rule:
+        # AWS documents no creation-time check of unassigned references (RT-6 in
+        # docs/validation.md); kept for DescribeStateMachine's variableReferences.
         self.assigned: set[str] = set()
         self.variable_refs: list[tuple[str, str, str]] = []
         self.labels: set[str] = set()
@@ -271,7 +274,7 @@ class _Validator:
                        allowed: frozenset[str] = STATES_EVERYWHERE) -> None:
         """Check every ``{% ... %}`` expression found inside ``value``: it parses,
         reads no field of an absent input document, reads only the ``$states``
-        fields ``allowed`` here, and its variables are assigned somewhere."""
+        fields ``allowed`` here; its variable references are recorded."""
         if isinstance(value, str):
             if _is_jsonata(value):
                 self.jsonata_expression(value, location, allowed)
