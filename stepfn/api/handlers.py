@@ -52,14 +52,15 @@ MAX_VERSIONS = 1000
 DEFAULT_PAGE = 100
 
 
-def check_definition(text: str, machine_type: str) -> list[Diagnostic]:
-    """Every diagnostic for a definition (errors and warnings), parse errors included."""
+def check_definition(text: str, machine_type: str,
+                     severity: str = "ERROR") -> list[Diagnostic]:
+    """Every diagnostic for a definition at ``severity`` or above, parse errors included."""
     from stepfn.asl.validate import parse_definition, validate_definition
     try:
         document = parse_definition(text)
     except DefinitionError as exc:
         return list(exc.diagnostics)
-    return list(validate_definition(document, machine_type))
+    return list(validate_definition(document, machine_type, severity))
 
 
 def _errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -312,7 +313,8 @@ class StepFunctionsApi:
                                  "nextToken": render.encode_token(page.next_cursor)})
 
     async def validate_state_machine_definition(self, req: dict) -> dict:
-        diagnostics = check_definition(req["definition"], req.get("type") or "STANDARD")
+        diagnostics = check_definition(req["definition"], req.get("type") or "STANDARD",
+                                       req.get("severity") or "ERROR")
         limit = req.get("maxResults") or 100
         result = "FAIL" if _errors_only(diagnostics) else "OK"
         return {"result": result,

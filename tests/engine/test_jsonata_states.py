@@ -262,7 +262,8 @@ def test_map_max_concurrency_and_output(engine):
 def test_map_tolerated_failure_count_expression(engine):
     definition = one({"Type": "Map", "Items": [1, 2],
                       "ToleratedFailureCount": "{% $states.input.n %}",
-                      "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"},
+                      "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                                          "ExecutionType": "STANDARD"},
                                         "StartAt": "F", "States": {"F": {"Type": "Fail",
                                                                            "Error": "E"}}}})
     result = engine.run(definition, {"n": 2})

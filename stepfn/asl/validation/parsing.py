@@ -1,0 +1,92 @@
+"""Definition text to a dict, with AWS's parse-time diagnostics (malformed JSON,
+empty text, a state name repeated in one ``States`` object).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from ...errors import DefinitionError, Diagnostic
+from .rules import DUPLICATE_NAME, INVALID_JSON
+
+
+class _DuplicateTracker:
+    """object_pairs_hook that builds dicts and remembers the keys seen twice."""
+
+    def __init__(self) -> None:
+        self.duplicates: dict[int, list[str]] = {}
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict:
+        obj: dict = {}
+        for key, value in pairs:
+            if key in obj:
+                self.duplicates.setdefault(id(obj), []).append(key)
+            obj[key] = value
+        return obj
+
+
+def find_duplicate_keys(text: str) -> list[tuple[str, str]]:
+    """Return ``(location, key)`` for every key repeated inside one JSON object of ``text``.
+
+    The location is that of the object holding the key (``/`` for the root,
+    ``/States`` for the root state list...). Raises ``json.JSONDecodeError`` for
+    malformed JSON.
+    """
+    tracker = _DuplicateTracker()
+    doc = json.loads(text, object_pairs_hook=tracker)
+    if not tracker.duplicates:
+        return []
+    found: list[tuple[str, str]] = []
+    for location, obj in _walk_objects(doc, ""):
+        for key in tracker.duplicates.get(id(obj), ()):
+            found.append((location or "/", key))
+    return found
+
+
+def _walk_objects(value: Any, location: str) -> Iterator[tuple[str, dict]]:
+    if isinstance(value, dict):
+        yield location, value
+        for key, child in value.items():
+            yield from _walk_objects(child, f"{location}/{key}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _walk_objects(child, f"{location}[{index}]")
+
+
+def parse_definition(text: str) -> dict:
+    """Parse definition ``text``; raise ``DefinitionError`` as AWS rejects bad JSON.
+
+    Malformed JSON gives ``INVALID_JSON_DESCRIPTION``; a state name declared twice in
+    one ``States`` object gives ``DUPLICATE_STATE_NAME`` (a dict would silently keep
+    only the last one). Everything else is ``validate_definition``'s job.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise DefinitionError([Diagnostic(
+            "MISSING_DESCRIPTION", "/", "Received a null or empty workflow input")])
+    tracker = _DuplicateTracker()
+    try:
+        doc = json.loads(text, object_pairs_hook=tracker)
+    except json.JSONDecodeError as exc:
+        raise DefinitionError([_json_error(exc)]) from None
+    diagnostics = [Diagnostic(DUPLICATE_NAME, f"{location}/{key}" if location != "/"
+                              else f"/{key}", f"Duplicate State name: {key}")
+                   for location, key in _duplicates_in(doc, tracker)]
+    if diagnostics:
+        raise DefinitionError(diagnostics)
+    return doc
+
+
+def _json_error(exc: json.JSONDecodeError) -> Diagnostic:
+    message = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    return Diagnostic(INVALID_JSON, "/", message)
+
+
+def _duplicates_in(doc: Any, tracker: _DuplicateTracker) -> list[tuple[str, str]]:
+    """Duplicated keys of ``States`` objects only: other repeats are last-one-wins."""
+    found: list[tuple[str, str]] = []
+    for location, obj in _walk_objects(doc, ""):
+        if location.endswith("/States") and id(obj) in tracker.duplicates:
+            found.extend((location, key) for key in tracker.duplicates[id(obj)])
+    return found
