@@ -1,75 +1,69 @@
-"""What every state shares: identity, transitions and JSONPath input/output processing.
+"""What every state shares: identity, transitions, events, and the JSONPath paths.
 
-AWS's order for the JSONPath query language:
-
-    raw input --InputPath--> effective input --Parameters--> task/branch input
-    result --ResultSelector--> selected result --ResultPath (into raw input)--> merged
-    merged --OutputPath--> state output
-
-Each step is compiled once into a getter; an absent field costs nothing at run time.
+A state is one class per state type; its query language is a strategy (``io``, a
+``QueryIO`` from ``io.py``) chosen once when the state is compiled.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...asl.jsonpath import compile_jsonpath
-from ...asl.paths import Getter, compile_reference
-from ...asl.templates import compile_payload
+from ...asl.model import StateModel
+from ...asl.paths import compile_reference
 from ...errors import PathNotFound, StatesError
 from ...jsonutil import dumps, loads
 from ..frame import Frame
 
 if TYPE_CHECKING:
     from ..machine import Compiler
+    from .io import QueryIO
 
-_ABSENT = object()
 PAYLOAD_LIMIT_BYTES = 256 * 1024
 
 ResultWriter = Callable[[Any, Any], Any]  # (raw_input, result) -> merged
+Step = tuple[Any, "str | None"]  # (output, next state name or None)
 
 
 class State:
-    """A compiled state. Subclasses implement ``execute``.
-
-    A state type with a JSONata variant names it in ``jsonata_variant``; the query
-    language picks the class once, when the definition is compiled, so neither path
-    pays for the other at run time.
-    """
+    """A compiled state. Subclasses implement ``execute`` (or, for the pure ones,
+    ``execute_sync``)."""
 
     type_name: ClassVar[str] = ""
-    jsonata_variant: ClassVar[type[State] | None] = None
+    #: The event AWS records when the state fails for good (Map and Parallel have one).
+    failed_event: ClassVar[str | None] = None
+    #: Whether the state type never awaits (Pass, Choice, Succeed, Fail): then the
+    #: interpreter calls ``execute_sync`` directly, without a coroutine per transition,
+    #: if its query language allows it too (``QueryIO.pure``).
+    never_suspends: ClassVar[bool] = False
 
-    def __new__(cls, name: str, spec: dict, compiler: Compiler) -> State:
-        variant = cls.jsonata_variant
-        if variant is not None and spec.get("QueryLanguage",
-                                            compiler.query_language) == "JSONata":
-            cls = variant
-        return super().__new__(cls)
+    def __init__(self, model: StateModel, compiler: Compiler,
+                 parameters_field: str = "Parameters") -> None:
+        from .io import make_io
 
-    def __init__(self, name: str, spec: dict, compiler: Compiler) -> None:
-        self.name = name
-        self.spec = spec
-        self.next: str | None = spec.get("Next")
-        self.end: bool = bool(spec.get("End", False))
-        self.next_state = self.transition()  # what transition() says, precomputed
+        self.name = model.name
+        self.model = model
+        self.next: str | None = model.next
+        self.end: bool = model.end
+        self.next_state = None if self.end else self.next  # where a success goes
         self.entered_event = self.type_name + "StateEntered"
         self.exited_event = self.type_name + "StateExited"
-        self.query_language: str = spec.get("QueryLanguage", compiler.query_language)
-        self.input_path = compile_io_path(spec, "InputPath")
-        self.output_path = compile_io_path(spec, "OutputPath")
-        self.assign = compile_assign(spec.get("Assign"), self.query_language)
+        self.query_language = model.query_language
+        self.io: QueryIO = make_io(model, parameters_field)
+        self.pure: bool = self.never_suspends and self.io.pure
 
-    # A pure state never awaits (Pass, Choice, Succeed, Fail): the interpreter calls its
-    # ``execute_sync`` directly, without a coroutine per transition.
-    pure: ClassVar[bool] = False
-
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    async def execute(self, frame: Frame, raw_input: Any) -> Step:
         """Run the state on its raw input; return (output, next state name or None)."""
-        return self.execute_sync(frame, raw_input)
+        try:
+            return self.execute_sync(frame, raw_input)
+        except StatesError as err:
+            raise self.io.escalate(frame, err) from None
 
-    def execute_sync(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        """``execute`` for a pure state, which needs no event loop."""
+    def execute_sync(self, frame: Frame, raw_input: Any) -> Step:
+        """``execute`` for a state that never awaits, which needs no event loop."""
         raise NotImplementedError
 
     # -- events ---------------------------------------------------------------------
@@ -102,73 +96,6 @@ class State:
             frame.variables.update(assigned)
         return output
 
-    def evaluate_assign(self, frame: Frame, doc: Any, assign: Any = _ABSENT) -> dict | None:
-        """Evaluate an Assign (the state's unless given) against ``doc``, with the
-        variables as they were when the state was entered."""
-        if assign is _ABSENT:
-            assign = self.assign
-        if assign is None:
-            return None
-        return assign(doc, frame)
-
-    # -- processing steps -----------------------------------------------------------
-    def apply_input_path(self, frame: Frame, raw_input: Any) -> Any:
-        return apply_io_path(self.input_path, frame, raw_input)
-
-    def apply_output_path(self, frame: Frame, value: Any) -> Any:
-        return apply_io_path(self.output_path, frame, value)
-
-    def transition(self) -> str | None:
-        return None if self.end else self.next
-
-
-class ResultProcessingState(State):
-    """A state that produces a result: Pass, Task, Map, Parallel.
-
-    Adds Parameters (or ItemSelector), ResultSelector and ResultPath.
-    """
-
-    parameters_field: ClassVar[str] = "Parameters"
-
-    def __init__(self, name: str, spec: dict, compiler: Compiler) -> None:
-        super().__init__(name, spec, compiler)
-        params = spec.get(self.parameters_field, _ABSENT)
-        self.parameters: Getter | None = (
-            None if params is _ABSENT else compile_payload(params, self.parameters_field))
-        selector = spec.get("ResultSelector", _ABSENT)
-        self.result_selector: Getter | None = (
-            None if selector is _ABSENT else compile_payload(selector, "ResultSelector"))
-        self.result_path = compile_result_path(spec.get("ResultPath", "$"))
-
-    def apply_parameters(self, frame: Frame, effective_input: Any) -> Any:
-        if self.parameters is None:
-            return effective_input
-        return self.parameters(effective_input, frame)
-
-    def apply_result(self, frame: Frame, raw_input: Any, result: Any) -> tuple[Any, dict | None]:
-        """ResultSelector, Assign, ResultPath and OutputPath: (output, assignments)."""
-        if self.result_selector is not None:
-            result = self.result_selector(result, frame)
-        assigned = self.evaluate_assign(frame, result)
-        merged = self.result_path(raw_input, result)
-        return self.apply_output_path(frame, merged), assigned
-
-
-def compile_assign(assign: Any, query_language: str, jsonata_field: str = "Assign") -> Any:
-    """Assign compiled for the query language, or None when there is nothing to assign.
-
-    JSONPath: a getter ``(doc, env) -> {name: value}``. JSONata: a ``JsonataAssign``,
-    ``(bindings) -> {name: value}``, whose causes name ``jsonata_field``
-    (``Assign``, ``Choices[0]/Assign``, ``Catch[1]/Assign``).
-    """
-    if not assign:
-        return None
-    if query_language == "JSONata":
-        from .jsonata_io import compile_jsonata_assign
-
-        return compile_jsonata_assign(assign, jsonata_field)
-    return compile_payload(assign, "Assign")
-
 
 def recorded_output(details: dict) -> tuple[Any, dict | None]:
     """The output and assignments a recorded Exited event holds."""
@@ -177,6 +104,21 @@ def recorded_output(details: dict) -> tuple[Any, dict | None]:
     if assigned:
         assigned = {name: loads(text) for name, text in assigned.items()}
     return output, assigned
+
+
+# ISO-8601 extended offset date-time as AWS accepts it (upper-case T, Z or +hh:mm).
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
+
+
+def parse_timestamp(text: Any) -> float | None:
+    """Epoch seconds of an AWS-valid timestamp string, or None."""
+    if not isinstance(text, str) or not _TIMESTAMP.match(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 # -- compiled paths -------------------------------------------------------------------
