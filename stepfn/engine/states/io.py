@@ -89,6 +89,10 @@ class QueryIO:
         """A Pass state's whole processing (``result``: its Result, or ABSENT)."""
         raise NotImplementedError
 
+    def succeed_transform(self) -> Callable[[Frame, Any], Any] | None:
+        """A Succeed state's output from its input; None when it is the input itself."""
+        return lambda frame, raw: self.plain_output(frame, raw, self.effective_input(frame, raw))[0]
+
     def choice(self, model: StateModel, no_match: Callable[[Frame], str]
                ) -> Callable[[Frame, Any], tuple[Any, dict | None, str]]:
         """A Choice state's processing: ``(frame, raw) -> (output, assigned, next)``."""
@@ -201,9 +205,15 @@ class JsonPathIO(QueryIO):
         input_path, output_path = self.input_path, self.output_path
         parameters, assign, result_path = self.parameters, self.assign, self.result_path
         result_is_output = self.spec.get("ResultPath", "$") == "$"  # no merge to do
-        if (result is ABSENT and input_path is None and parameters is None and assign is None
-                and result_is_output and output_path is None):
-            return lambda frame, raw: (raw, None)
+        if result is ABSENT and input_path is None and assign is None and output_path is None:
+            # The usual Pass states: Parameters, maybe a ResultPath.
+            if parameters is None:
+                if result_is_output:
+                    return lambda frame, raw: (raw, None)
+            elif result_is_output:
+                return lambda frame, raw: (parameters(raw, frame), None)
+            else:
+                return lambda frame, raw: (result_path(raw, parameters(raw, frame)), None)
 
         def transform(frame: Frame, raw: Any) -> Outcome:
             value = result
@@ -220,6 +230,13 @@ class JsonPathIO(QueryIO):
             return output, assigned
 
         return transform
+
+    def succeed_transform(self) -> Callable[[Frame, Any], Any] | None:
+        input_path, output_path = self.input_path, self.output_path
+        if input_path is None and output_path is None:
+            return None
+        return lambda frame, raw: apply_io_path(output_path, frame,
+                                                apply_io_path(input_path, frame, raw))
 
     def choice(self, model: StateModel, no_match: Callable[[Frame], str]
                ) -> Callable[[Frame, Any], tuple[Any, dict | None, str]]:
@@ -239,9 +256,12 @@ class JsonPathIO(QueryIO):
                     break
             else:
                 next_state, rule_assign = no_match(frame), None
-            assigned = merge_assignments(
-                None if assign is None else assign(effective, frame),
-                None if rule_assign is None else rule_assign(effective, frame))
+            if assign is None:
+                assigned = None if rule_assign is None else rule_assign(effective, frame)
+            else:
+                assigned = merge_assignments(
+                    assign(effective, frame),
+                    None if rule_assign is None else rule_assign(effective, frame))
             output = effective
             if output_path is not None:
                 output = apply_io_path(output_path, frame, effective)
