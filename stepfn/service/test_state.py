@@ -67,8 +67,9 @@ def _state_of(request: dict) -> StateModel:
     if not isinstance(document, dict):
         raise ApiError("InvalidDefinition", "Invalid State Definition: not a JSON object")
     if "States" in document:  # a whole machine and the name of the state to test
-        name = request.get("stateName") or document.get("StartAt")
-        state = load_model(document).states.get(name) if isinstance(name, str) else None
+        machine = load_model(document)
+        name = request.get("stateName") or machine.start_at
+        state = machine.states.get(name) if isinstance(name, str) else None
         if state is None:
             raise ApiError("InvalidDefinition", f"State '{name}' not found in the definition")
         return state

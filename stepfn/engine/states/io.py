@@ -20,6 +20,7 @@ AWS's order for JSONPath:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,6 @@ from ...jsonutil import json_type_name
 from ..frame import Frame
 from ..recovery import Catcher
 from .base import (
-    NULL_PATH,
     apply_io_path,
     compile_io_path,
     compile_result_path,
@@ -46,7 +46,7 @@ Transform = Callable[[Frame, Any], Outcome]
 ABSENT: Any = object()
 
 
-class QueryIO:
+class QueryIO(ABC):
     """How one state reads its input and shapes its output in its query language."""
 
     name: str
@@ -69,22 +69,27 @@ class QueryIO:
         return frame.run.locate(err, frame)
 
     # -- input and output -------------------------------------------------------------
+    @abstractmethod
     def effective_input(self, frame: Frame, raw: Any) -> Any:
         """The input the state's fields read (JSONPath: after InputPath)."""
         raise NotImplementedError
 
+    @abstractmethod
     def arguments(self, frame: Frame, raw: Any, effective: Any) -> Any:
         """A task's (or Parallel's branches') input: Parameters or Arguments."""
         raise NotImplementedError
 
+    @abstractmethod
     def result_output(self, frame: Frame, raw: Any, result: Any) -> Outcome:
         """A Task, Map or Parallel result made the state's output, with Assign."""
         raise NotImplementedError
 
+    @abstractmethod
     def plain_output(self, frame: Frame, raw: Any, effective: Any) -> Outcome:
         """The output of a state without a result (Wait, Succeed), with Assign."""
         raise NotImplementedError
 
+    @abstractmethod
     def pass_transform(self, result: Any) -> Transform:
         """A Pass state's whole processing (``result``: its Result, or ABSENT)."""
         raise NotImplementedError
@@ -93,11 +98,13 @@ class QueryIO:
         """A Succeed state's output from its input; None when it is the input itself."""
         return lambda frame, raw: self.plain_output(frame, raw, self.effective_input(frame, raw))[0]
 
+    @abstractmethod
     def choice(self, model: StateModel, no_match: Callable[[Frame], str]
                ) -> Callable[[Frame, Any], tuple[Any, dict | None, str]]:
         """A Choice state's processing: ``(frame, raw) -> (output, assigned, next)``."""
         raise NotImplementedError
 
+    @abstractmethod
     def catcher(self, spec: dict, index: int) -> Catcher:
         """Catcher ``index`` of the state, with its output for the query language."""
         raise NotImplementedError
@@ -107,43 +114,53 @@ class QueryIO:
         return {"afterInputPath": raw}
 
     # -- value fields -----------------------------------------------------------------
+    @abstractmethod
     def wait_deadline(self) -> Reader:
         """Wait's Seconds/Timestamp (or their paths): the epoch time it ends."""
         raise NotImplementedError
 
+    @abstractmethod
     def task_seconds(self, name: str) -> FrameReader | None:
         """TimeoutSeconds/HeartbeatSeconds as ``f(frame) -> seconds``, None if absent."""
         raise NotImplementedError
 
+    @abstractmethod
     def map_items(self) -> Reader:
         """The items of an inline Map (ItemsPath or Items)."""
         raise NotImplementedError
 
+    @abstractmethod
     def max_concurrency(self) -> Reader:
         """MaxConcurrency (0, the default, means no limit)."""
         raise NotImplementedError
 
+    @abstractmethod
     def tolerated(self, name: str, kind: type) -> Reader:
         """ToleratedFailureCount/Percentage (None when absent)."""
         raise NotImplementedError
 
+    @abstractmethod
     def item_selector(self) -> Reader | None:
         """A Map's ItemSelector (read while ``$$.Map.Item`` is set), None if absent."""
         raise NotImplementedError
 
+    @abstractmethod
     def fail_field(self, name: str) -> Reader:
         """Fail's Error or Cause (None when absent)."""
         raise NotImplementedError
 
+    @abstractmethod
     def reader_arguments(self, spec: dict) -> Reader:
         """An ItemReader's Parameters (JSONPath) or Arguments (JSONata)."""
         raise NotImplementedError
 
+    @abstractmethod
     def config_number(self, spec: dict, name: str, where: str) -> Reader:
         """A count of ReaderConfig or ItemBatcher (MaxItems, MaxItemsPerBatch...):
         None when absent; ``where`` names the object holding it."""
         raise NotImplementedError
 
+    @abstractmethod
     def batch_input(self, spec: dict) -> Reader | None:
         """ItemBatcher's BatchInput, None if absent."""
         raise NotImplementedError
@@ -446,5 +463,5 @@ def merge_assignments(state_level: dict | None, rule_level: dict | None) -> dict
     return {**state_level, **rule_level}
 
 
-__all__ = ["ABSENT", "JsonPathIO", "NULL_PATH", "Outcome", "QueryIO", "Reader",
+__all__ = ["ABSENT", "JsonPathIO", "Outcome", "QueryIO", "Reader",
            "items_path_reader", "make_io", "merge_assignments"]

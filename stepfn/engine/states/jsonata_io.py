@@ -54,7 +54,6 @@ __all__ = [
     "JsonataIO",
     "ScalarField",
     "compile_field",
-    "compile_jsonata_assign",
     "make_bindings",
     "reads_context",
 ]
@@ -105,11 +104,6 @@ class JsonataAssign:
 
     def __call__(self, bindings: dict) -> dict:
         return self.template.evaluate(bindings, inputs_ready=True)
-
-
-def compile_jsonata_assign(assign: dict, field: str = "Assign") -> JsonataAssign:
-    """Compile a JSONata state's (or rule's, or catcher's) ``Assign`` block."""
-    return JsonataAssign(assign, field)
 
 
 class ScalarField:
@@ -164,14 +158,6 @@ def is_boolean(value: Any) -> bool:
 
 def is_array(value: Any) -> bool:
     return type(value) is list
-
-
-def scalar_field(spec: dict, name: str, expected: str,
-                 check: Callable[[Any], bool]) -> ScalarField | None:
-    """The ScalarField for ``spec[name]``, or None when absent."""
-    if name not in spec:
-        return None
-    return ScalarField(spec[name], name, expected, check)
 
 
 
