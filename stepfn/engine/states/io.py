@@ -31,13 +31,13 @@ from ...errors import PathNotFound, StatesError
 from ...jsonutil import json_type_name
 from ..frame import Frame
 from ..recovery import Catcher
-from .base import (
+from .map_fields import number_field
+from .steps import (
     apply_io_path,
     compile_io_path,
     compile_result_path,
     parse_timestamp,
 )
-from .map_fields import number_field
 
 Outcome = tuple[Any, "dict | None"]
 Reader = Callable[[Frame, Any], Any]

@@ -27,7 +27,6 @@ from ...asl.model import StateModel
 from ...errors import StatesError
 from ..frame import Frame
 from ..recovery import Catcher
-from .base import parse_timestamp
 from .io import (
     FrameReader,
     Outcome,
@@ -37,6 +36,7 @@ from .io import (
     items_path_reader,
     merge_assignments,
 )
+from .steps import parse_timestamp
 
 if TYPE_CHECKING:
     from ...asl.jsonata import JsonataEvaluationError, Template
