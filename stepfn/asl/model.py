@@ -95,7 +95,7 @@ class MachineModel:
     query_language: str  # the top-level language, which nested states inherit
     location: str  # "" for the root, "/States/P/Branches[0]", "/States/M/ItemProcessor"
     fields: dict[str, Any] = field(default_factory=dict)  # the machine's object as written
-    parent: StateModel | None = field(default=None, repr=False)  # None for the root
+    parent: StateModel | None = field(default=None, repr=False, compare=False)  # None: root
 
     @property
     def path(self) -> str:

@@ -56,8 +56,6 @@ class QueryIO(ABC):
     #: Whether a Parallel state evaluates its branches' input on each attempt (JSONata's
     #: Arguments) rather than once before retrying (JSONPath's InputPath + Parameters).
     arguments_per_attempt: bool = False
-    #: Whether ``arguments`` does anything (else it returns its default).
-    has_arguments: bool = False
 
     # -- errors ---------------------------------------------------------------------------
     def escalate(self, frame: Frame, err: StatesError) -> StatesError:
@@ -93,6 +91,11 @@ class QueryIO(ABC):
     def pass_transform(self, result: Any) -> Transform:
         """A Pass state's whole processing (``result``: its Result, or ABSENT)."""
         raise NotImplementedError
+
+    def pass_output(self, result: Any) -> Callable[[Frame, Any], Any] | None:
+        """A Pass state's processing as ``(frame, raw) -> output`` when it assigns
+        nothing and has a fast form; None otherwise (``pass_transform`` then)."""
+        return None
 
     def succeed_transform(self) -> Callable[[Frame, Any], Any] | None:
         """A Succeed state's output from its input; None when it is the input itself."""
@@ -170,6 +173,7 @@ def make_io(model: StateModel, parameters_field: str = "Parameters") -> QueryIO:
     """The strategy for ``model``'s query language. ``parameters_field``: the JSONPath
     field that makes the arguments (a Map's ItemSelector, or its legacy Parameters)."""
     if model.query_language == JSONATA:
+        # Imported here: it builds on this module, and JSONPath-only runs never load it.
         from .jsonata_io import JsonataIO
 
         return JsonataIO(model)
@@ -191,7 +195,6 @@ class JsonPathIO(QueryIO):
         self.input_path = compile_io_path(spec, "InputPath")
         self.output_path = compile_io_path(spec, "OutputPath")
         self.parameters = _template(spec, parameters_field)
-        self.has_arguments = self.parameters is not None
         self.result_selector = _template(spec, "ResultSelector")
         self.result_path = compile_result_path(spec.get("ResultPath", "$"))
         assign = spec.get("Assign")
@@ -217,20 +220,27 @@ class JsonPathIO(QueryIO):
         assigned = None if self.assign is None else self.assign(effective, frame)
         return apply_io_path(self.output_path, frame, effective), assigned
 
+    def pass_output(self, result: Any) -> Callable[[Frame, Any], Any] | None:
+        # The usual Pass states (Parameters, maybe a ResultPath, nothing assigned) get a
+        # closure of their one or two steps, which returns the output alone.
+        if (result is not ABSENT or self.input_path is not None or self.assign is not None
+                or self.output_path is not None):
+            return None
+        parameters, result_path = self.parameters, self.result_path
+        result_is_output = self.spec.get("ResultPath", "$") == "$"
+        if parameters is None:
+            if result_is_output:
+                return lambda frame, raw: raw
+            return lambda frame, raw: result_path(raw, raw)
+        if result_is_output:
+            return lambda frame, raw: parameters(raw, frame)
+        return lambda frame, raw: result_path(raw, parameters(raw, frame))
+
     def pass_transform(self, result: Any) -> Transform:
         # The most common state: every absent step is left out of the closure.
         input_path, output_path = self.input_path, self.output_path
         parameters, assign, result_path = self.parameters, self.assign, self.result_path
         result_is_output = self.spec.get("ResultPath", "$") == "$"  # no merge to do
-        if result is ABSENT and input_path is None and assign is None and output_path is None:
-            # The usual Pass states: Parameters, maybe a ResultPath.
-            if parameters is None:
-                if result_is_output:
-                    return lambda frame, raw: (raw, None)
-            elif result_is_output:
-                return lambda frame, raw: (parameters(raw, frame), None)
-            else:
-                return lambda frame, raw: (result_path(raw, parameters(raw, frame)), None)
 
         def transform(frame: Frame, raw: Any) -> Outcome:
             value = result

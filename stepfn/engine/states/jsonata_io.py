@@ -201,7 +201,6 @@ class JsonataIO(QueryIO):
         self._compiled: list[_Compiled] = []
         self._uses_context: bool | None = None
         self.arguments_template = self._field(self.spec, "Arguments")
-        self.has_arguments = self.arguments_template is not None
         self.output_template = self._field(self.spec, "Output")
         assign = self.spec.get("Assign")
         self.assign = self._keep(JsonataAssign(assign)) if assign else None

@@ -19,9 +19,14 @@ class PassState(State):
 
     def __init__(self, model: StateModel, compiler: Compiler) -> None:
         super().__init__(model, compiler)
-        self.transform = self.io.pass_transform(model.fields.get("Result", ABSENT))
+        result = model.fields.get("Result", ABSENT)
+        self.output_of = self.io.pass_output(result)  # the fast form, when there is one
+        self.transform = self.io.pass_transform(result)
 
     def execute_sync(self, frame: Frame, raw_input: Any) -> Step:
         self.record_entered(frame, raw_input)
+        output_of = self.output_of
+        if output_of is not None:
+            return self.record_exited(frame, output_of(frame, raw_input)), self.next_state
         output, assigned = self.transform(frame, raw_input)
         return self.record_exited(frame, output, assigned), self.next_state
