@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..asl.paths import EvalEnv
 
 if TYPE_CHECKING:
-    from .context import RunContext
+    from .run_context import RunContext
 
 
 def iso_timestamp(epoch_seconds: float) -> str:
