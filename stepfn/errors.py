@@ -17,6 +17,9 @@ from dataclasses import dataclass
 class StatesError(Exception):
     """A runtime error with an ASL error name and an optional cause."""
 
+    #: Set once the error's EvaluationFailed event is in the history (JSONata).
+    recorded: bool = False
+
     def __init__(self, error: str, cause: str | None = None) -> None:
         super().__init__(error, cause)
         self.error = error

@@ -21,13 +21,19 @@ from .jsonpath import JsonPathSyntaxError, compile_jsonpath
 
 
 class EvalEnv:
-    """What a path may read besides the current document."""
+    """What a path may read besides the current document: the context object and the
+    variables. The interpreter's ``Frame`` is one (it builds its context on first read)."""
 
-    __slots__ = ("context", "variables")
+    __slots__ = ("_context", "variables")
 
     def __init__(self, context: dict, variables: dict | None = None) -> None:
-        self.context = context
-        self.variables = variables if variables is not None else {}
+        self._context: dict | None = context
+        self.variables: dict = variables if variables is not None else {}
+
+    @property
+    def context(self) -> dict:
+        """The context object ``$$``."""
+        return self._context or {}
 
 
 Getter = Callable[[Any, EvalEnv], Any]

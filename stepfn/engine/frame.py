@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ..asl.paths import EvalEnv
+
 if TYPE_CHECKING:
-    from .execution import ExecutionRun
+    from .run_context import RunContext
 
 
 def iso_timestamp(epoch_seconds: float) -> str:
@@ -20,14 +22,14 @@ def iso_timestamp(epoch_seconds: float) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-class Frame:
+class Frame(EvalEnv):
     """One thread of an execution: an ``EvalEnv`` for paths plus history bookkeeping."""
 
-    __slots__ = ("run", "history", "variables", "prev", "thread", "state_name", "entered_at",
-                 "entered_id", "retry_count", "map_item", "task_token", "current_input",
-                 "_context")
+    # ``variables`` and ``_context`` are EvalEnv's slots.
+    __slots__ = ("run", "history", "prev", "thread", "state_name", "entered_at",
+                 "entered_id", "retry_count", "map_item", "task_token", "current_input")
 
-    def __init__(self, run: ExecutionRun, variables: dict, prev: int,
+    def __init__(self, run: RunContext, variables: dict, prev: int,
                  map_item: tuple[int, Any] | None = None, thread: str = "") -> None:
         self.run = run
         self.history = run.history  # the run's (a Distributed Map child's own history)

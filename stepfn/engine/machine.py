@@ -1,10 +1,15 @@
-"""Compiling a validated definition into state objects, once per definition."""
+"""Compiling a validated definition into state objects, once per definition.
+
+The definition is loaded once into the public model (``stepfn.asl.model``); each
+``StateModel`` becomes an instance of its state type's class, whose query language
+strategy (``states.io``) is chosen there.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
+from ..asl.model import JSONPATH, MachineModel, StateModel, load_model
 from ..errors import DefinitionError
 from .states.base import State
 from .states.choice import ChoiceState
@@ -45,32 +50,35 @@ class StateMachine(Branch):
 
     definition: dict = field(default_factory=dict)
     timeout_seconds: float | None = None
-    query_language: str = "JSONPath"
+    query_language: str = JSONPATH
+    model: MachineModel | None = field(default=None, repr=False)
 
 
 class Compiler:
-    """Builds state objects; holds what compilation needs to know (region, language)."""
+    """Builds state objects from the model; holds what compilation needs (the region)."""
 
     def __init__(self, region: str = "us-east-1") -> None:
         self.region = region
-        self.query_language = "JSONPath"  # the machine's; states may override their own
 
     def compile(self, definition: dict) -> StateMachine:
-        self.query_language = definition.get("QueryLanguage", "JSONPath")
-        branch = self.compile_branch(definition, "")
+        model = load_model(definition)
+        branch = self.compile_branch(model)
         return StateMachine(branch.start_at, branch.states, definition,
-                            definition.get("TimeoutSeconds"),
-                            definition.get("QueryLanguage", "JSONPath"))
+                            model.timeout_seconds, model.query_language, model)
 
-    def compile_branch(self, spec: dict, location: str) -> Branch:
-        states = {name: STATE_TYPES[state_spec["Type"]](name, state_spec, self)
-                  for name, state_spec in spec["States"].items()}
-        return Branch(spec["StartAt"], states)
+    def compile_branch(self, machine: MachineModel) -> Branch:
+        states = {name: self.compile_state(state) for name, state in machine.states.items()}
+        return Branch(machine.start_at or "", states)
+
+    def compile_state(self, model: StateModel) -> State:
+        """One state; raises KeyError/ValueError/TypeError for a state it cannot build."""
+        return STATE_TYPES[model.type or ""](model, self)
 
 
 def load_definition(definition: str | dict, machine_type: str = "STANDARD") -> dict:
     """Parse (when text) and validate a definition; raise DefinitionError if invalid."""
-    from ..asl.validate import load_definition as load_text, validate_definition
+    from ..asl.validate import load_definition as load_text
+    from ..asl.validate import validate_definition
 
     if isinstance(definition, str):
         return load_text(definition, machine_type)
@@ -86,3 +94,5 @@ def compile_definition(definition: str | dict, *, region: str = "us-east-1",
     return Compiler(region).compile(load_definition(definition, machine_type))
 
 
+__all__ = ["Branch", "Compiler", "STATE_TYPES", "StateMachine", "compile_definition",
+           "load_definition"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,11 +60,12 @@ class Retrier:
 
 @dataclass(frozen=True, slots=True)
 class Catcher:
+    """One ``Catch`` entry; ``output(frame, raw_input, error_output)`` makes the state's
+    output and assignments from the error, as the state's query language says."""
+
     error_equals: tuple[str, ...]
     next: str
-    result_path: Any  # a ResultPath writer (see engine.io) or None for ResultPath: null
-    spec: dict  # the raw catcher, for the JSONata Output field
-    assign: Any = None  # a compiled Assign getter, or None
+    output: Callable[[Any, Any, dict], tuple[Any, dict | None]]
 
 
 def find_retrier(retriers: tuple[Retrier, ...], error: str) -> int:

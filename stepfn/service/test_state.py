@@ -11,11 +11,12 @@ from typing import Any
 
 from .. import jsonutil
 from ..api.errors import ApiError
+from ..asl.model import JSONPATH, StateModel, load_model, load_state
 from ..engine.execution import ExecutionRun
 from ..engine.frame import Frame
 from ..engine.history import History
-from ..engine.machine import Compiler
-from ..engine.states.base import ResultProcessingState
+from ..engine.machine import Compiler, StateMachine
+from ..engine.states.base import State
 from ..errors import StatesError
 from ..tasks.base import TaskDispatcher
 
@@ -23,17 +24,15 @@ from ..tasks.base import TaskDispatcher
 async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
                          account: str) -> dict:
     """The TestState answer for ``request`` (the API has checked its members)."""
-    name, spec, query_language = _state_of(request)
-    compiler = Compiler(region)
-    compiler.query_language = query_language
+    model = _state_of(request)
     try:
-        branch = compiler.compile_branch({"StartAt": name, "States": {name: spec}}, "")
+        state = Compiler(region).compile_state(model)
     except (KeyError, ValueError, TypeError) as exc:
         raise ApiError("InvalidDefinition", f"Invalid State Definition: {exc}") from None
-    state = branch.states[name]
     input_text = request.get("input") or "{}"
     run = ExecutionRun(
-        branch, jsonutil.loads(input_text), input_text=input_text,  # type: ignore[arg-type]
+        StateMachine(model.name, {model.name: state}), jsonutil.loads(input_text),
+        input_text=input_text,
         execution_arn=f"arn:aws:states:{region}:{account}:execution:TestState:test",
         name="test", machine_arn=f"arn:aws:states:{region}:{account}:stateMachine:TestState",
         machine_name="TestState", tasks=tasks, role_arn=request.get("roleArn", ""),
@@ -60,7 +59,7 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
     return answer
 
 
-def _state_of(request: dict) -> tuple[str, dict, str]:
+def _state_of(request: dict) -> StateModel:
     try:
         document = jsonutil.loads(request["definition"])
     except ValueError as exc:
@@ -68,21 +67,20 @@ def _state_of(request: dict) -> tuple[str, dict, str]:
     if not isinstance(document, dict):
         raise ApiError("InvalidDefinition", "Invalid State Definition: not a JSON object")
     if "States" in document:  # a whole machine and the name of the state to test
-        name = request.get("stateName") or document.get("StartAt")
-        spec = document["States"].get(name)
-        if spec is None:
+        machine = load_model(document)
+        name = request.get("stateName") or machine.start_at
+        state = machine.states.get(name) if isinstance(name, str) else None
+        if state is None:
             raise ApiError("InvalidDefinition", f"State '{name}' not found in the definition")
-        return name, spec, document.get("QueryLanguage", "JSONPath")
-    return request.get("stateName") or "TestState", document, "JSONPath"
+        return state
+    return load_state(request.get("stateName") or "TestState", document, JSONPATH)
 
 
-def _inspect(state: Any, frame: Frame, raw_input: Any, inspection: dict) -> None:
+def _inspect(state: State, frame: Frame, raw_input: Any, inspection: dict) -> None:
     """The state's input after InputPath and Parameters, recomputed side-effect free."""
     try:
-        effective = state.apply_input_path(frame, raw_input)
-        inspection["afterInputPath"] = jsonutil.dumps(effective)
-        if isinstance(state, ResultProcessingState) and state.parameters is not None:
-            inspection["afterParameters"] = jsonutil.dumps(
-                state.apply_parameters(frame, effective))
+        documents = state.io.inspect(frame, raw_input)
     except StatesError:
-        pass
+        return
+    for key, value in documents.items():
+        inspection[key] = jsonutil.dumps(value)

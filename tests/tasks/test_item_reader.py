@@ -72,3 +72,50 @@ def test_a_non_array_object_fails_the_map_run_as_aws(engine, aws) -> None:
     types = [e.type for e in result.events]
     assert types[types.index("MapStateStarted"):] == [
         "MapStateStarted", "MapRunStarted", "MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+# -- JSONata: Arguments, ReaderConfig.MaxItems and the batcher's fields as expressions --
+def jsonata(definition: dict) -> dict:
+    return {"QueryLanguage": "JSONata", **definition}
+
+
+def jsonata_reader(input_type: str = "JSON", **config: Any) -> dict:
+    return {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": input_type, **config},
+            "Arguments": {"Bucket": "{% $states.input.bucket %}",
+                          "Key": "{% $states.input.prefix & 'data' %}"}}
+
+
+def test_jsonata_arguments_reach_s3(engine, aws) -> None:
+    bucket, key = put(aws, json.dumps([{"n": 1}, {"n": 2}]))
+    result = engine.run(jsonata(map_over(jsonata_reader())),
+                        {"bucket": bucket, "prefix": key[:-4]})
+    assert assert_succeeded(result) == [{"n": 1}, {"n": 2}]
+
+
+def test_jsonata_max_items_expression(engine, aws) -> None:
+    bucket, key = put(aws, json.dumps(list(range(10))))
+    definition = jsonata(map_over(jsonata_reader(MaxItems="{% $states.input.n + 1 %}")))
+    result = engine.run(definition, {"bucket": bucket, "prefix": "", "n": 3})
+    assert assert_succeeded(result) == [0, 1, 2, 3]
+
+
+def test_jsonata_max_items_of_the_wrong_type_fails_the_state(engine, aws) -> None:
+    bucket, key = put(aws, json.dumps(list(range(3))))
+    definition = jsonata(map_over(jsonata_reader(MaxItems="{% $states.input.n %}")))
+    result = engine.run(definition, {"bucket": bucket, "prefix": "", "n": "many"})
+    assert (result.status, result.error) == ("FAILED", "States.QueryEvaluationError")
+    assert "ItemReader/ReaderConfig/MaxItems" in (result.cause or "")
+    assert "EvaluationFailed" in [e.type for e in result.events]
+
+
+def test_jsonata_batcher_fields_are_expressions(engine, aws) -> None:
+    bucket, key = put(aws, json.dumps(list(range(5))))
+    definition = jsonata(map_over(jsonata_reader(), ItemBatcher={
+        "MaxItemsPerBatch": "{% $states.input.size %}",
+        "BatchInput": {"job": "{% $states.input.job %}"}}))
+    result = engine.run(definition, {"bucket": bucket, "prefix": "", "size": 2, "job": "j1"})
+    assert assert_succeeded(result) == [
+        {"Items": [0, 1], "BatchInput": {"job": "j1"}},
+        {"Items": [2, 3], "BatchInput": {"job": "j1"}},
+        {"Items": [4], "BatchInput": {"job": "j1"}}]

@@ -2,73 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...asl.paths import compile_reference
-from ...errors import PathNotFound, StatesError
+from ...asl.model import StateModel
+from ...errors import StatesError
 from ..frame import Frame
-from .base import State
-from .jsonata_io import JsonataStateMixin, is_string, scalar_field
+from .base import State, Step
+
+if TYPE_CHECKING:
+    from ..machine import Compiler
 
 
 class FailState(State):
     type_name = "Fail"
-    pure = True
+    never_suspends = True
 
-    def __init__(self, name: str, spec: dict, compiler) -> None:
-        super().__init__(name, spec, compiler)
-        self.error = _compile_field(spec, "Error")
-        self.cause = _compile_field(spec, "Cause")
+    def __init__(self, model: StateModel, compiler: Compiler) -> None:
+        super().__init__(model, compiler)
+        self.error = self.io.fail_field("Error")
+        self.cause = self.io.fail_field("Cause")
 
-    def execute_sync(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    def execute_sync(self, frame: Frame, raw_input: Any) -> Step:
+        # Fail has no InputPath: Error/Cause (and their paths) read the raw input.
         self.record_entered(frame, raw_input)
-        error = self.error(raw_input, frame)
-        cause = self.cause(raw_input, frame)
-        raise StatesError(error, cause)
-
-
-def _compile_field(spec: dict, field: str):
-    """Error/Cause as a constant, or ErrorPath/CausePath (a path or an intrinsic)."""
-    if field + "Path" not in spec:
-        value = spec.get(field)
-        return lambda doc, env: value
-    text = spec[field + "Path"]
-    if text.startswith("States."):
-        from ...asl.intrinsics import compile_intrinsic
-
-        getter = compile_intrinsic(text)
-    else:
-        getter = compile_reference(text)
-
-    def read(doc: Any, env: Any) -> Any:
-        try:
-            value = getter(doc, env)
-        except PathNotFound:
-            raise env.run.runtime_error(
-                env, f"Invalid path '{text}' : No results for path: {text}") from None
-        if not isinstance(value, str):
-            raise env.run.runtime_error(
-                env, f"The {field}Path field must reference a string value: {text}")
-        return value
-
-    return read
-
-
-class JsonataFailState(JsonataStateMixin, FailState):
-    """Fail in JSONata: Error and Cause are strings or expressions yielding strings."""
-
-    def __init__(self, name: str, spec: dict, compiler) -> None:
-        super().__init__(name, spec, compiler)
-        self.error_field = scalar_field(spec, "Error", "string", is_string)
-        self.cause_field = scalar_field(spec, "Cause", "string", is_string)
-        self.init_jsonata({}, self.error_field, self.cause_field)
-
-    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        self.record_entered(frame, raw_input)
-        bindings = self.bindings(frame, raw_input)
-        error = self.error_field.evaluate(bindings) if self.error_field else None
-        cause = self.cause_field.evaluate(bindings) if self.cause_field else None
-        raise StatesError(error, cause)
-
-
-FailState.jsonata_variant = JsonataFailState
+        raise StatesError(self.error(frame, raw_input), self.cause(frame, raw_input))

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import jsonutil
-from ...asl.templates import compile_payload
 from ...errors import StatesError
 from ...tasks.base import TaskCall, parse_resource
 from ..frame import Frame
-from .map_fields import number_field
+
+if TYPE_CHECKING:
+    from .io import QueryIO
 
 NOT_ITERABLE = "Attempting to map over non-iterable node."
 
@@ -25,24 +26,25 @@ NOT_ITERABLE = "Attempting to map over non-iterable node."
 class ItemReader:
     """``ItemReader``: where a Distributed Map's items come from."""
 
-    def __init__(self, spec: dict, region: str) -> None:
+    def __init__(self, spec: dict, region: str, query: QueryIO) -> None:
         resource = parse_resource(spec["Resource"], region)
         if resource.resource_type != "s3" or resource.resource not in ("getObject",
                                                                        "listObjectsV2"):
             raise ValueError(f"Unsupported ItemReader resource: {spec['Resource']}")
         self.action = resource.resource
         self.sdk_ref = parse_resource(f"arn:aws:states:::aws-sdk:s3:{self.action}", region)
-        self.parameters = compile_payload(spec.get("Parameters", {}), "ItemReader/Parameters")
+        # JSONPath: Parameters on the effective input; JSONata: Arguments with $states.
+        self.arguments = query.reader_arguments(spec)
         config = spec.get("ReaderConfig") or {}
         self.input_type = config.get("InputType", "JSON")
         self.header_location = config.get("CSVHeaderLocation", "FIRST_ROW")
         self.headers = config.get("CSVHeaders")
-        self.max_items = number_field(config, "MaxItems", numeric_strings=True)
+        self.max_items = query.config_number(config, "MaxItems", "ItemReader/ReaderConfig")
 
     async def read(self, frame: Frame, effective: Any) -> list:
         """The items, as the reader's resource yields them (at most MaxItems)."""
         run = frame.run
-        params = self.parameters(effective, frame)
+        params = self.arguments(frame, effective)
         await run.checkpoint()
         handler = run.tasks.handler_for(self.sdk_ref)
         if self.action == "listObjectsV2":
@@ -100,17 +102,15 @@ class ItemReader:
 class ItemBatcher:
     """``ItemBatcher``: groups items into batches, one child execution each."""
 
-    def __init__(self, spec: dict) -> None:
-        self.max_items = number_field(spec, "MaxItemsPerBatch", numeric_strings=True)
-        self.max_bytes = number_field(spec, "MaxInputBytesPerBatch", numeric_strings=True)
-        batch_input = spec.get("BatchInput")
-        self.batch_input = None if batch_input is None else compile_payload(batch_input,
-                                                                            "BatchInput")
+    def __init__(self, spec: dict, query: QueryIO) -> None:
+        self.max_items = query.config_number(spec, "MaxItemsPerBatch", "ItemBatcher")
+        self.max_bytes = query.config_number(spec, "MaxInputBytesPerBatch", "ItemBatcher")
+        self.batch_input = query.batch_input(spec)
 
     def batches(self, frame: Frame, effective: Any, items: list) -> list:
         max_items = self.max_items(frame, effective) or len(items) or 1
         max_bytes = self.max_bytes(frame, effective)
-        extra = None if self.batch_input is None else self.batch_input(effective, frame)
+        extra = None if self.batch_input is None else self.batch_input(frame, effective)
         batches: list[list] = []
         current: list = []
         size = 0

@@ -20,13 +20,26 @@ interpreter prefixes the state and its entered event id.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Union
 
+from ...asl.model import StateModel
 from ...errors import StatesError
+from ..frame import Frame
+from ..recovery import Catcher
+from .io import (
+    FrameReader,
+    Outcome,
+    QueryIO,
+    Reader,
+    Transform,
+    items_path_reader,
+    merge_assignments,
+)
+from .steps import parse_timestamp
 
 if TYPE_CHECKING:
     from ...asl.jsonata import JsonataEvaluationError, Template
-    from ..frame import Frame
 
 
 def _jsonata() -> Any:
@@ -38,13 +51,13 @@ def _jsonata() -> Any:
 
 __all__ = [
     "JsonataAssign",
-    "JsonataStateMixin",
+    "JsonataIO",
     "ScalarField",
     "compile_field",
-    "compile_jsonata_assign",
     "make_bindings",
     "reads_context",
 ]
+
 
 def compile_field(spec: dict, name: str, field: str | None = None) -> Template | None:
     """The compiled template of ``spec[name]``, or None when the field is absent;
@@ -91,11 +104,6 @@ class JsonataAssign:
 
     def __call__(self, bindings: dict) -> dict:
         return self.template.evaluate(bindings, inputs_ready=True)
-
-
-def compile_jsonata_assign(assign: dict, field: str = "Assign") -> JsonataAssign:
-    """Compile a JSONata state's (or rule's, or catcher's) ``Assign`` block."""
-    return JsonataAssign(assign, field)
 
 
 class ScalarField:
@@ -152,62 +160,268 @@ def is_array(value: Any) -> bool:
     return type(value) is list
 
 
-def scalar_field(spec: dict, name: str, expected: str,
-                 check: Callable[[Any], bool]) -> ScalarField | None:
-    """The ScalarField for ``spec[name]``, or None when absent."""
-    if name not in spec:
-        return None
-    return ScalarField(spec[name], name, expected, check)
 
 
-class JsonataStateMixin:
-    """What every JSONata state shares: bindings, ``Output`` and ``Assign``."""
+class _Rule:
+    """One JSONata choice rule: Condition, Next, and its own Assign and Output."""
 
-    name: str
-    assign: Any
-    output_template: Template | None
-    uses_context: bool
+    __slots__ = ("condition", "next", "assign", "output")
+
+    def __init__(self, rule: dict, index: int) -> None:
+        where = f"Choices[{index}]"
+        condition = rule.get("Condition")
+        self.condition: ScalarField | bool = (
+            condition if isinstance(condition, bool)
+            else ScalarField(condition, f"{where}/Condition", "boolean", is_boolean))
+        self.next: str = rule["Next"]
+        assign = rule.get("Assign")
+        self.assign = JsonataAssign(assign, f"{where}/Assign") if assign else None
+        self.output = compile_field(rule, "Output", f"{where}/Output")
+
+    def matches(self, bindings: dict) -> bool:
+        condition = self.condition
+        if isinstance(condition, bool):
+            return condition
+        return bool(condition.evaluate(bindings))
+
+
+_Compiled = Union["Template", ScalarField, JsonataAssign, None]
+
+
+class JsonataIO(QueryIO):
+    """JSONata: Arguments, Output and Assign, and value fields that are values or
+    ``{% %}`` expressions, evaluated with ``$states`` and the variables bound."""
+
     pure = False  # evaluation errors are translated in the (async) ``execute``
+    arguments_per_attempt = True
 
-    def init_jsonata(self, spec: dict, *others: Any) -> None:
-        """Compile ``Output``; ``others`` are the state's other templates, consulted
-        to know whether the context object must be built for its bindings."""
-        self.output_template = compile_field(spec, "Output")
-        self.uses_context = reads_context(self.output_template, self.assign, *others)
+    def __init__(self, model: StateModel) -> None:
+        self.name = model.name
+        self.spec = model.fields
+        self._compiled: list[_Compiled] = []
+        self._uses_context: bool | None = None
+        self.arguments_template = self._field(self.spec, "Arguments")
+        self.output_template = self._field(self.spec, "Output")
+        assign = self.spec.get("Assign")
+        self.assign = self._keep(JsonataAssign(assign)) if assign else None
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        try:
-            return await self.execute_jsonata(frame, raw_input)
-        except _jsonata().JsonataEvaluationError as err:
-            raise self.evaluation_failed(frame, err) from None
+    # -- compilation ------------------------------------------------------------------
+    def _keep(self, compiled: Any) -> Any:
+        """Remember a compiled template: whether any reads ``$states.context`` decides
+        whether the bindings need the context object."""
+        self._compiled.append(compiled)
+        return compiled
 
-    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        raise NotImplementedError
+    def _field(self, spec: dict, name: str, field: str | None = None) -> Template | None:
+        return self._keep(compile_field(spec, name, field))
 
-    def report_error(self, frame: Frame, err: StatesError) -> StatesError:
-        """See ``RecoverableMixin.report_error``."""
-        return self.evaluation_failed(frame, err)
+    def _scalar(self, spec: dict, name: str, expected: str, check: Callable[[Any], bool],
+                field: str | None = None) -> ScalarField | None:
+        if name not in spec:
+            return None
+        return self._keep(ScalarField(spec[name], field or name, expected, check))
 
-    def evaluation_failed(self, frame: Frame, err: StatesError) -> StatesError:
+    @property
+    def uses_context(self) -> bool:
+        uses = self._uses_context
+        if uses is None:
+            uses = self._uses_context = reads_context(*self._compiled)
+        return uses
+
+    def bindings(self, frame: Frame, raw: Any, extra_field: str | None = None,
+                 extra_value: Any = None) -> dict:
+        return make_bindings(frame, raw, self.uses_context, extra_field, extra_value)
+
+    def finish(self, bindings: dict, default_output: Any,
+               output_template: Template | None = None) -> Outcome:
+        """Assign and Output, both against the same bindings: (output, assignments)."""
+        assigned = self.assign(bindings) if self.assign is not None else None
+        template = output_template or self.output_template
+        output = default_output if template is None else template.evaluate(
+            bindings, inputs_ready=True)
+        return output, assigned
+
+    # -- errors -----------------------------------------------------------------------
+    def escalate(self, frame: Frame, err: StatesError) -> StatesError:
+        if isinstance(err, _jsonata().JsonataEvaluationError):
+            return self.report(frame, err)
+        return err
+
+    def report(self, frame: Frame, err: StatesError) -> StatesError:
         """Record AWS's EvaluationFailed event for a failed JSONata evaluation (once)
         and return the error with the state's sentence in front of its cause."""
         located = frame.run.locate(err, frame)
         location = getattr(err, "location", None)
-        if location is not None and not getattr(err, "recorded", False):
+        if location is not None and not err.recorded:
             frame.emit("EvaluationFailed", {
                 "error": located.error, "cause": located.cause,
                 "location": location, "state": self.name})
-            located.recorded = True  # type: ignore[attr-defined]
+            located.recorded = True
         return located
 
-    def bindings(self, frame: Frame, raw_input: Any, extra_field: str | None = None,
-                 extra_value: Any = None) -> dict:
-        return make_bindings(frame, raw_input, self.uses_context, extra_field, extra_value)
+    # -- input and output -------------------------------------------------------------
+    def effective_input(self, frame: Frame, raw: Any) -> Any:
+        return raw
 
-    def finish(self, bindings: dict, default_output: Any) -> tuple[Any, dict | None]:
-        """Assign and Output, both against the same bindings: (output, assignments)."""
-        assigned = self.assign(bindings) if self.assign is not None else None
-        template = self.output_template
-        output = default_output if template is None else template.evaluate(
-            bindings, inputs_ready=True)
-        return output, assigned
+    def arguments(self, frame: Frame, raw: Any, effective: Any) -> Any:
+        template = self.arguments_template
+        if template is None:
+            return raw
+        return template.evaluate(self.bindings(frame, raw), inputs_ready=True)
+
+    def result_output(self, frame: Frame, raw: Any, result: Any) -> Outcome:
+        return self.finish(self.bindings(frame, raw, "result", result), result)
+
+    def plain_output(self, frame: Frame, raw: Any, effective: Any) -> Outcome:
+        return self.finish(self.bindings(frame, raw), raw)
+
+    def pass_transform(self, result: Any) -> Transform:
+        return lambda frame, raw: self.finish(self.bindings(frame, raw), raw)
+
+    def choice(self, model: StateModel, no_match: Callable[[Frame], str]
+               ) -> Callable[[Frame, Any], tuple[Any, dict | None, str]]:
+        rules = tuple(_Rule(rule, index)
+                      for index, rule in enumerate(model.fields.get("Choices", ())))
+        for rule in rules:
+            if not isinstance(rule.condition, bool):
+                self._keep(rule.condition)
+            self._keep(rule.assign)
+            self._keep(rule.output)
+
+        def decide(frame: Frame, raw: Any) -> tuple[Any, dict | None, str]:
+            bindings = self.bindings(frame, raw)
+            for rule in rules:
+                if rule.matches(bindings):
+                    next_state, rule_assign, output = rule.next, rule.assign, rule.output
+                    break
+            else:
+                next_state, rule_assign, output = no_match(frame), None, self.output_template
+            assigned = merge_assignments(
+                self.assign(bindings) if self.assign is not None else None,
+                rule_assign(bindings) if rule_assign is not None else None)
+            value = raw if output is None else output.evaluate(bindings, inputs_ready=True)
+            return value, assigned, next_state
+
+        return decide
+
+    def catcher(self, spec: dict, index: int) -> Catcher:
+        assign = spec.get("Assign")
+        compiled_assign = self._keep(JsonataAssign(assign, f"Catch[{index}]/Assign")) \
+            if assign else None
+        template = self._field(spec, "Output", f"Catch[{index}]/Output")
+
+        def output(frame: Frame, raw: Any, error_output: dict) -> Outcome:
+            bindings = self.bindings(frame, raw, "errorOutput", error_output)
+            assigned = compiled_assign(bindings) if compiled_assign is not None else None
+            value = error_output if template is None else template.evaluate(
+                bindings, inputs_ready=True)
+            return value, assigned
+
+        return Catcher(tuple(spec["ErrorEquals"]), spec["Next"], output)
+
+    # -- value fields -----------------------------------------------------------------
+    def wait_deadline(self) -> Reader:
+        seconds = self._scalar(self.spec, "Seconds", "integer", is_integer)
+        if seconds is not None:
+            def after_seconds(frame: Frame, doc: Any) -> float:
+                value = seconds.evaluate(self.bindings(frame, doc))
+                if not is_integer(value) or value < 0:
+                    raise seconds.invalid("a non-negative integer", value)
+                return frame.run.now() + value
+
+            return after_seconds
+        timestamp = self._scalar(self.spec, "Timestamp", "string", is_string)
+        if timestamp is None:
+            raise ValueError(f"Wait state '{self.name}' has neither Seconds nor Timestamp")
+
+        def at_timestamp(frame: Frame, doc: Any) -> float:
+            text = timestamp.evaluate(self.bindings(frame, doc))
+            when = parse_timestamp(text)
+            if when is None:
+                raise timestamp.invalid(
+                    "a valid ISO-8601 extended offset date-time format string", text)
+            return when
+
+        return at_timestamp
+
+    def task_seconds(self, name: str) -> FrameReader | None:
+        field = self._scalar(self.spec, name, "integer", is_integer)
+        if field is None:
+            return None
+        if field.is_constant:
+            value = field.evaluate({})
+            return lambda frame: value
+
+        def read(frame: Frame) -> Any:
+            value = field.evaluate(self.bindings(frame, frame.current_input))
+            if value <= 0:
+                raise field.invalid("a positive integer", value)
+            return value
+
+        return read
+
+    def map_items(self) -> Reader:
+        items = self._scalar(self.spec, "Items", "array", is_array)
+        if items is None:  # the input itself, which must be an array
+            return items_path_reader(self.name, "$")
+        return lambda frame, doc: items.evaluate(self.bindings(frame, doc))
+
+    def max_concurrency(self) -> Reader:
+        field = self._scalar(self.spec, "MaxConcurrency", "integer", is_integer)
+        if field is None:
+            return lambda frame, doc: 0
+
+        def read(frame: Frame, doc: Any) -> int:
+            value = field.evaluate(self.bindings(frame, doc))
+            if not is_integer(value) or value < 0:
+                raise field.invalid("a non-negative integer", value)
+            return value
+
+        return read
+
+    def tolerated(self, name: str, kind: type) -> Reader:
+        check, expected = (is_integer, "integer") if kind is int else (is_number, "number")
+        field = self._scalar(self.spec, name, expected, check)
+        if field is None:
+            return lambda frame, doc: None
+        return lambda frame, doc: field.evaluate(self.bindings(frame, doc))
+
+    def item_selector(self) -> Reader | None:
+        template = self._field(self.spec, "ItemSelector")
+        if template is None:
+            return None
+        return lambda frame, doc: template.evaluate(self.bindings(frame, doc),
+                                                    inputs_ready=True)
+
+    def fail_field(self, name: str) -> Reader:
+        field = self._scalar(self.spec, name, "string", is_string)
+        if field is None:
+            return lambda frame, doc: None
+        return lambda frame, doc: field.evaluate(self.bindings(frame, doc))
+
+    def reader_arguments(self, spec: dict) -> Reader:
+        template = self._field(spec, "Arguments", "ItemReader/Arguments")
+        if template is None:
+            return lambda frame, doc: {}
+        return lambda frame, doc: template.evaluate(self.bindings(frame, doc),
+                                                    inputs_ready=True)
+
+    def config_number(self, spec: dict, name: str, where: str) -> Reader:
+        field = self._scalar(spec, name, "integer", is_integer, f"{where}/{name}")
+        if field is None:
+            return lambda frame, doc: None
+
+        def read(frame: Frame, doc: Any) -> int:
+            value = field.evaluate(self.bindings(frame, doc))
+            if not is_integer(value) or value < 0:
+                raise field.invalid("a non-negative integer", value)
+            return value
+
+        return read
+
+    def batch_input(self, spec: dict) -> Reader | None:
+        template = self._field(spec, "BatchInput", "ItemBatcher/BatchInput")
+        if template is None:
+            return None
+        return lambda frame, doc: template.evaluate(self.bindings(frame, doc),
+                                                    inputs_ready=True)

@@ -1,63 +1,63 @@
-"""Map (inline): runs the item processor on every item of an array."""
+"""Map: runs the item processor on every item of an array (inline), or as child
+executions over items that may come from an ItemReader (distributed)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...asl.paths import compile_reference
-from ...errors import PathNotFound, StatesError
-from ...jsonutil import json_type_name
+from ...asl.model import StateModel
+from ...errors import StatesError
 from ..concurrency import run_all, run_all_sync
 from ..frame import Frame
-from .base import ResultProcessingState
+from .base import State, Step
+from .io import Outcome
 from .item_reader import ItemBatcher, ItemReader
-from .map_fields import number_field
-from .jsonata_io import (
-    ScalarField,
-    compile_field,
-    is_array,
-    is_integer,
-    is_number,
-    scalar_field,
-)
-from .recoverable import JsonataRecoverableMixin, RecoverableMixin
+from .recoverable import Recovery
+
+if TYPE_CHECKING:
+    from ..machine import Compiler
 
 
-
-class MapState(RecoverableMixin, ResultProcessingState):
+class MapState(State):
     type_name = "Map"
     failed_event = "MapStateFailed"
 
-    def __init__(self, name: str, spec: dict, compiler) -> None:
+    def __init__(self, model: StateModel, compiler: Compiler) -> None:
+        spec = model.fields
         # The legacy "Parameters" plays the role of "ItemSelector" on a Map state.
-        self.parameters_field = "Parameters" if "Parameters" in spec else "ItemSelector"
-        super().__init__(name, spec, compiler)
-        processor = spec.get("ItemProcessor") or spec.get("Iterator")
-        field = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
-        self.processor = compiler.compile_branch(processor, f"{name}/{field}")
-        self.items_path_text = spec.get("ItemsPath", "$")
-        self.items_path = compile_reference(self.items_path_text)
-        self.max_concurrency = number_field(spec, "MaxConcurrency", int, non_negative=True)
-        config = (processor.get("ProcessorConfig") or {})
-        self.distributed = config.get("Mode") == "DISTRIBUTED"
+        super().__init__(model, compiler,
+                         "Parameters" if "Parameters" in spec else "ItemSelector")
+        io = self.io
+        if model.processor is None:
+            raise ValueError(f"Map state '{model.name}' has no ItemProcessor")
+        self.processor = compiler.compile_branch(model.processor)
+        self.distributed = (model.processor.fields.get("ProcessorConfig") or {}).get(
+            "Mode") == "DISTRIBUTED"
+        self.items = io.map_items()
+        self.select_item = io.item_selector()
+        self.max_concurrency = io.max_concurrency()
         self.label = spec.get("Label")
-        self.tolerated_count = number_field(spec, "ToleratedFailureCount", int)
-        self.tolerated_percentage = number_field(spec, "ToleratedFailurePercentage", float)
+        self.tolerated_count = io.tolerated("ToleratedFailureCount", int)
+        self.tolerated_percentage = io.tolerated("ToleratedFailurePercentage", float)
         reader, batcher = spec.get("ItemReader"), spec.get("ItemBatcher")
-        self.item_reader = ItemReader(reader, compiler.region) if reader else None
-        self.item_batcher = ItemBatcher(batcher) if batcher else None
-        self.init_recovery(spec, compiler)
+        self.item_reader = ItemReader(reader, compiler.region, io) if reader else None
+        self.item_batcher = ItemBatcher(batcher, io) if batcher else None
+        self.recovery = Recovery(self)
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        self.record_entered(frame, raw_input)
-        effective = self.apply_input_path(frame, raw_input)
-        return await self.run_with_recovery(frame, raw_input, effective)
+    async def execute(self, frame: Frame, raw_input: Any) -> Step:
+        io = self.io
+        try:
+            self.record_entered(frame, raw_input)
+            effective = io.effective_input(frame, raw_input)
+            return await self.recovery.run(self.attempt, frame, raw_input, effective)
+        except StatesError as err:
+            raise io.escalate(frame, err) from None
 
-    async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Any:
+    async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Outcome:
         # With an ItemReader the items are only known once the map run has started.
-        items = [] if self.item_reader else self.read_items(frame, effective)
-        limit = self.concurrency_limit(frame, effective)
+        items = [] if self.item_reader else self.items(frame, effective)
+        limit = self.max_concurrency(frame, effective)
         started = frame.emit("MapStateStarted", {"length": len(items)})
         if self.distributed:
             return await self.run_distributed(frame, raw_input, effective, items, limit)
@@ -76,10 +76,10 @@ class MapState(RecoverableMixin, ResultProcessingState):
             raise
         frame.prev = outcome.last_succeeded or frame.prev
         frame.emit_side("MapStateSucceeded")
-        return self.apply_result(frame, raw_input, results)
+        return self.io.result_output(frame, raw_input, results)
 
     async def run_distributed(self, frame: Frame, raw_input: Any, effective: Any,
-                              items: list, limit: int) -> Any:
+                              items: list, limit: int) -> Outcome:
         """A Distributed Map: a map run whose iterations are child executions.
 
         The children keep their own histories; the parent records only the map run.
@@ -125,28 +125,21 @@ class MapState(RecoverableMixin, ResultProcessingState):
             raise err from None
         frame.emit("MapRunSucceeded")
         frame.emit_side("MapStateSucceeded")
-        return self.apply_result(frame, raw_input, results)
+        return self.io.result_output(frame, raw_input, results)
 
     def item_input(self, frame: Frame, effective: Any, items: list, index: int) -> Any:
         """The input of iteration ``index``: the item, or what the item selector makes
         of it while the context object shows it as ``Map.Item``."""
         item = items[index]
-        if not self.selects_items:
+        select = self.select_item
+        if select is None:
             return item
         saved = frame.map_item
         frame.set_map_item((index, item))
         try:
-            return self.select_item(frame, effective)
+            return select(frame, effective)
         finally:
             frame.set_map_item(saved)
-
-    @property
-    def selects_items(self) -> bool:
-        return self.parameters is not None
-
-    def select_item(self, frame: Frame, effective: Any) -> Any:
-        """ItemSelector (or the legacy Parameters), evaluated on the state's input."""
-        return self.parameters(effective, frame)
 
     async def run_iteration(self, frame: Frame, effective: Any, items: list, index: int,
                             tracker: _IterationTracker) -> Any:
@@ -187,23 +180,6 @@ class MapState(RecoverableMixin, ResultProcessingState):
         frame.prev = child.prev
         return output
 
-    def read_items(self, frame: Frame, effective: Any) -> list:
-        try:
-            items = self.items_path(effective, frame)
-        except PathNotFound:
-            raise frame.run.runtime_error(
-                frame, f"Invalid path '{self.items_path_text}' : No results for path: "
-                f"{self.items_path_text}") from None
-        if not isinstance(items, list):
-            raise frame.run.runtime_error(
-                frame, f"Items of Map state '{self.name}' must be an array; "
-                f"ItemsPath '{self.items_path_text}' selected a {json_type_name(items)}.")
-        return items
-
-    def concurrency_limit(self, frame: Frame, effective: Any) -> int:
-        """MaxConcurrency (or MaxConcurrencyPath); 0, the default, means no limit."""
-        return self.max_concurrency(frame, effective) or 0
-
 
 def _tolerated(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
     if count is None and percentage is None:
@@ -229,54 +205,3 @@ class _IterationTracker:
         self.in_flight.clear()
 
 
-class JsonataMapState(JsonataRecoverableMixin, MapState):
-    """Map in JSONata: Items (an array, or an expression yielding one; default: the
-    input), ItemSelector (with ``$states.context.Map.Item``), MaxConcurrency and the
-    tolerated-failure fields as values or expressions, Output (default: the results)
-    and Assign."""
-
-    def __init__(self, name: str, spec: dict, compiler) -> None:
-        super().__init__(name, spec, compiler)
-        self.items = scalar_field(spec, "Items", "array", is_array)
-        self.item_selector = compile_field(spec, "ItemSelector")
-        self.concurrency = scalar_field(spec, "MaxConcurrency", "integer", is_integer)
-        count = scalar_field(spec, "ToleratedFailureCount", "integer", is_integer)
-        percentage = scalar_field(spec, "ToleratedFailurePercentage", "number", is_number)
-        self.tolerated_count = self._jsonata_number(count)
-        self.tolerated_percentage = self._jsonata_number(percentage)
-        self.init_jsonata_recovery(spec, self.items, self.item_selector, self.concurrency,
-                                   count, percentage)
-
-    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        self.record_entered(frame, raw_input)
-        return await self.run_with_recovery(frame, raw_input, raw_input)
-
-    def read_items(self, frame: Frame, effective: Any) -> list:
-        if self.items is None:
-            return super().read_items(frame, effective)
-        return self.items.evaluate(self.bindings(frame, effective))
-
-    def concurrency_limit(self, frame: Frame, effective: Any) -> int:
-        if self.concurrency is None:
-            return 0
-        value = self.concurrency.evaluate(self.bindings(frame, effective))
-        if not is_integer(value) or value < 0:
-            raise self.concurrency.invalid("a non-negative integer", value)
-        return value
-
-    @property
-    def selects_items(self) -> bool:
-        return self.item_selector is not None
-
-    def select_item(self, frame: Frame, effective: Any) -> Any:
-        """ItemSelector, with ``$states.context.Map.Item`` in its bindings."""
-        return self.item_selector.evaluate(self.bindings(frame, effective), inputs_ready=True)
-
-    def _jsonata_number(self, field: ScalarField | None):
-        """A tolerated-failure field as ``f(frame, effective) -> value``."""
-        if field is None:
-            return lambda frame, effective: None
-        return lambda frame, effective: field.evaluate(self.bindings(frame, effective))
-
-
-MapState.jsonata_variant = JsonataMapState

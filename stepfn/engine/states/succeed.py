@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ...asl.model import StateModel
 from ..frame import Frame
-from .base import State
-from .jsonata_io import JsonataStateMixin
+from .base import State, Step
+
+if TYPE_CHECKING:
+    from ..machine import Compiler
 
 
 class SucceedState(State):
     type_name = "Succeed"
-    pure = True
+    never_suspends = True
 
-    def execute_sync(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
+    def __init__(self, model: StateModel, compiler: Compiler) -> None:
+        super().__init__(model, compiler)
+        self.transform = self.io.succeed_transform()  # None: the output is the input
+
+    def execute_sync(self, frame: Frame, raw_input: Any) -> Step:
         self.record_entered(frame, raw_input)
-        output = raw_input
-        if self.input_path is not None:
-            output = self.apply_input_path(frame, output)
-        if self.output_path is not None:
-            output = self.apply_output_path(frame, output)
+        transform = self.transform
+        output = raw_input if transform is None else transform(frame, raw_input)
         return self.record_exited(frame, output), None
-
-
-class JsonataSucceedState(JsonataStateMixin, SucceedState):
-    """Succeed in JSONata: Output (default: the input)."""
-
-    def __init__(self, name: str, spec: dict, compiler) -> None:
-        super().__init__(name, spec, compiler)
-        self.init_jsonata(spec)
-
-    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        self.record_entered(frame, raw_input)
-        output, _ = self.finish(self.bindings(frame, raw_input), raw_input)
-        output = self.record_exited(frame, output)
-        return output, None
-
-
-SucceedState.jsonata_variant = JsonataSucceedState

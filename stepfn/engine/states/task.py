@@ -3,46 +3,54 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...asl.paths import compile_reference
-from ...errors import PathNotFound, StatesError
+from ...asl.model import StateModel
+from ...errors import StatesError
 from ...jsonutil import loads
 from ...tasks.base import ResourceRef, TaskCall, parse_resource
 from ...tasks.tokens import task_token_for
 from ..frame import Frame
-from .base import ResultProcessingState
-from .jsonata_io import ScalarField, compile_field, is_integer, scalar_field
-from .recoverable import JsonataRecoverableMixin, RecoverableMixin
+from .base import State, Step
+from .io import Outcome
+from .recoverable import Recovery
+
+if TYPE_CHECKING:
+    from ..machine import Compiler
 
 
-
-class TaskState(RecoverableMixin, ResultProcessingState):
+class TaskState(State):
     type_name = "Task"
 
-    def __init__(self, name: str, spec: dict, compiler) -> None:
-        super().__init__(name, spec, compiler)
-        self.ref: ResourceRef = parse_resource(spec["Resource"], compiler.region)
-        self.timeout = _compile_seconds(spec, "TimeoutSeconds")
-        self.heartbeat = _compile_seconds(spec, "HeartbeatSeconds")
-        self.init_recovery(spec, compiler)
+    def __init__(self, model: StateModel, compiler: Compiler) -> None:
+        super().__init__(model, compiler)
+        self.ref: ResourceRef = parse_resource(model.fields["Resource"], compiler.region)
+        self.timeout = self.io.task_seconds("TimeoutSeconds")
+        self.heartbeat = self.io.task_seconds("HeartbeatSeconds")
+        self.recovery = Recovery(self)
         self.events = EVENTS[self.ref.kind]
         self.waits_for_token = (self.ref.kind == "activity"
                                 or self.ref.pattern == "waitForTaskToken")
 
-    async def execute(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        self.record_entered(frame, raw_input)
-        if self.waits_for_token:
-            frame.set_task_token(task_token_for(frame.run.execution_arn, frame.thread,
-                                                frame.entered_id))
-        effective = self.apply_input_path(frame, raw_input)
-        return await self.run_with_recovery(frame, raw_input, effective)
+    async def execute(self, frame: Frame, raw_input: Any) -> Step:
+        io = self.io
+        try:
+            self.record_entered(frame, raw_input)
+            if self.waits_for_token:
+                frame.set_task_token(task_token_for(frame.run.execution_arn, frame.thread,
+                                                    frame.entered_id))
+            effective = io.effective_input(frame, raw_input)
+            return await self.recovery.run(self.attempt, frame, raw_input, effective)
+        except StatesError as err:
+            raise io.escalate(frame, err) from None
 
-    async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Any:
-        """One try: Parameters (evaluated again on each retry, so they can read
-        ``$$.State.RetryCount``), the call, then the result into the state output."""
-        result = await self.invoke(frame, self.apply_parameters(frame, effective))
-        return self.apply_result(frame, raw_input, result)
+    async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Outcome:
+        """One try: the arguments (evaluated again on each retry, so they can read
+        ``$$.State.RetryCount``, and inside the try, so their errors can be caught),
+        the call, then the result into the state output."""
+        io = self.io
+        result = await self.invoke(frame, io.arguments(frame, raw_input, effective))
+        return io.result_output(frame, raw_input, result)
 
     async def invoke(self, frame: Frame, arguments: Any) -> Any:
         """Record the scheduling, run the resource (or reuse the outcome a replayed
@@ -53,15 +61,17 @@ class TaskState(RecoverableMixin, ResultProcessingState):
         text = run.serialize(arguments)
         events = self.events
         frame.emit(events.scheduled, events.scheduled_details(self.ref, text, timeout, heartbeat))
-        scheduled = run.history.replayed
-        if scheduled is not None:  # replaying: the recorded parameters are the truth
-            text = scheduled.details.get("parameters") or scheduled.details.get("input") or text
+        scheduled = frame.history.replayed
+        if scheduled is not None and scheduled.details is not None:
+            # replaying: the recorded parameters are the truth
+            details = scheduled.details
+            text = details.get("parameters") or details.get("input") or text
             arguments = loads(text)
         if events.started_at_once:
             frame.emit(events.started, events.resource_details(self.ref))
         call = TaskCall(self.ref, arguments, text, self.name, run.execution_arn,
                         timeout, heartbeat, frame.task_token,
-                        invocation_id=f"{frame.thread}#{len(run.history)}")
+                        invocation_id=f"{frame.thread}#{len(frame.history)}")
         try:
             recorded = self._replayed_progress(frame)
             if recorded is not None:
@@ -70,7 +80,7 @@ class TaskState(RecoverableMixin, ResultProcessingState):
                 await run.checkpoint()
                 coro = self._call(frame, call)
                 result = await (asyncio.wait_for(coro, timeout) if timeout else coro)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._record_failure(frame, "States.Timeout", None, timed_out=True)
             raise StatesError("States.Timeout", None) from None
         except StatesError as err:
@@ -143,6 +153,7 @@ class TaskEvents:
 
     def scheduled_details(self, ref: ResourceRef, text: str, timeout: Any,
                           heartbeat: Any) -> dict[str, Any]:
+        details: dict[str, Any]
         if self.with_resource:
             details = {"resourceType": ref.resource_type, "resource": ref.resource,
                        "region": ref.region, "parameters": text}
@@ -183,81 +194,7 @@ def _recorded_outcome(event: Any) -> Any:
     if event.type.endswith("Succeeded"):
         return loads(details["output"])
     if event.type.endswith("TimedOut"):
-        raise asyncio.TimeoutError()
+        raise TimeoutError()
     raise StatesError(details.get("error", "States.TaskFailed"), details.get("cause"))
 
 
-def _compile_seconds(spec: dict, field: str):
-    """TimeoutSeconds/HeartbeatSeconds or their *Path form, as ``f(frame) -> seconds``."""
-    if field in spec:
-        value = spec[field]
-        return lambda frame: value
-    path_field = field + "Path"
-    if path_field not in spec:
-        return None
-    text = spec[path_field]
-    getter = compile_reference(text)
-
-    def read(frame: Frame) -> Any:
-        try:
-            value = getter(frame.current_input, frame)
-        except PathNotFound:
-            raise frame.run.runtime_error(
-                frame, f"The {path_field} parameter does not reference an input value: {text}"
-            ) from None
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise frame.run.runtime_error(
-                frame, f"The {path_field} parameter references an invalid value: {text}")
-        return value
-
-    return read
-
-
-class JsonataTaskState(JsonataRecoverableMixin, TaskState):
-    """Task in JSONata: Arguments (default: the input), TimeoutSeconds and
-    HeartbeatSeconds as values or expressions, Output (default: the result), Assign."""
-
-    def __init__(self, name: str, spec: dict, compiler) -> None:
-        super().__init__(name, spec, compiler)
-        self.arguments = compile_field(spec, "Arguments")
-        timeout = scalar_field(spec, "TimeoutSeconds", "integer", is_integer)
-        heartbeat = scalar_field(spec, "HeartbeatSeconds", "integer", is_integer)
-        self.timeout = self._jsonata_seconds(timeout)
-        self.heartbeat = self._jsonata_seconds(heartbeat)
-        self.init_jsonata_recovery(spec, self.arguments, timeout, heartbeat)
-
-    async def execute_jsonata(self, frame: Frame, raw_input: Any) -> tuple[Any, str | None]:
-        self.record_entered(frame, raw_input)
-        if self.waits_for_token:
-            frame.set_task_token(task_token_for(frame.run.execution_arn, frame.thread,
-                                                frame.entered_id))
-        return await self.run_with_recovery(frame, raw_input, raw_input)
-
-    async def attempt(self, frame: Frame, raw_input: Any, arguments: Any) -> Any:
-        """One try: Arguments, the call, then Output and Assign on its result.
-
-        Arguments are evaluated inside the try, so their errors can be caught."""
-        if self.arguments is not None:
-            arguments = self.arguments.evaluate(self.bindings(frame, raw_input),
-                                                inputs_ready=True)
-        result = await self.invoke(frame, arguments)
-        return self.apply_result(frame, raw_input, result)
-
-    def _jsonata_seconds(self, field: ScalarField | None):
-        """``f(frame) -> seconds`` for TimeoutSeconds/HeartbeatSeconds, or None."""
-        if field is None:
-            return None
-        if field.is_constant:
-            value = field.evaluate({})
-            return lambda frame: value
-
-        def read(frame: Frame) -> Any:
-            value = field.evaluate(self.bindings(frame, frame.current_input))
-            if value <= 0:
-                raise field.invalid("a positive integer", value)
-            return value
-
-        return read
-
-
-TaskState.jsonata_variant = JsonataTaskState
