@@ -17,6 +17,7 @@ from botocore import xform_name
 
 from stepfn.api import render
 from stepfn.api.arns import Arns, MachineRef, is_valid_name, parse_machine_arn
+from stepfn.api.limits import depth_message, too_deep
 from stepfn.api.errors import (
     ApiError,
     activity_not_found,
@@ -56,6 +57,8 @@ def check_definition(text: str, machine_type: str,
                      severity: str = "ERROR") -> list[Diagnostic]:
     """Every diagnostic for a definition at ``severity`` or above, parse errors included."""
     from stepfn.asl.validate import parse_definition, validate_definition
+    if too_deep(text):  # refused before any recursive parser or walker sees it
+        return [Diagnostic("INVALID_JSON_DESCRIPTION", None, depth_message())]
     try:
         document = parse_definition(text)
     except DefinitionError as exc:
@@ -72,10 +75,13 @@ def _page_size(value: int | None) -> int:
 
 
 def _json_text(text: str, code: str, label: str) -> None:
-    """Reject text that is not JSON or too big, with AWS's code for the operation."""
+    """Reject text that is not JSON, too big or nested too deeply, with AWS's code for
+    the operation."""
+    if too_deep(text):
+        raise ApiError(code, f"{label}: '{depth_message()}'")
     try:
         loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ApiError(code, f"{label}: '{exc}'") from None
     if len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
         raise ApiError(code, f"{label}: 'Size exceeds the maximum number of bytes "
@@ -750,6 +756,8 @@ class StepFunctionsApi:
         return {"redriveDate": date}
 
     async def test_state(self, req: dict) -> dict:
+        if too_deep(req["definition"]):
+            raise ApiError("InvalidDefinition", f"Invalid State Definition: {depth_message()}")
         for member in ("input", "variables", "context"):
             if req.get(member) is not None:
                 _json_text(req[member], "InvalidExecutionInput",
@@ -772,7 +780,13 @@ class StepFunctionsApi:
 
 
 def _tag_dict(tags: list[dict]) -> dict[str, str]:
-    return {t["key"]: t.get("value", "") for t in tags}
+    """Tags as a dict; a tag without a key is refused as AWS refuses a null member."""
+    for index, tag in enumerate(tags, 1):
+        if tag.get("key") is None:
+            raise validation(f"1 validation error detected: Value null at "
+                             f"'tags.{index}.member.key' failed to satisfy constraint: "
+                             f"Member must not be null")
+    return {t["key"]: t.get("value") or "" for t in tags}
 
 
 def _pick_route(routing: tuple[RoutingEntry, ...]) -> str:

@@ -94,8 +94,12 @@ JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
 ANY_JSON = st.recursive(JSON_SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
     max_leaves=12)
-DEEP = st.builds(_deep, st.sampled_from([50, 999, 1000, 1100, 5000, 20000]),
-                 st.sampled_from(["list", "dict"]))
+DEEP = st.builds(_deep, st.sampled_from([50, 300, 600]), st.sampled_from(["list", "dict"]))
+# Deeper nesting only as text: Python's own json module could not even write it.
+DEEP_TEXT = st.builds(lambda n, kind: ("[" * n + "1" + "]" * n) if kind == "list" else
+                      ('{"a":' * n + "1" + "}" * n),
+                      st.sampled_from([999, 1000, 1025, 1100, 5000, 100_000]),
+                      st.sampled_from(["list", "dict"]))
 ODD_TEXT = st.sampled_from([
     "", " ", "\x00", "\ud7ff", "a" * 300, "arn:", "arn:aws:states:::", "{", "[]", "null",
     PREFIX + "stateMachine:", PREFIX + "stateMachine:nope", PREFIX + "execution:a:b:c:d",
@@ -110,7 +114,7 @@ def _json_texts() -> st.SearchStrategy[str]:
         "Comment": comment, "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
         st.text(max_size=10))
     return st.one_of(
-        ANY_JSON.map(json.dumps), DEEP.map(json.dumps), machine,
+        ANY_JSON.map(json.dumps), DEEP.map(json.dumps), DEEP_TEXT, machine,
         st.just(json.dumps({"StartAt": "P", "States": {"P": {
             "Type": "Pass", "Result": _deep(900, "dict"), "End": True}}})),
         st.just("[" * 100_000), st.just('{"a":' * 3000), st.just(PASS_MACHINE + " " * (1 << 20)),
@@ -131,8 +135,12 @@ def _real_arn(name: str) -> st.SearchStrategy[str]:
 def _string(name: str, shape: dict, real: bool) -> st.SearchStrategy[Any]:
     options: list[st.SearchStrategy[Any]] = [st.text(max_size=40), ODD_TEXT]
     if "enum" in shape:
-        options.append(st.sampled_from(shape["enum"]))
+        options += [st.sampled_from(shape["enum"])] * 4
     lowered = name.lower()
+    if lowered in ("name", "workername", "statename"):
+        options += [st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)] * 3
+    if lowered == "rolearn":
+        options += [st.just(ROLE)] * 3
     if real and ("arn" in lowered or lowered in ("activity", "statemachine")):
         options += [_real_arn(name)] * 3
     if lowered in ("definition", "input", "output", "variables", "cause", "error",
@@ -143,21 +151,23 @@ def _string(name: str, shape: dict, real: bool) -> st.SearchStrategy[Any]:
     return st.one_of(*options)
 
 
-def _value(shapes: dict, name: str, shape_name: str, real: bool,
+def _value(shapes: dict, name: str, shape_name: str, real: bool, malformed: bool,
            depth: int = 0) -> st.SearchStrategy[Any]:
-    """A value for a member: mostly of its shape's type, sometimes not."""
+    """A value for a member: of its shape's type, or (malformed) now and then not."""
     shape = shapes[shape_name]
     kind = shape["type"]
     if depth > 4:
         return JSON_SCALARS
     if kind == "structure":
-        typed = _structure(shapes, shape_name, real, depth + 1)
+        typed = _structure(shapes, shape_name, real, malformed, depth + 1)
     elif kind == "list":
-        item = _value(shapes, name, shape["member"]["shape"], real, depth + 1)
-        typed = st.lists(st.one_of(item, st.none(), st.just({}), JSON_SCALARS), max_size=6)
+        item = _value(shapes, name, shape["member"]["shape"], real, malformed, depth + 1)
+        if malformed:
+            item = st.one_of(item, st.none(), st.just({}), JSON_SCALARS)
+        typed = st.lists(item, max_size=6)
     elif kind == "map":
         typed = st.dictionaries(st.text(max_size=10), _value(
-            shapes, name, shape["value"]["shape"], real, depth + 1), max_size=4)
+            shapes, name, shape["value"]["shape"], real, malformed, depth + 1), max_size=4)
     elif kind == "string":
         typed = _string(name, shape, real)
     elif kind in ("integer", "long"):
@@ -170,10 +180,12 @@ def _value(shapes: dict, name: str, shape_name: str, real: bool,
         typed = st.one_of(st.integers(0, 2**33), st.floats(allow_nan=False), st.text(max_size=30))
     else:  # blob
         typed = st.text(max_size=30)
-    return st.one_of(typed, typed, typed, ANY_JSON, DEEP, st.none())
+    if not malformed:
+        return typed
+    return st.one_of(typed, typed, typed, typed, typed, ANY_JSON, DEEP, st.none())
 
 
-def _structure(shapes: dict, shape_name: str, real: bool,
+def _structure(shapes: dict, shape_name: str, real: bool, malformed: bool,
                depth: int = 0) -> st.SearchStrategy[dict]:
     shape = shapes[shape_name]
     required = set(shape.get("required", ()))
@@ -184,10 +196,11 @@ def _structure(shapes: dict, shape_name: str, real: bool,
         body: dict = {}
         for member, spec in members.items():
             if member in required or draw(st.booleans()):
-                if member in required and draw(st.integers(0, 20)) == 0:
+                if malformed and member in required and draw(st.integers(0, 10)) == 0:
                     continue  # now and then, a required member is missing
-                body[member] = draw(_value(shapes, member, spec["shape"], real, depth))
-        if draw(st.integers(0, 10)) == 0:
+                body[member] = draw(_value(shapes, member, spec["shape"], real, malformed,
+                                           depth))
+        if malformed and draw(st.integers(0, 10)) == 0:
             body[draw(st.text(min_size=1, max_size=8))] = draw(ANY_JSON)
         return body
 
@@ -201,6 +214,10 @@ def requests(draw: st.DrawFn) -> tuple[str, bytes]:
     op = model["operations"][operation]
     real = operation not in NO_REAL_ARNS
     form = draw(st.integers(0, 19))
+    members = list(model["shapes"][op["input"]["shape"]].get("members", {})) or ["x"]
+    if form == 1:  # a member nested deeper than any parser should follow
+        member = draw(st.sampled_from(members))
+        return operation, f'{{"{member}": {draw(DEEP_TEXT)}}}'.encode()
     if form == 0:  # not a JSON object at all
         body = draw(st.one_of(
             st.binary(max_size=64), st.just(b"\xff\xfe{"), st.just(b"[1,2]"), st.just(b"null"),
@@ -208,7 +225,9 @@ def requests(draw: st.DrawFn) -> tuple[str, bytes]:
             ANY_JSON.map(lambda v: json.dumps(v).encode())))
         return operation, body
     shape_name = op.get("input", {}).get("shape")
-    request = draw(_structure(model["shapes"], shape_name, real)) if shape_name else {}
+    malformed = form < 10  # half the requests are well shaped, half are not
+    request = (draw(_structure(model["shapes"], shape_name, real, malformed))
+               if shape_name else {})
     try:
         return operation, json.dumps(request).encode()
     except (RecursionError, ValueError):
@@ -229,6 +248,7 @@ def _post(base: str, operation: str, body: bytes) -> tuple[int, bytes]:
 
 
 SEEN: dict[str, int] = {}
+STATUSES: dict[int, int] = {}
 
 
 def test_no_request_gets_a_server_error(url: str) -> None:
@@ -241,6 +261,7 @@ def test_no_request_gets_a_server_error(url: str) -> None:
         operation, body = request
         status, answer = _post(url, operation, body)
         SEEN[operation] = SEEN.get(operation, 0) + 1
+        STATUSES[status] = STATUSES.get(status, 0) + 1
         if status >= 500:
             failures.append(f"{operation} {status} {answer[:200]!r} <- {body[:300]!r}")
         assert status < 500, failures[-1]
@@ -254,4 +275,5 @@ def test_no_request_gets_a_server_error(url: str) -> None:
     assert not failures
     status, _ = _post(url, "ListStateMachines", b"{}")
     assert status == 200, "the server stopped answering"
-    print(f"fuzzed {sum(SEEN.values())} requests over {len(SEEN)} operations")
+    print(f"fuzzed {sum(SEEN.values())} requests over {len(SEEN)} operations; "
+          f"statuses {dict(sorted(STATUSES.items()))}")
