@@ -190,6 +190,8 @@ def _structure(shapes: dict, shape_name: str, real: bool, malformed: bool,
     shape = shapes[shape_name]
     required = set(shape.get("required", ()))
     members = shape.get("members", {})
+    if not members:
+        return st.builds(dict)
 
     @st.composite
     def build(draw: st.DrawFn) -> dict:
