@@ -17,7 +17,6 @@ from botocore import xform_name
 
 from stepfn.api import render
 from stepfn.api.arns import Arns, MachineRef, is_valid_name, parse_machine_arn
-from stepfn.api.limits import depth_message, too_deep
 from stepfn.api.errors import (
     ApiError,
     activity_not_found,
@@ -27,6 +26,7 @@ from stepfn.api.errors import (
     resource_not_found,
     validation,
 )
+from stepfn.api.limits import depth_message, too_deep
 from stepfn.api.service import ExecutionService, StartRequest
 from stepfn.errors import DefinitionError, Diagnostic
 from stepfn.jsonutil import loads
@@ -116,8 +116,31 @@ class StepFunctionsApi:
 
     async def _machine(self, arn: str) -> StateMachineRecord:
         machine = await self.store.get_state_machine(arn)
+        if machine is not None and machine.status == "DELETING":
+            machine = await self._finish_deleting(machine)
         if machine is None:
             raise machine_not_found(arn)
+        return machine
+
+    async def _running(self, machine_arn: str) -> bool:
+        page = await self.store.list_executions(machine_arn=machine_arn, status="RUNNING",
+                                                limit=1)
+        return bool(page.items)
+
+    async def _finish_deleting(self, machine: StateMachineRecord) -> StateMachineRecord | None:
+        """A machine being deleted (DeleteStateMachine while executions ran) is deleted
+        for good once none runs any more; until then it stays, as DELETING."""
+        if await self._running(machine.arn):
+            return machine
+        async with self.store.batch() as tx:
+            tx.delete_state_machine(machine.arn)
+        return None
+
+    @staticmethod
+    def _not_deleting(machine: StateMachineRecord) -> StateMachineRecord:
+        if machine.status == "DELETING":
+            raise ApiError("StateMachineDeleting",
+                           f"State machine is being deleted: '{machine.arn}'")
         return machine
 
     async def _machine_to_start(self, arn: str) -> StateMachineRecord:
@@ -127,7 +150,7 @@ class StepFunctionsApi:
         recent = self._recent_machines.get(arn)
         if recent is not None and now - recent[0] < MACHINE_CACHE_SECONDS:
             return recent[1]
-        machine = await self._machine(arn)
+        machine = self._not_deleting(await self._machine(arn))
         if len(self._recent_machines) > 1000:
             self._recent_machines.clear()
         self._recent_machines[arn] = (now, machine)
@@ -271,7 +294,7 @@ class StepFunctionsApi:
         return render.machine_description(machine, version)
 
     async def update_state_machine(self, req: dict) -> dict:
-        machine = await self._unqualified_machine(req["stateMachineArn"])
+        machine = self._not_deleting(await self._unqualified_machine(req["stateMachineArn"]))
         changes = {field: req[member] for member, field in (
             ("definition", "definition"), ("roleArn", "role_arn"),
             ("loggingConfiguration", "logging_configuration"),
@@ -305,9 +328,16 @@ class StepFunctionsApi:
         if ref.version is not None or ref.alias is not None:
             raise validation(f"Service does not support qualified state machine ARNs "
                              f"for this operation: '{arn}'")
+        self._recent_machines.pop(arn, None)
+        machine = await self.store.get_state_machine(arn)
+        if machine is not None and await self._running(arn):
+            # AWS: the machine is DELETING until its running executions end; they run
+            # on and stay listable, and no new execution may start.
+            async with self.store.batch() as tx:
+                tx.update_state_machine(dataclasses.replace(machine, status="DELETING"))
+            return {}
         async with self.store.batch() as tx:
             tx.delete_state_machine(arn)
-        self._recent_machines.pop(arn, None)
         return {}
 
     async def list_state_machines(self, req: dict) -> dict:
@@ -329,7 +359,8 @@ class StepFunctionsApi:
 
     # ------------------------------------------------------------ versions
     async def publish_state_machine_version(self, req: dict) -> dict:
-        machine = await self._unqualified_machine(req["stateMachineArn"])
+        machine = self._not_deleting(
+            await self._unqualified_machine(req["stateMachineArn"]))
         expected = req.get("revisionId")
         if expected is not None and expected != (machine.revision_id or ""):
             if not (expected == "INITIAL" and machine.revision_id is None):
@@ -650,7 +681,13 @@ class StepFunctionsApi:
         return {"machine_arn": machine.arn}
 
     async def get_execution_history(self, req: dict) -> dict:
+        parsed = self.arns.parts(req["executionArn"])
+        if parsed is not None and parsed[0] == "express":
+            # AWS: "This API action is not supported by EXPRESS state machines."
+            raise invalid_arn(req["executionArn"])
         execution = await self._execution(req["executionArn"])
+        if execution.type == "EXPRESS":
+            raise invalid_arn(execution.arn)
         include = req.get("includeExecutionData")
         include = True if include is None else include
         page = await self.store.get_history(

@@ -1,11 +1,11 @@
 """Requests that once made the server fail with a 5xx get AWS's 400-class errors."""
+# ruff: noqa: F811 - `url` is test_fuzz's server fixture, taken as an argument
 
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from test_fuzz import PASS_MACHINE, ROLE, Pools, _post, url  # noqa: F401 - the fixture
 
 DEPTH = 1000
