@@ -799,7 +799,11 @@ class StepFunctionsApi:
             if req.get(member) is not None:
                 _json_text(req[member], "InvalidExecutionInput",
                            "Invalid State Machine Execution Input")
-        return await self.service.test_state(req)
+        try:
+            return await self.service.test_state(req)
+        except RecursionError:  # e.g. a JSONata expression nested past the compiler
+            raise ApiError("InvalidDefinition", "Invalid State Definition: "
+                           "an expression is nested too deeply") from None
 
     async def send_task_success(self, req: dict) -> dict:
         _json_text(req["output"], "InvalidOutput", "Invalid Output")

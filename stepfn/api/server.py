@@ -217,6 +217,12 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
             status, payload = _error_answer(operation, exc, config.strict_errors)
         except ConnectionError:
             return
+        except RecursionError:
+            # Only input nested beyond what recursive code can walk gets here (known
+            # cases are refused earlier with the operation's own code): a client error.
+            log.warning("%s: request nested too deeply", operation)
+            status, payload = 400, {"__type": "ValidationException",
+                                    "message": "The request is nested too deeply"}
         except Exception:  # noqa: BLE001 - a bug must not kill the connection
             log.exception("internal error in %s", operation)
             status, payload = 500, {"__type": "InternalFailure",

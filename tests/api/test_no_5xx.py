@@ -81,3 +81,17 @@ def test_body_nested_past_the_parser(url: str) -> None:
     status, answer = _answer(url, "ListStateMachines",
                              ('{"maxResults": ' + _nested("list", 5000) + "}").encode())
     assert (status, answer["__type"]) == (400, "SerializationException")
+
+
+def test_jsonata_expression_nested_past_the_compiler(url: str) -> None:
+    expression = "(" * 3000 + "1" + ")" * 3000
+    machine = json.dumps({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+        "Type": "Pass", "Output": "{% " + expression + " %}", "End": True}}})
+    status, answer = _answer(url, "CreateStateMachine",
+                             {"name": "deep-jsonata", "roleArn": ROLE, "definition": machine})
+    assert (status, answer["__type"]) == (400, "InvalidDefinition")
+    status, answer = _answer(url, "TestState", {
+        "definition": json.dumps({"Type": "Pass", "QueryLanguage": "JSONata",
+                                  "Output": "{% " + expression + " %}", "End": True}),
+        "roleArn": ROLE})
+    assert 400 <= status < 500, answer
