@@ -132,23 +132,27 @@ def _real_arn(name: str) -> st.SearchStrategy[str]:
                             Pools.machine + ":alias"])
 
 
-def _string(name: str, shape: dict, real: bool) -> st.SearchStrategy[Any]:
-    options: list[st.SearchStrategy[Any]] = [st.text(max_size=40), ODD_TEXT]
-    if "enum" in shape:
-        options += [st.sampled_from(shape["enum"])] * 4
+def _string(name: str, shape: dict, real: bool, malformed: bool) -> st.SearchStrategy[Any]:
+    """Well shaped: mostly values a handler accepts (enums, names, real ARNs, JSON
+    texts); malformed: odd texts too."""
     lowered = name.lower()
+    aimed: list[st.SearchStrategy[Any]] = []
+    if "enum" in shape:
+        aimed.append(st.sampled_from(shape["enum"]))
     if lowered in ("name", "workername", "statename"):
-        options += [st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)] * 3
+        aimed.append(st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True))
     if lowered == "rolearn":
-        options += [st.just(ROLE)] * 3
+        aimed.append(st.just(ROLE))
     if real and ("arn" in lowered or lowered in ("activity", "statemachine")):
-        options += [_real_arn(name)] * 3
+        aimed.append(_real_arn(name))
     if lowered in ("definition", "input", "output", "variables", "cause", "error",
                    "tasktoken", "nexttoken"):
-        options += [_json_texts()] * 3
+        aimed.append(_json_texts())
     if lowered == "tasktoken":
-        options.append(st.sampled_from(["QUJD", "a" * 2048, "YXJuOmF3cyNtYWluIzE"]))
-    return st.one_of(*options)
+        aimed.append(st.sampled_from(["QUJD", "a" * 2048, "YXJuOmF3cyNtYWluIzE"]))
+    if aimed and not malformed:
+        return st.one_of(*aimed, st.text(max_size=20))
+    return st.one_of(st.text(max_size=40), ODD_TEXT, *aimed)
 
 
 def _value(shapes: dict, name: str, shape_name: str, real: bool, malformed: bool,
@@ -169,9 +173,10 @@ def _value(shapes: dict, name: str, shape_name: str, real: bool, malformed: bool
         typed = st.dictionaries(st.text(max_size=10), _value(
             shapes, name, shape["value"]["shape"], real, malformed, depth + 1), max_size=4)
     elif kind == "string":
-        typed = _string(name, shape, real)
+        typed = _string(name, shape, real, malformed)
     elif kind in ("integer", "long"):
-        typed = st.one_of(st.integers(-5, 2000), st.integers(-2**64, 2**64))
+        typed = (st.one_of(st.integers(-5, 2000), st.integers(-2**64, 2**64)) if malformed
+                 else st.integers(shape.get("min", 0), min(shape.get("max", 1000), 1000)))
     elif kind in ("float", "double"):
         typed = st.floats(allow_nan=False)
     elif kind == "boolean":
@@ -251,6 +256,7 @@ def _post(base: str, operation: str, body: bytes) -> tuple[int, bytes]:
 
 SEEN: dict[str, int] = {}
 STATUSES: dict[int, int] = {}
+CODES: dict[str, int] = {}
 
 
 def test_no_request_gets_a_server_error(url: str) -> None:
@@ -269,6 +275,7 @@ def test_no_request_gets_a_server_error(url: str) -> None:
         assert status < 500, failures[-1]
         if status >= 400:
             error = json.loads(answer)
+            CODES[error["__type"]] = CODES.get(error["__type"], 0) + 1
             assert set(error) >= {"__type", "message"}
             # A refused request is not echoed back whole (a 1 MiB definition stays home).
             assert len(answer) < 64 * 1024, f"{operation}: {len(answer)}-byte error"
@@ -278,4 +285,4 @@ def test_no_request_gets_a_server_error(url: str) -> None:
     status, _ = _post(url, "ListStateMachines", b"{}")
     assert status == 200, "the server stopped answering"
     print(f"fuzzed {sum(SEEN.values())} requests over {len(SEEN)} operations; "
-          f"statuses {dict(sorted(STATUSES.items()))}")
+          f"statuses {dict(sorted(STATUSES.items()))}; errors {CODES}")
