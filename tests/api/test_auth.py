@@ -271,3 +271,19 @@ def test_serve_warns_on_a_public_address_without_auth(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "without authentication" in warnings[0]
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--auth", "sigv4"], "--access-keys"),
+    (["--auth", "sigv4", "--access-keys", "/nonexistent/keys"], "/nonexistent/keys"),
+    (["--http-allow", "10.0.0.0/99"], "not a host or network"),
+])
+def test_serve_refuses_bad_security_options(args: list[str], fragment: str,
+                                            tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "stepfn.cli", "serve", "--port", "1",
+                           "--db", str(tmp_path / "db"), *args],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "STEPFN_HTTP_ALLOW": ""})
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and fragment in done.stderr
+    assert "Traceback" not in done.stderr
