@@ -799,6 +799,10 @@ class StepFunctionsApi:
             if req.get(member) is not None:
                 _json_text(req[member], "InvalidExecutionInput",
                            "Invalid State Machine Execution Input")
+        variables = req.get("variables")
+        if variables and not isinstance(loads(variables), dict):  # names -> values
+            raise ApiError("InvalidExecutionInput", "Invalid State Machine Execution Input: "
+                           "'variables must be a JSON object'")
         try:
             return await self.service.test_state(req)
         except RecursionError:  # e.g. a JSONata expression nested past the compiler

@@ -95,3 +95,10 @@ def test_jsonata_expression_nested_past_the_compiler(url: str) -> None:
                                   "Output": "{% " + expression + " %}", "End": True}),
         "roleArn": ROLE})
     assert 400 <= status < 500, answer
+
+
+@pytest.mark.parametrize("variables", ["null", "[1, 2]", "5", '"text"'])
+def test_test_state_variables_must_be_an_object(url: str, variables: str) -> None:
+    status, answer = _answer(url, "TestState", {
+        "definition": json.dumps({"Type": "Pass", "End": True}), "variables": variables})
+    assert (status, answer["__type"]) == (400, "InvalidExecutionInput")
