@@ -2,12 +2,13 @@
 
     stepfn run DEFINITION.json [--input JSON|@FILE] [--functions PATH] [--history] [--json]
     stepfn validate DEFINITION.json [--type STANDARD|EXPRESS] [--json]
-    stepfn serve [--host H] [--port P] [--db PATH]
+    stepfn serve [--host H] [--port P] [--db PATH] [--auth sigv4 --access-keys FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -111,8 +112,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     extra = {"functions": args.functions or [],
              "max_history_events": args.max_history_events}
-    serve(args.host, args.port, args.db, region=args.region, account=args.account,
-          log_level=args.log_level, extra=extra)
+    try:
+        if args.http_allow is not None:  # the HTTP Task reads it when it runs
+            os.environ["STEPFN_HTTP_ALLOW"] = args.http_allow
+        from .tasks.http import HttpPolicy
+
+        HttpPolicy.from_env()  # a malformed list stops here, before listening
+        serve(args.host, args.port, args.db, region=args.region, account=args.account,
+              log_level=args.log_level, extra=extra, auth=args.auth,
+              access_keys_file=args.access_keys)
+    except (ValueError, OSError) as exc:  # a bad --auth / --access-keys / --http-allow
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -163,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--functions", action="append", metavar="PATH",
                        help="Python module, .py file or directory of task functions "
                             "(repeatable), as for `stepfn run`")
+    serve.add_argument("--auth", choices=["none", "sigv4"],
+                       help="check AWS Signature Version 4 on every request (STEPFN_AUTH, "
+                            "default none)")
+    serve.add_argument("--access-keys", metavar="FILE",
+                       help="'ACCESS_KEY_ID SECRET_ACCESS_KEY' per line, for --auth sigv4 "
+                            "(STEPFN_ACCESS_KEYS_FILE)")
+    serve.add_argument("--http-allow", metavar="LIST",
+                       help="hosts and networks HTTP Tasks may reach, comma-separated "
+                            "(STEPFN_HTTP_ALLOW; default: any but 169.254.169.254 and "
+                            "fd00:ec2::254)")
     serve.add_argument("--max-history-events", type=int, default=25_000,
                        help="history length at which an execution fails (AWS: 25,000)")
     serve.set_defaults(handler=cmd_serve)

@@ -61,6 +61,10 @@ COMMON_ERRORS: frozenset[str] = frozenset({
     "InvalidClientTokenId", "NotAuthorized", "OptInRequired", "RequestExpired",
     "ServiceUnavailable", "ThrottlingException", "ValidationError",
     "ValidationException", "SerializationException", "UnknownOperationException",
+    # What the front end of AWS's JSON-protocol services answers for a request it cannot
+    # authenticate (stepfn serve --auth sigv4).
+    "MissingAuthenticationTokenException", "UnrecognizedClientException",
+    "InvalidSignatureException",
 })
 
 

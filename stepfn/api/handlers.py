@@ -26,6 +26,7 @@ from stepfn.api.errors import (
     resource_not_found,
     validation,
 )
+from stepfn.api.limits import depth_message, too_deep
 from stepfn.api.service import ExecutionService, StartRequest
 from stepfn.errors import DefinitionError, Diagnostic
 from stepfn.jsonutil import loads
@@ -56,6 +57,8 @@ def check_definition(text: str, machine_type: str,
                      severity: str = "ERROR") -> list[Diagnostic]:
     """Every diagnostic for a definition at ``severity`` or above, parse errors included."""
     from stepfn.asl.validate import parse_definition, validate_definition
+    if too_deep(text):  # refused before any recursive parser or walker sees it
+        return [Diagnostic("INVALID_JSON_DESCRIPTION", None, depth_message())]
     try:
         document = parse_definition(text)
     except DefinitionError as exc:
@@ -72,10 +75,13 @@ def _page_size(value: int | None) -> int:
 
 
 def _json_text(text: str, code: str, label: str) -> None:
-    """Reject text that is not JSON or too big, with AWS's code for the operation."""
+    """Reject text that is not JSON, too big or nested too deeply, with AWS's code for
+    the operation."""
+    if too_deep(text):
+        raise ApiError(code, f"{label}: '{depth_message()}'")
     try:
         loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ApiError(code, f"{label}: '{exc}'") from None
     if len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
         raise ApiError(code, f"{label}: 'Size exceeds the maximum number of bytes "
@@ -110,8 +116,31 @@ class StepFunctionsApi:
 
     async def _machine(self, arn: str) -> StateMachineRecord:
         machine = await self.store.get_state_machine(arn)
+        if machine is not None and machine.status == "DELETING":
+            machine = await self._finish_deleting(machine)
         if machine is None:
             raise machine_not_found(arn)
+        return machine
+
+    async def _running(self, machine_arn: str) -> bool:
+        page = await self.store.list_executions(machine_arn=machine_arn, status="RUNNING",
+                                                limit=1)
+        return bool(page.items)
+
+    async def _finish_deleting(self, machine: StateMachineRecord) -> StateMachineRecord | None:
+        """A machine being deleted (DeleteStateMachine while executions ran) is deleted
+        for good once none runs any more; until then it stays, as DELETING."""
+        if await self._running(machine.arn):
+            return machine
+        async with self.store.batch() as tx:
+            tx.delete_state_machine(machine.arn)
+        return None
+
+    @staticmethod
+    def _not_deleting(machine: StateMachineRecord) -> StateMachineRecord:
+        if machine.status == "DELETING":
+            raise ApiError("StateMachineDeleting",
+                           f"State machine is being deleted: '{machine.arn}'")
         return machine
 
     async def _machine_to_start(self, arn: str) -> StateMachineRecord:
@@ -121,7 +150,7 @@ class StepFunctionsApi:
         recent = self._recent_machines.get(arn)
         if recent is not None and now - recent[0] < MACHINE_CACHE_SECONDS:
             return recent[1]
-        machine = await self._machine(arn)
+        machine = self._not_deleting(await self._machine(arn))
         if len(self._recent_machines) > 1000:
             self._recent_machines.clear()
         self._recent_machines[arn] = (now, machine)
@@ -265,7 +294,7 @@ class StepFunctionsApi:
         return render.machine_description(machine, version)
 
     async def update_state_machine(self, req: dict) -> dict:
-        machine = await self._unqualified_machine(req["stateMachineArn"])
+        machine = self._not_deleting(await self._unqualified_machine(req["stateMachineArn"]))
         changes = {field: req[member] for member, field in (
             ("definition", "definition"), ("roleArn", "role_arn"),
             ("loggingConfiguration", "logging_configuration"),
@@ -299,9 +328,16 @@ class StepFunctionsApi:
         if ref.version is not None or ref.alias is not None:
             raise validation(f"Service does not support qualified state machine ARNs "
                              f"for this operation: '{arn}'")
+        self._recent_machines.pop(arn, None)
+        machine = await self.store.get_state_machine(arn)
+        if machine is not None and await self._running(arn):
+            # AWS: the machine is DELETING until its running executions end; they run
+            # on and stay listable, and no new execution may start.
+            async with self.store.batch() as tx:
+                tx.update_state_machine(dataclasses.replace(machine, status="DELETING"))
+            return {}
         async with self.store.batch() as tx:
             tx.delete_state_machine(arn)
-        self._recent_machines.pop(arn, None)
         return {}
 
     async def list_state_machines(self, req: dict) -> dict:
@@ -323,7 +359,8 @@ class StepFunctionsApi:
 
     # ------------------------------------------------------------ versions
     async def publish_state_machine_version(self, req: dict) -> dict:
-        machine = await self._unqualified_machine(req["stateMachineArn"])
+        machine = self._not_deleting(
+            await self._unqualified_machine(req["stateMachineArn"]))
         expected = req.get("revisionId")
         if expected is not None and expected != (machine.revision_id or ""):
             if not (expected == "INITIAL" and machine.revision_id is None):
@@ -644,7 +681,13 @@ class StepFunctionsApi:
         return {"machine_arn": machine.arn}
 
     async def get_execution_history(self, req: dict) -> dict:
+        parsed = self.arns.parts(req["executionArn"])
+        if parsed is not None and parsed[0] == "express":
+            # AWS: "This API action is not supported by EXPRESS state machines."
+            raise invalid_arn(req["executionArn"])
         execution = await self._execution(req["executionArn"])
+        if execution.type == "EXPRESS":
+            raise invalid_arn(execution.arn)
         include = req.get("includeExecutionData")
         include = True if include is None else include
         page = await self.store.get_history(
@@ -750,11 +793,21 @@ class StepFunctionsApi:
         return {"redriveDate": date}
 
     async def test_state(self, req: dict) -> dict:
+        if too_deep(req["definition"]):
+            raise ApiError("InvalidDefinition", f"Invalid State Definition: {depth_message()}")
         for member in ("input", "variables", "context"):
             if req.get(member) is not None:
                 _json_text(req[member], "InvalidExecutionInput",
                            "Invalid State Machine Execution Input")
-        return await self.service.test_state(req)
+        variables = req.get("variables")
+        if variables and not isinstance(loads(variables), dict):  # names -> values
+            raise ApiError("InvalidExecutionInput", "Invalid State Machine Execution Input: "
+                           "'variables must be a JSON object'")
+        try:
+            return await self.service.test_state(req)
+        except RecursionError:  # e.g. a JSONata expression nested past the compiler
+            raise ApiError("InvalidDefinition", "Invalid State Definition: "
+                           "an expression is nested too deeply") from None
 
     async def send_task_success(self, req: dict) -> dict:
         _json_text(req["output"], "InvalidOutput", "Invalid Output")
@@ -772,7 +825,13 @@ class StepFunctionsApi:
 
 
 def _tag_dict(tags: list[dict]) -> dict[str, str]:
-    return {t["key"]: t.get("value", "") for t in tags}
+    """Tags as a dict; a tag without a key is refused as AWS refuses a null member."""
+    for index, tag in enumerate(tags, 1):
+        if tag.get("key") is None:
+            raise validation(f"1 validation error detected: Value null at "
+                             f"'tags.{index}.member.key' failed to satisfy constraint: "
+                             f"Member must not be null")
+    return {t["key"]: t.get("value") or "" for t in tags}
 
 
 def _pick_route(routing: tuple[RoutingEntry, ...]) -> str:

@@ -42,11 +42,20 @@ def _java_regex(pattern: str) -> re.Pattern:
     return re.compile(pattern.replace(r"\p{ASCII}", r"[\x00-\x7f]"), re.DOTALL)
 
 
-def _show(value: Any) -> str:
+# Longer values are cut in messages: a rejected megabyte is not sent back.
+MAX_SHOWN = 1024
+
+
+def _show(value: Any, sensitive: bool = False) -> str:
+    """A value as AWS quotes it in a validation message; ``sensitive`` members (the
+    model's definitions, inputs, outputs, errors and causes) are not quoted at all,
+    as AWS words it: "Value at 'definition' failed to satisfy constraint"."""
+    if sensitive:
+        return ""
     if value is None:
         return "null"
     if isinstance(value, str):
-        return f"'{value}'"
+        return f"'{value[:MAX_SHOWN]}...'" if len(value) > MAX_SHOWN else f"'{value}'"
     if isinstance(value, bool):
         return "true" if value else "false"
     return f"'{value}'" if isinstance(value, (int, float)) else str(value)
@@ -112,7 +121,10 @@ class _Compiler:
                 raise _serialization(value, "list")
             _length(value, len(value), lo, hi, path, errs)
             for i, item in enumerate(value, 1):
-                if item is not None:
+                if item is None:  # a list cannot hold null members
+                    errs.append(f"Value null at '{path}.{i}.member' failed to satisfy "
+                                "constraint: Member must not be null")
+                else:
                     member(item, f"{path}.{i}.member", errs)
         return check
 
@@ -135,18 +147,20 @@ class _Compiler:
         lo, hi = shape.get("min"), shape.get("max")
         enum = shape.get("enum")
         pattern = _java_regex(shape["pattern"]) if "pattern" in shape else None
+        sensitive = bool(shape.get("sensitive"))
 
         def check(value: Any, path: str, errs: list[str]) -> None:
             if not isinstance(value, str):
                 raise _serialization(value, "String")
             if lo is not None or hi is not None:
-                _length(value, len(value), lo, hi, path, errs)
+                _length(value, len(value), lo, hi, path, errs, sensitive)
             if enum is not None and value not in enum:
                 errs.append(f"Value {_show(value)} at '{path}' failed to satisfy "
                             f"constraint: Member must satisfy enum value set: "
                             f"[{', '.join(enum)}]")
             if pattern is not None and not pattern.fullmatch(value):
-                errs.append(f"Value {_show(value)} at '{path}' failed to satisfy "
+                shown = _show(value, sensitive)
+                errs.append(f"Value {shown + ' ' if shown else ''}at '{path}' failed to satisfy "
                             f"constraint: Member must satisfy regular expression "
                             f"pattern: {shape['pattern']}")
         return check
@@ -178,13 +192,14 @@ def _typed(types: Any, name: str) -> Checker:
 
 
 def _length(value: Any, size: int, lo: int | None, hi: int | None, path: str,
-            errs: list[str]) -> None:
-    shown = _show(value) if isinstance(value, str) else f"'{value}'"
+            errs: list[str], sensitive: bool = False) -> None:
+    shown = _show(value, sensitive) if isinstance(value, str) else _show(str(value))
+    shown = f"{shown} " if shown else ""
     if lo is not None and size < lo:
-        errs.append(f"Value {shown} at '{path}' failed to satisfy constraint: Member "
+        errs.append(f"Value {shown}at '{path}' failed to satisfy constraint: Member "
                     f"must have length greater than or equal to {lo}")
     if hi is not None and size > hi:
-        errs.append(f"Value {shown} at '{path}' failed to satisfy constraint: Member "
+        errs.append(f"Value {shown}at '{path}' failed to satisfy constraint: Member "
                     f"must have length less than or equal to {hi}")
 
 

@@ -7,8 +7,10 @@ Requests that are not API calls go to an optional ``fallback`` ASGI app (the UI)
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,11 +18,13 @@ from typing import Any
 import orjson
 
 from stepfn.api.arns import Arns
+from stepfn.api.auth import SigV4Verifier, load_access_keys
 from stepfn.api.errors import ApiError, is_declared
 from stepfn.api.handlers import StepFunctionsApi
 from stepfn.api.model import operation_names, validate_request
 from stepfn.api.service import ExecutionService
 from stepfn.store.base import Store
+from stepfn.tasks import tokens
 
 log = logging.getLogger("stepfn.api")
 
@@ -45,17 +49,24 @@ class ApiConfig:
     # Answer InternalFailure (instead of the code) when an operation raises an error its
     # service model does not declare: the tests run this way so such a bug cannot hide.
     strict_errors: bool = False
+    # "none" (the default) or "sigv4": check AWS Signature Version 4 on every API call
+    # against the ``ACCESS_KEY_ID SECRET_ACCESS_KEY`` lines of ``access_keys_file``.
+    auth: str = "none"
+    access_keys_file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiConfig:
-        """Defaults, then STEPFN_REGION / ACCOUNT / DB / HOST / PORT / LOG_LEVEL /
-        STRICT_ERRORS, then the explicit ``overrides`` (None values are ignored)."""
+        """Defaults, then STEPFN_REGION / ACCOUNT / DB / HOST / PORT / LOG_LEVEL / AUTH /
+        ACCESS_KEYS_FILE / STRICT_ERRORS, then the explicit ``overrides`` (None values
+        are ignored)."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for name, var in (("region", "STEPFN_REGION"), ("account", "STEPFN_ACCOUNT"),
                           ("db_path", "STEPFN_DB"), ("host", "STEPFN_HOST"),
-                          ("port", "STEPFN_PORT"), ("log_level", "STEPFN_LOG_LEVEL")):
+                          ("port", "STEPFN_PORT"), ("log_level", "STEPFN_LOG_LEVEL"),
+                          ("auth", "STEPFN_AUTH"),
+                          ("access_keys_file", "STEPFN_ACCESS_KEYS_FILE")):
             if env.get(var):
                 values[name] = env[var]
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -115,12 +126,34 @@ def _error_answer(operation: str | None, exc: ApiError, strict: bool) -> tuple[i
     return exc.status, exc.to_json()
 
 
+def make_verifier(config: ApiConfig) -> SigV4Verifier | None:
+    """The signature checker ``config.auth`` asks for (None for ``none``); ValueError
+    for an unknown mode or a missing or malformed access-keys file."""
+    if config.auth == "none":
+        return None
+    if config.auth != "sigv4":
+        raise ValueError(f"unknown auth mode {config.auth!r} (expected none or sigv4)")
+    if not config.access_keys_file:
+        raise ValueError("--auth sigv4 needs --access-keys FILE (STEPFN_ACCESS_KEYS_FILE)")
+    return SigV4Verifier(load_access_keys(config.access_keys_file), config.region)
+
+
+def _authenticate(verifier: SigV4Verifier, scope: dict, body: bytes) -> None:
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
+    headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
+               for k, v in scope.get("headers", ())]
+    verifier.verify(scope["method"], path.split("?", 1)[0],
+                    scope.get("query_string", b"").decode("latin-1"), headers, body)
+
+
 def create_app(store: Store, service: ExecutionService, config: ApiConfig | None = None,
                fallback: ASGIApp | None = None) -> ASGIApp:
     """The ASGI app: opens the store at startup and closes it at shutdown (lifespan),
     answers ``POST /`` API calls, and hands anything else to ``fallback``."""
     config = config or ApiConfig()
     api = StepFunctionsApi(store, service, Arns(config.region, config.account))
+    verifier = make_verifier(config)
     known = operation_names()
 
     async def call(operation: str | None, body: bytes) -> tuple[int, dict]:
@@ -141,6 +174,10 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
             if message["type"] == "lifespan.startup":
                 try:
                     await store.open()
+                    # Task tokens are signed with a secret kept in the store, so a token
+                    # handed out before a restart is still recognised after it.
+                    tokens.use_secret(await store.get_or_create_secret(
+                        tokens.SECRET_NAME, tokens.new_secret()))
                     # The service resumes the executions a previous run left running.
                     if hasattr(service, "start"):
                         await service.start()
@@ -172,11 +209,20 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
         operation = (target[len(TARGET_PREFIX):] if target and
                      target.startswith(TARGET_PREFIX) else None)
         try:
-            status, payload = await call(operation, await _read_body(receive))
+            body = await _read_body(receive)
+            if verifier is not None:
+                _authenticate(verifier, scope, body)
+            status, payload = await call(operation, body)
         except ApiError as exc:
             status, payload = _error_answer(operation, exc, config.strict_errors)
         except ConnectionError:
             return
+        except RecursionError:
+            # Only input nested beyond what recursive code can walk gets here (known
+            # cases are refused earlier with the operation's own code): a client error.
+            log.warning("%s: request nested too deeply", operation)
+            status, payload = 400, {"__type": "ValidationException",
+                                    "message": "The request is nested too deeply"}
         except Exception:  # noqa: BLE001 - a bug must not kill the connection
             log.exception("internal error in %s", operation)
             status, payload = 500, {"__type": "InternalFailure",
@@ -188,7 +234,8 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
 
 def serve(host: str | None = None, port: int | None = None, db_path: str | None = None,
           *, region: str | None = None, account: str | None = None,
-          log_level: str | None = None,
+          log_level: str | None = None, auth: str | None = None,
+          access_keys_file: str | None = None,
           service_factory: Callable[[Store, ApiConfig], ExecutionService] | None = None,
           extra: dict[str, Any] | None = None) -> None:
     """Run the API with uvicorn until SIGTERM/SIGINT, then shut down gracefully
@@ -202,7 +249,13 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
     from stepfn.store.sqlite import SqliteStore
 
     config = ApiConfig.from_env(host=host, port=port, db_path=db_path, region=region,
-                                account=account, log_level=log_level, extra=extra)
+                                account=account, log_level=log_level, extra=extra,
+                                auth=auth, access_keys_file=access_keys_file)
+    make_verifier(config)  # a bad --auth / keys file stops here, before listening
+    if config.auth == "none" and not _is_loopback(config.host):
+        print(f"warning: serving on {config.host} without authentication: anyone who can "
+              "reach this port can run workflows; use --auth sigv4 --access-keys FILE",
+              file=sys.stderr)
     store = SqliteStore(config.db_path)
     if service_factory is None:
         service_factory = _default_service_factory()
@@ -211,6 +264,16 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
     # running requests finish (up to the timeout) and then run the lifespan shutdown.
     uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level,
                 lifespan="on", timeout_graceful_shutdown=10, http="httptools")
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or name) is reachable only from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _default_service_factory() -> Callable[[Store, ApiConfig], ExecutionService]:

@@ -37,6 +37,9 @@ class CallbackHub:
         self._heartbeats: dict[str, asyncio.Event] = {}
         self._activity_signal: dict[str, asyncio.Event] = {}
         self._started: dict[str, Any] = {}
+        # Tokens being answered right now: a second answer racing the first must see
+        # the token closed, as AWS answers it, not both succeed.
+        self._answering: set[str] = set()
 
     def install(self, dispatcher: TaskDispatcher) -> None:
         dispatcher.register_kind("activity", _ActivityHandler(self))
@@ -97,13 +100,20 @@ class CallbackHub:
     # -- the answering side (the API) -----------------------------------------------------
     async def complete(self, token: str, output: str | None = None, error: str = "",
                        cause: str = "", failed: bool = False) -> None:
-        record = await self._open_token(token)
-        answer = ({"error": error, "cause": cause} if failed else {"output": output})
-        resume = dict(record.resume or {})
-        resume["answer"] = answer
-        async with self.store.batch() as tx:
-            tx.put_task_token(TaskTokenRecord(record.token, record.execution_arn, resume,
-                                              record.created, record.heartbeat_deadline))
+        if token in self._answering:
+            raise _closed()
+        self._answering.add(token)
+        try:
+            record = await self._open_token(token)
+            answer = ({"error": error, "cause": cause} if failed else {"output": output})
+            resume = dict(record.resume or {})
+            resume["answer"] = answer
+            async with self.store.batch() as tx:
+                tx.put_task_token(TaskTokenRecord(record.token, record.execution_arn,
+                                                  resume, record.created,
+                                                  record.heartbeat_deadline))
+        finally:
+            self._answering.discard(token)
         future = self._waiters.get(token)
         if future is not None and not future.done():
             future.set_result(answer)
@@ -117,11 +127,15 @@ class CallbackHub:
             beat.set()
 
     async def _open_token(self, token: str) -> TaskTokenRecord:
+        # A token this server did not sign (made up, altered, another server's) is
+        # InvalidToken before the store is even asked.
         if execution_of_token(token) is None:
-            raise ApiError("InvalidToken", f"Invalid token: '{token[:80]}'")
+            raise ApiError("InvalidToken", "Invalid token")
         record = await self.store.get_task_token(token)
-        if record is None or _answer_of(record) is not None:
-            raise ApiError("TaskDoesNotExist", "Task Timed Out or does not exist")
+        if record is None:
+            raise ApiError("TaskDoesNotExist", "Task does not exist")
+        if _answer_of(record) is not None:  # already answered: AWS says TaskTimedOut
+            raise _closed()
         execution = await self.store.get_execution(record.execution_arn)
         if execution is None or execution.status != "RUNNING":
             raise ApiError("TaskTimedOut", "Task Timed Out: the execution is no longer running")
@@ -186,6 +200,10 @@ class _ActivityHandler:
 
     async def invoke(self, call: TaskCall) -> Any:
         return await self.hub.schedule_activity(call, call.extra.get("started"))
+
+
+def _closed() -> ApiError:
+    return ApiError("TaskTimedOut", "Task Timed Out: the task has already been closed")
 
 
 def _answer_of(record: TaskTokenRecord) -> dict | None:

@@ -493,6 +493,13 @@ class Store(abc.ABC):
                                   limit: int = 100) -> list[TaskTokenRecord]:
         """Tokens whose heartbeat deadline passed, earliest first."""
 
+    # --- secrets
+    @abc.abstractmethod
+    async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:
+        """The secret stored under ``name``; when there is none yet, store ``candidate``
+        and return it. Atomic: servers racing on a new store all get the same secret
+        (task tokens are signed with one, so they must outlive a restart)."""
+
     # --- work queue
     @abc.abstractmethod
     async def claim_work(self, owner: str, lease_seconds: float, *, limit: int = 10,

@@ -112,6 +112,7 @@ CREATE TABLE IF NOT EXISTS work (
     payload BLOB NOT NULL, available_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
     lease_owner TEXT, lease_expires REAL, requeued INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS work_available ON work (available_at);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 _MAX_GROUP = 256  # batches committed together at most
@@ -780,6 +781,15 @@ class SqliteStore(Store):
                               "<= ? ORDER BY heartbeat_deadline LIMIT ?", (now, limit))
             return [_unpack(TaskTokenRecord, r[0]) for r in rows]
         return await self._call(read)
+
+    # --- secrets
+    async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:
+        def write(db: sqlite3.Connection) -> bytes:
+            db.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
+                       (name, candidate))
+            return bytes(db.execute("SELECT value FROM secrets WHERE name=?",
+                                    (name,)).fetchone()[0])
+        return await self._call(_in_transaction(write))
 
     # --- work queue
     async def claim_work(self, owner: str, lease_seconds: float, *, limit: int = 10,

@@ -11,15 +11,25 @@ The result is ``{Headers: {name: [values]}, ResponseBody, StatusCode, StatusText
 ``StatusCode`` as a string and a JSON response body parsed. A non-2xx answer fails the
 task with ``States.Http.StatusCode.<code>`` (the cause is that same response document as
 JSON text); a network failure or the 60-second limit with ``States.Http.Socket``.
+
+What a definition may reach: only ``http`` and ``https`` URLs, and only addresses the
+``STEPFN_HTTP_ALLOW`` policy permits (see ``HttpPolicy``), checked on the addresses the
+host name resolves to, at connection time (redirects included), so a name that resolves
+to a forbidden address is refused as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.client
+import ipaddress
+import os
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import jsonutil
@@ -30,6 +40,64 @@ from .base import TaskCall
 HTTP_TIMEOUT_SECONDS = 60.0
 METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"})
 ARRAY_FORMATS = frozenset({"INDICES", "BRACKETS", "REPEAT", "COMMAS"})
+SCHEMES = frozenset({"http", "https"})
+# The cloud instance metadata service (AWS IMDS, IPv4 and IPv6): whoever reaches it from
+# the server reads the server's own credentials, so it is refused unless listed exactly.
+METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"),
+                                ipaddress.ip_address("fd00:ec2::254")})
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """Which destinations HTTP Tasks may connect to.
+
+    ``allow`` None (the default) permits any address but the metadata service; a list
+    permits only the hosts (``api.example.com``, ``*.example.com``) and networks
+    (``10.0.0.0/8``, ``192.0.2.7``) it names. A metadata address is permitted only when
+    an entry names exactly that address.
+    """
+
+    allow: tuple[str, ...] | None = None
+    _hosts: frozenset[str] = field(default=frozenset(), repr=False)
+    _networks: tuple[Network, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def parse(cls, entries: Sequence[str] | str | None) -> HttpPolicy:
+        """From a list or a comma/space-separated text (STEPFN_HTTP_ALLOW); empty or
+        None means the default policy. ValueError for an entry that is neither."""
+        if isinstance(entries, str):
+            entries = entries.replace(",", " ").split()
+        if not entries:
+            return cls()
+        hosts, networks = set(), []
+        for entry in entries:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                if not entry or "/" in entry or ":" in entry:
+                    raise ValueError(f"not a host or network: {entry!r}") from None
+                hosts.add(entry.lower())
+        return cls(tuple(entries), frozenset(hosts), tuple(networks))
+
+    @classmethod
+    def from_env(cls) -> HttpPolicy:
+        return cls.parse(os.environ.get("STEPFN_HTTP_ALLOW"))
+
+    def permits(self, host: str, address: Address) -> bool:
+        """Whether a connection to ``address`` (which ``host`` resolved to) is allowed."""
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if address in METADATA_ADDRESSES:
+            return any(net.num_addresses == 1 and address in net for net in self._networks)
+        if self.allow is None:
+            return True
+        name = host.lower().rstrip(".")
+        if name in self._hosts or any(
+                h.startswith("*.") and name.endswith(h[1:]) for h in self._hosts):
+            return True
+        return any(address in net for net in self._networks)
 
 
 @dataclass(frozen=True)
@@ -54,9 +122,11 @@ class HttpInvokeHandler:
     """Runs HTTP Tasks with the standard library, off the event loop."""
 
     def __init__(self, region: str = "us-east-1",
-                 timeout: float = HTTP_TIMEOUT_SECONDS) -> None:
+                 timeout: float = HTTP_TIMEOUT_SECONDS,
+                 policy: HttpPolicy | None = None) -> None:
         self.region = region
         self.timeout = timeout
+        self.policy = policy  # None: STEPFN_HTTP_ALLOW, read at each call
 
     async def invoke(self, call: TaskCall) -> Any:
         ref = call.ref
@@ -66,7 +136,8 @@ class HttpInvokeHandler:
             raise unsupported_pattern(ref.arn, ref.pattern)
         request = build_request(call.parameters, ref.region or self.region)
         loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(None, send, request, self.timeout)
+        policy = self.policy or HttpPolicy.from_env()
+        answer = await loop.run_in_executor(None, send, request, self.timeout, policy)
         result = result_document(answer)
         if not 200 <= answer.status < 300:
             raise StatesError(f"States.Http.StatusCode.{answer.status}", jsonutil.dumps(result))
@@ -85,6 +156,8 @@ def build_request(params: Any, region: str) -> HttpRequest:
     method = params.get("Method")
     if not isinstance(endpoint, str) or not endpoint:
         raise _invalid("The HTTP Task field 'ApiEndpoint' must be a non-empty string")
+    if not is_http_url(endpoint):
+        raise _invalid("The HTTP Task field 'ApiEndpoint' must be an http or https URL")
     if not isinstance(method, str) or method.upper() not in METHODS:
         raise _invalid(f"The HTTP Task field 'Method' must be one of {sorted(METHODS)}")
     headers = {"User-Agent": f"Amazon|StepFunctions|HttpInvoke|{region}"}
@@ -93,6 +166,15 @@ def build_request(params: Any, region: str) -> HttpRequest:
     url = _with_query(endpoint, params.get("QueryParameters"))
     body = _encode_body(params, headers)
     return HttpRequest(url, method.upper(), headers, body)
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL with a host (nothing else is sent)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in SCHEMES and bool(parts.hostname)
 
 
 def _header_text(value: Any) -> str:
@@ -162,12 +244,78 @@ def _scalar_text(value: Any) -> str:
     return jsonutil.dumps(value)  # true/false/null/numbers as JSON spells them
 
 
-def send(request: HttpRequest, timeout: float) -> HttpAnswer:
+class Blocked(OSError):
+    """A destination the HttpPolicy does not permit."""
+
+
+def _guarded_connect(policy: HttpPolicy) -> Any:
+    """A ``socket.create_connection`` that resolves the host itself, checks every
+    address against ``policy`` and connects to a checked address (so the name cannot
+    resolve to another address between the check and the connection)."""
+
+    def create_connection(address: tuple[str, int], timeout: Any = None,
+                          source_address: Any = None, **_: Any) -> socket.socket:
+        host, port = address
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        last: OSError = Blocked(f"no address for {host}")
+        for family, kind, proto, _name, sockaddr in infos:
+            ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+            if not policy.permits(host, ip):
+                last = Blocked(f"{host} ({ip}) is not an allowed destination")
+                continue
+            sock = socket.socket(family, kind, proto)
+            try:
+                if isinstance(timeout, int | float):  # not the "no timeout" sentinel
+                    sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as exc:
+                sock.close()
+                last = exc
+        raise last
+
+    return create_connection
+
+
+def _opener(policy: HttpPolicy) -> urllib.request.OpenerDirector:
+    """urllib with http and https only (redirects too: no file:, ftp: or data:), no
+    proxies from the environment, and every connection checked against ``policy``."""
+    connect = _guarded_connect(policy)
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(_connection(http.client.HTTPConnection, connect), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> Any:
+            return self.do_open(_connection(http.client.HTTPSConnection, connect), req,
+                                context=getattr(self, "_context", None))
+
+    opener = urllib.request.OpenerDirector()
+    for handler in (Http(), Https(), urllib.request.HTTPDefaultErrorHandler(),
+                    urllib.request.HTTPRedirectHandler(),
+                    urllib.request.HTTPErrorProcessor(), urllib.request.UnknownHandler()):
+        opener.add_handler(handler)
+    return opener
+
+
+def _connection(base: type, connect: Any) -> Any:
+    def make(*args: Any, **kwargs: Any) -> Any:
+        conn = base(*args, **kwargs)
+        conn._create_connection = connect
+        return conn
+    return make
+
+
+def send(request: HttpRequest, timeout: float,
+         policy: HttpPolicy | None = None) -> HttpAnswer:
     """Send a request (blocking); non-2xx answers are answers, not exceptions."""
     wire = urllib.request.Request(request.url, data=request.body, headers=request.headers,
                                   method=request.method)
     try:
-        with urllib.request.urlopen(wire, timeout=timeout) as response:
+        with _opener(policy or HttpPolicy()).open(wire, timeout=timeout) as response:
             return HttpAnswer(response.status, response.reason or "",
                               list(response.headers.items()), response.read())
     except urllib.error.HTTPError as error:

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from stepfn import Engine
+from stepfn.tasks.http import HttpPolicy
 
 from .conftest import assert_succeeded, task_machine
 
@@ -31,6 +32,11 @@ class _EchoHandler(BaseHTTPRequestHandler):
         if path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             self._send(code, "application/json", json.dumps({"problem": code}))
+        elif path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", urllib.parse.parse_qs(query)["to"][0])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif path == "/text":
             self._send(200, "text/plain", "plain words")
         else:
@@ -161,3 +167,71 @@ def test_unreachable_endpoint_is_socket_error(engine: Engine) -> None:
 def test_missing_method_is_runtime_error(engine: Engine, base_url: str) -> None:
     result = _call(engine, {"ApiEndpoint": f"{base_url}/echo"})
     assert result.error == "States.Runtime"
+
+
+# -- what a definition may reach ----------------------------------------------------------
+def _call_url(engine: Engine, url: str) -> object:
+    params = {"Authentication": {"ConnectionArn": CONNECTION}, "ApiEndpoint.$": "$.url",
+              "Method": "GET"}
+    return engine.run(task_machine(RESOURCE, Parameters=params), {"url": url})
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x",
+                                 "gopher://127.0.0.1/", "data:,hello", "/relative", "http://"])
+def test_only_http_and_https_urls_are_sent(engine: Engine, url: str) -> None:
+    result = _call_url(engine, url)
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert "http or https URL" in result.cause
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/",
+                                 "http://[fd00:ec2::254]/latest/meta-data/",
+                                 "http://[::ffff:169.254.169.254]/latest/"])
+def test_the_metadata_service_is_refused_by_default(engine: Engine, url: str) -> None:
+    result = _call_url(engine, url)
+    assert (result.status, result.error) == ("FAILED", "States.Http.Socket")
+    assert "not an allowed destination" in result.cause
+
+
+def test_allow_list_is_checked_on_resolved_addresses(engine: Engine, base_url: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    port = base_url.rsplit(":", 1)[1]
+    monkeypatch.setenv("STEPFN_HTTP_ALLOW", "10.0.0.0/8, api.example.com")
+    for url in (f"{base_url}/echo", f"http://localhost:{port}/echo"):
+        result = _call_url(engine, url)
+        assert result.error == "States.Http.Socket" and "not an allowed" in result.cause
+    monkeypatch.setenv("STEPFN_HTTP_ALLOW", "127.0.0.0/8")
+    assert _call_url(engine, f"http://localhost:{port}/echo").status == "SUCCEEDED"
+    monkeypatch.setenv("STEPFN_HTTP_ALLOW", "localhost")
+    assert _call_url(engine, f"http://localhost:{port}/echo").status == "SUCCEEDED"
+
+
+def test_redirects_are_checked_too(engine: Engine, base_url: str) -> None:
+    to_metadata = urllib.parse.quote("http://169.254.169.254/latest/meta-data/")
+    result = _call_url(engine, f"{base_url}/redirect?to={to_metadata}")
+    assert result.error == "States.Http.Socket" and "not an allowed" in result.cause
+    for target in ("file:///etc/passwd", "ftp://127.0.0.1/x"):
+        result = _call_url(engine, f"{base_url}/redirect?to={urllib.parse.quote(target)}")
+        assert result.status == "FAILED"
+        assert result.error in ("States.Http.Socket", "States.Http.StatusCode.302")
+    echo = urllib.parse.quote(f"{base_url}/echo")
+    assert _call_url(engine, f"{base_url}/redirect?to={echo}").status == "SUCCEEDED"
+
+
+def test_policy_entries() -> None:
+    import ipaddress
+
+    ip = ipaddress.ip_address
+    default = HttpPolicy.parse(None)
+    assert default.permits("example.com", ip("93.184.216.34"))
+    assert not default.permits("x", ip("169.254.169.254"))
+    wide = HttpPolicy.parse("0.0.0.0/0 ::/0")
+    assert wide.permits("x", ip("10.1.2.3")) and not wide.permits("x", ip("169.254.169.254"))
+    explicit = HttpPolicy.parse(["169.254.169.254"])
+    assert explicit.permits("x", ip("169.254.169.254"))
+    assert not explicit.permits("x", ip("10.1.2.3"))
+    hosts = HttpPolicy.parse("*.example.com")
+    assert hosts.permits("api.example.com", ip("10.0.0.1"))
+    assert not hosts.permits("example.org", ip("10.0.0.1"))
+    with pytest.raises(ValueError):
+        HttpPolicy.parse("10.0.0.0/99")

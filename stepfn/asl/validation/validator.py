@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from ...errors import DefinitionError, Diagnostic
 from .graph import graph_diagnostics
@@ -416,8 +417,27 @@ class _Validator:
                        "the value for the field 'TimeoutSeconds'")
         if language == JSONPATH and "Credentials" in state:
             self.template(state["Credentials"], _at(location, "Credentials"))
+        self.check_http_endpoint(state, location, language)
         self.check_retry(state, location)
         self.check_catch(state, location, language)
+
+    HTTP_INVOKE = "arn:aws:states:::http:invoke"
+
+    def check_http_endpoint(self, state: dict, location: str, language: str) -> None:
+        """An HTTP Task's literal ApiEndpoint must be an http(s) URL (a computed one is
+        checked when the task runs)."""
+        if state.get("Resource") != self.HTTP_INVOKE:
+            return
+        field = "Parameters" if language == JSONPATH else "Arguments"
+        args = state.get(field)
+        endpoint = args.get("ApiEndpoint") if isinstance(args, dict) else None
+        if not isinstance(endpoint, str) or endpoint.lstrip().startswith("{%"):
+            return
+        parts = urlsplit(endpoint)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            self.error(SCHEMA, _at(_at(location, field), "ApiEndpoint"),
+                       "The value for the field 'ApiEndpoint' must be a URL with the http "
+                       "or https scheme")
 
     def timer(self, state: dict, location: str, language: str, name: str) -> Any:
         self.exclusive(state, location, (name, name + "Path"))
