@@ -28,7 +28,8 @@ import datetime as _dt
 import functools
 import operator
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import PathNotFound, StatesError
 from .jsonpath import JsonPathSyntaxError

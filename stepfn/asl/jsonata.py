@@ -29,7 +29,8 @@ import json
 import math
 import re
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from jsonata2py import JsonataError, JsonataExpressionFactory
 from jsonata2py.bindings import as_bound_function
@@ -635,7 +636,7 @@ def _compile_array(value: list, field: str, found: list[CompiledJsonata]
     parts = [_compile_node(item, f"{field}[{i}]", found) for i, item in enumerate(value)]
     if all(constant for _, constant in parts):
         return (lambda bindings, ready: value), True
-    steps = [(build, constant, item) for (build, constant), item in zip(parts, value)]
+    steps = [(build, constant, item) for (build, constant), item in zip(parts, value, strict=True)]
 
     def build(bindings: dict, ready: bool) -> list:
         return [item if constant else step(bindings, ready) for step, constant, item in steps]

@@ -1085,7 +1085,10 @@ def _slice_positions(start: int | None, stop: int | None, size: int) -> range:
     """Jayway's three slice forms; not Python's slice arithmetic."""
     if size == 0:
         return range(0)
+    if start is None and stop is None:  # [:]
+        return range(size)
     if stop is None:  # [from:]
+        assert start is not None
         first = max(0, start + size if start < 0 else start)
         return range(first, size)
     if start is None:  # [:to]
@@ -1209,7 +1212,9 @@ def _segment_evaluator(text: str, segments: tuple[str | int, ...]) -> Callable[[
     The evaluators take an ignored second argument, so that one can serve directly as a
     reference-path getter ``(doc, env)`` without a wrapper (see paths.py)."""
     if not segments:
-        return lambda doc, env=None: doc
+        def whole(doc: Any, env: Any = None) -> Any:
+            return doc
+        return whole
     if all(type(key) is str for key in segments):
         if len(segments) == 1:
             key = segments[0]
@@ -1320,6 +1325,7 @@ def _invert_scan_function(tokens: list[Token]) -> list[Token]:
         return tokens
     first_function = next(i for i, t in enumerate(tokens) if isinstance(t, _Function))
     function = tokens[first_function]
+    assert isinstance(function, _Function)
     scanned = tokens[:first_function]
     if function.name in ("length", "size"):
         scanned = [*scanned, _Wildcard()]

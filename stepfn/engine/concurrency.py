@@ -14,7 +14,8 @@ which ``asyncio.timeout`` and ``TaskGroup`` in a task handler would then cancel.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 
 async def run_all(count: int, make: Callable[[int], Awaitable[Any]],

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from datetime import datetime, timezone
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from ..errors import StatesError
 
@@ -129,7 +130,7 @@ class History:
 def event_to_aws(event: Event, include_data: bool = True) -> dict:
     """One event as GetExecutionHistory returns it (timestamp as a datetime)."""
     out: dict[str, Any] = {
-        "timestamp": datetime.fromtimestamp(event.timestamp, timezone.utc),
+        "timestamp": datetime.fromtimestamp(event.timestamp, UTC),
         "type": event.type,
         "id": event.id,
         "previousEventId": event.previous_event_id,

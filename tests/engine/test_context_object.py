@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stepfn import Engine
 
-from .conftest import (ACCOUNT, REGION, assert_succeeded, first, machine, single)
+from .conftest import ACCOUNT, REGION, assert_succeeded, first, machine, single
 
 _ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
 def _iso_millis(epoch: float) -> str:
-    dt = datetime.fromtimestamp(epoch, timezone.utc)
+    dt = datetime.fromtimestamp(epoch, UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 

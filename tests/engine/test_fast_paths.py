@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -179,7 +179,7 @@ def test_entered_time_is_the_entered_events_timestamp():
     result = Engine().run(single({"Type": "Pass", "Parameters": {
         "t.$": "$$.State.EnteredTime", "start.$": "$$.Execution.StartTime"}}), {})
     entered = first(result, "PassStateEntered").timestamp
-    dt = datetime.fromtimestamp(entered, timezone.utc)
+    dt = datetime.fromtimestamp(entered, UTC)
     assert result.output["t"] == dt.strftime("%Y-%m-%dT%H:%M:%S.") + \
         f"{dt.microsecond // 1000:03d}Z"
     assert result.output["start"] <= result.output["t"]

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import json
 
-from .conftest import (assert_failed, assert_succeeded, first, lambda_task, single,
-                       state_input, state_output)
+from .conftest import (
+    assert_failed,
+    assert_succeeded,
+    first,
+    lambda_task,
+    single,
+    state_input,
+    state_output,
+)
 
 # Raw input shared by the tests: InputPath picks "sel"; ResultPath writes back into the
 # raw input, so "raw" must survive; OutputPath then picks "sel" again.

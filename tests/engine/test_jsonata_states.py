@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import json
 
-from .conftest import (assert_failed, assert_succeeded, entered_id, events_of, first,
-                       lambda_arn, machine, runtime_cause, single, types)
+from .conftest import (
+    assert_failed,
+    assert_succeeded,
+    entered_id,
+    events_of,
+    first,
+    lambda_arn,
+    machine,
+    runtime_cause,
+    single,
+    types,
+)
 
 JSONATA = {"QueryLanguage": "JSONata"}
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from .conftest import (assert_failed, assert_succeeded, first, lambda_task, machine,
-                       runtime_cause, single, types)
+from .conftest import (
+    assert_failed,
+    assert_succeeded,
+    first,
+    lambda_task,
+    machine,
+    runtime_cause,
+    single,
+    types,
+)
 
 
 def _processor(states: dict, start: str | None = None, mode: str = "INLINE") -> dict:

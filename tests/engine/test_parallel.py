@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .conftest import (assert_failed, assert_succeeded, lambda_task, machine, single,
-                       types)
+from .conftest import assert_failed, assert_succeeded, lambda_task, machine, single, types
 
 
 def _branch(state: dict, name: str = "B") -> dict:

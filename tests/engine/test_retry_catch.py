@@ -8,8 +8,16 @@ import json
 
 import pytest
 
-from .conftest import (assert_failed, assert_succeeded, events_of, lambda_task, machine,
-                       runtime_cause, single, types)
+from .conftest import (
+    assert_failed,
+    assert_succeeded,
+    events_of,
+    lambda_task,
+    machine,
+    runtime_cause,
+    single,
+    types,
+)
 
 
 class Flaky(Exception):
@@ -39,7 +47,7 @@ def _retry_gaps(result) -> list[float]:
     """Seconds between each failure and the next attempt's scheduling."""
     failed = events_of(result, "LambdaFunctionFailed")
     scheduled = events_of(result, "LambdaFunctionScheduled")[1:]
-    return [s.timestamp - f.timestamp for f, s in zip(failed, scheduled)]
+    return [s.timestamp - f.timestamp for f, s in zip(failed, scheduled, strict=False)]
 
 
 def test_max_attempts_zero_never_retries(engine, calls, failing):
@@ -94,10 +102,10 @@ def test_full_jitter_never_exceeds_the_computed_delay(engine, calls, failing):
     gaps = _retry_gaps(result)
     computed = [10, 20, 40, 80, 160]
     assert len(gaps) == 5
-    assert all(0 <= gap <= limit + 0.2 for gap, limit in zip(gaps, computed))
+    assert all(0 <= gap <= limit + 0.2 for gap, limit in zip(gaps, computed, strict=True))
     # Jitter does pick shorter delays (the odds of all five landing in the top 0.2 s
     # of their ranges are negligible).
-    assert any(gap < limit - 0.2 for gap, limit in zip(gaps, computed))
+    assert any(gap < limit - 0.2 for gap, limit in zip(gaps, computed, strict=True))
 
 
 def test_first_matching_retrier_wins_even_when_exhausted(engine, calls, failing):

@@ -10,8 +10,18 @@ import pytest
 
 from stepfn import Engine
 
-from .conftest import (assert_failed, assert_succeeded, first, invoke_task, lambda_arn,
-                       lambda_task, machine, runtime_cause, single, types)
+from .conftest import (
+    assert_failed,
+    assert_succeeded,
+    first,
+    invoke_task,
+    lambda_arn,
+    lambda_task,
+    machine,
+    runtime_cause,
+    single,
+    types,
+)
 
 
 class CustomError(Exception):

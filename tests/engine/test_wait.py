@@ -4,7 +4,7 @@ and the runtime errors of bad paths."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from stepfn import Engine
 
@@ -41,7 +41,7 @@ def test_seconds_zero_does_not_wait(engine):
 
 
 def test_timestamp_in_future_waits_until_then(engine):
-    target = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    target = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
     result = engine.run(single({"Type": "Wait", "Timestamp": _iso(target)}), {"k": "v"})
     assert_succeeded(result, {"k": "v"})
     exited = first(result, "WaitStateExited").timestamp
@@ -55,7 +55,7 @@ def test_timestamp_in_past_does_not_wait(engine):
 
 
 def test_timestamp_path_with_offset_and_fraction(engine):
-    target = datetime.now(timezone.utc) + timedelta(hours=5)
+    target = datetime.now(UTC) + timedelta(hours=5)
     text = target.astimezone(timezone(timedelta(hours=2))).strftime(
         "%Y-%m-%dT%H:%M:%S.%f+02:00")
     result = engine.run(single({"Type": "Wait", "TimestampPath": "$.when"}), {"when": text})
