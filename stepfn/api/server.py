@@ -199,11 +199,11 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
     """
     import uvicorn
 
-    from stepfn.store.sqlite import SqliteStore
+    from stepfn.store import store_for
 
     config = ApiConfig.from_env(host=host, port=port, db_path=db_path, region=region,
                                 account=account, log_level=log_level, extra=extra)
-    store = SqliteStore(config.db_path)
+    store = store_for(config.db_path)  # a postgresql:// URL or a SQLite file
     if service_factory is None:
         service_factory = _default_service_factory()
     app = create_app(store, service_factory(store, config), config)
