@@ -287,9 +287,14 @@ class _SqliteBatch(Batch):
             "DELETE FROM task_tokens WHERE token=?", (token,)))
 
     def enqueue_activity_task(self, task: ActivityTask) -> None:
-        self.ops.append(lambda db: db.execute(
-            "INSERT INTO activity_tasks (id, activity_arn, created, data) VALUES (?,?,?,?)",
-            (task.id, task.activity_arn, task.created, pack(task))))
+        def op(db: sqlite3.Connection) -> None:
+            try:
+                db.execute("INSERT INTO activity_tasks (id, activity_arn, created, data) "
+                           "VALUES (?,?,?,?)",
+                           (task.id, task.activity_arn, task.created, pack(task)))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"activity task exists: {task.id}") from exc
+        self.ops.append(op)
 
     def enqueue_work(self, kind: str, key: str, payload: JSON = None,
                      available_at: float = 0.0) -> None:

@@ -8,6 +8,7 @@ where the server is part of the machine and a missing one is a failure.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -24,6 +25,17 @@ PG_URL = os.environ.get("STEPFN_TEST_POSTGRES", "postgresql://127.0.0.1:5432/tes
 
 def postgres_or_skip() -> str:
     """The test server's URL; skips (fails under CI) when it does not answer."""
+    reason = _unreachable()
+    if reason is None:
+        return PG_URL
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the PostgreSQL tests)")
+    pytest.skip(reason)
+
+
+@functools.cache
+def _unreachable() -> str | None:
+    """Why the test server cannot be used (None: it can); asked once per session."""
     try:
         import psycopg
     except ImportError:
@@ -31,12 +43,10 @@ def postgres_or_skip() -> str:
     else:
         try:
             psycopg.connect(PG_URL, connect_timeout=3).close()
-            return PG_URL
+            return None
         except psycopg.Error as exc:
             reason = f"PostgreSQL at {PG_URL} is unreachable: {str(exc).strip()}"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must run the PostgreSQL tests)")
-    pytest.skip(reason)
+    return reason
 
 
 def pg_execute(statement: str, *, schema: str | None = None) -> list[tuple]:

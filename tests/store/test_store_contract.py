@@ -21,6 +21,7 @@ from stepfn.store import (
     HistoryEvent,
     MapRunRecord,
     NotFound,
+    Page,
     RoutingEntry,
     StateMachineRecord,
     Store,
@@ -313,3 +314,377 @@ def test_long_histories_are_chunked_and_page_across_chunks(backend: Backend) -> 
     assert sum(r[0] for r in rows) == 450
     assert len(rows) < 450 // 10  # many events per row...
     assert max(r[1] for r in rows) < 200_000  # ...but no row holds all the big payloads
+
+
+# ----------------------------------------------------------------- every other method
+def test_missing_things_read_as_none_or_empty(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        assert await store.get_state_machine(ARN + "nope") is None
+        assert await store.get_state_machine_by_name("nope") is None
+        assert await store.get_revision(ARN + "nope", None) is None
+        assert await store.get_version(ARN + "nope:1") is None
+        assert await store.next_version_number(ARN + "nope") == 1
+        assert await store.get_alias(ARN + "nope:a") is None
+        assert await store.get_tags(ARN + "nope") == {}
+        assert await store.get_activity("arn:nope") is None
+        assert await store.claim_activity_task("arn:nope") is None
+        assert await store.get_execution("arn:nope") is None
+        assert await store.get_history("arn:nope") == Page([], None)
+        assert await store.count_events("arn:nope") == 0
+        assert await store.get_snapshot("arn:nope") is None
+        assert await store.get_map_run("arn:nope") is None
+        assert await store.list_map_runs("arn:nope", 10) == Page([], None)
+        assert await store.due_timers(1e12) == []
+        assert await store.next_timer_due() is None
+        assert await store.get_task_token("nope") is None
+        assert await store.expired_task_tokens(1e12) == []
+        assert await store.claim_work("w", 30.0) == []
+        assert await store.renew_lease([1, 2], "w", 30.0) == []
+        assert not await store.release_work(1, "w")
+        assert (await store.list_state_machines(10)).items == []
+        assert (await store.list_activities(10)).items == []
+        assert (await store.list_versions(ARN + "nope", 10)).items == []
+        assert (await store.list_aliases(ARN + "nope", 10)).items == []
+        assert (await store.list_executions()).items == []
+        async with store.batch():  # an empty batch commits nothing and fails nothing
+            pass
+        async with store.batch() as tx:  # deleting what is missing is a no-op
+            tx.delete_state_machine(ARN + "nope")
+            tx.delete_version(ARN + "nope:1")
+            tx.delete_alias(ARN + "nope:a")
+            tx.delete_activity("arn:nope")
+            tx.remove_tags(ARN + "nope", ["k"])
+            tx.delete_snapshot("arn:nope")
+            tx.delete_timer("nope")
+            tx.delete_task_token("nope")
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.complete_work(12345, "w")
+        with pytest.raises(NotFound):
+            async with store.batch() as tx:
+                tx.update_execution(execution("nope", 1.0))
+    backend.run(body)
+
+
+def test_activities_list_conflict_and_delete(backend: Backend) -> None:
+    def activity(name: str) -> ActivityRecord:
+        return ActivityRecord(f"arn:aws:states:us-east-1:1:activity:{name}", name, 1.0,
+                              {"type": "AWS_OWNED_KEY"})
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for name in ("b", "c", "a"):
+                tx.put_activity(activity(name))
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.put_activity(activity("a"))
+        assert await store.get_activity(activity("a").arn) == activity("a")
+        first = await store.list_activities(2)
+        assert [a.name for a in first.items] == ["a", "b"]
+        rest = await store.list_activities(2, first.next_cursor)
+        assert [a.name for a in rest.items] == ["c"] and rest.next_cursor is None
+        arn = activity("b").arn
+        async with store.batch() as tx:
+            tx.set_tags(arn, {"team": "x"})
+            tx.enqueue_activity_task(ActivityTask("t1", arn, "tok", '{"n":1}', 1.0))
+        async with store.batch() as tx:
+            tx.delete_activity(arn)
+        assert await store.get_activity(arn) is None
+        assert await store.get_tags(arn) == {}
+        assert await store.claim_activity_task(arn) is None  # its tasks went with it
+        with pytest.raises(Conflict):  # a task id is unique
+            async with store.batch() as tx:
+                tx.enqueue_activity_task(ActivityTask("t2", "arn:x", "a", "{}", 1.0))
+                tx.enqueue_activity_task(ActivityTask("t2", "arn:x", "b", "{}", 2.0))
+        assert await store.claim_activity_task("arn:x") is None  # rolled back whole
+    backend.run(body)
+
+
+def test_machine_name_is_unique_and_tags_of_versions_go_with_the_machine(
+        backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_state_machine(machine("m"))
+            tx.put_state_machine(machine("m_other"))
+            tx.set_tags(ARN + "m:prod", {"k": "alias"})
+            tx.set_tags(ARN + "m_other", {"k": "kept"})
+        with pytest.raises(Conflict):  # same name, another ARN
+            async with store.batch() as tx:
+                tx.put_state_machine(replace(machine("m"), arn=ARN + "m2"))
+        async with store.batch() as tx:
+            tx.set_tags(ARN + "m", {"k": "v1"})
+            tx.set_tags(ARN + "m", {"k": "v2", "z": "1"})  # overwrite and add
+        assert await store.get_tags(ARN + "m") == {"k": "v2", "z": "1"}
+        async with store.batch() as tx:
+            tx.delete_state_machine(ARN + "m")
+        assert await store.get_state_machine(ARN + "m") is None
+        assert await store.get_tags(ARN + "m:prod") == {}
+        assert await store.get_tags(ARN + "m_other") == {"k": "kept"}
+        # Revisions outlive the machine: executions that ran it still describe it.
+        assert (await store.get_revision(ARN + "m", None)).definition == '{"x":1}'
+    backend.run(body)
+
+
+def test_aliases_replace_page_and_delete(backend: Backend) -> None:
+    def alias(name: str, weight: int = 100) -> AliasRecord:
+        return AliasRecord(arn=f"{ARN}m:{name}", machine_arn=ARN + "m", name=name,
+                           routing=(RoutingEntry(ARN + "m:1", weight),),
+                           creation_date=1.0, update_date=2.0, description="d")
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for name in ("b", "a", "c"):
+                tx.put_alias(alias(name))
+            tx.put_alias(alias("a", 50))  # insert or replace
+        assert (await store.get_alias(ARN + "m:a")).routing[0].weight == 50
+        first = await store.list_aliases(ARN + "m", 2)
+        assert [a.name for a in first.items] == ["a", "b"]
+        rest = await store.list_aliases(ARN + "m", 2, first.next_cursor)
+        assert [a.name for a in rest.items] == ["c"] and rest.next_cursor is None
+        async with store.batch() as tx:
+            tx.delete_alias(ARN + "m:b")
+        assert [a.name for a in (await store.list_aliases(ARN + "m", 9)).items] == ["a",
+                                                                                   "c"]
+    backend.run(body)
+
+
+def test_execution_filters_alias_map_run_and_redrive(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("a", 1.0, alias_arn=ARN + "m:prod"))
+            tx.put_execution(execution("b", 2.0, map_run_arn="arn:map", redrive_count=1))
+            tx.put_execution(execution("c", 3.0, map_run_arn="arn:map"))
+            tx.put_execution(execution("d", 3.0))  # same start date: ARN breaks ties
+        by_alias = await store.list_executions(alias_arn=ARN + "m:prod")
+        assert [e.name for e in by_alias.items] == ["a"]
+        in_map = await store.list_executions(map_run_arn="arn:map")
+        assert [e.name for e in in_map.items] == ["c", "b"]
+        redriven = await store.list_executions(redriven=True)
+        assert [e.name for e in redriven.items] == ["b"]
+        assert len((await store.list_executions(redriven=False)).items) == 3
+        both = await store.list_executions(map_run_arn="arn:map", redriven=False)
+        assert [e.name for e in both.items] == ["c"]
+        seen, cursor = [], None
+        while True:  # one at a time across the tie
+            page = await store.list_executions(limit=1, cursor=cursor)
+            seen += [e.name for e in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == ["d", "c", "b", "a"]
+        full = replace(execution("z", 5.0), input='{"é": "\\u0000 x"}',
+                       trace_header="Root=1", state_machine_label="label",
+                       parent_arn="arn:p")
+        async with store.batch() as tx:
+            tx.put_execution(full)
+        assert await store.get_execution(full.arn) == full
+    backend.run(body)
+
+
+def test_snapshots_replace_and_delete(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_snapshot("arn:e", b"one")
+            tx.put_snapshot("arn:e", bytearray(b"\x00\xfftwo"))
+        assert await store.get_snapshot("arn:e") == b"\x00\xfftwo"
+        async with store.batch() as tx:
+            tx.delete_snapshot("arn:e")
+        assert await store.get_snapshot("arn:e") is None
+    backend.run(body)
+
+
+def test_map_runs_replace_and_page_newest_first(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        runs = [MapRunRecord(f"arn:map:{i}", "arn:e", "RUNNING", float(i),
+                             max_concurrency=5, item_counts={"total": i})
+                for i in range(3)]
+        async with store.batch() as tx:
+            for run in runs:
+                tx.put_map_run(run)
+            tx.put_map_run(MapRunRecord("arn:other", "arn:f", "RUNNING", 9.0))
+        done = replace(runs[1], status="SUCCEEDED", stop_date=7.0,
+                       execution_counts={"succeeded": 1})
+        async with store.batch() as tx:
+            tx.put_map_run(done)
+        assert await store.get_map_run("arn:map:1") == done
+        first = await store.list_map_runs("arn:e", 2)
+        assert [m.arn for m in first.items] == ["arn:map:2", "arn:map:1"]
+        rest = await store.list_map_runs("arn:e", 2, first.next_cursor)
+        assert [m.arn for m in rest.items] == ["arn:map:0"] and rest.next_cursor is None
+    backend.run(body)
+
+
+def test_timers_replace_order_and_limit(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for i in range(5):
+                tx.add_timer(Timer(f"t{i}", "arn:e", 100.0 - i, [i]))
+            tx.add_timer(Timer("t0", "arn:e", 1.0, {"moved": True}))  # replaced
+        due = await store.due_timers(97.0, limit=3)
+        assert [t.id for t in due] == ["t0", "t4", "t3"]
+        assert due[0] == Timer("t0", "arn:e", 1.0, {"moved": True})
+        assert await store.next_timer_due() == 1.0
+    backend.run(body)
+
+
+def test_task_tokens_heartbeat_keeps_the_record(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        tokens = [TaskTokenRecord(f"tok{i}", "arn:e", {"state": "T", "i": i}, 1.0,
+                                  deadline) for i, deadline in enumerate((30.0, 10.0,
+                                                                          None))]
+        async with store.batch() as tx:
+            for token in tokens:
+                tx.put_task_token(token)
+        expired = await store.expired_task_tokens(40.0)
+        assert [t.token for t in expired] == ["tok1", "tok0"]  # earliest first
+        assert [t.token for t in await store.expired_task_tokens(40.0, limit=1)] == [
+            "tok1"]
+        assert await store.heartbeat_task_token("tok1", None)
+        assert await store.get_task_token("tok1") == replace(tokens[1],
+                                                             heartbeat_deadline=None)
+        async with store.batch() as tx:
+            tx.delete_task_token("tok0")
+        assert await store.get_task_token("tok0") is None
+        assert await store.expired_task_tokens(40.0) == []
+    backend.run(body)
+
+
+def test_work_kinds_limit_release_and_requeue(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.enqueue_work("resume", "r1", 1, available_at=1.0)
+            tx.enqueue_work("timer", "t1", 2, available_at=2.0)
+            tx.enqueue_work("resume", "r2", 3, available_at=3.0)
+            tx.enqueue_work("resume", "later", 4, available_at=100.0)
+        timers = await store.claim_work("w1", 30.0, kinds=["timer"], now=50.0)
+        assert [(i.key, i.kind, i.lease_owner, i.lease_expires) for i in timers] == [
+            ("t1", "timer", "w1", 80.0)]
+        one = await store.claim_work("w1", 30.0, limit=1, kinds=["resume"], now=50.0)
+        assert [i.key for i in one] == ["r1"]  # earliest available first
+        assert not await store.release_work(one[0].id, "w2")  # not w2's to give back
+        assert await store.release_work(one[0].id, "w1", available_at=60.0)
+        rest = await store.claim_work("w2", 30.0, now=50.0)
+        assert [i.key for i in rest] == ["r2"]  # r1 waits until 60, later until 100
+        again = await store.claim_work("w2", 30.0, now=60.0)
+        assert [(i.key, i.attempts) for i in again] == [("r1", 2)]
+        # Re-enqueued after its lease expired: the worker may still complete it, and
+        # the key is handed back rather than lost.
+        async with store.batch() as tx:
+            tx.enqueue_work("timer", "t1", "new", available_at=0.0)
+            tx.complete_work(timers[0].id, "w1")
+        back = await store.claim_work("w3", 30.0, kinds=["timer"], now=200.0)
+        assert [(i.key, i.payload) for i in back] == [("t1", "new")]
+        async with store.batch() as tx:
+            tx.complete_work(back[0].id, "w3")
+        assert await store.claim_work("w3", 30.0, kinds=["timer"], now=1e9) == []
+    backend.run(body)
+
+
+def test_renew_lease_keeps_an_item_from_other_workers(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.enqueue_work("resume", "a", available_at=0.0)
+            tx.enqueue_work("resume", "b", available_at=0.0)
+        mine = await store.claim_work("w1", 3600.0, now=None)
+        ids = [i.id for i in mine]
+        assert len(ids) == 2
+        assert await store.renew_lease([ids[1], ids[0], 999999], "w1", 3600.0) == [
+            ids[1], ids[0]]
+        assert await store.claim_work("w2", 30.0) == []  # leased (for an hour)
+        assert await store.renew_lease(ids, "w2", 30.0) == []
+    backend.run(body)
+
+
+# ----------------------------------------------------------------- concurrency
+def test_concurrent_claimers_get_each_item_once(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for i in range(60):
+                tx.enqueue_work("resume", f"k{i}", i, available_at=float(i))
+
+        async def worker(owner: str) -> list[int]:
+            got: list[int] = []
+            while True:
+                items = await store.claim_work(owner, 600.0, limit=3, now=1000.0)
+                if not items:
+                    return got
+                got += [i.payload for i in items]
+                await asyncio.sleep(0)
+        results = await asyncio.gather(*(worker(f"w{n}") for n in range(4)))
+        claimed = [p for r in results for p in r]
+        assert sorted(claimed) == list(range(60))  # every item, each exactly once
+    backend.run(body)
+
+
+def test_concurrent_activity_pollers_get_each_task_once(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for i in range(20):
+                tx.enqueue_activity_task(ActivityTask(f"t{i:02}", "arn:act", f"tok{i}",
+                                                      "{}", float(i)))
+        got = await asyncio.gather(*(store.claim_activity_task("arn:act")
+                                     for _ in range(30)))
+        ids = [t.id for t in got if t is not None]
+        assert sorted(ids) == [f"t{i:02}" for i in range(20)]
+    backend.run(body)
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_owner_cannot_complete(
+        backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.enqueue_work("resume", "exec", {"n": 1}, available_at=0.0)
+        (first,) = await store.claim_work("dead", 10.0, now=100.0)
+        assert await store.claim_work("alive", 10.0, now=109.0) == []
+        (taken,) = await store.claim_work("alive", 10.0, now=110.0)
+        assert taken.id == first.id and taken.lease_owner == "alive"
+        assert taken.attempts == 2
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.complete_work(first.id, "dead")
+        assert not await store.release_work(first.id, "dead")
+        async with store.batch() as tx:
+            tx.complete_work(first.id, "alive")
+        assert await store.claim_work("any", 10.0, now=1e12) == []
+    backend.run(body)
+
+
+def test_concurrent_appends_to_one_history_never_duplicate_ids(backend: Backend) -> None:
+    arn = execution("e", 1.0).arn
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+
+        async def append(i: int) -> BaseException | None:
+            try:
+                async with store.batch() as tx:
+                    tx.append_events(arn, [HistoryEvent(i, i - 1, float(i), "X")])
+            except Conflict as exc:
+                return exc
+            return None
+        # Ids 1..10, each twice, all at once: every id is stored once, whatever order
+        # the writers commit in (a later id first makes the earlier ones conflict).
+        await asyncio.gather(*(append(i) for i in list(range(1, 11)) * 2))
+        ids = [e.id for e in (await store.get_history(arn)).items]
+        assert ids == sorted(set(ids)) and len(ids) >= 1
+    backend.run(body)
+
+
+def test_same_history_bytes_in_every_store(backend: Backend) -> None:
+    """Both stores hold a history in the same encoding (stepfn.store.codec), so what
+    one stores is what the other would, byte for byte."""
+    from stepfn.store.codec import chunk_rows
+
+    arn = execution("e", 1.0).arn
+    events = [HistoryEvent(i, i - 1, 1.5 + i, "TaskSucceeded",
+                           {"output": '{"a": "é\\n"}', "outputDetails": {"truncated": False},
+                            "resourceType": "lambda"}, "t") for i in range(1, 300)]
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.append_events(arn, events)
+    backend.run(body)
+    stored = [bytes(r[0]) for r in backend.rows(
+        "SELECT data FROM event_chunks ORDER BY last_id")]
+    assert stored == [row[4] for row in chunk_rows(arn, events, 0)]
