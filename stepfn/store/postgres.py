@@ -1,11 +1,17 @@
 """The PostgreSQL store: the same contract as the SQLite store, for scale-out.
 
-Connections come from a psycopg 3 async pool (``psycopg_pool``), in autocommit mode:
-a read is one statement, a ``Batch`` is one explicit transaction on one connection,
-and the read-modify-write operations (claims, heartbeats, leases) are each one
-statement or one short transaction. Work and activity tasks are claimed with
+Reads and the read-modify-write operations (claims, heartbeats, leases) take a
+connection from a psycopg 3 async pool (``psycopg_pool``) in autocommit mode: each is
+one statement or one short transaction. Work and activity tasks are claimed with
 ``SELECT ... FOR UPDATE SKIP LOCKED``, so concurrent claimers never wait on, or take,
 each other's rows.
+
+Batches go through one writer task on a connection of its own, as the SQLite store's
+thread does: they commit in the order their blocks exit (the execution service relies
+on it: two checkpoints of one execution must not land out of order), and every batch
+queued while the writer was busy is committed in one transaction, each batch in a
+savepoint of its own (a failing batch rolls back alone and raises to its caller): one
+commit, one WAL flush, for the whole group.
 
 Records and histories are encoded as the SQLite store encodes them
 (``stepfn.store.codec``): GetExecutionHistory answers the same bytes from either store.
@@ -15,6 +21,7 @@ upgraded by the numbered files in ``migrations/postgres`` (see ``migrate``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import re
@@ -69,6 +76,7 @@ URL_SCHEMES = ("postgresql://", "postgres://")
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _HISTORY_CHUNKS = 8  # event chunks read per round trip by get_history
+_MAX_GROUP = 256  # batches committed together at most
 
 Conn = Any  # psycopg.AsyncConnection (psycopg is an optional dependency)
 Op = Callable[[Conn], Awaitable[None]]
@@ -300,6 +308,44 @@ def _work_item(row: tuple) -> WorkItem:
                     owner, expires)
 
 
+_Job = tuple[list[Op], "asyncio.Future[None]"]
+
+
+async def _apply_alone(conn: Conn, ops: list[Op]) -> BaseException | None:
+    """Run one batch as its own transaction; the error that rolled it back, if any."""
+    try:
+        async with conn.transaction():
+            for op in ops:
+                await op(conn)
+    except psycopg.OperationalError:
+        raise  # the connection, not the batch: the caller fails the group
+    except Exception as exc:  # noqa: BLE001 - handed to the batch's caller
+        return _as_store_error(exc)
+    return None
+
+
+async def _apply_in_savepoint(conn: Conn, ops: list[Op]) -> BaseException | None:
+    """Run one batch of a group in a savepoint; a failure rolls back this batch only."""
+    try:
+        async with conn.transaction():  # nested: a savepoint
+            for op in ops:
+                await op(conn)
+    except psycopg.OperationalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - handed to the batch's caller
+        return _as_store_error(exc)
+    return None
+
+
+def _as_store_error(exc: Exception) -> Exception:
+    """A duplicate key is the contract's Conflict, whichever statement hit it."""
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        error = Conflict(str(exc).strip())
+        error.__cause__ = exc
+        return error
+    return exc
+
+
 # ----------------------------------------------------------------- migrations
 async def migrate(conn: Conn, schema: str | None, *, apply: bool = True) -> int:
     """Bring the schema of ``conn``'s database (``schema``, or the current schema) to
@@ -367,6 +413,9 @@ class PostgresStore(Store):
         self.connect_timeout = connect_timeout
         self._pool: Any = None
         self._version = 0
+        self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._write_conn: Any = None
 
     # --- lifecycle
     def _connection_kwargs(self) -> dict[str, Any]:
@@ -399,9 +448,15 @@ class PostgresStore(Store):
                                    name="stepfn")
         await pool.open(wait=True, timeout=self.connect_timeout)
         self._pool = pool
+        self._jobs = asyncio.Queue()
+        self._writer = asyncio.create_task(self._write_loop(), name="stepfn-pg-writer")
 
     async def close(self) -> None:
-        """Close the pool (batches are awaited by their callers: none is pending)."""
+        """Commit the batches already queued, then release every connection."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._jobs.put_nowait(None)
+            await writer
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -419,18 +474,58 @@ class PostgresStore(Store):
 
     @contextlib.asynccontextmanager
     async def batch(self) -> AsyncIterator[Batch]:
-        """Collect writes; apply them in one transaction on a clean exit."""
+        """Collect writes; the writer commits them in one transaction on a clean exit."""
         unit = _PostgresBatch()
         yield unit
         if not unit.ops:
             return
-        async with self._conn() as conn:
-            try:
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._jobs.put_nowait((unit.ops, future))
+        await future
+
+    # --- the writer
+    async def _write_loop(self) -> None:
+        """Commit queued batches, in order, a group at a time, until ``close``."""
+        stopping = False
+        while not stopping:
+            jobs = [await self._jobs.get()]
+            while len(jobs) < _MAX_GROUP and not self._jobs.empty():
+                jobs.append(self._jobs.get_nowait())
+            if None in jobs:
+                stopping = True
+            await self._commit_group([j for j in jobs if j is not None])
+        if self._write_conn is not None:
+            await self._write_conn.close()
+            self._write_conn = None
+
+    async def _commit_group(self, jobs: list[_Job]) -> None:
+        if not jobs:
+            return
+        outcomes: list[BaseException | None] = []
+        try:
+            if self._write_conn is None or self._write_conn.closed:
+                self._write_conn = await psycopg.AsyncConnection.connect(
+                    self.url, **self._connection_kwargs())
+            conn = self._write_conn
+            if len(jobs) == 1:  # no savepoint needed: the batch is the transaction
+                outcomes.append(await _apply_alone(conn, jobs[0][0]))
+            else:
                 async with conn.transaction():
-                    for op in unit.ops:
-                        await op(conn)
-            except psycopg.errors.UniqueViolation as exc:  # e.g. a duplicate task id
-                raise Conflict(str(exc).strip()) from exc
+                    for ops, _future in jobs:
+                        outcomes.append(await _apply_in_savepoint(conn, ops))
+        except Exception as exc:  # noqa: BLE001 - the commit itself failed: all fail
+            if self._write_conn is not None and self._write_conn.broken:
+                self._write_conn = None  # reconnect for the next group
+            outcomes = [exc] * len(jobs)
+        for (_ops, future), error in zip(jobs, outcomes, strict=True):
+            if future.done():  # the caller was cancelled
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
 
     # --- read helpers
     async def _one(self, statement: str, params: dict[str, Any],

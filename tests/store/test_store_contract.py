@@ -671,6 +671,26 @@ def test_concurrent_appends_to_one_history_never_duplicate_ids(backend: Backend)
     backend.run(body)
 
 
+def test_batches_commit_in_the_order_they_exit(backend: Backend) -> None:
+    """Checkpoints of one execution, submitted back to back without waiting, big and
+    small in turn: each appends the next events, so any reordering raises Conflict."""
+    arn = execution("e", 1.0).arn
+    sizes = [300 if k % 2 else 1 for k in range(40)]
+    starts = [1 + sum(sizes[:k]) for k in range(len(sizes))]
+
+    async def body(store: Store) -> None:
+        async def checkpoint(k: int) -> None:
+            events = [HistoryEvent(i, i - 1, float(i), "X", {"output": "x" * 500})
+                      for i in range(starts[k], starts[k] + sizes[k])]
+            async with store.batch() as tx:
+                if k == 0:
+                    tx.put_execution(execution("e", 1.0))
+                tx.append_events(arn, events)
+        await asyncio.gather(*(checkpoint(k) for k in range(len(sizes))))
+        assert await store.count_events(arn) == sum(sizes)
+    backend.run(body)
+
+
 def test_same_history_bytes_in_every_store(backend: Backend) -> None:
     """Both stores hold a history in the same encoding (stepfn.store.codec), so what
     one stores is what the other would, byte for byte."""
