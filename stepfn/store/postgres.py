@@ -10,8 +10,8 @@ Batches go through one writer task on a connection of its own, as the SQLite sto
 thread does: they commit in the order their blocks exit (the execution service relies
 on it: two checkpoints of one execution must not land out of order), and every batch
 queued while the writer was busy is committed in one transaction, each batch in a
-savepoint of its own (a failing batch rolls back alone and raises to its caller): one
-commit, one WAL flush, for the whole group.
+single transaction (should one batch fail, the group is applied again batch by batch,
+so it fails alone and raises to its caller): one commit, one WAL flush, per group.
 
 Records and histories are encoded as the SQLite store encodes them
 (``stepfn.store.codec``): GetExecutionHistory answers the same bytes from either store.
@@ -221,8 +221,10 @@ class _PostgresBatch(Batch):
             row = await cur.fetchone()
             stored = row[1] if row else None
             rows = list(chunk_rows(execution_arn, events, stored or 0))
-            async with conn.cursor() as many:
-                await many.executemany(q.INSERT_CHUNK, rows)
+            await conn.execute(q.INSERT_CHUNKS, {
+                "execution_arn": execution_arn, "last_ids": [r[1] for r in rows],
+                "first_ids": [r[2] for r in rows], "counts": [r[3] for r in rows],
+                "data": [r[4] for r in rows]})
         self.ops.append(op)
 
     def put_snapshot(self, execution_arn: str, data: bytes) -> None:
@@ -324,17 +326,25 @@ async def _apply_alone(conn: Conn, ops: list[Op]) -> BaseException | None:
     return None
 
 
-async def _apply_in_savepoint(conn: Conn, ops: list[Op]) -> BaseException | None:
-    """Run one batch of a group in a savepoint; a failure rolls back this batch only."""
-    try:
-        async with conn.transaction():  # nested: a savepoint
-            for op in ops:
-                await op(conn)
-    except psycopg.OperationalError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - handed to the batch's caller
-        return _as_store_error(exc)
-    return None
+async def _apply_group(conn: Conn, group: list[list[Op]]) -> list[BaseException | None]:
+    """Commit a group of batches in one transaction; the outcome of each.
+
+    Batches rarely fail, so the group is first tried whole (no savepoints: they would
+    cost two round trips per batch). If any batch fails, that transaction rolls back and
+    the batches are applied again one by one, in order, each as its own transaction, so
+    a failing batch fails alone."""
+    if len(group) > 1:
+        try:
+            async with conn.transaction():
+                for ops in group:
+                    for op in ops:
+                        await op(conn)
+            return [None] * len(group)
+        except psycopg.OperationalError:
+            raise  # the connection, not a batch: the caller fails the group
+        except Exception:  # noqa: BLE001 - found again, batch by batch, below
+            pass
+    return [await _apply_alone(conn, ops) for ops in group]
 
 
 def _as_store_error(exc: Exception) -> Exception:
@@ -509,12 +519,7 @@ class PostgresStore(Store):
                 self._write_conn = await psycopg.AsyncConnection.connect(
                     self.url, **self._connection_kwargs())
             conn = self._write_conn
-            if len(jobs) == 1:  # no savepoint needed: the batch is the transaction
-                outcomes.append(await _apply_alone(conn, jobs[0][0]))
-            else:
-                async with conn.transaction():
-                    for ops, _future in jobs:
-                        outcomes.append(await _apply_in_savepoint(conn, ops))
+            outcomes = await _apply_group(conn, [ops for ops, _future in jobs])
         except Exception as exc:  # noqa: BLE001 - the commit itself failed: all fail
             if self._write_conn is not None and self._write_conn.broken:
                 self._write_conn = None  # reconnect for the next group

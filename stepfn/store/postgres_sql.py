@@ -120,9 +120,12 @@ LIST_EXECUTIONS_ORDER = " ORDER BY start_date DESC, arn DESC LIMIT %(limit)s"
 LOCK_HISTORY_LAST_ID = """
 SELECT pg_advisory_xact_lock(hashtextextended(%(execution_arn)s, 1)),
        (SELECT max(last_id) FROM event_chunks WHERE execution_arn=%(execution_arn)s)"""
-INSERT_CHUNK = """
+# All the chunks of one append in one statement (one round trip), column by column.
+INSERT_CHUNKS = """
 INSERT INTO event_chunks (execution_arn, last_id, first_id, count, data)
-VALUES (%s, %s, %s, %s, %s)"""
+SELECT %(execution_arn)s, last_id, first_id, count, data
+FROM unnest(%(last_ids)s::integer[], %(first_ids)s::integer[], %(counts)s::integer[],
+            %(data)s::bytea[]) AS chunk (last_id, first_id, count, data)"""
 # A few chunks at a time: a page needs ``limit + 1`` events, and chunks of big payloads
 # hold few events each, so reading every remaining chunk at once could be huge.
 HISTORY_FORWARD = """
