@@ -186,3 +186,68 @@ def test_db_upgrade_reports_an_unreachable_server_without_a_traceback() -> None:
     assert done.stderr.startswith("error: cannot connect to PostgreSQL at "
                                   "postgresql://u:***@127.0.0.1:1/x")
     assert "Traceback" not in done.stderr and "pw" not in done.stderr
+
+
+def test_a_failing_batch_in_a_group_fails_alone(pg_schema: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches queued together commit as one transaction; when one fails, the group is
+    applied again batch by batch, so only that one fails."""
+    from stepfn.store import Conflict, ExecutionRecord
+
+    alone: list[int] = []
+    apply_alone = pg._apply_alone
+
+    async def counted(conn: Any, ops: Any) -> Any:
+        alone.append(len(ops))
+        return await apply_alone(conn, ops)
+    monkeypatch.setattr(pg, "_apply_alone", counted)
+
+    def record(name: str) -> ExecutionRecord:
+        return ExecutionRecord(f"arn:e:{name}", "arn:m", name, "RUNNING", 1.0)
+
+    async def body() -> None:
+        store = await opened(pg_schema)
+        try:
+            async with store.batch() as tx:
+                tx.put_execution(record("taken"))
+            alone.clear()  # a group of one is applied alone straight away
+
+            async def put(name: str) -> None:
+                async with store.batch() as tx:
+                    tx.put_execution(record(name))
+            # Queued in one go: the writer takes them as one group.
+            results = await asyncio.gather(put("a"), put("taken"), put("b"),
+                                           return_exceptions=True)
+            assert results[0] is None and results[2] is None
+            assert isinstance(results[1], Conflict)
+            assert len(alone) == 3  # the group's second pass
+            names = [e.name for e in (await store.list_executions()).items]
+            assert sorted(names) == ["a", "b", "taken"]
+        finally:
+            await store.close()
+    run(body)
+
+
+def test_the_writer_reconnects_after_losing_its_connection(pg_schema: str) -> None:
+    import psycopg
+
+    from stepfn.store import ExecutionRecord
+
+    async def body() -> None:
+        store = await opened(pg_schema)
+        try:
+            async with store.batch() as tx:
+                tx.put_execution(ExecutionRecord("arn:e:1", "arn:m", "1", "RUNNING", 1.0))
+            pid = store._write_conn.info.backend_pid
+            pg_execute(f"SELECT pg_terminate_backend({pid})")
+            with pytest.raises(psycopg.OperationalError):  # that batch is lost...
+                async with store.batch() as tx:
+                    tx.put_execution(ExecutionRecord("arn:e:2", "arn:m", "2", "RUNNING",
+                                                     2.0))
+            async with store.batch() as tx:  # ...the next one commits
+                tx.put_execution(ExecutionRecord("arn:e:3", "arn:m", "3", "RUNNING", 3.0))
+            names = [e.name for e in (await store.list_executions()).items]
+            assert names == ["3", "1"]
+        finally:
+            await store.close()
+    run(body)
