@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -78,6 +78,7 @@ _MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _HISTORY_CHUNKS = 8  # event chunks read per round trip by get_history
 _MAX_GROUP = 256  # batches committed together at most
 
+T = TypeVar("T")
 Conn = Any  # psycopg.AsyncConnection (psycopg is an optional dependency)
 Op = Callable[[Conn], Awaitable[None]]
 
@@ -411,8 +412,8 @@ class PostgresStore(Store):
     """
 
     def __init__(self, url: str, *, schema: str | None = None, migrate: bool = True,
-                 min_size: int = 1, max_size: int = 10, connect_timeout: float = 10.0
-                 ) -> None:
+                 min_size: int = 1, max_size: int = 10, connect_timeout: float = 10.0,
+                 application_name: str = "stepfn") -> None:
         if schema is not None and not _SCHEMA_NAME.match(schema):
             raise ValueError(f"not a plain schema name: {schema!r}")
         self.url = url
@@ -421,6 +422,7 @@ class PostgresStore(Store):
         self.min_size = min_size
         self.max_size = max_size
         self.connect_timeout = connect_timeout
+        self.application_name = application_name  # as pg_stat_activity shows it
         self._pool: Any = None
         self._version = 0
         self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
@@ -429,7 +431,8 @@ class PostgresStore(Store):
 
     # --- lifecycle
     def _connection_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"autocommit": True}
+        kwargs: dict[str, Any] = {"autocommit": True,
+                                  "application_name": self.application_name}
         if self.schema:
             kwargs["options"] = f"-c search_path={self.schema}"
         return kwargs
@@ -533,15 +536,37 @@ class PostgresStore(Store):
                 future.set_exception(error)
 
     # --- read helpers
-    async def _one(self, statement: str, params: dict[str, Any],
-                   decode: Callable[[Any], Any]) -> Any:
+    async def _read(self, fn: Callable[[Conn], Awaitable[T]], *, retry: bool = True) -> T:
+        """``fn(conn)`` on a pooled connection. A pooled connection may have died while
+        idle (PostgreSQL restarted, a firewall cut it): a statement that fails because
+        of that is run once more, after the pool has replaced its dead connections,
+        unless ``retry`` is False (a claim, which may have happened before the answer
+        was lost)."""
+        conn: Conn = None
+        try:
+            async with self._conn() as conn:
+                return await fn(conn)
+        except psycopg.OperationalError:
+            if not retry or conn is None or not conn.broken:
+                raise
+        # Its idle siblings likely died with it: have the pool test and replace them.
+        if self._pool is not None:
+            await self._pool.check()
         async with self._conn() as conn:
-            row = await (await conn.execute(statement, params)).fetchone()
+            return await fn(conn)
+
+    async def _one(self, statement: str, params: dict[str, Any],
+                   decode: Callable[[Any], Any], *, retry: bool = True) -> Any:
+        async def read(conn: Conn) -> Any:
+            return await (await conn.execute(statement, params)).fetchone()
+        row = await self._read(read, retry=retry)
         return None if row is None or row[0] is None else decode(row[0])
 
-    async def _rows(self, statement: str, params: dict[str, Any]) -> list[tuple]:
-        async with self._conn() as conn:
+    async def _rows(self, statement: str, params: dict[str, Any], *,
+                    retry: bool = True) -> list[tuple]:
+        async def read(conn: Conn) -> list[tuple]:
             return list(await (await conn.execute(statement, params)).fetchall())
+        return await self._read(read, retry=retry)
 
     async def _page(self, statement: str, params: dict[str, Any], limit: int,
                     decode: Callable[[tuple], Any],
@@ -614,7 +639,7 @@ class PostgresStore(Store):
 
     async def claim_activity_task(self, activity_arn: str) -> ActivityTask | None:
         return await self._one(q.CLAIM_ACTIVITY_TASK, {"activity_arn": activity_arn},
-                               lambda b: unpack(ActivityTask, b))
+                               lambda b: unpack(ActivityTask, b), retry=False)
 
     # --- executions and history
     async def get_execution(self, arn: str) -> ExecutionRecord | None:
@@ -655,12 +680,14 @@ class PostgresStore(Store):
             bound = int(cursor) if cursor else -1
             statement = q.HISTORY_FORWARD
         start = bound
-        items: list[HistoryEvent] = []
-        async with self._conn() as conn:
+
+        async def read(conn: Conn) -> list[HistoryEvent]:
             # Chunks a few at a time, until the page (and one event more) is full.
+            items: list[HistoryEvent] = []
+            after = start
             while len(items) <= limit:
                 cur = await conn.execute(statement, {"execution_arn": execution_arn,
-                                                     "bound": bound,
+                                                     "bound": after,
                                                      "chunks": _HISTORY_CHUNKS})
                 rows = await cur.fetchall()
                 for last_id, first_id, data in rows:
@@ -668,12 +695,14 @@ class PostgresStore(Store):
                     if reverse:
                         events.reverse()
                         items.extend(e for e in events if e.id < start)
-                        bound = first_id
+                        after = first_id
                     else:
                         items.extend(e for e in events if e.id > start)
-                        bound = last_id
+                        after = last_id
                 if len(rows) < _HISTORY_CHUNKS:
                     break
+            return items
+        items = await self._read(read)
         more = len(items) > limit
         del items[limit:]
         return Page(items, str(items[-1].id) if more and items else None)
@@ -712,17 +741,19 @@ class PostgresStore(Store):
                                lambda b: unpack(TaskTokenRecord, b))
 
     async def heartbeat_task_token(self, token: str, deadline: float | None) -> bool:
-        async with self._conn() as conn, conn.transaction():
-            row = await (await conn.execute(q.LOCK_TASK_TOKEN,
-                                            {"token": token})).fetchone()
-            if row is None:
-                return False
-            record = dataclasses.replace(unpack(TaskTokenRecord, row[0]),
-                                         heartbeat_deadline=deadline)
-            await conn.execute(q.HEARTBEAT_TASK_TOKEN, {"token": token,
-                                                        "deadline": deadline,
-                                                        "data": pack(record)})
-            return True
+        async def write(conn: Conn) -> bool:
+            async with conn.transaction():
+                row = await (await conn.execute(q.LOCK_TASK_TOKEN,
+                                                {"token": token})).fetchone()
+                if row is None:
+                    return False
+                record = dataclasses.replace(unpack(TaskTokenRecord, row[0]),
+                                             heartbeat_deadline=deadline)
+                await conn.execute(q.HEARTBEAT_TASK_TOKEN, {"token": token,
+                                                            "deadline": deadline,
+                                                            "data": pack(record)})
+                return True
+        return await self._read(write)  # setting a deadline twice is harmless
 
     async def expired_task_tokens(self, now: float,
                                   limit: int = 100) -> list[TaskTokenRecord]:
@@ -736,7 +767,7 @@ class PostgresStore(Store):
         at = time.time() if now is None else now
         rows = await self._rows(q.CLAIM_WORK, {
             "now": at, "expires": at + lease_seconds, "owner": owner, "limit": limit,
-            "kinds": list(kinds) if kinds else None})
+            "kinds": list(kinds) if kinds else None}, retry=False)
         items = [_work_item(r) for r in rows]
         items.sort(key=lambda i: (i.available_at, i.id))
         return items

@@ -251,3 +251,28 @@ def test_the_writer_reconnects_after_losing_its_connection(pg_schema: str) -> No
         finally:
             await store.close()
     run(body)
+
+
+def test_reads_survive_pooled_connections_that_died_while_idle(pg_schema: str) -> None:
+    """As after a PostgreSQL restart: every connection of the store is cut."""
+    from stepfn.store import ExecutionRecord
+
+    app = "stepfn-test-" + pg_schema
+
+    async def body() -> None:
+        store = await opened(pg_schema, application_name=app, min_size=3)
+        try:
+            async with store.batch() as tx:
+                tx.put_execution(ExecutionRecord("arn:e:1", "arn:m", "1", "RUNNING", 1.0))
+            assert await store.get_execution("arn:e:1") is not None
+            cut = pg_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             f"WHERE application_name = '{app}'")
+            assert len(cut) >= 2  # the writer's connection and the pool's
+            await asyncio.sleep(0.2)  # let the terminations land
+            for _ in range(5):  # one pooled connection after another
+                assert (await store.get_execution("arn:e:1")).name == "1"
+                assert (await store.get_history("arn:e:1")).items == []
+                assert await store.heartbeat_task_token("nope", 1.0) is False
+        finally:
+            await store.close()
+    run(body)
