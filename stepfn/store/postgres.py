@@ -453,6 +453,9 @@ class PostgresStore(Store):
                              f"{str(exc).strip()}") from exc
         try:
             self._version = await migrate(conn, self.schema, apply=self.migrate)
+        except psycopg.Error as exc:  # rolled back whole: the schema is as it was
+            raise StoreError(f"the schema migration failed, nothing was changed: "
+                             f"{type(exc).__name__}: {str(exc).strip()}") from exc
         finally:
             await conn.close()
         pool = AsyncConnectionPool(self.url, kwargs=self._connection_kwargs(),

@@ -149,8 +149,9 @@ def test_a_failing_migration_leaves_nothing_behind(pg_schema: str,
 
     async def body() -> None:
         monkeypatch.setattr(pg, "migrations", lambda: broken)
-        with pytest.raises(psycopg.errors.DivisionByZero):
+        with pytest.raises(StoreError, match="migration failed.*DivisionByZero") as info:
             await opened(pg_schema)
+        assert isinstance(info.value.__cause__, psycopg.errors.DivisionByZero)
     run(body)
     # One transaction: not even the schema, the version table or migration 0001 stayed.
     assert pg_execute(f"SELECT 1 FROM pg_namespace WHERE nspname='{pg_schema}'") == []
