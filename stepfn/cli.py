@@ -2,7 +2,9 @@
 
     stepfn run DEFINITION.json [--input JSON|@FILE] [--functions PATH] [--history] [--json]
     stepfn validate DEFINITION.json [--type STANDARD|EXPRESS] [--json]
-    stepfn serve [--host H] [--port P] [--db PATH] [--auth sigv4 --access-keys FILE]
+    stepfn serve [--host H] [--port P] [--db PATH|postgresql://URL]
+                 [--auth sigv4 --access-keys FILE]
+    stepfn db upgrade --db PATH|postgresql://URL
 """
 
 from __future__ import annotations
@@ -127,6 +129,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Create or upgrade the database's schema (applying every pending migration) and
+    print the version it is at."""
+    import asyncio
+    import os
+
+    from .store import PostgresStore, SqliteStore, StoreError, store_for
+
+    db = args.db or os.environ.get("STEPFN_DB") or "stepfn.db"
+
+    async def upgrade() -> int:
+        store = store_for(db, migrate=True)
+        assert isinstance(store, (SqliteStore, PostgresStore))
+        await store.open()
+        try:
+            return await store.schema_version()
+        finally:
+            await store.close()
+    try:
+        version = asyncio.run(upgrade())
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"schema version {version}")
+    return 0
+
+
+def add_db_parser(sub: Any) -> None:
+    """``stepfn db upgrade``: the schema's migrations, outside ``stepfn serve``."""
+    db = sub.add_parser("db", help="manage the database (schema migrations)")
+    actions = db.add_subparsers(dest="db_command", required=True)
+    upgrade = actions.add_parser(
+        "upgrade", help="create or upgrade the schema, then print its version",
+        description="Apply every pending schema migration (in one transaction, under a "
+                    "lock that makes concurrent upgrades wait for each other) and print "
+                    "the schema version.")
+    upgrade.add_argument("--db", help="a postgresql:// URL or a SQLite file "
+                                      "(STEPFN_DB, default stepfn.db)")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stepfn", description="Run AWS Step Functions "
                                      "(Amazon States Language) workflows anywhere.")
@@ -164,8 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "also reads an environment variable; flags win.")
     serve.add_argument("--host", help="address to listen on (STEPFN_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (STEPFN_PORT, default 8083)")
-    serve.add_argument("--db", help="SQLite database file, created on first start "
-                                     "(STEPFN_DB, default stepfn.db)")
+    serve.add_argument("--db", help="SQLite database file, created on first start, or a "
+                                     "postgresql://USER@HOST/DB URL (STEPFN_DB, default "
+                                     "stepfn.db)")
     serve.add_argument("--region", help="region in ARNs (STEPFN_REGION, default us-east-1)")
     serve.add_argument("--account", help="account in ARNs (STEPFN_ACCOUNT, "
                                          "default 123456789012)")
@@ -187,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-history-events", type=int, default=25_000,
                        help="history length at which an execution fails (AWS: 25,000)")
     serve.set_defaults(handler=cmd_serve)
+    add_db_parser(sub)
     return parser
 
 

@@ -246,7 +246,7 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
     """
     import uvicorn
 
-    from stepfn.store.sqlite import SqliteStore
+    from stepfn.store import store_for
 
     config = ApiConfig.from_env(host=host, port=port, db_path=db_path, region=region,
                                 account=account, log_level=log_level, extra=extra,
@@ -256,7 +256,7 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
         print(f"warning: serving on {config.host} without authentication: anyone who can "
               "reach this port can run workflows; use --auth sigv4 --access-keys FILE",
               file=sys.stderr)
-    store = SqliteStore(config.db_path)
+    store = store_for(config.db_path)  # a postgresql:// URL or a SQLite file
     if service_factory is None:
         service_factory = _default_service_factory()
     app = create_app(store, service_factory(store, config), config)

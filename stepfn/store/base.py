@@ -15,7 +15,9 @@ Shape of the contract
   ``async with store.batch() as tx: tx.append_events(...); tx.update_execution(...)``.
   Either every write of a batch is durable when ``__aexit__`` returns, or none is and
   the exception propagates. A batch holds no connection while it is being filled, so
-  filling it never blocks the event loop.
+  filling it never blocks the event loop. Batches of one store commit in the order
+  their blocks exit: one that exits later never commits before an earlier one (two
+  checkpoints of one execution land in order).
 * **Conditional writes raise.** ``Conflict`` (a key already exists, or an optimistic
   check failed) and ``NotFound`` (the row a write needs is missing) abort the batch.
 * **Opaque cursors.** List methods take ``limit`` and ``cursor`` and return a ``Page``

@@ -30,7 +30,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -48,13 +48,22 @@ from stepfn.store.base import (
     NotFound,
     Page,
     RevisionRecord,
-    RoutingEntry,
     StateMachineRecord,
     Store,
+    StoreError,
     TaskTokenRecord,
     Timer,
     VersionRecord,
     WorkItem,
+)
+from stepfn.store.codec import (
+    chunk_rows,
+    exec_cursor,
+    pack,
+    parse_exec_cursor,
+    rev_key,
+    unpack,
+    unpack_alias,
 )
 
 _SCHEMA = """
@@ -116,41 +125,10 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 _MAX_GROUP = 256  # batches committed together at most
-# History events are stored in chunks of consecutive events, one row (a JSON array of
-# event rows) per chunk: a row costs ~7 us to insert whatever its size, so one row per
-# event made storing a history cost 3x more than recording it. 128 events keep a page
-# of GetExecutionHistory (100 by default) within two rows.
-_CHUNK_EVENTS = 128
-_CHUNK_BYTES = 64 * 1024  # big payloads: fewer events per row, no 25 MiB rows
-
-
-# ----------------------------------------------------------------- record <-> blob
-def _pack(record: Any) -> bytes:
-    # orjson serialises dataclasses natively (as asdict would, ~50x faster).
-    return orjson.dumps(record)
-
-
-def _unpack(cls: type, blob: bytes) -> Any:
-    return cls(**orjson.loads(blob))
-
-
-def _unpack_alias(blob: bytes) -> AliasRecord:
-    data = orjson.loads(blob)
-    data["routing"] = tuple(RoutingEntry(**r) for r in data["routing"])
-    return AliasRecord(**data)
-
-
-def _rev_key(revision_id: str | None) -> str:
-    return revision_id or ""
-
-
-def _exec_cursor(start_date: float, arn: str) -> str:
-    return f"{start_date!r}|{arn}"
-
-
-def _parse_exec_cursor(cursor: str) -> tuple[float, str]:
-    date, _, arn = cursor.partition("|")
-    return float(date), arn
+# The schema this stepfn writes (PRAGMA user_version). The tables are created with
+# IF NOT EXISTS and older layouts are migrated in place; a database written by a newer
+# stepfn (a higher number) is refused rather than misread.
+SCHEMA_VERSION = 1
 
 
 # ----------------------------------------------------------------- unit of work
@@ -168,7 +146,7 @@ class _SqliteBatch(Batch):
         def op(db: sqlite3.Connection) -> None:
             try:
                 db.execute("INSERT INTO state_machines (arn, name, data) VALUES (?,?,?)",
-                           (machine.arn, machine.name, _pack(machine)))
+                           (machine.arn, machine.name, pack(machine)))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"state machine exists: {machine.arn}") from exc
             _put_revision(db, machine)
@@ -177,7 +155,7 @@ class _SqliteBatch(Batch):
     def update_state_machine(self, machine: StateMachineRecord) -> None:
         def op(db: sqlite3.Connection) -> None:
             cur = db.execute("UPDATE state_machines SET data=? WHERE arn=?",
-                             (_pack(machine), machine.arn))
+                             (pack(machine), machine.arn))
             if cur.rowcount == 0:
                 raise NotFound(machine.arn)
             _put_revision(db, machine)
@@ -197,7 +175,7 @@ class _SqliteBatch(Batch):
             try:
                 db.execute("INSERT INTO versions (arn, machine_arn, version, data) "
                            "VALUES (?,?,?,?)", (version.arn, version.machine_arn,
-                                                version.version, _pack(version)))
+                                                version.version, pack(version)))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"version exists: {version.arn}") from exc
             db.execute("UPDATE state_machines SET version_counter=max(version_counter, ?) "
@@ -210,7 +188,7 @@ class _SqliteBatch(Batch):
     def put_alias(self, alias: AliasRecord) -> None:
         self.ops.append(lambda db: db.execute(
             "INSERT OR REPLACE INTO aliases (arn, machine_arn, name, data) VALUES (?,?,?,?)",
-            (alias.arn, alias.machine_arn, alias.name, _pack(alias))))
+            (alias.arn, alias.machine_arn, alias.name, pack(alias))))
 
     def delete_alias(self, arn: str) -> None:
         self.ops.append(lambda db: db.execute("DELETE FROM aliases WHERE arn=?", (arn,)))
@@ -229,7 +207,7 @@ class _SqliteBatch(Batch):
         def op(db: sqlite3.Connection) -> None:
             try:
                 db.execute("INSERT INTO activities (arn, name, data) VALUES (?,?,?)",
-                           (activity.arn, activity.name, _pack(activity)))
+                           (activity.arn, activity.name, pack(activity)))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"activity exists: {activity.arn}") from exc
         self.ops.append(op)
@@ -272,7 +250,7 @@ class _SqliteBatch(Batch):
                                 "execution_arn=?", (execution_arn,)).fetchone()[0]
             db.executemany("INSERT INTO event_chunks (execution_arn, last_id, first_id, "
                            "count, data) VALUES (?,?,?,?,?)",
-                           _chunk_rows(execution_arn, events, stored or 0))
+                           chunk_rows(execution_arn, events, stored or 0))
         self.ops.append(op)
 
     def put_snapshot(self, execution_arn: str, data: bytes) -> None:
@@ -288,7 +266,7 @@ class _SqliteBatch(Batch):
         self.ops.append(lambda db: db.execute(
             "INSERT OR REPLACE INTO map_runs (arn, execution_arn, start_date, data) "
             "VALUES (?,?,?,?)",
-            (map_run.arn, map_run.execution_arn, map_run.start_date, _pack(map_run))))
+            (map_run.arn, map_run.execution_arn, map_run.start_date, pack(map_run))))
 
     # --- timers, tokens, activity tasks, work
     def add_timer(self, timer: Timer) -> None:
@@ -303,16 +281,21 @@ class _SqliteBatch(Batch):
         self.ops.append(lambda db: db.execute(
             "INSERT OR REPLACE INTO task_tokens (token, execution_arn, heartbeat_deadline, "
             "data) VALUES (?,?,?,?)",
-            (token.token, token.execution_arn, token.heartbeat_deadline, _pack(token))))
+            (token.token, token.execution_arn, token.heartbeat_deadline, pack(token))))
 
     def delete_task_token(self, token: str) -> None:
         self.ops.append(lambda db: db.execute(
             "DELETE FROM task_tokens WHERE token=?", (token,)))
 
     def enqueue_activity_task(self, task: ActivityTask) -> None:
-        self.ops.append(lambda db: db.execute(
-            "INSERT INTO activity_tasks (id, activity_arn, created, data) VALUES (?,?,?,?)",
-            (task.id, task.activity_arn, task.created, _pack(task))))
+        def op(db: sqlite3.Connection) -> None:
+            try:
+                db.execute("INSERT INTO activity_tasks (id, activity_arn, created, data) "
+                           "VALUES (?,?,?,?)",
+                           (task.id, task.activity_arn, task.created, pack(task)))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"activity task exists: {task.id}") from exc
+        self.ops.append(op)
 
     def enqueue_work(self, kind: str, key: str, payload: JSON = None,
                      available_at: float = 0.0) -> None:
@@ -348,35 +331,13 @@ def _put_revision(db: sqlite3.Connection, machine: StateMachineRecord) -> None:
         encryption_configuration=machine.encryption_configuration,
         update_date=machine.update_date)
     db.execute("INSERT OR REPLACE INTO revisions (machine_arn, revision_id, data) "
-               "VALUES (?,?,?)", (machine.arn, _rev_key(machine.revision_id),
-                                  _pack(revision)))
+               "VALUES (?,?,?)", (machine.arn, rev_key(machine.revision_id),
+                                  pack(revision)))
 
 
 def _execution_row(e: ExecutionRecord) -> tuple:
     return (e.arn, e.machine_arn, e.version_arn, e.alias_arn, e.map_run_arn, e.status,
-            e.start_date, e.redrive_count, _pack(e))
-
-
-def _chunk_rows(execution_arn: str, events: Sequence[HistoryEvent],
-                after: int) -> Iterator[tuple]:
-    """The event_chunks rows of ``events``, whose ids must increase past ``after``: at
-    most _CHUNK_EVENTS events or about _CHUNK_BYTES of payload text per row."""
-    chunk: list[tuple] = []
-    size = 0
-    last = after
-    for e in events:
-        if e.id <= last:
-            raise Conflict(f"event id {e.id} already stored for {execution_arn}")
-        last = e.id
-        details = e.details
-        chunk.append((last, e.previous_event_id, e.timestamp, e.type, details, e.thread))
-        if details:  # the payloads (input, output, cause...) are its string members
-            size += sum(len(v) for v in details.values() if type(v) is str)
-        if len(chunk) == _CHUNK_EVENTS or size >= _CHUNK_BYTES:
-            yield (execution_arn, last, chunk[0][0], len(chunk), orjson.dumps(chunk))
-            chunk, size = [], 0
-    if chunk:
-        yield (execution_arn, last, chunk[0][0], len(chunk), orjson.dumps(chunk))
+            e.start_date, e.redrive_count, pack(e))
 
 
 def _migrate_event_rows(db: sqlite3.Connection) -> None:
@@ -398,6 +359,18 @@ def _migrate_event_rows(db: sqlite3.Connection) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def _check_schema_version(db: sqlite3.Connection) -> None:
+    """Refuse a database written by a newer stepfn; stamp an older one as current (its
+    tables were just brought up to date)."""
+    found = db.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        db.close()
+        raise StoreError(f"the database schema is at version {found}, newer than this "
+                         f"stepfn knows ({SCHEMA_VERSION}): upgrade stepfn")
+    if found < SCHEMA_VERSION:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 # ----------------------------------------------------------------- the store thread
@@ -464,6 +437,7 @@ class SqliteStore(Store):
         db.execute("PRAGMA busy_timeout=5000")
         db.executescript(_SCHEMA)
         _migrate_event_rows(db)
+        _check_schema_version(db)
         return db
 
     def _run(self) -> None:
@@ -556,6 +530,10 @@ class SqliteStore(Store):
                     op(db)
             await self._call(apply, is_write=True)
 
+    async def schema_version(self) -> int:
+        """The schema version of the open database (SQLite's ``user_version``)."""
+        return await self._one("PRAGMA user_version", (), int)
+
     # --- read helpers
     async def _one(self, sql: str, args: tuple, decode: Callable[[Any], Any]) -> Any:
         def read(db: sqlite3.Connection) -> Any:
@@ -577,28 +555,28 @@ class SqliteStore(Store):
     # --- state machines, revisions, versions, aliases
     async def get_state_machine(self, arn: str) -> StateMachineRecord | None:
         return await self._one("SELECT data FROM state_machines WHERE arn=?", (arn,),
-                               lambda b: _unpack(StateMachineRecord, b))
+                               lambda b: unpack(StateMachineRecord, b))
 
     async def get_state_machine_by_name(self, name: str) -> StateMachineRecord | None:
         return await self._one("SELECT data FROM state_machines WHERE name=?", (name,),
-                               lambda b: _unpack(StateMachineRecord, b))
+                               lambda b: unpack(StateMachineRecord, b))
 
     async def list_state_machines(self, limit: int,
                                   cursor: str | None = None) -> Page[StateMachineRecord]:
         return await self._page(
             "SELECT data FROM state_machines WHERE name > ? ORDER BY name LIMIT ?",
-            (cursor or "",), limit, lambda r: _unpack(StateMachineRecord, r[0]),
+            (cursor or "",), limit, lambda r: unpack(StateMachineRecord, r[0]),
             lambda m: m.name)
 
     async def get_revision(self, machine_arn: str,
                            revision_id: str | None) -> RevisionRecord | None:
         return await self._one(
             "SELECT data FROM revisions WHERE machine_arn=? AND revision_id=?",
-            (machine_arn, _rev_key(revision_id)), lambda b: _unpack(RevisionRecord, b))
+            (machine_arn, rev_key(revision_id)), lambda b: unpack(RevisionRecord, b))
 
     async def get_version(self, arn: str) -> VersionRecord | None:
         return await self._one("SELECT data FROM versions WHERE arn=?", (arn,),
-                               lambda b: _unpack(VersionRecord, b))
+                               lambda b: unpack(VersionRecord, b))
 
     async def list_versions(self, machine_arn: str, limit: int,
                             cursor: str | None = None) -> Page[VersionRecord]:
@@ -606,7 +584,7 @@ class SqliteStore(Store):
         return await self._page(
             "SELECT data FROM versions WHERE machine_arn=? AND version < ? "
             "ORDER BY version DESC LIMIT ?", (machine_arn, below), limit,
-            lambda r: _unpack(VersionRecord, r[0]), lambda v: str(v.version))
+            lambda r: unpack(VersionRecord, r[0]), lambda v: str(v.version))
 
     async def next_version_number(self, machine_arn: str) -> int:
         counter = await self._one(
@@ -616,14 +594,14 @@ class SqliteStore(Store):
 
     async def get_alias(self, arn: str) -> AliasRecord | None:
         return await self._one("SELECT data FROM aliases WHERE arn=?", (arn,),
-                               _unpack_alias)
+                               unpack_alias)
 
     async def list_aliases(self, machine_arn: str, limit: int,
                            cursor: str | None = None) -> Page[AliasRecord]:
         return await self._page(
             "SELECT data FROM aliases WHERE machine_arn=? AND name > ? ORDER BY name "
             "LIMIT ?", (machine_arn, cursor or ""), limit,
-            lambda r: _unpack_alias(r[0]), lambda a: a.name)
+            lambda r: unpack_alias(r[0]), lambda a: a.name)
 
     # --- tags and activities
     async def get_tags(self, resource_arn: str) -> dict[str, str]:
@@ -634,13 +612,13 @@ class SqliteStore(Store):
 
     async def get_activity(self, arn: str) -> ActivityRecord | None:
         return await self._one("SELECT data FROM activities WHERE arn=?", (arn,),
-                               lambda b: _unpack(ActivityRecord, b))
+                               lambda b: unpack(ActivityRecord, b))
 
     async def list_activities(self, limit: int,
                               cursor: str | None = None) -> Page[ActivityRecord]:
         return await self._page(
             "SELECT data FROM activities WHERE name > ? ORDER BY name LIMIT ?",
-            (cursor or "",), limit, lambda r: _unpack(ActivityRecord, r[0]),
+            (cursor or "",), limit, lambda r: unpack(ActivityRecord, r[0]),
             lambda a: a.name)
 
     async def claim_activity_task(self, activity_arn: str) -> ActivityTask | None:
@@ -656,13 +634,13 @@ class SqliteStore(Store):
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            return None if row is None else _unpack(ActivityTask, row[1])
+            return None if row is None else unpack(ActivityTask, row[1])
         return await self._call(claim)
 
     # --- executions and history
     async def get_execution(self, arn: str) -> ExecutionRecord | None:
         return await self._one("SELECT data FROM executions WHERE arn=?", (arn,),
-                               lambda b: _unpack(ExecutionRecord, b))
+                               lambda b: unpack(ExecutionRecord, b))
 
     async def list_executions(self, *, machine_arn: str | None = None,
                               version_arn: str | None = None,
@@ -683,15 +661,15 @@ class SqliteStore(Store):
         if redriven is not None:
             where.append("redrive_count > 0" if redriven else "redrive_count = 0")
         if cursor:
-            date, arn = _parse_exec_cursor(cursor)
+            date, arn = parse_exec_cursor(cursor)
             where.append("(start_date < ? OR (start_date = ? AND arn < ?))")
             args += [date, date, arn]
         sql = ("SELECT data FROM executions" + (" WHERE " + " AND ".join(where)
                                                  if where else "")
                + " ORDER BY start_date DESC, arn DESC LIMIT ?")
         return await self._page(sql, tuple(args), limit,
-                                lambda r: _unpack(ExecutionRecord, r[0]),
-                                lambda e: _exec_cursor(e.start_date, e.arn))
+                                lambda r: unpack(ExecutionRecord, r[0]),
+                                lambda e: exec_cursor(e.start_date, e.arn))
 
     async def get_history(self, execution_arn: str, *, limit: int = 1000,
                           cursor: str | None = None,
@@ -732,19 +710,19 @@ class SqliteStore(Store):
 
     async def get_map_run(self, arn: str) -> MapRunRecord | None:
         return await self._one("SELECT data FROM map_runs WHERE arn=?", (arn,),
-                               lambda b: _unpack(MapRunRecord, b))
+                               lambda b: unpack(MapRunRecord, b))
 
     async def list_map_runs(self, execution_arn: str, limit: int,
                             cursor: str | None = None) -> Page[MapRunRecord]:
         args: tuple = (execution_arn,)
         sql = "SELECT data FROM map_runs WHERE execution_arn=?"
         if cursor:
-            date, arn = _parse_exec_cursor(cursor)
+            date, arn = parse_exec_cursor(cursor)
             sql += " AND (start_date < ? OR (start_date = ? AND arn < ?))"
             args += (date, date, arn)
         sql += " ORDER BY start_date DESC, arn DESC LIMIT ?"
-        return await self._page(sql, args, limit, lambda r: _unpack(MapRunRecord, r[0]),
-                                lambda m: _exec_cursor(m.start_date, m.arn))
+        return await self._page(sql, args, limit, lambda r: unpack(MapRunRecord, r[0]),
+                                lambda m: exec_cursor(m.start_date, m.arn))
 
     # --- timers and task tokens
     async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
@@ -759,7 +737,7 @@ class SqliteStore(Store):
 
     async def get_task_token(self, token: str) -> TaskTokenRecord | None:
         return await self._one("SELECT data FROM task_tokens WHERE token=?", (token,),
-                               lambda b: _unpack(TaskTokenRecord, b))
+                               lambda b: unpack(TaskTokenRecord, b))
 
     async def heartbeat_task_token(self, token: str, deadline: float | None) -> bool:
         def write(db: sqlite3.Connection) -> bool:
@@ -767,10 +745,10 @@ class SqliteStore(Store):
                              (token,)).fetchone()
             if row is None:
                 return False
-            record = dataclasses.replace(_unpack(TaskTokenRecord, row[0]),
+            record = dataclasses.replace(unpack(TaskTokenRecord, row[0]),
                                          heartbeat_deadline=deadline)
             db.execute("UPDATE task_tokens SET heartbeat_deadline=?, data=? WHERE token=?",
-                       (deadline, _pack(record), token))
+                       (deadline, pack(record), token))
             return True
         return await self._call(_in_transaction(write))
 
@@ -779,7 +757,7 @@ class SqliteStore(Store):
         def read(db: sqlite3.Connection) -> list[TaskTokenRecord]:
             rows = db.execute("SELECT data FROM task_tokens WHERE heartbeat_deadline "
                               "<= ? ORDER BY heartbeat_deadline LIMIT ?", (now, limit))
-            return [_unpack(TaskTokenRecord, r[0]) for r in rows]
+            return [unpack(TaskTokenRecord, r[0]) for r in rows]
         return await self._call(read)
 
     # --- secrets

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -26,7 +28,7 @@ def free_port() -> int:
 class Server:
     """One `stepfn serve` process; ``restart`` keeps the database."""
 
-    def __init__(self, db: Path, log: Path) -> None:
+    def __init__(self, db: Path | str, log: Path) -> None:
         self.db = db
         self.log = log
         self.port = free_port()
@@ -79,8 +81,27 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path: Path):
-    srv = Server(tmp_path / "stepfn.db", tmp_path / "serve.log")
+def postgres_db() -> Iterator[str]:
+    """The URL of a PostgreSQL database of its own (dropped afterwards) on the test
+    server; skips when none answers (fails under CI, see tests/store/conftest.py)."""
+    from tests.store.conftest import PG_URL, pg_execute, postgres_or_skip
+
+    postgres_or_skip()
+    name = "stepfn_s_" + uuid.uuid4().hex[:12]
+    pg_execute(f"CREATE DATABASE {name}")
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest, tmp_path: Path):
+    """`stepfn serve` on a SQLite file, or on PostgreSQL with STEPFN_TEST_STORE=postgres
+    (the whole service suite then runs on PostgreSQL; test_postgres_service.py runs a
+    slice of it there always)."""
+    db: Path | str = tmp_path / "stepfn.db"
+    if os.environ.get("STEPFN_TEST_STORE") == "postgres":
+        db = request.getfixturevalue("postgres_db")
+    srv = Server(db, tmp_path / "serve.log")
     srv.start()
     yield srv
     srv.stop()

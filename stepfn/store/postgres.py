@@ -1,0 +1,801 @@
+"""The PostgreSQL store: the same contract as the SQLite store, for scale-out.
+
+Reads and the read-modify-write operations (claims, heartbeats, leases) take a
+connection from a psycopg 3 async pool (``psycopg_pool``) in autocommit mode: each is
+one statement or one short transaction. Work and activity tasks are claimed with
+``SELECT ... FOR UPDATE SKIP LOCKED``, so concurrent claimers never wait on, or take,
+each other's rows.
+
+Batches go through one writer task on a connection of its own, as the SQLite store's
+thread does: they commit in the order their blocks exit (the execution service relies
+on it: two checkpoints of one execution must not land out of order), and every batch
+queued while the writer was busy is committed in one transaction, each batch in a
+single transaction (should one batch fail, the group is applied again batch by batch,
+so it fails alone and raises to its caller): one commit, one WAL flush, per group.
+
+Records and histories are encoded as the SQLite store encodes them
+(``stepfn.store.codec``): GetExecutionHistory answers the same bytes from either store.
+Every statement is named in ``stepfn.store.postgres_sql``; the schema is created and
+upgraded by the numbered files in ``migrations/postgres`` (see ``migrate``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from importlib import resources
+from typing import Any, TypeVar
+
+import orjson
+
+from stepfn.store import postgres_sql as q
+from stepfn.store.base import (
+    JSON,
+    ActivityRecord,
+    ActivityTask,
+    AliasRecord,
+    Batch,
+    Conflict,
+    ExecutionRecord,
+    HistoryEvent,
+    MapRunRecord,
+    NotFound,
+    Page,
+    RevisionRecord,
+    StateMachineRecord,
+    Store,
+    StoreError,
+    TaskTokenRecord,
+    Timer,
+    VersionRecord,
+    WorkItem,
+)
+from stepfn.store.codec import (
+    chunk_events,
+    chunk_rows,
+    exec_cursor,
+    pack,
+    parse_exec_cursor,
+    rev_key,
+    unpack,
+    unpack_alias,
+)
+
+try:  # optional: pip install 'stepfn[postgres]'
+    import psycopg
+    from psycopg import sql as pgsql
+    from psycopg_pool import AsyncConnectionPool
+except ImportError:  # pragma: no cover - reported by PostgresStore.open
+    psycopg = None  # type: ignore[assignment]
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_HISTORY_CHUNKS = 8  # event chunks read per round trip by get_history
+_MAX_GROUP = 256  # batches committed together at most
+
+T = TypeVar("T")
+Conn = Any  # psycopg.AsyncConnection (psycopg is an optional dependency)
+Op = Callable[[Conn], Awaitable[None]]
+
+
+def is_postgres_url(value: str) -> bool:
+    """True when ``value`` names a PostgreSQL database rather than a SQLite file."""
+    return value.lower().startswith(URL_SCHEMES)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The schema migrations shipped with stepfn: (number, file name, SQL), in order.
+
+    Files are ``NNNN_name.sql``, numbered from 0001 without gaps; each is applied once,
+    in a transaction, and recorded in the ``schema_version`` table."""
+    folder = resources.files("stepfn.store").joinpath("migrations", "postgres")
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_FILE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort()
+    if [n for n, _, _ in found] != list(range(1, len(found) + 1)):
+        raise StoreError("the PostgreSQL migrations are not numbered 0001, 0002, ...")
+    return found
+
+
+def latest_version() -> int:
+    """The schema version this stepfn writes and reads."""
+    return len(migrations())
+
+
+# ----------------------------------------------------------------- unit of work
+class _PostgresBatch(Batch):
+    """Records writes as coroutines over plain values, run in one transaction."""
+
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
+
+    def _add(self, statement: str, params: dict[str, Any]) -> None:
+        async def op(conn: Conn) -> None:
+            await conn.execute(statement, params)
+        self.ops.append(op)
+
+    # --- state machines
+    def put_state_machine(self, machine: StateMachineRecord) -> None:
+        async def op(conn: Conn) -> None:
+            cur = await conn.execute(q.INSERT_MACHINE, {
+                "arn": machine.arn, "name": machine.name, "data": pack(machine)})
+            if cur.rowcount == 0:
+                raise Conflict(f"state machine exists: {machine.arn}")
+            await _put_revision(conn, machine)
+        self.ops.append(op)
+
+    def update_state_machine(self, machine: StateMachineRecord) -> None:
+        async def op(conn: Conn) -> None:
+            cur = await conn.execute(q.UPDATE_MACHINE,
+                                     {"arn": machine.arn, "data": pack(machine)})
+            if cur.rowcount == 0:
+                raise NotFound(machine.arn)
+            await _put_revision(conn, machine)
+        self.ops.append(op)
+
+    def delete_state_machine(self, arn: str) -> None:
+        async def op(conn: Conn) -> None:
+            params = {"arn": arn, "prefix": arn + ":"}
+            for statement in (q.DELETE_MACHINE, q.DELETE_MACHINE_VERSIONS,
+                              q.DELETE_MACHINE_ALIASES, q.DELETE_MACHINE_TAGS):
+                await conn.execute(statement, params)
+        self.ops.append(op)
+
+    def put_version(self, version: VersionRecord) -> None:
+        async def op(conn: Conn) -> None:
+            params = {"arn": version.arn, "machine_arn": version.machine_arn,
+                      "version": version.version, "data": pack(version)}
+            cur = await conn.execute(q.INSERT_VERSION, params)
+            if cur.rowcount == 0:
+                raise Conflict(f"version exists: {version.arn}")
+            await conn.execute(q.BUMP_VERSION_COUNTER, params)
+        self.ops.append(op)
+
+    def delete_version(self, arn: str) -> None:
+        self._add(q.DELETE_VERSION, {"arn": arn})
+
+    def put_alias(self, alias: AliasRecord) -> None:
+        self._add(q.UPSERT_ALIAS, {"arn": alias.arn, "machine_arn": alias.machine_arn,
+                                   "name": alias.name, "data": pack(alias)})
+
+    def delete_alias(self, arn: str) -> None:
+        self._add(q.DELETE_ALIAS, {"arn": arn})
+
+    def set_tags(self, resource_arn: str, tags: dict[str, str]) -> None:
+        rows = [{"resource_arn": resource_arn, "key": k, "value": v}
+                for k, v in tags.items()]
+        self.ops.append(_many(q.UPSERT_TAG, rows))
+
+    def remove_tags(self, resource_arn: str, keys: Sequence[str]) -> None:
+        rows = [{"resource_arn": resource_arn, "key": k} for k in keys]
+        self.ops.append(_many(q.DELETE_TAG, rows))
+
+    def put_activity(self, activity: ActivityRecord) -> None:
+        async def op(conn: Conn) -> None:
+            cur = await conn.execute(q.INSERT_ACTIVITY, {
+                "arn": activity.arn, "name": activity.name, "data": pack(activity)})
+            if cur.rowcount == 0:
+                raise Conflict(f"activity exists: {activity.arn}")
+        self.ops.append(op)
+
+    def delete_activity(self, arn: str) -> None:
+        async def op(conn: Conn) -> None:
+            for statement in (q.DELETE_ACTIVITY, q.DELETE_ACTIVITY_TASKS,
+                              q.DELETE_RESOURCE_TAGS):
+                await conn.execute(statement, {"arn": arn})
+        self.ops.append(op)
+
+    # --- executions
+    def put_execution(self, execution: ExecutionRecord) -> None:
+        async def op(conn: Conn) -> None:
+            cur = await conn.execute(q.INSERT_EXECUTION, _execution_params(execution))
+            if cur.rowcount == 0:
+                raise Conflict(f"execution exists: {execution.arn}")
+        self.ops.append(op)
+
+    def update_execution(self, execution: ExecutionRecord) -> None:
+        async def op(conn: Conn) -> None:
+            cur = await conn.execute(q.UPDATE_EXECUTION, _execution_params(execution))
+            if cur.rowcount == 0:
+                raise NotFound(execution.arn)
+        self.ops.append(op)
+
+    def append_events(self, execution_arn: str, events: Sequence[HistoryEvent]) -> None:
+        async def op(conn: Conn) -> None:
+            if not events:
+                return
+            cur = await conn.execute(q.LOCK_HISTORY_LAST_ID,
+                                     {"execution_arn": execution_arn})
+            row = await cur.fetchone()
+            stored = row[1] if row else None
+            rows = list(chunk_rows(execution_arn, events, stored or 0))
+            await conn.execute(q.INSERT_CHUNKS, {
+                "execution_arn": execution_arn, "last_ids": [r[1] for r in rows],
+                "first_ids": [r[2] for r in rows], "counts": [r[3] for r in rows],
+                "data": [r[4] for r in rows]})
+        self.ops.append(op)
+
+    def put_snapshot(self, execution_arn: str, data: bytes) -> None:
+        self._add(q.UPSERT_SNAPSHOT, {"execution_arn": execution_arn, "data": bytes(data)})
+
+    def delete_snapshot(self, execution_arn: str) -> None:
+        self._add(q.DELETE_SNAPSHOT, {"execution_arn": execution_arn})
+
+    def put_map_run(self, map_run: MapRunRecord) -> None:
+        self._add(q.UPSERT_MAP_RUN, {"arn": map_run.arn,
+                                     "execution_arn": map_run.execution_arn,
+                                     "start_date": map_run.start_date,
+                                     "data": pack(map_run)})
+
+    # --- timers, tokens, activity tasks, work
+    def add_timer(self, timer: Timer) -> None:
+        self._add(q.UPSERT_TIMER, {"id": timer.id, "execution_arn": timer.execution_arn,
+                                   "due": timer.due, "payload": orjson.dumps(timer.payload)})
+
+    def delete_timer(self, timer_id: str) -> None:
+        self._add(q.DELETE_TIMER, {"id": timer_id})
+
+    def put_task_token(self, token: TaskTokenRecord) -> None:
+        self._add(q.UPSERT_TASK_TOKEN, {"token": token.token,
+                                        "execution_arn": token.execution_arn,
+                                        "heartbeat_deadline": token.heartbeat_deadline,
+                                        "data": pack(token)})
+
+    def delete_task_token(self, token: str) -> None:
+        self._add(q.DELETE_TASK_TOKEN, {"token": token})
+
+    def enqueue_activity_task(self, task: ActivityTask) -> None:
+        self._add(q.INSERT_ACTIVITY_TASK, {"id": task.id, "activity_arn": task.activity_arn,
+                                           "created": task.created, "data": pack(task)})
+
+    def enqueue_work(self, kind: str, key: str, payload: JSON = None,
+                     available_at: float = 0.0) -> None:
+        self._add(q.ENQUEUE_WORK, {"kind": kind, "key": key,
+                                   "payload": orjson.dumps(payload),
+                                   "available_at": available_at})
+
+    def complete_work(self, item_id: int, owner: str) -> None:
+        async def op(conn: Conn) -> None:
+            params = {"id": item_id, "owner": owner}
+            cur = await conn.execute(q.COMPLETE_REQUEUED_WORK, params)
+            if cur.rowcount == 0:
+                cur = await conn.execute(q.COMPLETE_WORK, params)
+            if cur.rowcount == 0:
+                raise Conflict(f"work item {item_id} is not leased by {owner}")
+        self.ops.append(op)
+
+
+def _many(statement: str, rows: list[dict[str, Any]]) -> Op:
+    async def op(conn: Conn) -> None:
+        if rows:
+            async with conn.cursor() as cur:
+                await cur.executemany(statement, rows)
+    return op
+
+
+async def _put_revision(conn: Conn, machine: StateMachineRecord) -> None:
+    revision = RevisionRecord(
+        machine_arn=machine.arn, revision_id=machine.revision_id,
+        definition=machine.definition, role_arn=machine.role_arn,
+        logging_configuration=machine.logging_configuration,
+        tracing_configuration=machine.tracing_configuration,
+        encryption_configuration=machine.encryption_configuration,
+        update_date=machine.update_date)
+    await conn.execute(q.UPSERT_REVISION, {"machine_arn": machine.arn,
+                                           "revision_id": rev_key(machine.revision_id),
+                                           "data": pack(revision)})
+
+
+def _execution_params(e: ExecutionRecord) -> dict[str, Any]:
+    return {"arn": e.arn, "machine_arn": e.machine_arn, "version_arn": e.version_arn,
+            "alias_arn": e.alias_arn, "map_run_arn": e.map_run_arn, "status": e.status,
+            "start_date": e.start_date, "redrive_count": e.redrive_count, "data": pack(e)}
+
+
+def _work_item(row: tuple) -> WorkItem:
+    item_id, kind, key, payload, available_at, attempts, owner, expires = row
+    return WorkItem(item_id, kind, key, orjson.loads(payload), available_at, attempts,
+                    owner, expires)
+
+
+_Job = tuple[list[Op], "asyncio.Future[None]"]
+
+
+async def _apply_alone(conn: Conn, ops: list[Op]) -> BaseException | None:
+    """Run one batch as its own transaction; the error that rolled it back, if any."""
+    try:
+        async with conn.transaction():
+            for op in ops:
+                await op(conn)
+    except psycopg.OperationalError:
+        raise  # the connection, not the batch: the caller fails the group
+    except Exception as exc:  # noqa: BLE001 - handed to the batch's caller
+        return _as_store_error(exc)
+    return None
+
+
+async def _apply_group(conn: Conn, group: list[list[Op]]) -> list[BaseException | None]:
+    """Commit a group of batches in one transaction; the outcome of each.
+
+    Batches rarely fail, so the group is first tried whole (no savepoints: they would
+    cost two round trips per batch). If any batch fails, that transaction rolls back and
+    the batches are applied again one by one, in order, each as its own transaction, so
+    a failing batch fails alone."""
+    if len(group) > 1:
+        try:
+            async with conn.transaction():
+                for ops in group:
+                    for op in ops:
+                        await op(conn)
+            return [None] * len(group)
+        except psycopg.OperationalError:
+            raise  # the connection, not a batch: the caller fails the group
+        except Exception:  # noqa: BLE001 - found again, batch by batch, below
+            pass
+    return [await _apply_alone(conn, ops) for ops in group]
+
+
+def _as_store_error(exc: Exception) -> Exception:
+    """A duplicate key is the contract's Conflict, whichever statement hit it."""
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        error = Conflict(str(exc).strip())
+        error.__cause__ = exc
+        return error
+    return exc
+
+
+# ----------------------------------------------------------------- migrations
+async def migrate(conn: Conn, schema: str | None, *, apply: bool = True) -> int:
+    """Bring the schema of ``conn``'s database (``schema``, or the current schema) to
+    the latest version and return it.
+
+    Everything happens in one transaction under an advisory lock, so two processes
+    starting at once apply each migration once and never see a half-made schema. With
+    ``apply=False`` nothing is written: a schema that is not at the latest version
+    raises StoreError saying how to upgrade it. A schema written by a newer stepfn is
+    always refused."""
+    wanted = migrations()
+    latest = len(wanted)
+    async with conn.transaction():
+        where = schema or await _scalar(conn, "SELECT current_schema()", {})
+        if where is None:
+            raise StoreError("no schema to create stepfn's tables in: the search_path "
+                             "names no existing schema")
+        if apply:
+            await conn.execute(q.MIGRATION_LOCK, {"key": f"stepfn-migrate:{where}"})
+            if schema:
+                await conn.execute(pgsql.SQL(q.CREATE_SCHEMA).format(
+                    schema=pgsql.Identifier(schema)))
+            await conn.execute(q.SCHEMA_VERSION_TABLE)
+        current = 0
+        if await _scalar(conn, q.TABLE_EXISTS, {}):
+            current = await _scalar(conn, q.CURRENT_VERSION, {})
+        if current > latest:
+            raise StoreError(f"the database schema is at version {current}, newer than "
+                             f"this stepfn knows ({latest}): upgrade stepfn")
+        if current < latest and not apply:
+            raise StoreError(f"the database schema is at version {current}, this stepfn "
+                             f"needs {latest}: run `stepfn db upgrade --db URL`")
+        for number, _name, text in wanted[current:]:
+            await conn.execute(text)
+            await conn.execute(q.RECORD_VERSION, {"version": number})
+    return latest
+
+
+async def _scalar(conn: Conn, statement: str, params: dict[str, Any]) -> Any:
+    cur = await conn.execute(statement, params)
+    row = await cur.fetchone()
+    return None if row is None else row[0]
+
+
+# ----------------------------------------------------------------- the store
+class PostgresStore(Store):
+    """A Store in a PostgreSQL database, shared by any number of processes.
+
+    ``url`` is a libpq connection URI (``postgresql://user@host:port/db``). ``schema``
+    keeps stepfn's tables in that schema (created if missing) instead of the
+    connection's current one. ``migrate=False`` leaves the schema alone at ``open``
+    and refuses one that is not at the latest version (see ``stepfn db upgrade``).
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, migrate: bool = True,
+                 min_size: int = 1, max_size: int = 10, connect_timeout: float = 10.0,
+                 application_name: str = "stepfn") -> None:
+        if schema is not None and not _SCHEMA_NAME.match(schema):
+            raise ValueError(f"not a plain schema name: {schema!r}")
+        self.url = url
+        self.schema = schema
+        self.migrate = migrate
+        self.min_size = min_size
+        self.max_size = max_size
+        self.connect_timeout = connect_timeout
+        self.application_name = application_name  # as pg_stat_activity shows it
+        self._pool: Any = None
+        self._version = 0
+        self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._write_conn: Any = None
+
+    # --- lifecycle
+    def _connection_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"autocommit": True,
+                                  "application_name": self.application_name}
+        if self.schema:
+            kwargs["options"] = f"-c search_path={self.schema}"
+        return kwargs
+
+    async def open(self) -> None:
+        """Check the schema (upgrading it unless ``migrate=False``), then open the pool."""
+        if self._pool is not None:
+            return
+        if psycopg is None:
+            raise StoreError("PostgreSQL support is not installed: "
+                             "pip install 'stepfn[postgres]'")
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.url, connect_timeout=max(1, int(self.connect_timeout)),
+                **self._connection_kwargs())
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {redact(self.url)}: "
+                             f"{str(exc).strip()}") from exc
+        try:
+            self._version = await migrate(conn, self.schema, apply=self.migrate)
+        except psycopg.Error as exc:  # rolled back whole: the schema is as it was
+            raise StoreError(f"the schema migration failed, nothing was changed: "
+                             f"{type(exc).__name__}: {str(exc).strip()}") from exc
+        finally:
+            await conn.close()
+        pool = AsyncConnectionPool(self.url, kwargs=self._connection_kwargs(),
+                                   min_size=self.min_size, max_size=self.max_size,
+                                   timeout=self.connect_timeout, open=False,
+                                   name="stepfn")
+        await pool.open(wait=True, timeout=self.connect_timeout)
+        self._pool = pool
+        self._jobs = asyncio.Queue()
+        self._writer = asyncio.create_task(self._write_loop(), name="stepfn-pg-writer")
+
+    async def close(self) -> None:
+        """Commit the batches already queued, then release every connection."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._jobs.put_nowait(None)
+            await writer
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def schema_version(self) -> int:
+        """The schema version of the open database."""
+        return self._version
+
+    @contextlib.asynccontextmanager
+    async def _conn(self) -> AsyncIterator[Conn]:
+        if self._pool is None:
+            raise RuntimeError("store is not open")
+        async with self._pool.connection() as conn:
+            yield conn
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[Batch]:
+        """Collect writes; the writer commits them in one transaction on a clean exit."""
+        unit = _PostgresBatch()
+        yield unit
+        if not unit.ops:
+            return
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._jobs.put_nowait((unit.ops, future))
+        await future
+
+    # --- the writer
+    async def _write_loop(self) -> None:
+        """Commit queued batches, in order, a group at a time, until ``close``."""
+        stopping = False
+        while not stopping:
+            jobs = [await self._jobs.get()]
+            while len(jobs) < _MAX_GROUP and not self._jobs.empty():
+                jobs.append(self._jobs.get_nowait())
+            if None in jobs:
+                stopping = True
+            await self._commit_group([j for j in jobs if j is not None])
+        if self._write_conn is not None:
+            await self._write_conn.close()
+            self._write_conn = None
+
+    async def _commit_group(self, jobs: list[_Job]) -> None:
+        if not jobs:
+            return
+        outcomes: list[BaseException | None] = []
+        try:
+            if self._write_conn is None or self._write_conn.closed:
+                self._write_conn = await psycopg.AsyncConnection.connect(
+                    self.url, **self._connection_kwargs())
+            conn = self._write_conn
+            outcomes = await _apply_group(conn, [ops for ops, _future in jobs])
+        except Exception as exc:  # noqa: BLE001 - the commit itself failed: all fail
+            if self._write_conn is not None and self._write_conn.broken:
+                self._write_conn = None  # reconnect for the next group
+            outcomes = [exc] * len(jobs)
+        for (_ops, future), error in zip(jobs, outcomes, strict=True):
+            if future.done():  # the caller was cancelled
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+    # --- read helpers
+    async def _read(self, fn: Callable[[Conn], Awaitable[T]], *, retry: bool = True) -> T:
+        """``fn(conn)`` on a pooled connection. A pooled connection may have died while
+        idle (PostgreSQL restarted, a firewall cut it): a statement that fails because
+        of that is run once more, after the pool has replaced its dead connections,
+        unless ``retry`` is False (a claim, which may have happened before the answer
+        was lost)."""
+        conn: Conn = None
+        try:
+            async with self._conn() as conn:
+                return await fn(conn)
+        except psycopg.OperationalError:
+            if not retry or conn is None or not conn.broken:
+                raise
+        # Its idle siblings likely died with it: have the pool test and replace them.
+        if self._pool is not None:
+            await self._pool.check()
+        async with self._conn() as conn:
+            return await fn(conn)
+
+    async def _one(self, statement: str, params: dict[str, Any],
+                   decode: Callable[[Any], Any], *, retry: bool = True) -> Any:
+        async def read(conn: Conn) -> Any:
+            return await (await conn.execute(statement, params)).fetchone()
+        row = await self._read(read, retry=retry)
+        return None if row is None or row[0] is None else decode(row[0])
+
+    async def _rows(self, statement: str, params: dict[str, Any], *,
+                    retry: bool = True) -> list[tuple]:
+        async def read(conn: Conn) -> list[tuple]:
+            return list(await (await conn.execute(statement, params)).fetchall())
+        return await self._read(read, retry=retry)
+
+    async def _page(self, statement: str, params: dict[str, Any], limit: int,
+                    decode: Callable[[tuple], Any],
+                    cursor_of: Callable[[Any], str]) -> Page:
+        """Run a keyset query that fetches ``limit + 1`` rows to know if more exist."""
+        rows = await self._rows(statement, {**params, "limit": limit + 1})
+        items = [decode(r) for r in rows[:limit]]
+        more = len(rows) > limit and items
+        return Page(items, cursor_of(items[-1]) if more else None)
+
+    # --- state machines, revisions, versions, aliases
+    async def get_state_machine(self, arn: str) -> StateMachineRecord | None:
+        return await self._one(q.GET_MACHINE, {"arn": arn},
+                               lambda b: unpack(StateMachineRecord, b))
+
+    async def get_state_machine_by_name(self, name: str) -> StateMachineRecord | None:
+        return await self._one(q.GET_MACHINE_BY_NAME, {"name": name},
+                               lambda b: unpack(StateMachineRecord, b))
+
+    async def list_state_machines(self, limit: int,
+                                  cursor: str | None = None) -> Page[StateMachineRecord]:
+        return await self._page(q.LIST_MACHINES, {"after": cursor or ""}, limit,
+                                lambda r: unpack(StateMachineRecord, r[0]),
+                                lambda m: m.name)
+
+    async def get_revision(self, machine_arn: str,
+                           revision_id: str | None) -> RevisionRecord | None:
+        return await self._one(q.GET_REVISION, {"machine_arn": machine_arn,
+                                                "revision_id": rev_key(revision_id)},
+                               lambda b: unpack(RevisionRecord, b))
+
+    async def get_version(self, arn: str) -> VersionRecord | None:
+        return await self._one(q.GET_VERSION, {"arn": arn},
+                               lambda b: unpack(VersionRecord, b))
+
+    async def list_versions(self, machine_arn: str, limit: int,
+                            cursor: str | None = None) -> Page[VersionRecord]:
+        below = int(cursor) if cursor else 2**31 - 1
+        return await self._page(q.LIST_VERSIONS, {"machine_arn": machine_arn,
+                                                  "below": below}, limit,
+                                lambda r: unpack(VersionRecord, r[0]),
+                                lambda v: str(v.version))
+
+    async def next_version_number(self, machine_arn: str) -> int:
+        counter = await self._one(q.VERSION_COUNTER, {"arn": machine_arn}, int)
+        return (counter or 0) + 1
+
+    async def get_alias(self, arn: str) -> AliasRecord | None:
+        return await self._one(q.GET_ALIAS, {"arn": arn}, unpack_alias)
+
+    async def list_aliases(self, machine_arn: str, limit: int,
+                           cursor: str | None = None) -> Page[AliasRecord]:
+        return await self._page(q.LIST_ALIASES, {"machine_arn": machine_arn,
+                                                 "after": cursor or ""}, limit,
+                                lambda r: unpack_alias(r[0]), lambda a: a.name)
+
+    # --- tags and activities
+    async def get_tags(self, resource_arn: str) -> dict[str, str]:
+        return dict(await self._rows(q.GET_TAGS, {"resource_arn": resource_arn}))
+
+    async def get_activity(self, arn: str) -> ActivityRecord | None:
+        return await self._one(q.GET_ACTIVITY, {"arn": arn},
+                               lambda b: unpack(ActivityRecord, b))
+
+    async def list_activities(self, limit: int,
+                              cursor: str | None = None) -> Page[ActivityRecord]:
+        return await self._page(q.LIST_ACTIVITIES, {"after": cursor or ""}, limit,
+                                lambda r: unpack(ActivityRecord, r[0]),
+                                lambda a: a.name)
+
+    async def claim_activity_task(self, activity_arn: str) -> ActivityTask | None:
+        return await self._one(q.CLAIM_ACTIVITY_TASK, {"activity_arn": activity_arn},
+                               lambda b: unpack(ActivityTask, b), retry=False)
+
+    # --- executions and history
+    async def get_execution(self, arn: str) -> ExecutionRecord | None:
+        return await self._one(q.GET_EXECUTION, {"arn": arn},
+                               lambda b: unpack(ExecutionRecord, b))
+
+    async def list_executions(self, *, machine_arn: str | None = None,
+                              version_arn: str | None = None,
+                              alias_arn: str | None = None,
+                              map_run_arn: str | None = None,
+                              status: str | None = None,
+                              redriven: bool | None = None,
+                              limit: int = 100,
+                              cursor: str | None = None) -> Page[ExecutionRecord]:
+        params: dict[str, Any] = {"machine_arn": machine_arn, "version_arn": version_arn,
+                                  "alias_arn": alias_arn, "map_run_arn": map_run_arn,
+                                  "status": status}
+        filters = [q.EXECUTION_FILTERS[name] for name, value in params.items()
+                   if value is not None]
+        if redriven is not None:
+            filters.append(q.EXECUTION_FILTERS["redriven" if redriven else "not_redriven"])
+        if cursor:
+            params["after_date"], params["after_arn"] = parse_exec_cursor(cursor)
+            filters.append(q.EXECUTION_FILTERS["after"])
+        statement = (q.LIST_EXECUTIONS + (" WHERE " + " AND ".join(filters) if filters
+                                          else "") + q.LIST_EXECUTIONS_ORDER)
+        return await self._page(statement, params, limit,
+                                lambda r: unpack(ExecutionRecord, r[0]),
+                                lambda e: exec_cursor(e.start_date, e.arn))
+
+    async def get_history(self, execution_arn: str, *, limit: int = 1000,
+                          cursor: str | None = None,
+                          reverse: bool = False) -> Page[HistoryEvent]:
+        if reverse:
+            bound = int(cursor) if cursor else 2**31 - 1
+            statement = q.HISTORY_REVERSE
+        else:
+            bound = int(cursor) if cursor else -1
+            statement = q.HISTORY_FORWARD
+        start = bound
+
+        async def read(conn: Conn) -> list[HistoryEvent]:
+            # Chunks a few at a time, until the page (and one event more) is full.
+            items: list[HistoryEvent] = []
+            after = start
+            while len(items) <= limit:
+                cur = await conn.execute(statement, {"execution_arn": execution_arn,
+                                                     "bound": after,
+                                                     "chunks": _HISTORY_CHUNKS})
+                rows = await cur.fetchall()
+                for last_id, first_id, data in rows:
+                    events = chunk_events(data)
+                    if reverse:
+                        events.reverse()
+                        items.extend(e for e in events if e.id < start)
+                        after = first_id
+                    else:
+                        items.extend(e for e in events if e.id > start)
+                        after = last_id
+                if len(rows) < _HISTORY_CHUNKS:
+                    break
+            return items
+        items = await self._read(read)
+        more = len(items) > limit
+        del items[limit:]
+        return Page(items, str(items[-1].id) if more and items else None)
+
+    async def count_events(self, execution_arn: str) -> int:
+        return await self._one(q.COUNT_EVENTS, {"execution_arn": execution_arn}, int)
+
+    async def get_snapshot(self, execution_arn: str) -> bytes | None:
+        return await self._one(q.GET_SNAPSHOT, {"execution_arn": execution_arn}, bytes)
+
+    async def get_map_run(self, arn: str) -> MapRunRecord | None:
+        return await self._one(q.GET_MAP_RUN, {"arn": arn},
+                               lambda b: unpack(MapRunRecord, b))
+
+    async def list_map_runs(self, execution_arn: str, limit: int,
+                            cursor: str | None = None) -> Page[MapRunRecord]:
+        params: dict[str, Any] = {"execution_arn": execution_arn}
+        statement = q.LIST_MAP_RUNS
+        if cursor:
+            params["after_date"], params["after_arn"] = parse_exec_cursor(cursor)
+            statement = q.LIST_MAP_RUNS_AFTER
+        return await self._page(statement, params, limit,
+                                lambda r: unpack(MapRunRecord, r[0]),
+                                lambda m: exec_cursor(m.start_date, m.arn))
+
+    # --- timers and task tokens
+    async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
+        rows = await self._rows(q.DUE_TIMERS, {"now": now, "limit": limit})
+        return [Timer(r[0], r[1], r[2], orjson.loads(r[3])) for r in rows]
+
+    async def next_timer_due(self) -> float | None:
+        return await self._one(q.NEXT_TIMER_DUE, {}, float)
+
+    async def get_task_token(self, token: str) -> TaskTokenRecord | None:
+        return await self._one(q.GET_TASK_TOKEN, {"token": token},
+                               lambda b: unpack(TaskTokenRecord, b))
+
+    async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:
+        async def write(conn: Conn) -> bytes:
+            async with conn.transaction():
+                await conn.execute(q.INSERT_SECRET, {"name": name, "value": candidate})
+                row = await (await conn.execute(q.GET_SECRET, {"name": name})).fetchone()
+                return bytes(row[0])
+        return await self._read(write)
+
+    async def heartbeat_task_token(self, token: str, deadline: float | None) -> bool:
+        async def write(conn: Conn) -> bool:
+            async with conn.transaction():
+                row = await (await conn.execute(q.LOCK_TASK_TOKEN,
+                                                {"token": token})).fetchone()
+                if row is None:
+                    return False
+                record = dataclasses.replace(unpack(TaskTokenRecord, row[0]),
+                                             heartbeat_deadline=deadline)
+                await conn.execute(q.HEARTBEAT_TASK_TOKEN, {"token": token,
+                                                            "deadline": deadline,
+                                                            "data": pack(record)})
+                return True
+        return await self._read(write)  # setting a deadline twice is harmless
+
+    async def expired_task_tokens(self, now: float,
+                                  limit: int = 100) -> list[TaskTokenRecord]:
+        rows = await self._rows(q.EXPIRED_TASK_TOKENS, {"now": now, "limit": limit})
+        return [unpack(TaskTokenRecord, r[0]) for r in rows]
+
+    # --- work queue
+    async def claim_work(self, owner: str, lease_seconds: float, *, limit: int = 10,
+                         kinds: Sequence[str] | None = None,
+                         now: float | None = None) -> list[WorkItem]:
+        at = time.time() if now is None else now
+        rows = await self._rows(q.CLAIM_WORK, {
+            "now": at, "expires": at + lease_seconds, "owner": owner, "limit": limit,
+            "kinds": list(kinds) if kinds else None}, retry=False)
+        items = [_work_item(r) for r in rows]
+        items.sort(key=lambda i: (i.available_at, i.id))
+        return items
+
+    async def renew_lease(self, item_ids: Sequence[int], owner: str,
+                          lease_seconds: float) -> list[int]:
+        if not item_ids:
+            return []
+        rows = await self._rows(q.RENEW_LEASES, {"ids": list(item_ids), "owner": owner,
+                                                 "expires": time.time() + lease_seconds})
+        renewed = {r[0] for r in rows}
+        return [i for i in item_ids if i in renewed]
+
+    async def release_work(self, item_id: int, owner: str,
+                           available_at: float | None = None) -> bool:
+        at = time.time() if available_at is None else available_at
+        async with self._conn() as conn:
+            cur = await conn.execute(q.RELEASE_WORK, {"id": item_id, "owner": owner,
+                                                      "available_at": at})
+            return cur.rowcount > 0

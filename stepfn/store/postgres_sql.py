@@ -1,0 +1,227 @@
+"""Every SQL statement the PostgreSQL store runs, by name (the schema itself is in
+``migrations/postgres/*.sql``). Parameters are psycopg's named placeholders."""
+
+from __future__ import annotations
+
+# --------------------------------------------------------------------------- migrations
+SCHEMA_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version integer PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now())"""
+# Serialises migrations of one schema across processes, for the transaction.
+MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"
+CURRENT_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"
+RECORD_VERSION = "INSERT INTO schema_version (version) VALUES (%(version)s)"
+TABLE_EXISTS = "SELECT to_regclass('schema_version') IS NOT NULL"
+CREATE_SCHEMA = "CREATE SCHEMA IF NOT EXISTS {schema}"  # schema: a psycopg Identifier
+
+# --------------------------------------------------------------------------- machines
+INSERT_MACHINE = """
+INSERT INTO state_machines (arn, name, data) VALUES (%(arn)s, %(name)s, %(data)s)
+ON CONFLICT DO NOTHING"""
+UPDATE_MACHINE = "UPDATE state_machines SET data=%(data)s WHERE arn=%(arn)s"
+DELETE_MACHINE = "DELETE FROM state_machines WHERE arn=%(arn)s"
+DELETE_MACHINE_VERSIONS = "DELETE FROM versions WHERE machine_arn=%(arn)s"
+DELETE_MACHINE_ALIASES = "DELETE FROM aliases WHERE machine_arn=%(arn)s"
+# The machine's own tags and those of its versions and aliases (ARN prefix "arn:").
+DELETE_MACHINE_TAGS = """
+DELETE FROM tags WHERE resource_arn=%(arn)s OR starts_with(resource_arn, %(prefix)s)"""
+UPSERT_REVISION = """
+INSERT INTO revisions (machine_arn, revision_id, data)
+VALUES (%(machine_arn)s, %(revision_id)s, %(data)s)
+ON CONFLICT (machine_arn, revision_id) DO UPDATE SET data=EXCLUDED.data"""
+GET_MACHINE = "SELECT data FROM state_machines WHERE arn=%(arn)s"
+GET_MACHINE_BY_NAME = "SELECT data FROM state_machines WHERE name=%(name)s"
+LIST_MACHINES = """
+SELECT data FROM state_machines WHERE name > %(after)s ORDER BY name LIMIT %(limit)s"""
+GET_REVISION = """
+SELECT data FROM revisions WHERE machine_arn=%(machine_arn)s AND revision_id=%(revision_id)s"""
+
+# --------------------------------------------------------------------------- versions, aliases
+INSERT_VERSION = """
+INSERT INTO versions (arn, machine_arn, version, data)
+VALUES (%(arn)s, %(machine_arn)s, %(version)s, %(data)s) ON CONFLICT DO NOTHING"""
+BUMP_VERSION_COUNTER = """
+UPDATE state_machines SET version_counter=greatest(version_counter, %(version)s)
+WHERE arn=%(machine_arn)s"""
+DELETE_VERSION = "DELETE FROM versions WHERE arn=%(arn)s"
+GET_VERSION = "SELECT data FROM versions WHERE arn=%(arn)s"
+LIST_VERSIONS = """
+SELECT data FROM versions WHERE machine_arn=%(machine_arn)s AND version < %(below)s
+ORDER BY version DESC LIMIT %(limit)s"""
+VERSION_COUNTER = "SELECT version_counter FROM state_machines WHERE arn=%(arn)s"
+UPSERT_ALIAS = """
+INSERT INTO aliases (arn, machine_arn, name, data)
+VALUES (%(arn)s, %(machine_arn)s, %(name)s, %(data)s)
+ON CONFLICT (arn) DO UPDATE SET machine_arn=EXCLUDED.machine_arn, name=EXCLUDED.name,
+    data=EXCLUDED.data"""
+DELETE_ALIAS = "DELETE FROM aliases WHERE arn=%(arn)s"
+GET_ALIAS = "SELECT data FROM aliases WHERE arn=%(arn)s"
+LIST_ALIASES = """
+SELECT data FROM aliases WHERE machine_arn=%(machine_arn)s AND name > %(after)s
+ORDER BY name LIMIT %(limit)s"""
+
+# --------------------------------------------------------------------------- tags, activities
+UPSERT_TAG = """
+INSERT INTO tags (resource_arn, key, value) VALUES (%(resource_arn)s, %(key)s, %(value)s)
+ON CONFLICT (resource_arn, key) DO UPDATE SET value=EXCLUDED.value"""
+DELETE_TAG = "DELETE FROM tags WHERE resource_arn=%(resource_arn)s AND key=%(key)s"
+DELETE_RESOURCE_TAGS = "DELETE FROM tags WHERE resource_arn=%(arn)s"
+GET_TAGS = "SELECT key, value FROM tags WHERE resource_arn=%(resource_arn)s ORDER BY key"
+INSERT_ACTIVITY = """
+INSERT INTO activities (arn, name, data) VALUES (%(arn)s, %(name)s, %(data)s)
+ON CONFLICT DO NOTHING"""
+DELETE_ACTIVITY = "DELETE FROM activities WHERE arn=%(arn)s"
+DELETE_ACTIVITY_TASKS = "DELETE FROM activity_tasks WHERE activity_arn=%(arn)s"
+GET_ACTIVITY = "SELECT data FROM activities WHERE arn=%(arn)s"
+LIST_ACTIVITIES = """
+SELECT data FROM activities WHERE name > %(after)s ORDER BY name LIMIT %(limit)s"""
+INSERT_ACTIVITY_TASK = """
+INSERT INTO activity_tasks (id, activity_arn, created, data)
+VALUES (%(id)s, %(activity_arn)s, %(created)s, %(data)s)"""
+# The oldest task no other transaction is taking: concurrent pollers of one activity
+# each get a different task instead of queueing behind one row lock.
+CLAIM_ACTIVITY_TASK = """
+DELETE FROM activity_tasks WHERE id = (
+    SELECT id FROM activity_tasks WHERE activity_arn=%(activity_arn)s
+    ORDER BY created, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING data"""
+
+# --------------------------------------------------------------------------- executions
+INSERT_EXECUTION = """
+INSERT INTO executions (arn, machine_arn, version_arn, alias_arn, map_run_arn, status,
+                        start_date, redrive_count, data)
+VALUES (%(arn)s, %(machine_arn)s, %(version_arn)s, %(alias_arn)s, %(map_run_arn)s,
+        %(status)s, %(start_date)s, %(redrive_count)s, %(data)s)
+ON CONFLICT DO NOTHING"""
+UPDATE_EXECUTION = """
+UPDATE executions SET machine_arn=%(machine_arn)s, version_arn=%(version_arn)s,
+    alias_arn=%(alias_arn)s, map_run_arn=%(map_run_arn)s, status=%(status)s,
+    start_date=%(start_date)s, redrive_count=%(redrive_count)s, data=%(data)s
+WHERE arn=%(arn)s"""
+GET_EXECUTION = "SELECT data FROM executions WHERE arn=%(arn)s"
+# LIST_EXECUTIONS is completed by the filters given (EXECUTION_FILTERS, joined by AND).
+LIST_EXECUTIONS = "SELECT data FROM executions"
+EXECUTION_FILTERS = {
+    "machine_arn": "machine_arn=%(machine_arn)s",
+    "version_arn": "version_arn=%(version_arn)s",
+    "alias_arn": "alias_arn=%(alias_arn)s",
+    "map_run_arn": "map_run_arn=%(map_run_arn)s",
+    "status": "status=%(status)s",
+    "redriven": "redrive_count > 0",
+    "not_redriven": "redrive_count = 0",
+    "after": "(start_date, arn) < (%(after_date)s, %(after_arn)s)",
+}
+LIST_EXECUTIONS_ORDER = " ORDER BY start_date DESC, arn DESC LIMIT %(limit)s"
+
+# --------------------------------------------------------------------------- history
+# Appends to one execution's history are serialised (the lock is held to the end of
+# the transaction), so the highest stored id read here stays the highest until commit.
+LOCK_HISTORY_LAST_ID = """
+SELECT pg_advisory_xact_lock(hashtextextended(%(execution_arn)s, 1)),
+       (SELECT max(last_id) FROM event_chunks WHERE execution_arn=%(execution_arn)s)"""
+# All the chunks of one append in one statement (one round trip), column by column.
+INSERT_CHUNKS = """
+INSERT INTO event_chunks (execution_arn, last_id, first_id, count, data)
+SELECT %(execution_arn)s, last_id, first_id, count, data
+FROM unnest(%(last_ids)s::integer[], %(first_ids)s::integer[], %(counts)s::integer[],
+            %(data)s::bytea[]) AS chunk (last_id, first_id, count, data)"""
+# A few chunks at a time: a page needs ``limit + 1`` events, and chunks of big payloads
+# hold few events each, so reading every remaining chunk at once could be huge.
+HISTORY_FORWARD = """
+SELECT last_id, first_id, data FROM event_chunks
+WHERE execution_arn=%(execution_arn)s AND last_id > %(bound)s
+ORDER BY last_id LIMIT %(chunks)s"""
+HISTORY_REVERSE = """
+SELECT last_id, first_id, data FROM event_chunks
+WHERE execution_arn=%(execution_arn)s AND first_id < %(bound)s
+ORDER BY last_id DESC LIMIT %(chunks)s"""
+COUNT_EVENTS = """
+SELECT coalesce(sum(count), 0) FROM event_chunks WHERE execution_arn=%(execution_arn)s"""
+UPSERT_SNAPSHOT = """
+INSERT INTO snapshots (execution_arn, data) VALUES (%(execution_arn)s, %(data)s)
+ON CONFLICT (execution_arn) DO UPDATE SET data=EXCLUDED.data"""
+DELETE_SNAPSHOT = "DELETE FROM snapshots WHERE execution_arn=%(execution_arn)s"
+GET_SNAPSHOT = "SELECT data FROM snapshots WHERE execution_arn=%(execution_arn)s"
+
+# --------------------------------------------------------------------------- secrets
+# The first server to store a secret wins; every other one reads the winner's back.
+INSERT_SECRET = """
+INSERT INTO secrets (name, value) VALUES (%(name)s, %(value)s) ON CONFLICT DO NOTHING"""
+GET_SECRET = "SELECT value FROM secrets WHERE name=%(name)s"
+
+# --------------------------------------------------------------------------- map runs
+UPSERT_MAP_RUN = """
+INSERT INTO map_runs (arn, execution_arn, start_date, data)
+VALUES (%(arn)s, %(execution_arn)s, %(start_date)s, %(data)s)
+ON CONFLICT (arn) DO UPDATE SET execution_arn=EXCLUDED.execution_arn,
+    start_date=EXCLUDED.start_date, data=EXCLUDED.data"""
+GET_MAP_RUN = "SELECT data FROM map_runs WHERE arn=%(arn)s"
+LIST_MAP_RUNS = """
+SELECT data FROM map_runs WHERE execution_arn=%(execution_arn)s
+ORDER BY start_date DESC, arn DESC LIMIT %(limit)s"""
+LIST_MAP_RUNS_AFTER = """
+SELECT data FROM map_runs WHERE execution_arn=%(execution_arn)s
+    AND (start_date, arn) < (%(after_date)s, %(after_arn)s)
+ORDER BY start_date DESC, arn DESC LIMIT %(limit)s"""
+
+# --------------------------------------------------------------------------- timers, tokens
+UPSERT_TIMER = """
+INSERT INTO timers (id, execution_arn, due, payload)
+VALUES (%(id)s, %(execution_arn)s, %(due)s, %(payload)s)
+ON CONFLICT (id) DO UPDATE SET execution_arn=EXCLUDED.execution_arn, due=EXCLUDED.due,
+    payload=EXCLUDED.payload"""
+DELETE_TIMER = "DELETE FROM timers WHERE id=%(id)s"
+DUE_TIMERS = """
+SELECT id, execution_arn, due, payload FROM timers WHERE due <= %(now)s
+ORDER BY due, id LIMIT %(limit)s"""
+NEXT_TIMER_DUE = "SELECT min(due) FROM timers"
+UPSERT_TASK_TOKEN = """
+INSERT INTO task_tokens (token, execution_arn, heartbeat_deadline, data)
+VALUES (%(token)s, %(execution_arn)s, %(heartbeat_deadline)s, %(data)s)
+ON CONFLICT (token) DO UPDATE SET execution_arn=EXCLUDED.execution_arn,
+    heartbeat_deadline=EXCLUDED.heartbeat_deadline, data=EXCLUDED.data"""
+DELETE_TASK_TOKEN = "DELETE FROM task_tokens WHERE token=%(token)s"
+GET_TASK_TOKEN = "SELECT data FROM task_tokens WHERE token=%(token)s"
+LOCK_TASK_TOKEN = "SELECT data FROM task_tokens WHERE token=%(token)s FOR UPDATE"
+HEARTBEAT_TASK_TOKEN = """
+UPDATE task_tokens SET heartbeat_deadline=%(deadline)s, data=%(data)s WHERE token=%(token)s"""
+EXPIRED_TASK_TOKENS = """
+SELECT data FROM task_tokens WHERE heartbeat_deadline <= %(now)s
+ORDER BY heartbeat_deadline LIMIT %(limit)s"""
+
+# --------------------------------------------------------------------------- work queue
+# A leased item re-enqueued is marked requeued: completing it then hands it back
+# instead of deleting it, so no wake-up is lost.
+ENQUEUE_WORK = """
+INSERT INTO work (kind, key, payload, available_at)
+VALUES (%(kind)s, %(key)s, %(payload)s, %(available_at)s)
+ON CONFLICT (key) DO UPDATE SET payload=EXCLUDED.payload,
+    available_at=least(work.available_at, EXCLUDED.available_at),
+    requeued=(work.lease_owner IS NOT NULL)"""
+COMPLETE_REQUEUED_WORK = """
+UPDATE work SET lease_owner=NULL, lease_expires=NULL, requeued=false
+WHERE id=%(id)s AND lease_owner=%(owner)s AND requeued"""
+COMPLETE_WORK = "DELETE FROM work WHERE id=%(id)s AND lease_owner=%(owner)s"
+# Available items (never leased, or whose lease expired) that no concurrent claimer has
+# locked, leased in the same statement: two workers never get the same item.
+CLAIM_WORK = """
+WITH picked AS (
+    SELECT id FROM work
+    WHERE available_at <= %(now)s
+      AND (lease_expires IS NULL OR lease_expires <= %(now)s)
+      AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s::text[]))
+    ORDER BY available_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED)
+UPDATE work SET lease_owner=%(owner)s, lease_expires=%(expires)s, attempts=attempts + 1
+FROM picked WHERE work.id = picked.id
+RETURNING work.id, work.kind, work.key, work.payload, work.available_at, work.attempts,
+          work.lease_owner, work.lease_expires"""
+RENEW_LEASES = """
+UPDATE work SET lease_expires=%(expires)s
+WHERE id = ANY(%(ids)s::bigint[]) AND lease_owner=%(owner)s
+RETURNING id"""
+RELEASE_WORK = """
+UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(available_at)s
+WHERE id=%(id)s AND lease_owner=%(owner)s"""

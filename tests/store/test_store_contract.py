@@ -1,0 +1,722 @@
+"""The store contract (stepfn.store.base), run against every store: SQLite in a file
+in tmp_path, PostgreSQL in a schema of its own (tests/store/conftest.py).
+
+Store-specific behaviour (SQLite's WAL and old-layout migration, PostgreSQL's
+migrations and SKIP LOCKED) is tested in test_sqlite_store.py and
+test_postgres_store.py."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from stepfn.store import (
+    ActivityRecord,
+    ActivityTask,
+    AliasRecord,
+    Conflict,
+    ExecutionRecord,
+    HistoryEvent,
+    MapRunRecord,
+    NotFound,
+    Page,
+    RoutingEntry,
+    StateMachineRecord,
+    Store,
+    TaskTokenRecord,
+    Timer,
+    VersionRecord,
+)
+from tests.store.conftest import Backend
+
+ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:"
+
+
+def machine(name: str, **kw) -> StateMachineRecord:
+    return StateMachineRecord(arn=ARN + name, name=name, definition='{"x":1}',
+                              role_arn="arn:aws:iam::1:role/r", type="STANDARD",
+                              creation_date=1.0, **kw)
+
+
+def execution(name: str, start: float, machine_name: str = "m", **kw) -> ExecutionRecord:
+    return ExecutionRecord(arn=f"arn:aws:states:us-east-1:123456789012:execution:"
+                               f"{machine_name}:{name}", machine_arn=ARN + machine_name,
+                           name=name, status="RUNNING", start_date=start, input="{}",
+                           **kw)
+
+
+def test_machines_revisions_and_pagination(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for name in ("c", "a", "b"):
+                tx.put_state_machine(machine(name))
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.put_state_machine(machine("a"))
+        first = await store.list_state_machines(2)
+        assert [m.name for m in first.items] == ["a", "b"] and first.next_cursor
+        rest = await store.list_state_machines(2, first.next_cursor)
+        assert [m.name for m in rest.items] == ["c"] and rest.next_cursor is None
+        updated = replace(machine("a"), definition='{"y":2}', revision_id="r2")
+        async with store.batch() as tx:
+            tx.update_state_machine(updated)
+        assert (await store.get_state_machine(ARN + "a")).definition == '{"y":2}'
+        assert (await store.get_state_machine_by_name("a")).revision_id == "r2"
+        assert (await store.get_revision(ARN + "a", None)).definition == '{"x":1}'
+        assert (await store.get_revision(ARN + "a", "r2")).definition == '{"y":2}'
+        with pytest.raises(NotFound):
+            async with store.batch() as tx:
+                tx.update_state_machine(machine("zzz"))
+    backend.run(body)
+
+
+def test_versions_numbers_are_never_reused(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_state_machine(machine("m"))
+        for _ in range(3):
+            number = await store.next_version_number(ARN + "m")
+            async with store.batch() as tx:
+                tx.put_version(VersionRecord(
+                    arn=f"{ARN}m:{number}", machine_arn=ARN + "m", version=number,
+                    definition="{}", role_arn="r", type="STANDARD", revision_id=None,
+                    creation_date=float(number)))
+        async with store.batch() as tx:
+            tx.delete_version(ARN + "m:3")
+        assert await store.next_version_number(ARN + "m") == 4
+        page = await store.list_versions(ARN + "m", 1)
+        assert [v.version for v in page.items] == [2]
+        page = await store.list_versions(ARN + "m", 5, page.next_cursor)
+        assert [v.version for v in page.items] == [1] and page.next_cursor is None
+        alias = AliasRecord(arn=ARN + "m:prod", machine_arn=ARN + "m", name="prod",
+                            routing=(RoutingEntry(ARN + "m:1", 70),
+                                     RoutingEntry(ARN + "m:2", 30)),
+                            creation_date=1.0, update_date=1.0)
+        async with store.batch() as tx:
+            tx.put_alias(alias)
+            tx.set_tags(ARN + "m", {"k": "v", "k2": "v2"})
+        assert await store.get_alias(ARN + "m:prod") == alias
+        assert (await store.list_aliases(ARN + "m", 10)).items == [alias]
+        async with store.batch() as tx:
+            tx.remove_tags(ARN + "m", ["k"])
+        assert await store.get_tags(ARN + "m") == {"k2": "v2"}
+        async with store.batch() as tx:
+            tx.delete_state_machine(ARN + "m")
+        assert await store.get_alias(ARN + "m:prod") is None
+        assert await store.get_version(ARN + "m:1") is None
+        assert await store.get_tags(ARN + "m") == {}
+    backend.run(body)
+
+
+def test_executions_newest_first_with_filters(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for i in range(5):
+                tx.put_execution(execution(f"e{i}", float(i),
+                                           version_arn=ARN + "m:1" if i % 2 else None))
+            tx.put_execution(execution("other", 10.0, machine_name="n"))
+        page = await store.list_executions(machine_arn=ARN + "m", limit=2)
+        assert [e.name for e in page.items] == ["e4", "e3"]
+        page = await store.list_executions(machine_arn=ARN + "m", limit=10,
+                                           cursor=page.next_cursor)
+        assert [e.name for e in page.items] == ["e2", "e1", "e0"]
+        assert page.next_cursor is None
+        by_version = await store.list_executions(version_arn=ARN + "m:1")
+        assert [e.name for e in by_version.items] == ["e3", "e1"]
+        done = replace(execution("e2", 2.0), status="SUCCEEDED", output='{"a":1}',
+                       stop_date=3.0)
+        async with store.batch() as tx:
+            tx.update_execution(done)
+        assert await store.get_execution(done.arn) == done
+        ok = await store.list_executions(status="SUCCEEDED")
+        assert [e.name for e in ok.items] == ["e2"]
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.put_execution(execution("e0", 0.0))
+    backend.run(body)
+
+
+def test_history_batches_pages_and_reverse(backend: Backend) -> None:
+    arn = execution("e", 1.0).arn
+
+    async def body(store: Store) -> None:
+        events = [HistoryEvent(i, i - 1, float(i), "PassStateEntered",
+                               {"name": "S", "input": "{}",
+                                "inputDetails": {"truncated": False}})
+                  for i in range(1, 8)]
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+            tx.append_events(arn, events[:4])
+            tx.append_events(arn, events[4:])
+        assert await store.count_events(arn) == 7
+        page = await store.get_history(arn, limit=3)
+        assert [e.id for e in page.items] == [1, 2, 3]
+        assert page.items[0] == events[0]
+        page = await store.get_history(arn, limit=10, cursor=page.next_cursor)
+        assert [e.id for e in page.items] == [4, 5, 6, 7] and page.next_cursor is None
+        back = await store.get_history(arn, limit=4, reverse=True)
+        assert [e.id for e in back.items] == [7, 6, 5, 4]
+        back = await store.get_history(arn, limit=4, reverse=True, cursor=back.next_cursor)
+        assert [e.id for e in back.items] == [3, 2, 1]
+    backend.run(body)
+
+
+def test_failed_batch_writes_nothing_and_others_still_commit(backend: Backend) -> None:
+    arn = execution("e", 1.0).arn
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+            tx.append_events(arn, [HistoryEvent(1, 0, 1.0, "ExecutionStarted")])
+
+        async def failing() -> None:
+            async with store.batch() as tx:
+                tx.append_events(arn, [HistoryEvent(2, 1, 2.0, "PassStateEntered")])
+                tx.append_events(arn, [HistoryEvent(1, 0, 2.0, "Duplicate")])
+
+        async def fine(i: int) -> None:
+            async with store.batch() as tx:
+                tx.put_execution(execution(f"x{i}", float(i)))
+
+        # Run them together so the store thread commits them in one group.
+        results = await asyncio.gather(failing(), *(fine(i) for i in range(20)),
+                                       return_exceptions=True)
+        assert isinstance(results[0], Conflict)
+        assert all(r is None for r in results[1:])
+        assert await store.count_events(arn) == 1  # event 2 rolled back with its batch
+        assert len((await store.list_executions(limit=100)).items) == 21
+    backend.run(body)
+
+
+def test_committed_data_survives_reopen(backend: Backend) -> None:
+    arn = execution("e", 1.0).arn
+
+    async def write(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+            tx.append_events(arn, [HistoryEvent(1, 0, 1.0, "ExecutionStarted",
+                                                {"input": "{}"})])
+            tx.put_snapshot(arn, b"\x00engine-state")
+
+    async def read(store: Store) -> None:
+        assert (await store.get_execution(arn)).status == "RUNNING"
+        assert (await store.get_history(arn)).items[0].details == {"input": "{}"}
+        assert await store.get_snapshot(arn) == b"\x00engine-state"
+    backend.run(write)
+    backend.run(read)
+
+
+def test_timers_tokens_and_activity_tasks(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.add_timer(Timer("t2", "e", 20.0, {"state": "W"}))
+            tx.add_timer(Timer("t1", "e", 10.0))
+            tx.put_task_token(TaskTokenRecord("tok", "e", {"state": "T"}, 1.0, 50.0))
+            tx.put_activity(ActivityRecord("arn:act", "act", 1.0))
+            tx.enqueue_activity_task(ActivityTask("a1", "arn:act", "tok", "{}", 1.0))
+            tx.enqueue_activity_task(ActivityTask("a2", "arn:act", "tok2", "{}", 2.0))
+        assert await store.next_timer_due() == 10.0
+        assert [t.id for t in await store.due_timers(15.0)] == ["t1"]
+        async with store.batch() as tx:
+            tx.delete_timer("t1")
+        assert [t.payload for t in await store.due_timers(99.0)] == [{"state": "W"}]
+        assert (await store.get_task_token("tok")).resume == {"state": "T"}
+        assert await store.expired_task_tokens(60.0) != []
+        assert await store.heartbeat_task_token("tok", 100.0)
+        assert await store.expired_task_tokens(60.0) == []
+        assert not await store.heartbeat_task_token("nope", 1.0)
+        assert (await store.claim_activity_task("arn:act")).id == "a1"
+        assert (await store.claim_activity_task("arn:act")).id == "a2"
+        assert await store.claim_activity_task("arn:act") is None
+        map_run = MapRunRecord("arn:map", "e", "RUNNING", 5.0)
+        async with store.batch() as tx:
+            tx.put_map_run(map_run)
+        assert await store.get_map_run("arn:map") == map_run
+        assert (await store.list_map_runs("e", 10)).items == [map_run]
+    backend.run(body)
+
+
+def test_work_queue_leases(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.enqueue_work("resume", "exec-1", {"n": 1}, available_at=1.0)
+            tx.enqueue_work("resume", "exec-2", None, available_at=2.0)
+            tx.enqueue_work("resume", "exec-1", {"n": 2}, available_at=5.0)  # merged
+        items = await store.claim_work("w1", 30.0, limit=10, now=10.0)
+        assert [(i.key, i.payload) for i in items] == [("exec-1", {"n": 2}),
+                                                      ("exec-2", None)]
+        # Leased: another worker gets nothing until the lease expires.
+        assert await store.claim_work("w2", 30.0, now=20.0) == []
+        taken = await store.claim_work("w2", 30.0, now=41.0)
+        assert {i.key for i in taken} == {"exec-1", "exec-2"}
+        assert all(i.attempts == 2 for i in taken)
+        first = taken[0]
+        with pytest.raises(Conflict):  # w1 lost its lease
+            async with store.batch() as tx:
+                tx.complete_work(first.id, "w1")
+        assert await store.renew_lease([first.id], "w1", 30.0) == []
+        assert await store.renew_lease([first.id], "w2", 30.0) == [first.id]
+        # Re-enqueued while leased: completing it hands it back instead of deleting.
+        async with store.batch() as tx:
+            tx.enqueue_work("resume", first.key, {"again": True}, available_at=0.0)
+        async with store.batch() as tx:
+            tx.complete_work(first.id, "w2")
+        again = await store.claim_work("w3", 30.0, now=1e12)
+        assert first.key in {i.key for i in again}
+        second = next(i for i in again if i.key != first.key)
+        assert await store.release_work(second.id, "w3", available_at=5e12)
+        assert await store.claim_work("w4", 30.0, now=1e12 + 10) == []
+    backend.run(body)
+
+
+def test_long_histories_are_chunked_and_page_across_chunks(backend: Backend) -> None:
+    arn = execution("e", 1.0).arn
+    big = "x" * 40_000  # payload text: fewer events per row
+
+    def event(i: int) -> HistoryEvent:
+        text = big if 400 < i <= 410 else "{}"
+        return HistoryEvent(i, i - 1, float(i), "PassStateEntered",
+                            {"name": f"S{i}", "input": text,
+                             "inputDetails": {"truncated": False}}, "t" if i % 2 else "")
+    events = [event(i) for i in range(1, 451)]
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+            tx.append_events(arn, events[:300])
+        async with store.batch() as tx:
+            tx.append_events(arn, events[300:])
+        assert await store.count_events(arn) == 450
+        seen, cursor = [], None
+        while True:
+            page = await store.get_history(arn, limit=100, cursor=cursor)
+            seen += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == events
+        back, cursor = [], None
+        while True:
+            page = await store.get_history(arn, limit=77, cursor=cursor, reverse=True)
+            back += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert back == events[::-1]
+        with pytest.raises(Conflict):  # ids must go on past the stored ones
+            async with store.batch() as tx:
+                tx.append_events(arn, [event(450)])
+        assert await store.count_events(arn) == 450
+    backend.run(body)
+    rows = backend.rows("SELECT count, length(data) FROM event_chunks")
+    assert sum(r[0] for r in rows) == 450
+    assert len(rows) < 450 // 10  # many events per row...
+    assert max(r[1] for r in rows) < 200_000  # ...but no row holds all the big payloads
+
+
+# ----------------------------------------------------------------- every other method
+def test_missing_things_read_as_none_or_empty(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        assert await store.get_state_machine(ARN + "nope") is None
+        assert await store.get_state_machine_by_name("nope") is None
+        assert await store.get_revision(ARN + "nope", None) is None
+        assert await store.get_version(ARN + "nope:1") is None
+        assert await store.next_version_number(ARN + "nope") == 1
+        assert await store.get_alias(ARN + "nope:a") is None
+        assert await store.get_tags(ARN + "nope") == {}
+        assert await store.get_activity("arn:nope") is None
+        assert await store.claim_activity_task("arn:nope") is None
+        assert await store.get_execution("arn:nope") is None
+        assert await store.get_history("arn:nope") == Page([], None)
+        assert await store.count_events("arn:nope") == 0
+        assert await store.get_snapshot("arn:nope") is None
+        assert await store.get_map_run("arn:nope") is None
+        assert await store.list_map_runs("arn:nope", 10) == Page([], None)
+        assert await store.due_timers(1e12) == []
+        assert await store.next_timer_due() is None
+        assert await store.get_task_token("nope") is None
+        assert await store.expired_task_tokens(1e12) == []
+        assert await store.claim_work("w", 30.0) == []
+        assert await store.renew_lease([1, 2], "w", 30.0) == []
+        assert not await store.release_work(1, "w")
+        assert (await store.list_state_machines(10)).items == []
+        assert (await store.list_activities(10)).items == []
+        assert (await store.list_versions(ARN + "nope", 10)).items == []
+        assert (await store.list_aliases(ARN + "nope", 10)).items == []
+        assert (await store.list_executions()).items == []
+        async with store.batch():  # an empty batch commits nothing and fails nothing
+            pass
+        async with store.batch() as tx:  # deleting what is missing is a no-op
+            tx.delete_state_machine(ARN + "nope")
+            tx.delete_version(ARN + "nope:1")
+            tx.delete_alias(ARN + "nope:a")
+            tx.delete_activity("arn:nope")
+            tx.remove_tags(ARN + "nope", ["k"])
+            tx.delete_snapshot("arn:nope")
+            tx.delete_timer("nope")
+            tx.delete_task_token("nope")
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.complete_work(12345, "w")
+        with pytest.raises(NotFound):
+            async with store.batch() as tx:
+                tx.update_execution(execution("nope", 1.0))
+    backend.run(body)
+
+
+def test_activities_list_conflict_and_delete(backend: Backend) -> None:
+    def activity(name: str) -> ActivityRecord:
+        return ActivityRecord(f"arn:aws:states:us-east-1:1:activity:{name}", name, 1.0,
+                              {"type": "AWS_OWNED_KEY"})
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for name in ("b", "c", "a"):
+                tx.put_activity(activity(name))
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.put_activity(activity("a"))
+        assert await store.get_activity(activity("a").arn) == activity("a")
+        first = await store.list_activities(2)
+        assert [a.name for a in first.items] == ["a", "b"]
+        rest = await store.list_activities(2, first.next_cursor)
+        assert [a.name for a in rest.items] == ["c"] and rest.next_cursor is None
+        arn = activity("b").arn
+        async with store.batch() as tx:
+            tx.set_tags(arn, {"team": "x"})
+            tx.enqueue_activity_task(ActivityTask("t1", arn, "tok", '{"n":1}', 1.0))
+        async with store.batch() as tx:
+            tx.delete_activity(arn)
+        assert await store.get_activity(arn) is None
+        assert await store.get_tags(arn) == {}
+        assert await store.claim_activity_task(arn) is None  # its tasks went with it
+        with pytest.raises(Conflict):  # a task id is unique
+            async with store.batch() as tx:
+                tx.enqueue_activity_task(ActivityTask("t2", "arn:x", "a", "{}", 1.0))
+                tx.enqueue_activity_task(ActivityTask("t2", "arn:x", "b", "{}", 2.0))
+        assert await store.claim_activity_task("arn:x") is None  # rolled back whole
+    backend.run(body)
+
+
+def test_machine_name_is_unique_and_tags_of_versions_go_with_the_machine(
+        backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_state_machine(machine("m"))
+            tx.put_state_machine(machine("m_other"))
+            tx.set_tags(ARN + "m:prod", {"k": "alias"})
+            tx.set_tags(ARN + "m_other", {"k": "kept"})
+        with pytest.raises(Conflict):  # same name, another ARN
+            async with store.batch() as tx:
+                tx.put_state_machine(replace(machine("m"), arn=ARN + "m2"))
+        async with store.batch() as tx:
+            tx.set_tags(ARN + "m", {"k": "v1"})
+            tx.set_tags(ARN + "m", {"k": "v2", "z": "1"})  # overwrite and add
+        assert await store.get_tags(ARN + "m") == {"k": "v2", "z": "1"}
+        async with store.batch() as tx:
+            tx.delete_state_machine(ARN + "m")
+        assert await store.get_state_machine(ARN + "m") is None
+        assert await store.get_tags(ARN + "m:prod") == {}
+        assert await store.get_tags(ARN + "m_other") == {"k": "kept"}
+        # Revisions outlive the machine: executions that ran it still describe it.
+        assert (await store.get_revision(ARN + "m", None)).definition == '{"x":1}'
+    backend.run(body)
+
+
+def test_aliases_replace_page_and_delete(backend: Backend) -> None:
+    def alias(name: str, weight: int = 100) -> AliasRecord:
+        return AliasRecord(arn=f"{ARN}m:{name}", machine_arn=ARN + "m", name=name,
+                           routing=(RoutingEntry(ARN + "m:1", weight),),
+                           creation_date=1.0, update_date=2.0, description="d")
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for name in ("b", "a", "c"):
+                tx.put_alias(alias(name))
+            tx.put_alias(alias("a", 50))  # insert or replace
+        assert (await store.get_alias(ARN + "m:a")).routing[0].weight == 50
+        first = await store.list_aliases(ARN + "m", 2)
+        assert [a.name for a in first.items] == ["a", "b"]
+        rest = await store.list_aliases(ARN + "m", 2, first.next_cursor)
+        assert [a.name for a in rest.items] == ["c"] and rest.next_cursor is None
+        async with store.batch() as tx:
+            tx.delete_alias(ARN + "m:b")
+        assert [a.name for a in (await store.list_aliases(ARN + "m", 9)).items] == ["a",
+                                                                                   "c"]
+    backend.run(body)
+
+
+def test_execution_filters_alias_map_run_and_redrive(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("a", 1.0, alias_arn=ARN + "m:prod"))
+            tx.put_execution(execution("b", 2.0, map_run_arn="arn:map", redrive_count=1))
+            tx.put_execution(execution("c", 3.0, map_run_arn="arn:map"))
+            tx.put_execution(execution("d", 3.0))  # same start date: ARN breaks ties
+        by_alias = await store.list_executions(alias_arn=ARN + "m:prod")
+        assert [e.name for e in by_alias.items] == ["a"]
+        in_map = await store.list_executions(map_run_arn="arn:map")
+        assert [e.name for e in in_map.items] == ["c", "b"]
+        redriven = await store.list_executions(redriven=True)
+        assert [e.name for e in redriven.items] == ["b"]
+        assert len((await store.list_executions(redriven=False)).items) == 3
+        both = await store.list_executions(map_run_arn="arn:map", redriven=False)
+        assert [e.name for e in both.items] == ["c"]
+        seen, cursor = [], None
+        while True:  # one at a time across the tie
+            page = await store.list_executions(limit=1, cursor=cursor)
+            seen += [e.name for e in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == ["d", "c", "b", "a"]
+        full = replace(execution("z", 5.0), input='{"é": "\\u0000 x"}',
+                       trace_header="Root=1", state_machine_label="label",
+                       parent_arn="arn:p")
+        async with store.batch() as tx:
+            tx.put_execution(full)
+        assert await store.get_execution(full.arn) == full
+    backend.run(body)
+
+
+def test_snapshots_replace_and_delete(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_snapshot("arn:e", b"one")
+            tx.put_snapshot("arn:e", bytearray(b"\x00\xfftwo"))
+        assert await store.get_snapshot("arn:e") == b"\x00\xfftwo"
+        async with store.batch() as tx:
+            tx.delete_snapshot("arn:e")
+        assert await store.get_snapshot("arn:e") is None
+    backend.run(body)
+
+
+def test_map_runs_replace_and_page_newest_first(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        runs = [MapRunRecord(f"arn:map:{i}", "arn:e", "RUNNING", float(i),
+                             max_concurrency=5, item_counts={"total": i})
+                for i in range(3)]
+        async with store.batch() as tx:
+            for run in runs:
+                tx.put_map_run(run)
+            tx.put_map_run(MapRunRecord("arn:other", "arn:f", "RUNNING", 9.0))
+        done = replace(runs[1], status="SUCCEEDED", stop_date=7.0,
+                       execution_counts={"succeeded": 1})
+        async with store.batch() as tx:
+            tx.put_map_run(done)
+        assert await store.get_map_run("arn:map:1") == done
+        first = await store.list_map_runs("arn:e", 2)
+        assert [m.arn for m in first.items] == ["arn:map:2", "arn:map:1"]
+        rest = await store.list_map_runs("arn:e", 2, first.next_cursor)
+        assert [m.arn for m in rest.items] == ["arn:map:0"] and rest.next_cursor is None
+    backend.run(body)
+
+
+def test_timers_replace_order_and_limit(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for i in range(5):
+                tx.add_timer(Timer(f"t{i}", "arn:e", 100.0 - i, [i]))
+            tx.add_timer(Timer("t0", "arn:e", 1.0, {"moved": True}))  # replaced
+        due = await store.due_timers(97.0, limit=3)
+        assert [t.id for t in due] == ["t0", "t4", "t3"]
+        assert due[0] == Timer("t0", "arn:e", 1.0, {"moved": True})
+        assert await store.next_timer_due() == 1.0
+    backend.run(body)
+
+
+def test_task_tokens_heartbeat_keeps_the_record(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        tokens = [TaskTokenRecord(f"tok{i}", "arn:e", {"state": "T", "i": i}, 1.0,
+                                  deadline) for i, deadline in enumerate((30.0, 10.0,
+                                                                          None))]
+        async with store.batch() as tx:
+            for token in tokens:
+                tx.put_task_token(token)
+        expired = await store.expired_task_tokens(40.0)
+        assert [t.token for t in expired] == ["tok1", "tok0"]  # earliest first
+        assert [t.token for t in await store.expired_task_tokens(40.0, limit=1)] == [
+            "tok1"]
+        assert await store.heartbeat_task_token("tok1", None)
+        assert await store.get_task_token("tok1") == replace(tokens[1],
+                                                             heartbeat_deadline=None)
+        async with store.batch() as tx:
+            tx.delete_task_token("tok0")
+        assert await store.get_task_token("tok0") is None
+        assert await store.expired_task_tokens(40.0) == []
+    backend.run(body)
+
+
+def test_work_kinds_limit_release_and_requeue(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.enqueue_work("resume", "r1", 1, available_at=1.0)
+            tx.enqueue_work("timer", "t1", 2, available_at=2.0)
+            tx.enqueue_work("resume", "r2", 3, available_at=3.0)
+            tx.enqueue_work("resume", "later", 4, available_at=100.0)
+        timers = await store.claim_work("w1", 30.0, kinds=["timer"], now=50.0)
+        assert [(i.key, i.kind, i.lease_owner, i.lease_expires) for i in timers] == [
+            ("t1", "timer", "w1", 80.0)]
+        one = await store.claim_work("w1", 30.0, limit=1, kinds=["resume"], now=50.0)
+        assert [i.key for i in one] == ["r1"]  # earliest available first
+        assert not await store.release_work(one[0].id, "w2")  # not w2's to give back
+        assert await store.release_work(one[0].id, "w1", available_at=60.0)
+        rest = await store.claim_work("w2", 30.0, now=50.0)
+        assert [i.key for i in rest] == ["r2"]  # r1 waits until 60, later until 100
+        again = await store.claim_work("w2", 30.0, now=60.0)
+        assert [(i.key, i.attempts) for i in again] == [("r1", 2)]
+        # Re-enqueued after its lease expired: the worker may still complete it, and
+        # the key is handed back rather than lost.
+        async with store.batch() as tx:
+            tx.enqueue_work("timer", "t1", "new", available_at=0.0)
+            tx.complete_work(timers[0].id, "w1")
+        back = await store.claim_work("w3", 30.0, kinds=["timer"], now=200.0)
+        assert [(i.key, i.payload) for i in back] == [("t1", "new")]
+        async with store.batch() as tx:
+            tx.complete_work(back[0].id, "w3")
+        assert await store.claim_work("w3", 30.0, kinds=["timer"], now=1e9) == []
+    backend.run(body)
+
+
+def test_renew_lease_keeps_an_item_from_other_workers(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.enqueue_work("resume", "a", available_at=0.0)
+            tx.enqueue_work("resume", "b", available_at=0.0)
+        mine = await store.claim_work("w1", 3600.0, now=None)
+        ids = [i.id for i in mine]
+        assert len(ids) == 2
+        assert await store.renew_lease([ids[1], ids[0], 999999], "w1", 3600.0) == [
+            ids[1], ids[0]]
+        assert await store.claim_work("w2", 30.0) == []  # leased (for an hour)
+        assert await store.renew_lease(ids, "w2", 30.0) == []
+    backend.run(body)
+
+
+# ----------------------------------------------------------------- concurrency
+def test_concurrent_claimers_get_each_item_once(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for i in range(60):
+                tx.enqueue_work("resume", f"k{i}", i, available_at=float(i))
+
+        async def worker(owner: str) -> list[int]:
+            got: list[int] = []
+            while True:
+                items = await store.claim_work(owner, 600.0, limit=3, now=1000.0)
+                if not items:
+                    return got
+                got += [i.payload for i in items]
+                await asyncio.sleep(0)
+        results = await asyncio.gather(*(worker(f"w{n}") for n in range(4)))
+        claimed = [p for r in results for p in r]
+        assert sorted(claimed) == list(range(60))  # every item, each exactly once
+    backend.run(body)
+
+
+def test_concurrent_activity_pollers_get_each_task_once(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for i in range(20):
+                tx.enqueue_activity_task(ActivityTask(f"t{i:02}", "arn:act", f"tok{i}",
+                                                      "{}", float(i)))
+        got = await asyncio.gather(*(store.claim_activity_task("arn:act")
+                                     for _ in range(30)))
+        ids = [t.id for t in got if t is not None]
+        assert sorted(ids) == [f"t{i:02}" for i in range(20)]
+    backend.run(body)
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_owner_cannot_complete(
+        backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.enqueue_work("resume", "exec", {"n": 1}, available_at=0.0)
+        (first,) = await store.claim_work("dead", 10.0, now=100.0)
+        assert await store.claim_work("alive", 10.0, now=109.0) == []
+        (taken,) = await store.claim_work("alive", 10.0, now=110.0)
+        assert taken.id == first.id and taken.lease_owner == "alive"
+        assert taken.attempts == 2
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.complete_work(first.id, "dead")
+        assert not await store.release_work(first.id, "dead")
+        async with store.batch() as tx:
+            tx.complete_work(first.id, "alive")
+        assert await store.claim_work("any", 10.0, now=1e12) == []
+    backend.run(body)
+
+
+def test_concurrent_appends_to_one_history_never_duplicate_ids(backend: Backend) -> None:
+    arn = execution("e", 1.0).arn
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+
+        async def append(i: int) -> BaseException | None:
+            try:
+                async with store.batch() as tx:
+                    tx.append_events(arn, [HistoryEvent(i, i - 1, float(i), "X")])
+            except Conflict as exc:
+                return exc
+            return None
+        # Ids 1..10, each twice, all at once: every id is stored once, whatever order
+        # the writers commit in (a later id first makes the earlier ones conflict).
+        await asyncio.gather(*(append(i) for i in list(range(1, 11)) * 2))
+        ids = [e.id for e in (await store.get_history(arn)).items]
+        assert ids == sorted(set(ids)) and len(ids) >= 1
+    backend.run(body)
+
+
+def test_batches_commit_in_the_order_they_exit(backend: Backend) -> None:
+    """Checkpoints of one execution, submitted back to back without waiting, big and
+    small in turn: each appends the next events, so any reordering raises Conflict."""
+    arn = execution("e", 1.0).arn
+    sizes = [300 if k % 2 else 1 for k in range(40)]
+    starts = [1 + sum(sizes[:k]) for k in range(len(sizes))]
+
+    async def body(store: Store) -> None:
+        async def checkpoint(k: int) -> None:
+            events = [HistoryEvent(i, i - 1, float(i), "X", {"output": "x" * 500})
+                      for i in range(starts[k], starts[k] + sizes[k])]
+            async with store.batch() as tx:
+                if k == 0:
+                    tx.put_execution(execution("e", 1.0))
+                tx.append_events(arn, events)
+        await asyncio.gather(*(checkpoint(k) for k in range(len(sizes))))
+        assert await store.count_events(arn) == sum(sizes)
+    backend.run(body)
+
+
+def test_same_history_bytes_in_every_store(backend: Backend) -> None:
+    """Both stores hold a history in the same encoding (stepfn.store.codec), so what
+    one stores is what the other would, byte for byte."""
+    from stepfn.store.codec import chunk_rows
+
+    arn = execution("e", 1.0).arn
+    events = [HistoryEvent(i, i - 1, 1.5 + i, "TaskSucceeded",
+                           {"output": '{"a": "é\\n"}', "outputDetails": {"truncated": False},
+                            "resourceType": "lambda"}, "t") for i in range(1, 300)]
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.append_events(arn, events)
+    backend.run(body)
+    stored = [bytes(r[0]) for r in backend.rows(
+        "SELECT data FROM event_chunks ORDER BY last_id")]
+    assert stored == [row[4] for row in chunk_rows(arn, events, 0)]
+
+
+def test_a_secret_is_created_once_and_kept(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        first = await store.get_or_create_secret("task-tokens", b"\x01" * 32)
+        assert first == b"\x01" * 32
+        # A second server racing on the same store gets the first one's secret.
+        again = await asyncio.gather(*(store.get_or_create_secret("task-tokens", bytes([n]) * 32)
+                                       for n in range(2, 6)))
+        assert again == [first] * 4
+        assert await store.get_or_create_secret("other", b"\x09") == b"\x09"
+    backend.run(body)
