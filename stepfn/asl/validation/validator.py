@@ -1,5 +1,5 @@
-"""The walk over a definition (root, states, Parallel branches, Map processors) and
-the per-state checks; the public entry points.
+"""The per-state checks over the definition's model (``stepfn.asl.model``: root,
+states, Parallel branches, Map processors) and the public entry points.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from ...errors import DefinitionError, Diagnostic
+from ..model import MachineModel, StateModel, load_model
 from .graph import graph_diagnostics
-from .model import Machine
 from .parsing import parse_definition
 from .rules import (
     ACTIVITY_ARN,
@@ -85,7 +85,6 @@ class _Validator:
         self.machine_type = machine_type
         self.diagnostics: list[Diagnostic] = []
         self.root_language = JSONPATH
-        self.machines: list[Machine] = []
         self.state_names: dict[str, str] = {}
         # Variables assigned and referenced (name, text, location). Not a static rule:
         # AWS documents no creation-time check of unassigned references (RT-6 in
@@ -103,39 +102,39 @@ class _Validator:
 
     # ---- top level
 
-    def run(self, definition: Any) -> list[Diagnostic]:
+    def run(self, definition: Any, model: MachineModel | None = None) -> list[Diagnostic]:
         if not isinstance(definition, dict):
             self.error(SCHEMA, "/", "The definition must be a JSON object")
             return self.diagnostics
-        self.root_language = self.check_root_fields(definition)
-        self.check_machine(definition, "/", TOP_FIELDS)
-        for machine in self.machines:
+        model = model or load_model(definition)
+        self.root_language = model.query_language
+        self.check_root_fields(definition)
+        self.check_machine(model, TOP_FIELDS)
+        for machine in model.walk_machines():
             self.diagnostics.extend(graph_diagnostics(machine, self.broken_states))
         return self.diagnostics
 
-    def check_root_fields(self, definition: dict) -> str:
+    def check_root_fields(self, definition: dict) -> None:
         if "Version" in definition and definition["Version"] != "1.0":
             self.error(SCHEMA, "/Version",
                        "The field 'Version' should have one of these values: [1.0]")
         if "TimeoutSeconds" in definition:
             self.positive_int(definition["TimeoutSeconds"], "/TimeoutSeconds",
                               "TimeoutSeconds", JSONPATH)
-        return self.language_value(definition, "/") or JSONPATH
+        self.check_language_value(definition, "/QueryLanguage")
 
-    def language_value(self, body: dict, location: str) -> str | None:
-        """The QueryLanguage declared in ``body`` (None when absent or invalid)."""
-        if "QueryLanguage" not in body:
-            return JSONPATH if location == "/" else None
-        value = body["QueryLanguage"]
-        if value not in (JSONPATH, JSONATA):
-            self.error(SCHEMA, _at(location, "QueryLanguage"),
+    def check_language_value(self, body: dict, location: str) -> None:
+        """Report a declared QueryLanguage that is neither JSONPath nor JSONata (the
+        model reads such a value as JSONata, as AWS does)."""
+        if "QueryLanguage" in body and body["QueryLanguage"] not in (JSONPATH, JSONATA):
+            self.error(SCHEMA, location,
                        "The field 'QueryLanguage' should have one of these values: "
                        "[JSONPath, JSONata]")
-            # AWS treats any value other than exactly 'JSONPath' as JSONata
-            return JSONATA
-        return value
 
-    def check_machine(self, body: dict, location: str, allowed: set[str]) -> None:
+    def check_machine(self, machine: MachineModel, allowed: set[str]) -> None:
+        """One machine object's own fields, then each of its states (and, within a
+        Parallel or Map state's checks, the machines it contains)."""
+        body, location = machine.fields, machine.path
         missing = [name for name in ("StartAt", "States") if name not in body]
         if missing:
             self.error(SCHEMA, location, f"These fields are required: [{', '.join(missing)}]")
@@ -143,53 +142,55 @@ class _Validator:
             if name not in allowed:
                 self.error(SCHEMA, location, f"Field '{name}' is not supported")
         if "StartAt" in body and not isinstance(body["StartAt"], str):
-            self.error(SCHEMA, _at(location, "StartAt"),
+            self.error(SCHEMA, machine.field_location("StartAt"),
                        "The value for the field 'StartAt' must be a STRING")
-        states = body.get("States")
-        if "States" in body and not isinstance(states, dict):
-            self.error(SCHEMA, _at(location, "States"),
+        if "States" in body and not isinstance(body["States"], dict):
+            self.error(SCHEMA, machine.field_location("States"),
                        "The value for the field 'States' must be an OBJECT")
-            states = {}
-        machine = Machine(location, body, states or {})
-        self.machines.append(machine)
-        states_location = _at(location, "States")
-        for name, state in machine.states.items():
-            self.check_state(name, state, _at(states_location, name))
+        for state in machine.states.values():
+            self.check_state(state)
 
     # ---- one state
 
-    def check_state(self, name: str, state: Any, location: str) -> None:
+    def check_state(self, model: StateModel) -> None:
         before = len(self.diagnostics)
-        self.check_state_body(name, state, location)
-        if not isinstance(state, dict) or any(
-                d.location in (location, _at(location, "Type"), _at(location, "Next"),
-                               _at(location, "End"))
+        self.check_state_body(model)
+        location = model.location
+        if not model.is_object or any(
+                d.location in (location, model.field_location("Type"),
+                               model.field_location("Next"), model.field_location("End"))
                 for d in self.diagnostics[before:]):
             # a state whose type or transition is broken cannot tell whether it ends the
             # workflow: the graph checks leave its machine alone (no cascade)
             self.broken_states.add(location)
 
-    def check_state_body(self, name: str, state: Any, location: str) -> None:
-        self.check_state_name(name, location)
-        if not isinstance(state, dict):
+    def check_state_body(self, model: StateModel) -> None:
+        state, location = model.fields, model.location
+        self.check_state_name(model.name, location)
+        if not model.is_object:
             self.error(SCHEMA, location, "The value for a state must be an OBJECT")
             return
-        kind = state.get("Type")
+        kind = model.type
         if "Type" not in state:
             self.error(SCHEMA, location, "These fields are required: [Type]")
             return
         if kind not in STATE_TYPES:
-            self.error(SCHEMA, _at(location, "Type"),
+            self.error(SCHEMA, model.field_location("Type"),
                        "The field 'Type' should have one of these values: "
                        f"[{', '.join(STATE_TYPES)}]")
             return
-        language = self.state_language(state, location)
+        language = self.state_language(model)
         self.check_fields(kind, state, location, language)
         self.check_transition(kind, state, location)
         self.check_io(kind, state, location, language)
         self.check_assign(state.get("Assign"), _at(location, "Assign"), language,
                           STATES_WITH_RESULT if kind in RESULT_TYPES else STATES_EVERYWHERE)
-        getattr(self, f"check_{kind.lower()}")(state, location, language)
+        if kind == "Parallel":
+            self.check_parallel(model)
+        elif kind == "Map":
+            self.check_map(model)
+        else:
+            getattr(self, f"check_{kind.lower()}")(state, location, language)
 
     def check_state_name(self, name: str, location: str) -> None:
         if name in self.state_names:
@@ -202,13 +203,14 @@ class _Validator:
             self.error(INVALID_NAME, location,
                        f"State name exceeds the maximum length of {MAX_STATE_NAME} characters")
 
-    def state_language(self, state: dict, location: str) -> str:
-        declared = self.language_value(state, location)
-        if self.root_language == JSONATA and declared == JSONPATH:
-            self.error(SCHEMA, location, "'QueryLanguage' can not be 'JSONPath' if set to "
-                                         "'JSONata' for whole state machine")
-        # nested states inherit the machine's language, not their container's
-        return declared or self.root_language
+    def state_language(self, model: StateModel) -> str:
+        """The state's language (the model's: nested states inherit the top-level
+        language, not their container's), once its declaration is checked."""
+        self.check_language_value(model.fields, model.field_location("QueryLanguage"))
+        if self.root_language == JSONATA and model.fields.get("QueryLanguage") == JSONPATH:
+            self.error(SCHEMA, model.location, "'QueryLanguage' can not be 'JSONPath' if "
+                                               "set to 'JSONata' for whole state machine")
+        return model.query_language
 
     def check_fields(self, kind: str, state: dict, location: str, language: str) -> None:
         other = JSONATA if language == JSONPATH else JSONPATH
@@ -492,29 +494,30 @@ class _Validator:
                 else:
                     self.path_field(path, location, name + "Path")
 
-    def check_parallel(self, state: dict, location: str, language: str) -> None:
+    def check_parallel(self, model: StateModel) -> None:
+        state, location = model.fields, model.location
         branches = state.get("Branches")
         if "Branches" in state:
             if not isinstance(branches, list) or not branches:
-                self.error(SCHEMA, _at(location, "Branches"),
+                self.error(SCHEMA, model.field_location("Branches"),
                            "The value for the field 'Branches' must be a non-empty ARRAY")
             else:
+                # the model holds the branches that are objects, in their order
+                loaded = iter(model.branches)
                 for index, branch in enumerate(branches):
-                    self.nested_machine(branch, _item(_at(location, "Branches"), index),
-                                        BRANCH_FIELDS)
+                    if isinstance(branch, dict):
+                        self.check_machine(next(loaded), BRANCH_FIELDS)
+                    else:
+                        self.error(SCHEMA, model.item_location("Branches", index),
+                                   "The value must be an OBJECT")
         self.check_retry(state, location)
-        self.check_catch(state, location, language)
-
-    def nested_machine(self, body: Any, location: str, allowed: set[str]) -> None:
-        if not isinstance(body, dict):
-            self.error(SCHEMA, location, "The value must be an OBJECT")
-            return
-        self.check_machine(body, location, allowed)
+        self.check_catch(state, location, model.query_language)
 
     # ---- Map
 
-    def check_map(self, state: dict, location: str, language: str) -> None:
-        self.check_processor(state, location)
+    def check_map(self, model: StateModel) -> None:
+        state, location, language = model.fields, model.location, model.query_language
+        self.check_processor(model)
         if language == JSONPATH:
             if "ItemsPath" in state:
                 self.path_field(state["ItemsPath"], location, "ItemsPath")
@@ -538,17 +541,17 @@ class _Validator:
         self.check_retry(state, location)
         self.check_catch(state, location, language)
 
-    def check_processor(self, state: dict, location: str) -> None:
-        present = self.exclusive(state, location, ("ItemProcessor", "Iterator"))
-        if not present:
-            self.error(SCHEMA, location, "These fields are required: [ItemProcessor]")
-            return
-        name = present[0]
-        body, body_location = state[name], _at(location, name)
-        if isinstance(body, dict):
-            self.check_processor_config(body.get("ProcessorConfig"),
-                                        _at(body_location, "ProcessorConfig"))
-        self.nested_machine(body, body_location, PROCESSOR_FIELDS)
+    def check_processor(self, model: StateModel) -> None:
+        self.exclusive(model.fields, model.location, ("ItemProcessor", "Iterator"))
+        if model.processor_field is None:
+            self.error(SCHEMA, model.location, "These fields are required: [ItemProcessor]")
+        elif model.processor is None:
+            self.error(SCHEMA, model.field_location(model.processor_field),
+                       "The value must be an OBJECT")
+        else:
+            self.check_processor_config(model.processor.fields.get("ProcessorConfig"),
+                                        model.processor.field_location("ProcessorConfig"))
+            self.check_machine(model.processor, PROCESSOR_FIELDS)
 
     def check_processor_config(self, config: Any, location: str) -> None:
         if config is None:
@@ -908,15 +911,17 @@ class _Validator:
 
 
 def validate_definition(definition: dict, machine_type: str = "STANDARD",
-                        severity: str = "ERROR") -> list[Diagnostic]:
+                        severity: str = "ERROR", *,
+                        model: MachineModel | None = None) -> list[Diagnostic]:
     """Every problem in ``definition``, as AWS's ValidateStateMachineDefinition lists them.
 
     ``machine_type`` is ``STANDARD`` or ``EXPRESS`` (Express refuses ``.sync``,
     ``.waitForTaskToken`` and activities). ``severity`` is the API's minimum level:
     ``ERROR`` (its default) leaves warnings out, ``WARNING`` includes them. An empty
-    list means the definition is valid.
+    list means the definition is valid. ``model`` is ``load_model(definition)`` when
+    the caller has it already (the compiler loads once for both); else it is loaded.
     """
-    diagnostics = _Validator(machine_type).run(definition)
+    diagnostics = _Validator(machine_type).run(definition, model)
     if severity == WARNING:
         return diagnostics
     return [d for d in diagnostics if d.severity != WARNING]
