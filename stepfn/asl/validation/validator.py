@@ -185,12 +185,7 @@ class _Validator:
         self.check_io(kind, state, location, language)
         self.check_assign(state.get("Assign"), _at(location, "Assign"), language,
                           STATES_WITH_RESULT if kind in RESULT_TYPES else STATES_EVERYWHERE)
-        if kind == "Parallel":
-            self.check_parallel(model)
-        elif kind == "Map":
-            self.check_map(model)
-        else:
-            getattr(self, f"check_{kind.lower()}")(state, location, language)
+        getattr(self, f"check_{kind.lower()}")(model)
 
     def check_state_name(self, name: str, location: str) -> None:
         if name in self.state_names:
@@ -397,18 +392,20 @@ class _Validator:
 
     # ---- state types
 
-    def check_pass(self, state: dict, location: str, language: str) -> None:
+    def check_pass(self, model: StateModel) -> None:
+        state, language = model.fields, model.query_language
         # Result is any JSON value, taken as is: a "key.$" inside it is not evaluated,
         # which AWS flags with a warning.
         if language == JSONPATH and _has_dynamic_key(state.get("Result")):
-            self.warning(PASS_RESULT_IS_STATIC, _at(location, "Result"),
+            self.warning(PASS_RESULT_IS_STATIC, model.field_location("Result"),
                          "The 'Result' field of a Pass state is static: paths in it are "
                          "not evaluated; use 'Parameters' instead")
 
-    def check_succeed(self, state: dict, location: str, language: str) -> None:
+    def check_succeed(self, model: StateModel) -> None:
         pass
 
-    def check_task(self, state: dict, location: str, language: str) -> None:
+    def check_task(self, model: StateModel) -> None:
+        state, location, language = model.fields, model.location, model.query_language
         self.check_resource(state.get("Resource"), _at(location, "Resource"))
         timeout = self.timer(state, location, language, "TimeoutSeconds")
         heartbeat = self.timer(state, location, language, "HeartbeatSeconds")
@@ -418,8 +415,8 @@ class _Validator:
                        "the value for the field 'TimeoutSeconds'")
         if language == JSONPATH and "Credentials" in state:
             self.template(state["Credentials"], _at(location, "Credentials"))
-        self.check_retry(state, location)
-        self.check_catch(state, location, language)
+        self.check_retry(model)
+        self.check_catch(model)
 
     def timer(self, state: dict, location: str, language: str, name: str) -> Any:
         self.exclusive(state, location, (name, name + "Path"))
@@ -457,7 +454,8 @@ class _Validator:
             self.error(SCHEMA, location, "Express state machine does not support "
                                          "'.waitForTaskToken' service integration ")
 
-    def check_wait(self, state: dict, location: str, language: str) -> None:
+    def check_wait(self, model: StateModel) -> None:
+        state, location, language = model.fields, model.location, model.query_language
         present = self.exclusive(state, location, WAIT_CHOICES)
         if not present:
             self.error(SCHEMA, location, "Exactly one of these fields is required: "
@@ -476,7 +474,8 @@ class _Validator:
             if name in state:
                 self.path_field(state[name], location, name)
 
-    def check_fail(self, state: dict, location: str, language: str) -> None:
+    def check_fail(self, model: StateModel) -> None:
+        state, location, language = model.fields, model.location, model.query_language
         for name in ("Error", "Cause"):
             self.exclusive(state, location, (name, name + "Path"))
             if name in state and not isinstance(state[name], str):
@@ -495,7 +494,7 @@ class _Validator:
                     self.path_field(path, location, name + "Path")
 
     def check_parallel(self, model: StateModel) -> None:
-        state, location = model.fields, model.location
+        state = model.fields
         branches = state.get("Branches")
         if "Branches" in state:
             if not isinstance(branches, list) or not branches:
@@ -510,8 +509,8 @@ class _Validator:
                     else:
                         self.error(SCHEMA, model.item_location("Branches", index),
                                    "The value must be an OBJECT")
-        self.check_retry(state, location)
-        self.check_catch(state, location, model.query_language)
+        self.check_retry(model)
+        self.check_catch(model)
 
     # ---- Map
 
@@ -538,8 +537,8 @@ class _Validator:
                                  language)
         if "Label" in state:
             self.check_label(state["Label"], _at(location, "Label"))
-        self.check_retry(state, location)
-        self.check_catch(state, location, language)
+        self.check_retry(model)
+        self.check_catch(model)
 
     def check_processor(self, model: StateModel) -> None:
         self.exclusive(model.fields, model.location, ("ItemProcessor", "Iterator"))
@@ -695,10 +694,10 @@ class _Validator:
 
     # ---- Retry / Catch
 
-    def check_retry(self, state: dict, location: str) -> None:
-        retriers = self.handler_list(state, location, "Retry")
+    def check_retry(self, model: StateModel) -> None:
+        retriers = self.handler_list(model.fields, model.location, "Retry")
         for index, retrier in enumerate(retriers):
-            where = _item(_at(location, "Retry"), index)
+            where = model.item_location("Retry", index)
             if not self.handler_common(retrier, where, RETRIER_FIELDS,
                                        index == len(retriers) - 1, "retrier"):
                 continue
@@ -725,10 +724,11 @@ class _Validator:
                        "The field 'JitterStrategy' should have one of these values: "
                        "[FULL, NONE]")
 
-    def check_catch(self, state: dict, location: str, language: str) -> None:
-        catchers = self.handler_list(state, location, "Catch")
+    def check_catch(self, model: StateModel) -> None:
+        language = model.query_language
+        catchers = self.handler_list(model.fields, model.location, "Catch")
         for index, catcher in enumerate(catchers):
-            where = _item(_at(location, "Catch"), index)
+            where = model.item_location("Catch", index)
             if not self.handler_common(catcher, where, CATCHER_FIELDS[language],
                                        index == len(catchers) - 1, "catcher"):
                 continue
@@ -786,18 +786,19 @@ class _Validator:
 
     # ---- Choice
 
-    def check_choice(self, state: dict, location: str, language: str) -> None:
+    def check_choice(self, model: StateModel) -> None:
+        state = model.fields
         choices = state.get("Choices")
         if "Choices" in state and (not isinstance(choices, list) or not choices):
-            self.error(SCHEMA, _at(location, "Choices"),
+            self.error(SCHEMA, model.field_location("Choices"),
                        "The value for the field 'Choices' must be a non-empty ARRAY")
             return
         if "Default" in state and not isinstance(state["Default"], str):
-            self.error(SCHEMA, _at(location, "Default"),
+            self.error(SCHEMA, model.field_location("Default"),
                        "The value for the field 'Default' must be a STRING")
         for index, rule in enumerate(choices or ()):
-            where = _item(_at(location, "Choices"), index)
-            if language == JSONATA:
+            where = model.item_location("Choices", index)
+            if model.is_jsonata:
                 self.check_jsonata_rule(rule, where)
             else:
                 self.check_rule(rule, where, top=True)
