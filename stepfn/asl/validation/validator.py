@@ -133,7 +133,9 @@ class _Validator:
 
     def check_machine(self, machine: MachineModel, allowed: set[str]) -> None:
         """One machine object's own fields, then each of its states (and, within a
-        Parallel or Map state's checks, the machines it contains)."""
+        Parallel or Map state's checks, the machines it contains). Not a flat
+        ``walk_states()``: the diagnostics' order puts a container's nested machines
+        between its own checks (a Parallel's Retry/Catch come after its branches)."""
         body, location = machine.fields, machine.path
         missing = [name for name in ("StartAt", "States") if name not in body]
         if missing:
