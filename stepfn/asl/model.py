@@ -8,11 +8,17 @@ their index), and the nested machines (Parallel branches, Map item processors).
 The compiler (``stepfn.engine.machine``), TestState and the validator read this model
 instead of walking ``States``/``Branches``/``ItemProcessor`` themselves.
 
-The loader is lenient: it never raises on a malformed definition, so the validator can
-load what it is about to judge. A member of the wrong JSON type is left out of the
-structure (it stays in ``fields``): a state that is not an object has ``type`` None,
-a ``Next`` that is not a string gives no transition, a branch that is not an object
-gives no machine. A definition that the validator accepts loads completely.
+The loader is lenient: it never raises on a malformed definition, so the validator
+(``stepfn.asl.validation``) loads what it is about to judge and walks this model for
+its per-state and graph checks. A member of the wrong JSON type is left out of the
+structure (it stays in ``fields``): a state that is not an object has ``type`` None and
+``is_object`` False, a ``Next`` that is not a string gives no transition, a branch that
+is not an object gives no machine (the other branches keep their index in their
+location). A definition that the validator accepts loads completely.
+
+``QueryLanguage`` is read as AWS reads it: absent, a state has its machine's top-level
+language; any value other than exactly ``JSONPath`` means JSONata (the validator
+reports the invalid value, the model only records how it is interpreted).
 
 Locations follow what AWS reports in its diagnostics: ``/States/X`` for a state,
 ``/States/C/Choices[0]/Next`` for a field, ``/States/M/ItemProcessor/States/Y`` and
@@ -58,9 +64,12 @@ class StateModel:
     location: str  # /States/<name>, under its container's location when nested
     transitions: tuple[Transition, ...] = ()
     end: bool = False
-    branches: tuple[MachineModel, ...] = ()  # Parallel
+    branches: tuple[MachineModel, ...] = ()  # Parallel: its branches that are objects
     processor: MachineModel | None = None  # Map's ItemProcessor (or legacy Iterator)
-    processor_field: str | None = None  # "ItemProcessor" or "Iterator"
+    # "ItemProcessor" or "Iterator": the one the Map names (ItemProcessor when both),
+    # set even when its value is not an object (``processor`` is then None)
+    processor_field: str | None = None
+    is_object: bool = True  # False when the state as written is not a JSON object
 
     @property
     def next(self) -> str | None:
@@ -77,6 +86,10 @@ class StateModel:
     def field_location(self, name: str) -> str:
         """The location of one of the state's fields (``/States/X/Resource``)."""
         return f"{self.location}/{name}"
+
+    def item_location(self, name: str, index: int) -> str:
+        """The location of one member of an array field (``/States/C/Choices[0]``)."""
+        return f"{self.location}/{name}[{index}]"
 
     def nested(self) -> tuple[MachineModel, ...]:
         """The machines this state contains: its branches or its item processor."""
@@ -106,6 +119,11 @@ class MachineModel:
     def timeout_seconds(self) -> Any:
         return self.fields.get("TimeoutSeconds")
 
+    def field_location(self, name: str) -> str:
+        """The location of one of the machine object's fields (``/StartAt`` at the root,
+        ``/States/P/Branches[0]/StartAt`` in a branch)."""
+        return f"{self.location}/{name}"
+
     def walk_states(self) -> Iterator[StateModel]:
         """Every state of this machine and of the machines nested in it, depth first,
         each state before the machines it contains."""
@@ -124,10 +142,7 @@ class MachineModel:
 
 def load_model(definition: dict) -> MachineModel:
     """Load a parsed definition (a JSON object) into its ``MachineModel``."""
-    language = definition.get("QueryLanguage", JSONPATH)
-    if not isinstance(language, str):
-        language = JSONPATH
-    return load_machine(definition, "", language)
+    return load_machine(definition, "", _language(definition, JSONPATH))
 
 
 def load_state(name: str, spec: Any, language: str, location: str = "") -> StateModel:
@@ -153,11 +168,10 @@ def load_machine(body: Any, location: str, language: str,
 def _state(name: str, spec: Any, machine_language: str, location: str) -> StateModel:
     fields = spec if isinstance(spec, dict) else {}
     kind = fields.get("Type")
-    language = fields.get("QueryLanguage", machine_language)
-    if not isinstance(language, str):
-        language = machine_language
-    state = StateModel(name, kind if isinstance(kind, str) else None, language, fields,
-                       location, _transitions(fields, location), fields.get("End") is True)
+    state = StateModel(name, kind if isinstance(kind, str) else None,
+                       _language(fields, machine_language), fields, location,
+                       _transitions(fields, location), fields.get("End") is True,
+                       is_object=isinstance(spec, dict))
     if kind == "Parallel":
         branches = fields.get("Branches")
         if isinstance(branches, list):
@@ -165,14 +179,20 @@ def _state(name: str, spec: Any, machine_language: str, location: str) -> StateM
                 load_machine(branch, f"{location}/Branches[{index}]", machine_language, state)
                 for index, branch in enumerate(branches) if isinstance(branch, dict))
     elif kind == "Map":
-        for processor_field in ("ItemProcessor", "Iterator"):
-            body = fields.get(processor_field)
-            if isinstance(body, dict):
-                state.processor_field = processor_field
-                state.processor = load_machine(body, f"{location}/{processor_field}",
-                                               machine_language, state)
-                break
+        state.processor_field = next(
+            (name for name in ("ItemProcessor", "Iterator") if name in fields), None)
+        body = fields.get(state.processor_field or "")
+        if isinstance(body, dict):
+            state.processor = load_machine(body, f"{location}/{state.processor_field}",
+                                           machine_language, state)
     return state
+
+
+def _language(fields: dict, inherited: str) -> str:
+    """The query language ``fields`` declare, as AWS interprets it, else ``inherited``."""
+    if "QueryLanguage" not in fields:
+        return inherited
+    return JSONPATH if fields["QueryLanguage"] == JSONPATH else JSONATA
 
 
 def _transitions(fields: dict, location: str) -> tuple[Transition, ...]:
@@ -180,14 +200,17 @@ def _transitions(fields: dict, location: str) -> tuple[Transition, ...]:
     target = fields.get("Next")
     if isinstance(target, str):
         found.append(Transition("Next", target, f"{location}/Next"))
+    # Choices and Default are read whatever the Type, as written: the validator judges
+    # their targets even on a state whose Type is missing or wrong (it reports the
+    # misplaced field too); an accepted definition has them only on Choice states.
     rules = fields.get("Choices")
-    if fields.get("Type") == "Choice" and isinstance(rules, list):
+    if isinstance(rules, list):
         for index, rule in enumerate(rules):
             if isinstance(rule, dict) and isinstance(rule.get("Next"), str):
                 found.append(Transition("Choice", rule["Next"],
                                         f"{location}/Choices[{index}]/Next", index))
     default = fields.get("Default")
-    if fields.get("Type") == "Choice" and isinstance(default, str):
+    if isinstance(default, str):
         found.append(Transition("Default", default, f"{location}/Default"))
     catchers = fields.get("Catch")
     if isinstance(catchers, list):

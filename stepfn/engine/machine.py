@@ -60,8 +60,10 @@ class Compiler:
     def __init__(self, region: str = "us-east-1") -> None:
         self.region = region
 
-    def compile(self, definition: dict) -> StateMachine:
-        model = load_model(definition)
+    def compile(self, definition: dict, model: MachineModel | None = None) -> StateMachine:
+        """Compile ``definition``; ``model`` is its ``load_model`` result when already
+        loaded (by ``compile_definition``, which validates the same model first)."""
+        model = model or load_model(definition)
         branch = self.compile_branch(model)
         return StateMachine(branch.start_at, branch.states, definition,
                             model.timeout_seconds, model.query_language, model)
@@ -77,21 +79,30 @@ class Compiler:
 
 def load_definition(definition: str | dict, machine_type: str = "STANDARD") -> dict:
     """Parse (when text) and validate a definition; raise DefinitionError if invalid."""
-    from ..asl.validate import load_definition as load_text
-    from ..asl.validate import validate_definition
+    return _load(definition, machine_type)[0]
+
+
+def _load(definition: str | dict, machine_type: str) -> tuple[dict, MachineModel]:
+    """The parsed, validated definition and its model, loaded once for the validator
+    and the compiler."""
+    from ..asl.validate import parse_definition, validate_definition
 
     if isinstance(definition, str):
-        return load_text(definition, machine_type)
-    errors = [d for d in validate_definition(definition, machine_type) if d.severity == "ERROR"]
-    if errors:
+        definition = parse_definition(definition)
+    # a document that is not an object has no model: the validator says so
+    model = load_model(definition) if isinstance(definition, dict) else None
+    errors = [d for d in validate_definition(definition, machine_type, model=model)
+              if d.severity == "ERROR"]
+    if errors or model is None:
         raise DefinitionError(errors)
-    return definition
+    return definition, model
 
 
 def compile_definition(definition: str | dict, *, region: str = "us-east-1",
                        machine_type: str = "STANDARD") -> StateMachine:
     """Validate and compile a definition (JSON text or parsed) into a StateMachine."""
-    return Compiler(region).compile(load_definition(definition, machine_type))
+    parsed, model = _load(definition, machine_type)
+    return Compiler(region).compile(parsed, model)
 
 
 __all__ = ["Branch", "Compiler", "STATE_TYPES", "StateMachine", "compile_definition",

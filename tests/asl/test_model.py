@@ -80,3 +80,45 @@ def test_malformed_parts_are_left_out_without_raising() -> None:
     assert model.states["C"].transitions == (
         Transition("Choice", "A", "/States/C/Choices[1]/Next", 1),)
     assert load_model({"QueryLanguage": 7}).states == {}
+
+
+def test_member_locations_for_array_fields_and_machine_fields() -> None:
+    model = load_model(DEFINITION)
+    assert model.states["C"].item_location("Choices", 1) == "/States/C/Choices[1]"
+    assert model.field_location("StartAt") == "/StartAt"
+    branch = model.states["P"].branches[1]
+    assert branch.field_location("StartAt") == "/States/P/Branches[1]/StartAt"
+    assert branch.path == branch.location == "/States/P/Branches[1]"
+
+
+def test_a_state_that_is_not_an_object_is_told_from_an_empty_one() -> None:
+    model = load_model({"StartAt": "A", "States": {"A": [], "B": {}}})
+    assert not model.states["A"].is_object and model.states["A"].fields == {}
+    assert model.states["B"].is_object and model.states["B"].type is None
+
+
+def test_the_processor_field_is_the_one_named_even_when_it_is_not_an_object() -> None:
+    body = {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}
+    state = load_state("M", {"Type": "Map", "End": True, "ItemProcessor": 5,
+                             "Iterator": body}, "JSONPath")
+    # ItemProcessor wins when both are written; a malformed one gives no machine
+    assert state.processor_field == "ItemProcessor" and state.processor is None
+    assert load_state("M", {"Type": "Map", "End": True}, "JSONPath").processor_field is None
+
+
+def test_a_query_language_other_than_jsonpath_reads_as_jsonata() -> None:
+    model = load_model({"QueryLanguage": "jsonpath", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "End": True},
+        "B": {"Type": "Pass", "End": True, "QueryLanguage": "JSONPath"},
+        "C": {"Type": "Pass", "End": True, "QueryLanguage": 3}}})
+    assert model.query_language == "JSONata"
+    assert [s.query_language for s in model.states.values()] == [
+        "JSONata", "JSONPath", "JSONata"]
+
+
+def test_choice_targets_are_read_even_when_the_type_is_wrong() -> None:
+    # the validator reports the target of a misplaced Default or rule as well
+    state = load_state("X", {"Type": "Pass", "Choices": [{"Next": "A"}], "Default": "B"},
+                       "JSONPath")
+    assert [(t.kind, t.target) for t in state.transitions] == [
+        ("Choice", "A"), ("Default", "B")]

@@ -1,6 +1,7 @@
 """Static validation of a state machine definition, with AWS's diagnostics.
 
-``validate_definition`` walks a parsed definition once and returns *every* problem it
+``validate_definition`` walks a parsed definition's model (``stepfn.asl.model``, the
+one loader the compiler and TestState share) and returns *every* problem it
 finds as a ``Diagnostic`` shaped like ValidateStateMachineDefinition's answer: AWS's code
 (``SCHEMA_VALIDATION_FAILED``, ``MISSING_TRANSITION_TARGET``...), a location inside the
 definition and AWS's wording where it is known. ``parse_definition`` turns the JSON text
@@ -13,8 +14,8 @@ Locations follow what AWS reports: ``/`` for the root, ``/States/<name>`` for a 
 
 Every rule, its source page and its test are listed in docs/validation.md. Modules:
 ``rules`` (AWS's rules as data), ``parsing``, ``values`` (field-value predicates),
-``model`` (one machine), ``validator`` (the walk and the per-state checks), ``graph``
-(transitions, terminal states, reachability).
+``validator`` (the per-state checks over the model's states, machine by machine),
+``graph`` (the model's transitions: targets, terminal states, reachability).
 
 Optional collaborators (``stepfn.asl.intrinsics``, ``stepfn.asl.jsonata``) are imported
 lazily; while one is missing its check degrades to a lexical test instead of failing.

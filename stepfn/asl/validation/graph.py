@@ -1,19 +1,18 @@
-"""Graph checks of one machine: missing transition targets, terminal states,
-reachability (MISSING_TRANSITION_TARGET, MISSING_END_STATE).
+"""Graph checks of one machine, read from the model's transitions: missing transition
+targets, terminal states, reachability (MISSING_TRANSITION_TARGET, MISSING_END_STATE).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from ...errors import Diagnostic
-from .model import Machine
+from ..model import MachineModel, StateModel, Transition
 from .rules import MISSING_END, MISSING_TARGET, TERMINAL_TYPES
-from .values import _at, _item
+
+# The order in which one state's missing targets are reported.
+_REPORT_ORDER = {"Next": 0, "Default": 1, "Choice": 2, "Catch": 3}
 
 
-def graph_diagnostics(machine: Machine, broken_states: set[str]) -> list[Diagnostic]:
+def graph_diagnostics(machine: MachineModel, broken_states: set[str]) -> list[Diagnostic]:
     """Transitions, terminal states and reachability of one machine, once its
     StartAt and States are well formed (a schema error is not reported twice).
 
@@ -22,59 +21,45 @@ def graph_diagnostics(machine: Machine, broken_states: set[str]) -> list[Diagnos
     """
     found: list[Diagnostic] = []
     states = machine.states
-    start = machine.body.get("StartAt")
-    if not isinstance(start, str) or not isinstance(machine.body.get("States"), dict):
+    start = machine.start_at
+    if start is None or not isinstance(machine.fields.get("States"), dict):
         return found
-    states_location = _at(machine.location, "States")
     if start not in states:
-        found.append(Diagnostic(MISSING_TARGET, _at(machine.location, "StartAt"),
+        found.append(Diagnostic(MISSING_TARGET, machine.field_location("StartAt"),
                                 f"Missing 'Next' target: {start}"))
-    edges = {name: list(_targets(state, _at(states_location, name)))
-             for name, state in states.items()}
-    for targets in edges.values():
-        for target, where in targets:
-            if target not in states:
-                found.append(Diagnostic(MISSING_TARGET, where,
-                                        f"Missing 'Next' target: {target}"))
-    if any(_at(states_location, name) in broken_states for name in states):
+    for state in states.values():
+        for transition in _in_report_order(state):
+            if transition.target not in states:
+                found.append(Diagnostic(MISSING_TARGET, transition.location,
+                                        f"Missing 'Next' target: {transition.target}"))
+    if any(state.location in broken_states for state in states.values()):
         return found
     if states and not any(_is_terminal(state) for state in states.values()):
         found.append(Diagnostic(MISSING_END, None, "Workflow has no terminal state"))
         return found
     if start not in states:
         return found  # every state would be "not reachable": the StartAt error says it
-    reached = _reachable(start, edges)
-    found.extend(Diagnostic(MISSING_TARGET, _at(states_location, name),
+    reached = _reachable(machine, start)
+    found.extend(Diagnostic(MISSING_TARGET, state.location,
                             f'State "{name}" is not reachable.')
-                 for name in states if name not in reached)
+                 for name, state in states.items() if name not in reached)
     return found
 
 
-def _is_terminal(state: Any) -> bool:
-    return isinstance(state, dict) and (
-        state.get("Type") in TERMINAL_TYPES or state.get("End") is True)
+def _in_report_order(state: StateModel) -> list[Transition]:
+    # A Choice state's Default is reported before its rules' targets.
+    return sorted(state.transitions, key=lambda transition: _REPORT_ORDER[transition.kind])
 
 
-def _targets(state: Any, location: str) -> Iterator[tuple[str, str]]:
-    """Every state name ``state`` may transition to, with where it is named."""
-    if not isinstance(state, dict):
-        return
-    if isinstance(state.get("Next"), str):
-        yield state["Next"], _at(location, "Next")
-    if isinstance(state.get("Default"), str):
-        yield state["Default"], _at(location, "Default")
-    for field_name in ("Choices", "Catch"):
-        items = state.get(field_name)
-        for index, item in enumerate(items if isinstance(items, list) else ()):
-            if isinstance(item, dict) and isinstance(item.get("Next"), str):
-                yield item["Next"], _at(_item(_at(location, field_name), index), "Next")
+def _is_terminal(state: StateModel) -> bool:
+    return state.type in TERMINAL_TYPES or state.end
 
 
-def _reachable(start: str, edges: dict[str, list[tuple[str, str]]]) -> set[str]:
+def _reachable(machine: MachineModel, start: str) -> set[str]:
     seen, pending = {start}, [start]
     while pending:
-        for target, _ in edges.get(pending.pop(), ()):
-            if target in edges and target not in seen:
-                seen.add(target)
-                pending.append(target)
+        for transition in machine.states[pending.pop()].transitions:
+            if transition.target in machine.states and transition.target not in seen:
+                seen.add(transition.target)
+                pending.append(transition.target)
     return seen

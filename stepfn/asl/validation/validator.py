@@ -1,5 +1,5 @@
-"""The walk over a definition (root, states, Parallel branches, Map processors) and
-the per-state checks; the public entry points.
+"""The per-state checks over the definition's model (``stepfn.asl.model``: root,
+states, Parallel branches, Map processors) and the public entry points.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import DefinitionError, Diagnostic
+from ..model import MachineModel, StateModel, load_model
 from .graph import graph_diagnostics
-from .model import Machine
 from .parsing import parse_definition
 from .rules import (
     ACTIVITY_ARN,
@@ -86,7 +86,6 @@ class _Validator:
         self.machine_type = machine_type
         self.diagnostics: list[Diagnostic] = []
         self.root_language = JSONPATH
-        self.machines: list[Machine] = []
         self.state_names: dict[str, str] = {}
         # Variables assigned and referenced (name, text, location). Not a static rule:
         # AWS documents no creation-time check of unassigned references (RT-6 in
@@ -104,39 +103,41 @@ class _Validator:
 
     # ---- top level
 
-    def run(self, definition: Any) -> list[Diagnostic]:
+    def run(self, definition: Any, model: MachineModel | None = None) -> list[Diagnostic]:
         if not isinstance(definition, dict):
             self.error(SCHEMA, "/", "The definition must be a JSON object")
             return self.diagnostics
-        self.root_language = self.check_root_fields(definition)
-        self.check_machine(definition, "/", TOP_FIELDS)
-        for machine in self.machines:
+        model = model or load_model(definition)
+        self.root_language = model.query_language
+        self.check_root_fields(definition)
+        self.check_machine(model, TOP_FIELDS)
+        for machine in model.walk_machines():
             self.diagnostics.extend(graph_diagnostics(machine, self.broken_states))
         return self.diagnostics
 
-    def check_root_fields(self, definition: dict) -> str:
+    def check_root_fields(self, definition: dict) -> None:
         if "Version" in definition and definition["Version"] != "1.0":
             self.error(SCHEMA, "/Version",
                        "The field 'Version' should have one of these values: [1.0]")
         if "TimeoutSeconds" in definition:
             self.positive_int(definition["TimeoutSeconds"], "/TimeoutSeconds",
                               "TimeoutSeconds", JSONPATH)
-        return self.language_value(definition, "/") or JSONPATH
+        self.check_language_value(definition, "/QueryLanguage")
 
-    def language_value(self, body: dict, location: str) -> str | None:
-        """The QueryLanguage declared in ``body`` (None when absent or invalid)."""
-        if "QueryLanguage" not in body:
-            return JSONPATH if location == "/" else None
-        value = body["QueryLanguage"]
-        if value not in (JSONPATH, JSONATA):
-            self.error(SCHEMA, _at(location, "QueryLanguage"),
+    def check_language_value(self, body: dict, location: str) -> None:
+        """Report a declared QueryLanguage that is neither JSONPath nor JSONata (the
+        model reads such a value as JSONata, as AWS does)."""
+        if "QueryLanguage" in body and body["QueryLanguage"] not in (JSONPATH, JSONATA):
+            self.error(SCHEMA, location,
                        "The field 'QueryLanguage' should have one of these values: "
                        "[JSONPath, JSONata]")
-            # AWS treats any value other than exactly 'JSONPath' as JSONata
-            return JSONATA
-        return value
 
-    def check_machine(self, body: dict, location: str, allowed: set[str]) -> None:
+    def check_machine(self, machine: MachineModel, allowed: set[str]) -> None:
+        """One machine object's own fields, then each of its states (and, within a
+        Parallel or Map state's checks, the machines it contains). Not a flat
+        ``walk_states()``: the diagnostics' order puts a container's nested machines
+        between its own checks (a Parallel's Retry/Catch come after its branches)."""
+        body, location = machine.fields, machine.path
         missing = [name for name in ("StartAt", "States") if name not in body]
         if missing:
             self.error(SCHEMA, location, f"These fields are required: [{', '.join(missing)}]")
@@ -144,53 +145,50 @@ class _Validator:
             if name not in allowed:
                 self.error(SCHEMA, location, f"Field '{name}' is not supported")
         if "StartAt" in body and not isinstance(body["StartAt"], str):
-            self.error(SCHEMA, _at(location, "StartAt"),
+            self.error(SCHEMA, machine.field_location("StartAt"),
                        "The value for the field 'StartAt' must be a STRING")
-        states = body.get("States")
-        if "States" in body and not isinstance(states, dict):
-            self.error(SCHEMA, _at(location, "States"),
+        if "States" in body and not isinstance(body["States"], dict):
+            self.error(SCHEMA, machine.field_location("States"),
                        "The value for the field 'States' must be an OBJECT")
-            states = {}
-        machine = Machine(location, body, states or {})
-        self.machines.append(machine)
-        states_location = _at(location, "States")
-        for name, state in machine.states.items():
-            self.check_state(name, state, _at(states_location, name))
+        for state in machine.states.values():
+            self.check_state(state)
 
     # ---- one state
 
-    def check_state(self, name: str, state: Any, location: str) -> None:
+    def check_state(self, model: StateModel) -> None:
         before = len(self.diagnostics)
-        self.check_state_body(name, state, location)
-        if not isinstance(state, dict) or any(
-                d.location in (location, _at(location, "Type"), _at(location, "Next"),
-                               _at(location, "End"))
+        self.check_state_body(model)
+        location = model.location
+        if not model.is_object or any(
+                d.location in (location, model.field_location("Type"),
+                               model.field_location("Next"), model.field_location("End"))
                 for d in self.diagnostics[before:]):
             # a state whose type or transition is broken cannot tell whether it ends the
             # workflow: the graph checks leave its machine alone (no cascade)
             self.broken_states.add(location)
 
-    def check_state_body(self, name: str, state: Any, location: str) -> None:
-        self.check_state_name(name, location)
-        if not isinstance(state, dict):
+    def check_state_body(self, model: StateModel) -> None:
+        state, location = model.fields, model.location
+        self.check_state_name(model.name, location)
+        if not model.is_object:
             self.error(SCHEMA, location, "The value for a state must be an OBJECT")
             return
-        kind = state.get("Type")
+        kind = model.type
         if "Type" not in state:
             self.error(SCHEMA, location, "These fields are required: [Type]")
             return
         if kind not in STATE_TYPES:
-            self.error(SCHEMA, _at(location, "Type"),
+            self.error(SCHEMA, model.field_location("Type"),
                        "The field 'Type' should have one of these values: "
                        f"[{', '.join(STATE_TYPES)}]")
             return
-        language = self.state_language(state, location)
+        language = self.state_language(model)
         self.check_fields(kind, state, location, language)
         self.check_transition(kind, state, location)
         self.check_io(kind, state, location, language)
         self.check_assign(state.get("Assign"), _at(location, "Assign"), language,
                           STATES_WITH_RESULT if kind in RESULT_TYPES else STATES_EVERYWHERE)
-        getattr(self, f"check_{kind.lower()}")(state, location, language)
+        getattr(self, f"check_{kind.lower()}")(model)
 
     def check_state_name(self, name: str, location: str) -> None:
         if name in self.state_names:
@@ -203,13 +201,14 @@ class _Validator:
             self.error(INVALID_NAME, location,
                        f"State name exceeds the maximum length of {MAX_STATE_NAME} characters")
 
-    def state_language(self, state: dict, location: str) -> str:
-        declared = self.language_value(state, location)
-        if self.root_language == JSONATA and declared == JSONPATH:
-            self.error(SCHEMA, location, "'QueryLanguage' can not be 'JSONPath' if set to "
-                                         "'JSONata' for whole state machine")
-        # nested states inherit the machine's language, not their container's
-        return declared or self.root_language
+    def state_language(self, model: StateModel) -> str:
+        """The state's language (the model's: nested states inherit the top-level
+        language, not their container's), once its declaration is checked."""
+        self.check_language_value(model.fields, model.field_location("QueryLanguage"))
+        if self.root_language == JSONATA and model.fields.get("QueryLanguage") == JSONPATH:
+            self.error(SCHEMA, model.location, "'QueryLanguage' can not be 'JSONPath' if "
+                                               "set to 'JSONata' for whole state machine")
+        return model.query_language
 
     def check_fields(self, kind: str, state: dict, location: str, language: str) -> None:
         other = JSONATA if language == JSONPATH else JSONPATH
@@ -396,18 +395,20 @@ class _Validator:
 
     # ---- state types
 
-    def check_pass(self, state: dict, location: str, language: str) -> None:
+    def check_pass(self, model: StateModel) -> None:
+        state, language = model.fields, model.query_language
         # Result is any JSON value, taken as is: a "key.$" inside it is not evaluated,
         # which AWS flags with a warning.
         if language == JSONPATH and _has_dynamic_key(state.get("Result")):
-            self.warning(PASS_RESULT_IS_STATIC, _at(location, "Result"),
+            self.warning(PASS_RESULT_IS_STATIC, model.field_location("Result"),
                          "The 'Result' field of a Pass state is static: paths in it are "
                          "not evaluated; use 'Parameters' instead")
 
-    def check_succeed(self, state: dict, location: str, language: str) -> None:
+    def check_succeed(self, model: StateModel) -> None:
         pass
 
-    def check_task(self, state: dict, location: str, language: str) -> None:
+    def check_task(self, model: StateModel) -> None:
+        state, location, language = model.fields, model.location, model.query_language
         self.check_resource(state.get("Resource"), _at(location, "Resource"))
         timeout = self.timer(state, location, language, "TimeoutSeconds")
         heartbeat = self.timer(state, location, language, "HeartbeatSeconds")
@@ -417,25 +418,25 @@ class _Validator:
                        "the value for the field 'TimeoutSeconds'")
         if language == JSONPATH and "Credentials" in state:
             self.template(state["Credentials"], _at(location, "Credentials"))
-        self.check_http_endpoint(state, location, language)
-        self.check_retry(state, location)
-        self.check_catch(state, location, language)
+        self.check_http_endpoint(model)
+        self.check_retry(model)
+        self.check_catch(model)
 
     HTTP_INVOKE = "arn:aws:states:::http:invoke"
 
-    def check_http_endpoint(self, state: dict, location: str, language: str) -> None:
+    def check_http_endpoint(self, model: StateModel) -> None:
         """An HTTP Task's literal ApiEndpoint must be an http(s) URL (a computed one is
         checked when the task runs)."""
-        if state.get("Resource") != self.HTTP_INVOKE:
+        if model.fields.get("Resource") != self.HTTP_INVOKE:
             return
-        field = "Parameters" if language == JSONPATH else "Arguments"
-        args = state.get(field)
+        field = "Arguments" if model.is_jsonata else "Parameters"
+        args = model.fields.get(field)
         endpoint = args.get("ApiEndpoint") if isinstance(args, dict) else None
         if not isinstance(endpoint, str) or endpoint.lstrip().startswith("{%"):
             return
         parts = urlsplit(endpoint)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            self.error(SCHEMA, _at(_at(location, field), "ApiEndpoint"),
+            self.error(SCHEMA, _at(model.field_location(field), "ApiEndpoint"),
                        "The value for the field 'ApiEndpoint' must be a URL with the http "
                        "or https scheme")
 
@@ -475,7 +476,8 @@ class _Validator:
             self.error(SCHEMA, location, "Express state machine does not support "
                                          "'.waitForTaskToken' service integration ")
 
-    def check_wait(self, state: dict, location: str, language: str) -> None:
+    def check_wait(self, model: StateModel) -> None:
+        state, location, language = model.fields, model.location, model.query_language
         present = self.exclusive(state, location, WAIT_CHOICES)
         if not present:
             self.error(SCHEMA, location, "Exactly one of these fields is required: "
@@ -494,7 +496,8 @@ class _Validator:
             if name in state:
                 self.path_field(state[name], location, name)
 
-    def check_fail(self, state: dict, location: str, language: str) -> None:
+    def check_fail(self, model: StateModel) -> None:
+        state, location, language = model.fields, model.location, model.query_language
         for name in ("Error", "Cause"):
             self.exclusive(state, location, (name, name + "Path"))
             if name in state and not isinstance(state[name], str):
@@ -512,29 +515,30 @@ class _Validator:
                 else:
                     self.path_field(path, location, name + "Path")
 
-    def check_parallel(self, state: dict, location: str, language: str) -> None:
+    def check_parallel(self, model: StateModel) -> None:
+        state = model.fields
         branches = state.get("Branches")
         if "Branches" in state:
             if not isinstance(branches, list) or not branches:
-                self.error(SCHEMA, _at(location, "Branches"),
+                self.error(SCHEMA, model.field_location("Branches"),
                            "The value for the field 'Branches' must be a non-empty ARRAY")
             else:
+                # the model holds the branches that are objects, in their order
+                loaded = iter(model.branches)
                 for index, branch in enumerate(branches):
-                    self.nested_machine(branch, _item(_at(location, "Branches"), index),
-                                        BRANCH_FIELDS)
-        self.check_retry(state, location)
-        self.check_catch(state, location, language)
-
-    def nested_machine(self, body: Any, location: str, allowed: set[str]) -> None:
-        if not isinstance(body, dict):
-            self.error(SCHEMA, location, "The value must be an OBJECT")
-            return
-        self.check_machine(body, location, allowed)
+                    if isinstance(branch, dict):
+                        self.check_machine(next(loaded), BRANCH_FIELDS)
+                    else:
+                        self.error(SCHEMA, model.item_location("Branches", index),
+                                   "The value must be an OBJECT")
+        self.check_retry(model)
+        self.check_catch(model)
 
     # ---- Map
 
-    def check_map(self, state: dict, location: str, language: str) -> None:
-        self.check_processor(state, location)
+    def check_map(self, model: StateModel) -> None:
+        state, location, language = model.fields, model.location, model.query_language
+        self.check_processor(model)
         if language == JSONPATH:
             if "ItemsPath" in state:
                 self.path_field(state["ItemsPath"], location, "ItemsPath")
@@ -555,20 +559,20 @@ class _Validator:
                                  language)
         if "Label" in state:
             self.check_label(state["Label"], _at(location, "Label"))
-        self.check_retry(state, location)
-        self.check_catch(state, location, language)
+        self.check_retry(model)
+        self.check_catch(model)
 
-    def check_processor(self, state: dict, location: str) -> None:
-        present = self.exclusive(state, location, ("ItemProcessor", "Iterator"))
-        if not present:
-            self.error(SCHEMA, location, "These fields are required: [ItemProcessor]")
-            return
-        name = present[0]
-        body, body_location = state[name], _at(location, name)
-        if isinstance(body, dict):
-            self.check_processor_config(body.get("ProcessorConfig"),
-                                        _at(body_location, "ProcessorConfig"))
-        self.nested_machine(body, body_location, PROCESSOR_FIELDS)
+    def check_processor(self, model: StateModel) -> None:
+        self.exclusive(model.fields, model.location, ("ItemProcessor", "Iterator"))
+        if model.processor_field is None:
+            self.error(SCHEMA, model.location, "These fields are required: [ItemProcessor]")
+        elif model.processor is None:
+            self.error(SCHEMA, model.field_location(model.processor_field),
+                       "The value must be an OBJECT")
+        else:
+            self.check_processor_config(model.processor.fields.get("ProcessorConfig"),
+                                        model.processor.field_location("ProcessorConfig"))
+            self.check_machine(model.processor, PROCESSOR_FIELDS)
 
     def check_processor_config(self, config: Any, location: str) -> None:
         if config is None:
@@ -712,10 +716,10 @@ class _Validator:
 
     # ---- Retry / Catch
 
-    def check_retry(self, state: dict, location: str) -> None:
-        retriers = self.handler_list(state, location, "Retry")
+    def check_retry(self, model: StateModel) -> None:
+        retriers = self.handler_list(model.fields, model.location, "Retry")
         for index, retrier in enumerate(retriers):
-            where = _item(_at(location, "Retry"), index)
+            where = model.item_location("Retry", index)
             if not self.handler_common(retrier, where, RETRIER_FIELDS,
                                        index == len(retriers) - 1, "retrier"):
                 continue
@@ -742,10 +746,11 @@ class _Validator:
                        "The field 'JitterStrategy' should have one of these values: "
                        "[FULL, NONE]")
 
-    def check_catch(self, state: dict, location: str, language: str) -> None:
-        catchers = self.handler_list(state, location, "Catch")
+    def check_catch(self, model: StateModel) -> None:
+        language = model.query_language
+        catchers = self.handler_list(model.fields, model.location, "Catch")
         for index, catcher in enumerate(catchers):
-            where = _item(_at(location, "Catch"), index)
+            where = model.item_location("Catch", index)
             if not self.handler_common(catcher, where, CATCHER_FIELDS[language],
                                        index == len(catchers) - 1, "catcher"):
                 continue
@@ -803,18 +808,19 @@ class _Validator:
 
     # ---- Choice
 
-    def check_choice(self, state: dict, location: str, language: str) -> None:
+    def check_choice(self, model: StateModel) -> None:
+        state = model.fields
         choices = state.get("Choices")
         if "Choices" in state and (not isinstance(choices, list) or not choices):
-            self.error(SCHEMA, _at(location, "Choices"),
+            self.error(SCHEMA, model.field_location("Choices"),
                        "The value for the field 'Choices' must be a non-empty ARRAY")
             return
         if "Default" in state and not isinstance(state["Default"], str):
-            self.error(SCHEMA, _at(location, "Default"),
+            self.error(SCHEMA, model.field_location("Default"),
                        "The value for the field 'Default' must be a STRING")
         for index, rule in enumerate(choices or ()):
-            where = _item(_at(location, "Choices"), index)
-            if language == JSONATA:
+            where = model.item_location("Choices", index)
+            if model.is_jsonata:
                 self.check_jsonata_rule(rule, where)
             else:
                 self.check_rule(rule, where, top=True)
@@ -928,15 +934,17 @@ class _Validator:
 
 
 def validate_definition(definition: dict, machine_type: str = "STANDARD",
-                        severity: str = "ERROR") -> list[Diagnostic]:
+                        severity: str = "ERROR", *,
+                        model: MachineModel | None = None) -> list[Diagnostic]:
     """Every problem in ``definition``, as AWS's ValidateStateMachineDefinition lists them.
 
     ``machine_type`` is ``STANDARD`` or ``EXPRESS`` (Express refuses ``.sync``,
     ``.waitForTaskToken`` and activities). ``severity`` is the API's minimum level:
     ``ERROR`` (its default) leaves warnings out, ``WARNING`` includes them. An empty
-    list means the definition is valid.
+    list means the definition is valid. ``model`` is ``load_model(definition)`` when
+    the caller has it already (the compiler loads once for both); else it is loaded.
     """
-    diagnostics = _Validator(machine_type).run(definition)
+    diagnostics = _Validator(machine_type).run(definition, model)
     if severity == WARNING:
         return diagnostics
     return [d for d in diagnostics if d.severity != WARNING]
