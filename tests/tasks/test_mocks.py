@@ -172,3 +172,54 @@ def test_cli_reports_a_bad_file_in_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip() == (f"error: {bad}: /MockedResponses/R/0: must have "
                                    "exactly one of Return or Throw")
+
+
+def test_invocation_numbers_come_from_the_history_so_a_replay_sees_them() -> None:
+    from stepfn.engine.history import History
+    from stepfn.tasks.base import TaskCall, parse_resource
+    from stepfn.tasks.mocks import invocation_number
+
+    events = run_case("RetryPath").events
+    lambda_scheduled = [e.id for e in events if e.type == "TaskScheduled"][:4]
+    # A fresh process re-running the execution has only the recorded events.
+    replayed = History(recorded=events)
+    numbers = [invocation_number(TaskCall(
+        parse_resource("arn:aws:states:::lambda:invoke"), {}, "{}", "LambdaState", "arn",
+        history=replayed, scheduled_event_id=event_id)) for event_id in lambda_scheduled]
+    assert numbers == [0, 1, 2, 3]
+
+
+def test_sync_and_http_tasks_are_mocked_with_aws_events() -> None:
+    config = MockConfig.from_json({
+        "StateMachines": {"m": {"TestCases": {"t": {"Child": "C", "Call": "H"}}}},
+        "MockedResponses": {"C": {"0": {"Return": {"Status": "SUCCEEDED"}}},
+                            "H": {"0": {"Return": {"StatusCode": 200,
+                                                   "ResponseBody": {"ok": 1}}}}}})
+    definition = {"StartAt": "Child", "States": {
+        "Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                  "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:"
+                                 "stateMachine:child"}, "ResultPath": "$.child",
+                  "Next": "Call"},
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+                 "Parameters": {"ApiEndpoint": "https://example.invalid/x", "Method": "GET",
+                                "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:"
+                                                   "123456789012:connection/c/1"}},
+                 "ResultSelector": {"body.$": "$.ResponseBody"}, "End": True}}}
+    engine = Engine(mock_config=config)
+    result = engine.run(definition, {}, test_case="t", machine_name="m")
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == {"body": {"ok": 1}}
+    scheduled = [(e.details["resourceType"], e.details["resource"])
+                 for e in result.events if e.type == "TaskScheduled"]
+    assert scheduled == [("states", "startExecution"), ("http", "invoke")]
+    assert [e.type for e in result.events].count("TaskSucceeded") == 2
+
+
+def test_serve_refuses_a_bad_mock_config_before_listening(tmp_path: Path) -> None:
+    bad = tmp_path / "mocks.json"
+    bad.write_text('{"StateMachines": {"m": {"TestCases": {"t": {"S": "Missing"}}}}}')
+    proc = stepfn("serve", "--port", "1", "--db", str(tmp_path / "db"), "--mock-config",
+                  str(bad))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"error: {bad}: /StateMachines/m/TestCases/t/S: no "
+                                   "mocked response named 'Missing' in MockedResponses")
