@@ -101,3 +101,17 @@ def test_an_unknown_test_case_is_an_invalid_arn(mock_server: Server, machine: st
         sfn.start_execution(stateMachineArn=f"{machine}#Nope")
     assert info.value.response["Error"]["Code"] == "InvalidArn"
     assert "no test case named 'Nope'" in info.value.response["Error"]["Message"]
+
+
+def test_start_sync_execution_takes_a_test_case_arn(mock_server: Server) -> None:
+    sfn = mock_server.client()
+    express = sfn.create_state_machine(
+        name="ExpressOrders", roleArn=ROLE, type="EXPRESS",
+        definition=(DATA / "LambdaSQSIntegration.json").read_text())["stateMachineArn"]
+    answer = sfn.start_sync_execution(stateMachineArn=f"{express}#HappyPath", input="{}")
+    assert answer["status"] == "SUCCEEDED"
+    assert json.loads(answer["output"])["MessageId"].startswith("3bcb6e8e-8b51")
+    # Test cases are looked up under the machine's own name.
+    with pytest.raises(ClientError) as info:
+        sfn.start_sync_execution(stateMachineArn=f"{express}#RetryPath")
+    assert "no test case named 'RetryPath' (it has: HappyPath)" in str(info.value)
