@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..asl.model import MachineModel, StateModel, load_model
+from ..asl.model import StateModel, load_model
 from ..engine.history import Event
 
 _FAILED = ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
@@ -262,5 +262,5 @@ def write_html(report: list[DefinitionCoverage], directory: str | Path) -> Path:
     return index
 
 
-__all__ = ["CoverageCollector", "DefinitionCoverage", "Item", "MachineModel", "measure",
-           "terminal_lines", "write_html", "write_json"]
+__all__ = ["CoverageCollector", "DefinitionCoverage", "Item", "measure", "terminal_lines",
+           "write_html", "write_json"]
