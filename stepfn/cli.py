@@ -46,7 +46,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DefinitionError as err:
         print_diagnostics(err.diagnostics, as_json=args.json)
         return 2
-    result = engine.run(machine, input_text=input_text, name=args.name)
+    mock_kwargs, failed = _run_mocks(engine, args)
+    if failed:
+        return 2
+    result = engine.run(machine, input_text=input_text, name=args.name, **mock_kwargs)
     if args.json:
         out: dict[str, Any] = result.to_json(include_events=True)
         print(jsonutil.dumps(out))
@@ -60,6 +63,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             if result.cause:
                 print(result.cause, file=sys.stderr)
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _run_mocks(engine: Any, args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
+    """``--mock-config``/``--test-case``: the mocks of the run, or an error printed."""
+    from .tasks.mocks import MockConfig, MockConfigError
+
+    if args.test_case is None and args.mock_config is None:
+        return {}, False
+    if args.test_case is None or args.mock_config is None:
+        print("error: --mock-config and --test-case go together", file=sys.stderr)
+        return {}, True
+    machine_name = args.name or Path(args.definition).stem
+    try:
+        engine.mock_config = MockConfig.load(args.mock_config)
+        engine.mock_config.test_case(machine_name, args.test_case)
+    except MockConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return {}, True
+    return {"machine_name": machine_name, "test_case": args.test_case}, False
 
 
 def print_history(result: Any) -> None:
@@ -113,13 +135,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=(args.log_level or "info").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     extra = {"functions": args.functions or [],
-             "max_history_events": args.max_history_events}
+             "max_history_events": args.max_history_events,
+             "mock_config": args.mock_config or os.environ.get("SFN_MOCK_CONFIG")}
     try:
         if args.http_allow is not None:  # the HTTP Task reads it when it runs
             os.environ["STEPFN_HTTP_ALLOW"] = args.http_allow
         from .tasks.http import HttpPolicy
 
         HttpPolicy.from_env()  # a malformed list stops here, before listening
+        if extra["mock_config"]:  # a bad mock file stops here too
+            from .tasks.mocks import MockConfig
+
+            extra["mock_config"] = MockConfig.load(extra["mock_config"])
         serve(args.host, args.port, args.db, region=args.region, account=args.account,
               log_level=args.log_level, extra=extra, auth=args.auth,
               access_keys_file=args.access_keys)
@@ -191,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="let Wait states and retry back-offs pass instantly")
     run.add_argument("--region", default="us-east-1")
     run.add_argument("--account", default="123456789012")
+    run.add_argument("--mock-config", metavar="FILE",
+                     help="Step Functions Local mock configuration (MockConfigFile.json)")
+    run.add_argument("--test-case", metavar="NAME",
+                     help="the test case of --mock-config to run, under the state "
+                          "machine named by --name or the definition file's stem")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check a definition, print diagnostics")
@@ -228,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hosts and networks HTTP Tasks may reach, comma-separated "
                             "(STEPFN_HTTP_ALLOW; default: any but 169.254.169.254 and "
                             "fd00:ec2::254)")
+    serve.add_argument("--mock-config", metavar="FILE",
+                       help="Step Functions Local mock configuration (SFN_MOCK_CONFIG); "
+                            "StartExecution on ARN#TestCase runs that test case")
     serve.add_argument("--max-history-events", type=int, default=25_000,
                        help="history length at which an execution fails (AWS: 25,000)")
     serve.set_defaults(handler=cmd_serve)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from . import jsonutil
@@ -25,6 +26,7 @@ from .engine.execution import ExecutionResult, ExecutionRun
 from .engine.history import History
 from .engine.machine import StateMachine, compile_definition
 from .tasks.functions import FunctionRegistry
+from .tasks.mocks import Mock, MockConfig, TaskMocks
 from .tasks.registry import default_dispatcher
 
 
@@ -46,7 +48,8 @@ class Engine:
 
     def __init__(self, *, region: str = "us-east-1", account: str = "123456789012",
                  time_skipping: bool = False, max_history_events: int = 25_000,
-                 role_arn: str | None = None) -> None:
+                 role_arn: str | None = None,
+                 mock_config: MockConfig | str | Path | None = None) -> None:
         self.region = region
         self.account = account
         self.time_skipping = time_skipping
@@ -59,6 +62,17 @@ class Engine:
         # integrations (sqs/sns/dynamodb/events) and http:invoke.
         self.tasks, self.aws_clients = default_dispatcher(self.functions, region=region,
                                                           account=account)
+        # A Step Functions Local mock configuration: ``execute(..., test_case=NAME)``.
+        self.mock_config = (MockConfig.load(mock_config)
+                            if isinstance(mock_config, (str, Path)) else mock_config)
+
+    @property
+    def mocks(self) -> TaskMocks:
+        """The mocked task responses of this engine (installed on first use)."""
+        if self.tasks.mocks is None:
+            self.tasks.mocks = TaskMocks()
+        mocks: TaskMocks = self.tasks.mocks
+        return mocks
 
     # -- functions ----------------------------------------------------------------------
     def register_function(self, name: str, fn: Callable[..., Any], *,
@@ -87,8 +101,14 @@ class Engine:
 
     async def execute(self, definition: str | dict | StateMachine, input: Any = None, *,
                       input_text: str | None = None, name: str | None = None,
-                      machine_name: str = "stepfn") -> ExecutionResult:
-        """Run one execution to its end (in the running event loop)."""
+                      machine_name: str = "stepfn", test_case: str | None = None,
+                      mocks: Mapping[str, Mock] | None = None) -> ExecutionResult:
+        """Run one execution to its end (in the running event loop).
+
+        ``test_case`` mocks the states its test case names in the mock configuration
+        (under the state machine ``machine_name``); ``mocks`` mocks states by name for
+        this execution (a ``MockedResponse`` or a function of the call and its
+        invocation number)."""
         machine = definition if isinstance(definition, StateMachine) else self.compile(definition)
         if input_text is not None:
             input = jsonutil.loads(input_text)
@@ -96,14 +116,25 @@ class Engine:
             input = {}
         name = name or random_uuid()
         prefix = self._arn_prefix
+        execution_arn = f"{prefix}:execution:{machine_name}:{name}"
+        if test_case is not None:
+            if self.mock_config is None:
+                raise ValueError("a test case needs a mock configuration (mock_config)")
+            mocks = {**self.mock_config.test_case(machine_name, test_case), **(mocks or {})}
+        if mocks:
+            self.mocks.assign(execution_arn, mocks)
         run = ExecutionRun(
             machine, input,
-            execution_arn=f"{prefix}:execution:{machine_name}:{name}", name=name,
+            execution_arn=execution_arn, name=name,
             machine_arn=f"{prefix}:stateMachine:{machine_name}", machine_name=machine_name,
             tasks=self.tasks, role_arn=self.role_arn,
             clock=SkippingClock() if self.time_skipping else self._real_clock,
             history=History(self.max_history_events), input_text=input_text)
-        return await run.run()
+        try:
+            return await run.run()
+        finally:
+            if mocks:
+                self.mocks.release(execution_arn)
 
     def run(self, definition: str | dict | StateMachine, input: Any = None,
             **kwargs: Any) -> ExecutionResult:

@@ -700,7 +700,11 @@ class StepFunctionsApi:
 
     # ------------------------------------------------------------ executions (runs)
     async def _start_request(self, req: dict) -> StartRequest:
-        arn = req["stateMachineArn"]
+        # ``<machine ARN>#<test case>`` runs a test case of the mock configuration, as
+        # Step Functions Local takes it.
+        arn, hashed, test_case = req["stateMachineArn"].partition("#")
+        if hashed:
+            self._check_test_case(req["stateMachineArn"], arn, test_case)
         ref = self._machine_ref(arn)
         machine = await self._machine_to_start(ref.machine_arn)
         name = req.get("name") or str(uuid.uuid4())
@@ -728,7 +732,19 @@ class StepFunctionsApi:
             execution_arn=self.arns.execution(machine.name, exec_name, express),
             name=name, input=text, machine=machine, definition=source.definition,
             role_arn=source.role_arn, revision_id=source.revision_id, version=version,
-            alias=alias, trace_header=req.get("traceHeader"))
+            alias=alias, trace_header=req.get("traceHeader"), test_case=test_case or None)
+
+    def _check_test_case(self, full_arn: str, arn: str, test_case: str) -> None:
+        config = getattr(self.service, "mock_config", None)
+        if config is None:
+            raise invalid_arn(full_arn, "A test case needs a mock configuration "
+                                        "(stepfn serve --mock-config FILE)")
+        from ..tasks.mocks import MockConfigError
+
+        try:
+            config.test_case(arn.rsplit(":", 1)[-1], test_case)
+        except MockConfigError as exc:
+            raise invalid_arn(full_arn, exc.problem) from None
 
     async def start_execution(self, req: dict) -> dict:
         start = await self._start_request(req)

@@ -39,6 +39,7 @@ class StartRequest:
     version: VersionRecord | None = None
     alias: AliasRecord | None = None
     trace_header: str | None = None
+    test_case: str | None = None  # StartExecution on ``<machine ARN>#<test case>``
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ def create_execution_service(store: Any, config: Any) -> ExecutionManager:
 
     for spec in config.extra.get("functions", ()):
         register_all(manager.functions, spec)
+    mock_config = config.extra.get("mock_config")
+    if mock_config is not None:  # StartExecution on <machine ARN>#<test case>
+        manager.mock_config = mock_config
     return manager
 
 

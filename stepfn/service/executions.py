@@ -73,6 +73,8 @@ class ExecutionManager:
         self.callbacks = CallbackHub(store, self.clock)
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
+        # The mock configuration for ``<machine ARN>#<test case>`` starts (a MockConfig).
+        self.mock_config: Any = None
         self._ended: dict[str, list[asyncio.Future]] = {}
         self.running: dict[str, _Running] = {}
         self._machines: OrderedDict[tuple[str, str], StateMachine] = OrderedDict()
@@ -124,6 +126,7 @@ class ExecutionManager:
                               parent_arn: str | None = None) -> ExecutionRecord:
         record = replace(self._new_record(request), parent_arn=parent_arn)
         machine = self.compile(request.definition, record.type)
+        self._use_test_case(request)
         if record.arn in self.running:
             raise Conflict(f"execution exists: {record.arn}")
         if record.type == "EXPRESS":
@@ -145,12 +148,24 @@ class ExecutionManager:
     async def start_sync_execution(self, request: StartRequest) -> SyncResult:
         record = self._new_record(request)
         machine = self.compile(request.definition, "EXPRESS")
+        self._use_test_case(request)
         started = time.monotonic()
         run = self._new_run(record, machine, request.role_arn, History(self.max_history_events))
         result = await run.run()
         finished = _finished_record(record, result, self.clock.now())
         billed = max(100, int((time.monotonic() - started) * 1000 + 99) // 100 * 100)
         return SyncResult(finished, billed_duration_ms=billed)
+
+    def _use_test_case(self, request: StartRequest) -> None:
+        """Mock the states the request's test case names, for this execution."""
+        if request.test_case is None or self.mock_config is None:
+            return
+        from ..tasks.mocks import TaskMocks
+
+        if self.tasks.mocks is None:
+            self.tasks.mocks = TaskMocks()
+        self.tasks.mocks.assign(request.execution_arn, self.mock_config.test_case(
+            request.machine.name, request.test_case))
 
     def _new_record(self, request: StartRequest) -> ExecutionRecord:
         return ExecutionRecord(

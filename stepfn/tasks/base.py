@@ -78,6 +78,10 @@ class TaskCall:
     # lets a handler make its side effect idempotent (e.g. a child execution's name).
     invocation_id: str = ""
     extra: dict = field(default_factory=dict)
+    # The execution's History and the id of this call's Scheduled event: what a mock
+    # reads to number the invocations of a state (the same numbers on replay).
+    history: Any = None
+    scheduled_event_id: int = 0
 
 
 class TaskHandler(Protocol):
@@ -93,14 +97,20 @@ class TaskDispatcher:
         self._by_kind: dict[str, TaskHandler] = {}
         # Where .waitForTaskToken tasks wait for their answer (the service's callbacks).
         self.token_waiter: Any = None
+        # Mocked responses (a ``mocks.TaskMocks``), consulted before any real handler.
+        self.mocks: Any = None
 
     async def register_token(self, call: TaskCall) -> None:
         """Make ``call.task_token`` answerable before the integration hands it out."""
+        if self.mocks is not None and self.mocks.mocks(call):
+            return  # the mock answers it
         if self.token_waiter is not None:
             await self.token_waiter.register(call)
 
     async def wait_for_token(self, call: TaskCall) -> Any:
         """The answer sent for ``call.task_token`` (SendTaskSuccess/Failure)."""
+        if self.mocks is not None and self.mocks.mocks(call):
+            return self.mocks.answer(call)
         if self.token_waiter is None:
             raise StatesError("States.Runtime", "Task tokens need `stepfn serve`: no one "
                               "could answer this .waitForTaskToken task in-process")
@@ -113,6 +123,19 @@ class TaskDispatcher:
         self._by_type[resource_type] = handler
 
     def handler_for(self, ref: ResourceRef) -> TaskHandler:
+        if self.mocks is not None:
+            from .mocks import MockedHandler
+
+            try:
+                real: TaskHandler | None = self._real_handler(ref)
+            except StatesError as err:
+                real, missing = None, err.cause or ""
+            else:
+                missing = ""
+            return MockedHandler(self.mocks, real, missing)
+        return self._real_handler(ref)
+
+    def _real_handler(self, ref: ResourceRef) -> TaskHandler:
         if ref.kind != "service":
             handler = self._by_kind.get(ref.kind)
         else:

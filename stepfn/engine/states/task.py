@@ -60,7 +60,8 @@ class TaskState(State):
         heartbeat = self.heartbeat(frame) if self.heartbeat else None
         text = run.serialize(arguments)
         events = self.events
-        frame.emit(events.scheduled, events.scheduled_details(self.ref, text, timeout, heartbeat))
+        scheduled_id = frame.emit(events.scheduled,
+                                  events.scheduled_details(self.ref, text, timeout, heartbeat))
         scheduled = frame.history.replayed
         if scheduled is not None and scheduled.details is not None:
             # replaying: the recorded parameters are the truth
@@ -71,7 +72,8 @@ class TaskState(State):
             frame.emit(events.started, events.resource_details(self.ref))
         call = TaskCall(self.ref, arguments, text, self.name, run.execution_arn,
                         timeout, heartbeat, frame.task_token,
-                        invocation_id=f"{frame.thread}#{len(frame.history)}")
+                        invocation_id=f"{frame.thread}#{len(frame.history)}",
+                        history=frame.history, scheduled_event_id=scheduled_id)
         try:
             recorded = self._replayed_progress(frame)
             if recorded is not None:
