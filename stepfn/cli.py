@@ -31,8 +31,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         for spec in args.functions:
             register_all(engine.functions, spec)
-    definition = Path(args.definition).read_text()
-    input_text = read_text_argument(args.input) if args.input is not None else "{}"
+    try:
+        definition = Path(args.definition).read_text()
+        input_text = read_text_argument(args.input) if args.input is not None else "{}"
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     try:
         jsonutil.loads(input_text)
     except ValueError as exc:
@@ -43,7 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DefinitionError as err:
         print_diagnostics(err.diagnostics, as_json=args.json)
         return 2
-    result = engine.run(machine, input_text=input_text, name=args.name)
+    result = run_execution(engine, machine, input_text, args.name)
     if args.json:
         out: dict[str, Any] = result.to_json(include_events=True)
         print(jsonutil.dumps(out))
@@ -57,6 +61,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             if result.cause:
                 print(result.cause, file=sys.stderr)
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def run_execution(engine: Any, machine: Any, input_text: str, name: str | None) -> Any:
+    """Run one execution. The engine ends every failure inside it as AWS does; should
+    anything still escape, it too ends as FAILED with ``States.Runtime`` (the traceback
+    goes to the log at debug level), never as a traceback on the terminal."""
+    import logging
+
+    from .engine.execution import ExecutionResult
+
+    try:
+        return engine.run(machine, input_text=input_text, name=name)
+    except Exception:
+        logging.getLogger("stepfn.cli").debug("the execution crashed", exc_info=True)
+        return ExecutionResult("FAILED", error="States.Runtime")
 
 
 def print_history(result: Any) -> None:

@@ -9,9 +9,10 @@ intrinsic exactly as it calls a reference path.
   deeper than AWS allows) raises ``IntrinsicSyntaxError`` at compile time.
 * A call that fails on the data it receives raises
   ``StatesError("States.IntrinsicFailure", cause)`` at run time.
-* A path argument that matches nothing raises ``PathNotFound`` (from the JSONPath
-  layer) unchanged: the interpreter renders it as ``States.Runtime`` with the cause AWS
-  uses for the field that held the intrinsic, exactly as for a plain path.
+* A path argument that matches nothing raises ``StatesError("States.Runtime", cause)``
+  with AWS's cause, which quotes the whole call: ``The function 'States.Format('{}',
+  $.nope)' had the following error: The JsonPath argument for the field '$.nope' could
+  not be found in the input '{"other":1}'``.
 
 Values are JSON values as ``json.loads`` builds them; they are never mutated.
 """
@@ -31,8 +32,8 @@ from typing import Any, Callable, NamedTuple
 
 import orjson
 
-from ..errors import StatesError
-from ..jsonutil import json_type_name
+from ..errors import PathNotFound, StatesError
+from ..jsonutil import dumps, json_type_name
 from .jsonpath import JsonPathSyntaxError
 from .paths import EvalEnv, Getter, compile_reference
 
@@ -82,7 +83,7 @@ def compile_intrinsic(text: str) -> Getter:
         raise IntrinsicSyntaxError(f"not an intrinsic function call: {text!r}")
     parser = _Parser(text)
     node = parser.parse()
-    return _compile_node(node)
+    return _compile_node(node, text)
 
 
 # --------------------------------------------------------------------------- failures
@@ -90,6 +91,16 @@ def compile_intrinsic(text: str) -> Getter:
 
 def _fail(cause: str) -> StatesError:
     return StatesError(INTRINSIC_FAILURE, cause)
+
+
+def _path_argument_missing(call_text: str, path: str, doc: Any, env: EvalEnv) -> StatesError:
+    """AWS's error for a path argument that matches nothing: ``States.Runtime`` (not
+    ``States.IntrinsicFailure``), quoting the whole call and the document the path read."""
+    source = env.context if path.startswith("$$") else doc
+    return StatesError(
+        "States.Runtime",
+        f"The function '{call_text}' had the following error: The JsonPath argument for "
+        f"the field '{path}' could not be found in the input '{dumps(source)}'")
 
 
 def _arg_error(function: str, position: int, expected: str, value: Any) -> StatesError:
@@ -301,21 +312,34 @@ def _check_arity(name: str, count: int, parser: _Parser) -> None:
 # ------------------------------------------------------------------------ compilation
 
 
-def _compile_node(node: Any) -> Getter:
+def _compile_node(node: Any, call_text: str) -> Getter:
+    """The getter of one node; ``call_text`` is the whole call, which errors quote."""
     if isinstance(node, _Literal):
         value = node.value
         return lambda doc, env: value
     if isinstance(node, _Path):
-        return node.getter
-    return _compile_call(node)
+        return _compile_path_argument(node, call_text)
+    return _compile_call(node, call_text)
 
 
-def _compile_call(call: _Call) -> Getter:
+def _compile_path_argument(node: _Path, call_text: str) -> Getter:
+    getter, path = node.getter, node.text
+
+    def read_argument(doc: Any, env: EvalEnv) -> Any:
+        try:
+            return getter(doc, env)
+        except PathNotFound:
+            raise _path_argument_missing(call_text, path, doc, env) from None
+
+    return read_argument
+
+
+def _compile_call(call: _Call, call_text: str) -> Getter:
     if call.name == "Format" and isinstance(call.args[0], _Literal) \
             and call.args[0].segments is not None:
-        return _compile_literal_format(call)
+        return _compile_literal_format(call, call_text)
     impl = _FUNCTIONS[call.name].impl
-    getters = tuple(_compile_node(arg) for arg in call.args)
+    getters = tuple(_compile_node(arg, call_text) for arg in call.args)
     if not getters:
         return lambda doc, env: impl()
     if len(getters) == 1:
@@ -335,11 +359,11 @@ def _compile_call(call: _Call) -> Getter:
     return lambda doc, env: impl(*[g(doc, env) for g in getters])
 
 
-def _compile_literal_format(call: _Call) -> Getter:
+def _compile_literal_format(call: _Call, call_text: str) -> Getter:
     """States.Format whose template is a literal: placeholders are found at compile time."""
     segments = call.args[0].segments
     assert segments is not None
-    getters = tuple(_compile_node(arg) for arg in call.args[1:])
+    getters = tuple(_compile_node(arg, call_text) for arg in call.args[1:])
     placeholders = len(segments) - 1
     if placeholders != len(getters):
         # The count is static here, but AWS reports the mismatch when the state runs.
