@@ -27,8 +27,9 @@ import math
 import random
 import re
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -377,7 +378,7 @@ def _compile_literal_format(call: _Call, call_text: str) -> Getter:
         constant = segments[0]
         return lambda doc, env: constant
     last = segments[-1]
-    pairs = tuple(zip(segments, getters))
+    pairs = tuple(zip(segments, getters, strict=False))  # the last segment follows
 
     def format_(doc: Any, env: EvalEnv) -> str:
         parts: list[str] = []
@@ -562,7 +563,7 @@ def fn_format(template: Any, *args: Any) -> str:
     if len(segments) - 1 != len(args):
         raise _fail(_format_count_cause(len(segments) - 1, len(args)))
     parts = [segments[0]]
-    for arg, text in zip(args, segments[1:]):
+    for arg, text in zip(args, segments[1:], strict=True):
         parts.append(render_format_value(arg))
         parts.append(text)
     return "".join(parts)
@@ -588,10 +589,10 @@ def fn_string_to_json(text: Any) -> Any:
             pass  # json reports the error as AWS's cause quotes it (or parses 1e400)
     try:
         return json.loads(text, parse_constant=_reject_non_finite)
-    except ValueError as exc:
+    except ValueError:
         raise _fail(
             f"Invalid arguments in States.StringToJson: the string is not valid JSON: "
-            f"{text!r} ({exc})") from None
+            f"{to_json_string(text)}") from None
 
 
 def fn_json_to_string(value: Any) -> str:
@@ -684,7 +685,7 @@ def fn_base64_decode(value: Any) -> str:
     except (binascii.Error, ValueError):
         raise _fail(
             f"Invalid arguments in States.Base64Decode: the input is not valid "
-            f"Base64-encoded UTF-8 text: {text!r}") from None
+            f"Base64-encoded UTF-8 text: {to_json_string(text)}") from None
 
 
 def fn_hash(data: Any, algorithm: Any) -> str:
@@ -693,8 +694,8 @@ def fn_hash(data: Any, algorithm: Any) -> str:
     hashlib_name = HASH_ALGORITHMS.get(name)
     if hashlib_name is None:
         raise _fail(
-            f"Invalid arguments in States.Hash: unsupported hash algorithm {name!r}; "
-            f"supported algorithms are {', '.join(HASH_ALGORITHMS)}")
+            f"Invalid arguments in States.Hash: unsupported hash algorithm "
+            f"{to_json_string(name)}; supported algorithms are {', '.join(HASH_ALGORITHMS)}")
     return hashlib.new(hashlib_name, text.encode("utf-8")).hexdigest()
 
 

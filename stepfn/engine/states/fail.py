@@ -6,6 +6,7 @@ from typing import Any
 
 from ...asl.paths import compile_reference
 from ...errors import PathNotFound, StatesError
+from ...jsonutil import dumps
 from ..frame import Frame
 from .base import State
 from .jsonata_io import JsonataStateMixin, is_string, scalar_field
@@ -43,9 +44,11 @@ def _compile_field(spec: dict, field: str):
     def read(doc: Any, env: Any) -> Any:
         try:
             value = getter(doc, env)
-        except PathNotFound:
+        except PathNotFound:  # AWS's wording, as for a payload template's path
+            source = env.context if text.startswith("$$") else doc
             raise env.run.runtime_error(
-                env, f"Invalid path '{text}' : No results for path: {text}") from None
+                env, f"The JSONPath '{text}' specified for the field '{field}Path' could "
+                f"not be found in the input '{dumps(source)}'") from None
         if not isinstance(value, str):
             raise env.run.runtime_error(
                 env, f"The {field}Path field must reference a string value: {text}")
