@@ -156,7 +156,7 @@ class ExecutionRun:
             left = self.start_time + timeout - self.clock.now()
             if seconds >= left:
                 await self.clock.sleep(max(left, 0))
-                raise asyncio.TimeoutError()
+                raise TimeoutError()
         await self.clock.sleep(seconds)
 
     def serialize(self, value: Any) -> str:
@@ -273,7 +273,7 @@ class ExecutionRun:
                 raise StatesError("States.DataLimitExceeded",
                                   "The execution output exceeds the maximum number of bytes "
                                   "service limit.")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             result.status, result.error = "TIMED_OUT", "States.Timeout"
             history.add("ExecutionTimedOut", {"error": "States.Timeout"}, frame.prev, True)
         except Exception as exc:
