@@ -43,6 +43,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: the input is not valid JSON: {exc}", file=sys.stderr)
         return 2
+    except RecursionError:  # the JSON parsers give up on very deep nesting
+        print("error: the input is nested too deeply", file=sys.stderr)
+        return 2
     try:
         machine = engine.compile(definition, args.type)
     except DefinitionError as err:

@@ -47,12 +47,19 @@ def _big(event: Any) -> Any:
     return "x" * (256 * 1024 + 1)  # past the payload limit
 
 
+def _deep(event: Any) -> Any:
+    value: Any = 1
+    for _ in range(3000):  # deeper than JSON encoders recurse
+        value = [value]
+    return value
+
+
 def _wrapped(event: Any) -> Any:
     return {"Payload": event, "items": [1, {"a": 2}], "n": None}
 
 
 FUNCTIONS = {"ok": _ok, "boom": _boom, "odd_set": _odd_set, "odd_nan": _odd_nan,
-             "none": _none, "big": _big, "wrapped": _wrapped}
+             "none": _none, "big": _big, "deep": _deep, "wrapped": _wrapped}
 
 # -- data ------------------------------------------------------------------------------
 KEYS = ["a", "b", "c", "d", "s", "n", "t", "ts", "items"]
@@ -254,7 +261,10 @@ def task_states(draw: st.DrawFn, next_name: str, language: str) -> dict:
         else:
             _maybe(draw, spec, "Parameters", templates())
         _maybe(draw, spec, "ResultSelector", templates())
-        if draw(st.integers(0, 4)) == 0:
+        timeout = draw(st.sampled_from(["none", "none", "value", "path"]))
+        if timeout == "value":
+            spec["TimeoutSeconds"] = draw(st.integers(1, 3))
+        elif timeout == "path":
             spec["TimeoutSecondsPath"] = draw(reference_paths)
         if draw(st.integers(0, 4)) == 0:
             spec["HeartbeatSecondsPath"] = draw(reference_paths)
@@ -385,8 +395,23 @@ def map_states(draw: st.DrawFn, next_name: str, language: str, prefix: str,
                depth: int) -> dict:
     spec: dict[str, Any] = {"Type": "Map"}
     processor = draw(machines(language, prefix + "i", depth - 1, top=False))
-    processor["ProcessorConfig"] = {"Mode": "INLINE"}
+    distributed = draw(st.integers(0, 3)) == 0
+    processor["ProcessorConfig"] = ({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+                                    if distributed else {"Mode": "INLINE"})
     spec["ItemProcessor"] = processor
+    if distributed:
+        if language == "JSONPath":
+            field = draw(st.sampled_from(["ToleratedFailurePercentagePath",
+                                          "ToleratedFailureCountPath", "none"]))
+            if field != "none":
+                spec[field] = draw(reference_paths)
+        else:
+            field = draw(st.sampled_from(["ToleratedFailurePercentage",
+                                          "ToleratedFailureCount", "none"]))
+            if field != "none":
+                spec[field] = draw(st.one_of(jsonata(), st.integers(0, 2)))
+        if draw(st.booleans()):
+            spec["Label"] = "lbl"
     if language == "JSONPath":
         _jsonpath_io(draw, spec, results=True)
         # Mostly paths to arrays, so that the iterations run.
@@ -483,6 +508,8 @@ def machines(draw: st.DrawFn, language: str | None = None, prefix: str = "S",
     else:
         states[last] = {"Type": "Pass", "End": True}
     definition: dict[str, Any] = {"StartAt": names[0], "States": states}
+    if top and draw(st.integers(0, 5)) == 0:
+        definition["TimeoutSeconds"] = 1
     if top and language == "JSONata":
         definition["QueryLanguage"] = "JSONata"
     elif language == "JSONata":  # a branch or processor of a JSONata state
