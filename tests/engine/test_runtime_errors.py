@@ -150,3 +150,26 @@ def test_cli_reports_a_missing_definition_file_without_a_traceback(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "absent.json" in proc.stderr
+
+
+# -- found by the property tests -------------------------------------------------------
+def test_output_path_into_a_variable_that_lacks_it(engine):
+    definition = machine({
+        "A": {"Type": "Pass", "Assign": {"v": None}, "Next": "B"},
+        "B": {"Type": "Pass", "OutputPath": "$v.a", "End": True}})
+    result = engine.run(definition, {})
+    assert_failed(result, "States.Runtime", runtime_cause(
+        "B", 4, "Invalid path '$v.a' : Missing property in path $['a']"))
+
+
+def test_a_map_aborted_by_a_failing_sibling_branch_aborts_its_iterations(engine):
+    # Branch 0 fails at once; branch 1's Map has an iteration waiting when it is aborted.
+    definition = single({"Type": "Parallel", "Branches": [
+        machine({"Boom": {"Type": "Fail", "Error": "E"}}),
+        machine({"M": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                       "ItemProcessor": machine({"W": {"Type": "Wait", "Seconds": 5,
+                                                       "End": True}})}})]})
+    result = engine.run(definition, {"items": [1]})
+    assert_failed(result, "E")
+    aborted = [e.type for e in result.events if e.thread.startswith("/3.1")]
+    assert aborted[-2:] == ["MapIterationAborted", "MapStateAborted"]

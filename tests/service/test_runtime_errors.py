@@ -4,6 +4,8 @@ the execution with ``States.Runtime`` and a closed history, never a stepfn-made 
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,10 @@ import pytest
 
 from stepfn.engine.execution import INTERNAL_ERROR_DETAIL, ExecutionRun
 from stepfn.service.executions import ExecutionManager
+from stepfn.service.test_state import run_test_state
 from stepfn.store.sqlite import SqliteStore
+from stepfn.tasks.functions import FunctionRegistry
+from stepfn.tasks.registry import default_dispatcher
 
 from .test_manager import machine, request, with_manager
 
@@ -68,3 +73,14 @@ def test_a_crash_around_the_interpreter_still_ends_as_states_runtime(
         assert events[-1].previous_event_id == 2
     with_manager(tmp_path, body)
 
+
+
+def test_test_state_answers_a_missing_intrinsic_path_as_aws() -> None:
+    tasks, _ = default_dispatcher(FunctionRegistry())
+    request = {"definition": json.dumps(MISSING["States"]["A"]), "stateName": "A",
+               "input": '{"x":1}'}
+    answer = asyncio.run(run_test_state(request, tasks, "us-east-1", "123456789012"))
+    assert answer["status"] == "FAILED" and answer["error"] == "States.Runtime"
+    assert answer["cause"].endswith(
+        f"The function '{CALL}' had the following error: The JsonPath argument for the "
+        "field '$.nope' could not be found in the input '{\"x\":1}'")
