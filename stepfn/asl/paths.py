@@ -14,7 +14,8 @@ serves every execution of a definition.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import PathNotFound, StatesError
 from .jsonpath import JsonPathSyntaxError, compile_jsonpath
