@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def read_text_argument(value: str) -> str:
@@ -34,12 +35,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         for spec in args.functions:
             register_all(engine.functions, spec)
-    definition = Path(args.definition).read_text()
-    input_text = read_text_argument(args.input) if args.input is not None else "{}"
+    try:
+        definition = Path(args.definition).read_text()
+        input_text = read_text_argument(args.input) if args.input is not None else "{}"
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     try:
         jsonutil.loads(input_text)
     except ValueError as exc:
         print(f"error: the input is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    except RecursionError:  # the JSON parsers give up on very deep nesting
+        print("error: the input is nested too deeply", file=sys.stderr)
         return 2
     try:
         machine = engine.compile(definition, args.type)
@@ -49,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     mock_kwargs, failed = _run_mocks(engine, args)
     if failed:
         return 2
-    result = engine.run(machine, input_text=input_text, name=args.name, **mock_kwargs)
+    result = run_execution(engine, machine, input_text, args.name, **mock_kwargs)
     if args.json:
         out: dict[str, Any] = result.to_json(include_events=True)
         print(jsonutil.dumps(out))
@@ -82,6 +90,22 @@ def _run_mocks(engine: Any, args: argparse.Namespace) -> tuple[dict[str, Any], b
         print(f"error: {exc}", file=sys.stderr)
         return {}, True
     return {"machine_name": machine_name, "test_case": args.test_case}, False
+
+
+def run_execution(engine: Any, machine: Any, input_text: str, name: str | None,
+                  **kwargs: Any) -> Any:
+    """Run one execution. The engine ends every failure inside it as AWS does; should
+    anything still escape, it too ends as FAILED with ``States.Runtime`` (the traceback
+    goes to the log at debug level), never as a traceback on the terminal."""
+    import logging
+
+    from .engine.execution import ExecutionResult
+
+    try:
+        return engine.run(machine, input_text=input_text, name=name, **kwargs)
+    except Exception:
+        logging.getLogger("stepfn.cli").debug("the execution crashed", exc_info=True)
+        return ExecutionResult("FAILED", error="States.Runtime")
 
 
 def print_history(result: Any) -> None:

@@ -9,9 +9,10 @@ intrinsic exactly as it calls a reference path.
   deeper than AWS allows) raises ``IntrinsicSyntaxError`` at compile time.
 * A call that fails on the data it receives raises
   ``StatesError("States.IntrinsicFailure", cause)`` at run time.
-* A path argument that matches nothing raises ``PathNotFound`` (from the JSONPath
-  layer) unchanged: the interpreter renders it as ``States.Runtime`` with the cause AWS
-  uses for the field that held the intrinsic, exactly as for a plain path.
+* A path argument that matches nothing raises ``StatesError("States.Runtime", cause)``
+  with AWS's cause, which quotes the whole call: ``The function 'States.Format('{}',
+  $.nope)' had the following error: The JsonPath argument for the field '$.nope' could
+  not be found in the input '{"other":1}'``.
 
 Values are JSON values as ``json.loads`` builds them; they are never mutated.
 """
@@ -26,13 +27,14 @@ import math
 import random
 import re
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
-from ..errors import StatesError
-from ..jsonutil import json_type_name
+from ..errors import PathNotFound, StatesError
+from ..jsonutil import dumps, json_type_name
 from .jsonpath import JsonPathSyntaxError
 from .paths import EvalEnv, Getter, compile_reference
 
@@ -82,7 +84,7 @@ def compile_intrinsic(text: str) -> Getter:
         raise IntrinsicSyntaxError(f"not an intrinsic function call: {text!r}")
     parser = _Parser(text)
     node = parser.parse()
-    return _compile_node(node)
+    return _compile_node(node, text)
 
 
 # --------------------------------------------------------------------------- failures
@@ -90,6 +92,16 @@ def compile_intrinsic(text: str) -> Getter:
 
 def _fail(cause: str) -> StatesError:
     return StatesError(INTRINSIC_FAILURE, cause)
+
+
+def _path_argument_missing(call_text: str, path: str, doc: Any, env: EvalEnv) -> StatesError:
+    """AWS's error for a path argument that matches nothing: ``States.Runtime`` (not
+    ``States.IntrinsicFailure``), quoting the whole call and the document the path read."""
+    source = env.context if path.startswith("$$") else doc
+    return StatesError(
+        "States.Runtime",
+        f"The function '{call_text}' had the following error: The JsonPath argument for "
+        f"the field '{path}' could not be found in the input '{dumps(source)}'")
 
 
 def _arg_error(function: str, position: int, expected: str, value: Any) -> StatesError:
@@ -301,21 +313,34 @@ def _check_arity(name: str, count: int, parser: _Parser) -> None:
 # ------------------------------------------------------------------------ compilation
 
 
-def _compile_node(node: Any) -> Getter:
+def _compile_node(node: Any, call_text: str) -> Getter:
+    """The getter of one node; ``call_text`` is the whole call, which errors quote."""
     if isinstance(node, _Literal):
         value = node.value
         return lambda doc, env: value
     if isinstance(node, _Path):
-        return node.getter
-    return _compile_call(node)
+        return _compile_path_argument(node, call_text)
+    return _compile_call(node, call_text)
 
 
-def _compile_call(call: _Call) -> Getter:
+def _compile_path_argument(node: _Path, call_text: str) -> Getter:
+    getter, path = node.getter, node.text
+
+    def read_argument(doc: Any, env: EvalEnv) -> Any:
+        try:
+            return getter(doc, env)
+        except PathNotFound:
+            raise _path_argument_missing(call_text, path, doc, env) from None
+
+    return read_argument
+
+
+def _compile_call(call: _Call, call_text: str) -> Getter:
     if call.name == "Format" and isinstance(call.args[0], _Literal) \
             and call.args[0].segments is not None:
-        return _compile_literal_format(call)
+        return _compile_literal_format(call, call_text)
     impl = _FUNCTIONS[call.name].impl
-    getters = tuple(_compile_node(arg) for arg in call.args)
+    getters = tuple(_compile_node(arg, call_text) for arg in call.args)
     if not getters:
         return lambda doc, env: impl()
     if len(getters) == 1:
@@ -335,11 +360,11 @@ def _compile_call(call: _Call) -> Getter:
     return lambda doc, env: impl(*[g(doc, env) for g in getters])
 
 
-def _compile_literal_format(call: _Call) -> Getter:
+def _compile_literal_format(call: _Call, call_text: str) -> Getter:
     """States.Format whose template is a literal: placeholders are found at compile time."""
     segments = call.args[0].segments
     assert segments is not None
-    getters = tuple(_compile_node(arg) for arg in call.args[1:])
+    getters = tuple(_compile_node(arg, call_text) for arg in call.args[1:])
     placeholders = len(segments) - 1
     if placeholders != len(getters):
         # The count is static here, but AWS reports the mismatch when the state runs.
@@ -353,7 +378,7 @@ def _compile_literal_format(call: _Call) -> Getter:
         constant = segments[0]
         return lambda doc, env: constant
     last = segments[-1]
-    pairs = tuple(zip(segments, getters))
+    pairs = tuple(zip(segments, getters, strict=False))  # the last segment follows
 
     def format_(doc: Any, env: EvalEnv) -> str:
         parts: list[str] = []
@@ -538,7 +563,7 @@ def fn_format(template: Any, *args: Any) -> str:
     if len(segments) - 1 != len(args):
         raise _fail(_format_count_cause(len(segments) - 1, len(args)))
     parts = [segments[0]]
-    for arg, text in zip(args, segments[1:]):
+    for arg, text in zip(args, segments[1:], strict=True):
         parts.append(render_format_value(arg))
         parts.append(text)
     return "".join(parts)
@@ -564,10 +589,10 @@ def fn_string_to_json(text: Any) -> Any:
             pass  # json reports the error as AWS's cause quotes it (or parses 1e400)
     try:
         return json.loads(text, parse_constant=_reject_non_finite)
-    except ValueError as exc:
+    except ValueError:
         raise _fail(
             f"Invalid arguments in States.StringToJson: the string is not valid JSON: "
-            f"{text!r} ({exc})") from None
+            f"{to_json_string(text)}") from None
 
 
 def fn_json_to_string(value: Any) -> str:
@@ -660,7 +685,7 @@ def fn_base64_decode(value: Any) -> str:
     except (binascii.Error, ValueError):
         raise _fail(
             f"Invalid arguments in States.Base64Decode: the input is not valid "
-            f"Base64-encoded UTF-8 text: {text!r}") from None
+            f"Base64-encoded UTF-8 text: {to_json_string(text)}") from None
 
 
 def fn_hash(data: Any, algorithm: Any) -> str:
@@ -669,8 +694,8 @@ def fn_hash(data: Any, algorithm: Any) -> str:
     hashlib_name = HASH_ALGORITHMS.get(name)
     if hashlib_name is None:
         raise _fail(
-            f"Invalid arguments in States.Hash: unsupported hash algorithm {name!r}; "
-            f"supported algorithms are {', '.join(HASH_ALGORITHMS)}")
+            f"Invalid arguments in States.Hash: unsupported hash algorithm "
+            f"{to_json_string(name)}; supported algorithms are {', '.join(HASH_ALGORITHMS)}")
     return hashlib.new(hashlib_name, text.encode("utf-8")).hexdigest()
 
 

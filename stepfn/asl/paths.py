@@ -14,7 +14,8 @@ serves every execution of a definition.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import PathNotFound, StatesError
 from .jsonpath import JsonPathSyntaxError, compile_jsonpath
@@ -79,4 +80,17 @@ def compile_reference(text: str) -> Getter:
     return jp.evaluate  # takes (doc, env) and ignores env: no wrapper frame per read
 
 
-__all__ = ["EvalEnv", "Getter", "compile_reference", "PathNotFound"]
+def path_and_document(text: str, doc: Any, env: EvalEnv) -> tuple[str, Any]:
+    """The ``$``-rooted JSONPath that the reference path ``text`` applies, and the
+    document it applies it to: ``$$.x`` reads the context object, ``$name.x`` the
+    variable ``name`` (None when undefined), ``$.x`` the document itself. Error causes
+    describe a path that matched nothing against these two."""
+    if text.startswith("$$"):
+        return text[1:], env.context
+    m = _VARIABLE_ROOT.match(text)
+    if m:
+        return "$" + text[m.end():], env.variables.get(m.group(1))
+    return text, doc
+
+
+__all__ = ["EvalEnv", "Getter", "compile_reference", "path_and_document", "PathNotFound"]

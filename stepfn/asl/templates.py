@@ -114,7 +114,7 @@ def _compile_array(node: list, field: str) -> Getter | None:
     getters = [_compile_node(item, field) for item in node]
     if all(g is None for g in getters):
         return None
-    items = tuple((g, item) for g, item in zip(getters, node))
+    items = tuple((g, item) for g, item in zip(getters, node, strict=True))
 
     def build_array(doc: Any, env: EvalEnv) -> list:
         return [item if g is None else g(doc, env) for g, item in items]

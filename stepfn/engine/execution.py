@@ -8,6 +8,7 @@ of its own; tasks and time come in through those two interfaces.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +20,16 @@ from ..errors import StatesError
 from ..tasks.base import TaskDispatcher
 from .clock import RealClock
 from .frame import Frame, iso_timestamp
-from .history import Event, History
+from .history import Event, History, ReplayDivergence
 from .machine import Branch, StateMachine
 from .states.base import PAYLOAD_LIMIT_BYTES
 
+log = logging.getLogger(__name__)
+
 _LOCATED_PREFIX = "An error occurred while executing the state"
+# What an unexpected Python exception inside a state becomes: AWS's States.Runtime, with
+# its usual sentence locating the state (the exception itself goes to the log only).
+INTERNAL_ERROR_DETAIL = "Internal error."
 # Errors whose cause AWS prefixes with the state and the event id it was entered at.
 _LOCATED_ERRORS = frozenset({"States.Runtime", "States.QueryEvaluationError"})
 
@@ -87,6 +93,7 @@ class ExecutionRun:
         self.role_arn = role_arn
         self._execution_context: dict | None = None
         self._machine_context: dict | None = None
+        self.infrastructure_failure: BaseException | None = None
 
     @property
     def execution_context(self) -> dict:
@@ -119,7 +126,16 @@ class ExecutionRun:
         """Make every event recorded so far durable before a side effect happens
         (design: write before side effects). A no-op without a durable store."""
         if self.persist is not None:
+            await self._persist()
+
+    async def _persist(self) -> None:
+        """``persist``, remembering its failure: a store that fails is not a failure of
+        the workflow, so it must reach the service unchanged."""
+        try:
             await self.persist()
+        except BaseException as exc:
+            self.infrastructure_failure = exc
+            raise
 
     async def sleep(self, frame: Frame, seconds: float) -> None:
         """Wait (a retry back-off); no wait when replaying what already followed it."""
@@ -140,7 +156,7 @@ class ExecutionRun:
             left = self.start_time + timeout - self.clock.now()
             if seconds >= left:
                 await self.clock.sleep(max(left, 0))
-                raise asyncio.TimeoutError()
+                raise TimeoutError()
         await self.clock.sleep(seconds)
 
     def serialize(self, value: Any) -> str:
@@ -168,6 +184,23 @@ class ExecutionRun:
             return StatesError(err.error, self.located(frame, err.cause or ""))
         return err
 
+    def internal_error(self, frame: Frame, exc: Exception) -> StatesError:
+        """``exc``, an unexpected Python exception raised while ``frame`` ran a state, as
+        the ``States.Runtime`` failure AWS reports for an error it did not foresee. The
+        user sees no Python text; the log keeps the traceback."""
+        # At info level: a server's log shows it, while `stepfn run` (no logging set up)
+        # does not print a traceback to its user.
+        log.info("execution %s: internal error in state %r", self.execution_arn,
+                 frame.state_name, exc_info=exc)
+        return StatesError("States.Runtime", self.located(frame, INTERNAL_ERROR_DETAIL))
+
+    def passes_through(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is not a failure of the workflow but the interpreter's own
+        control flow (the execution's timeout, a replay that diverged, the store failing),
+        which must reach the caller unchanged."""
+        return (isinstance(exc, (asyncio.TimeoutError, ReplayDivergence))
+                or exc is self.infrastructure_failure)
+
     def map_run_arn(self, label: str | None) -> str:
         """An ARN for a Distributed Map run of this execution."""
         prefix = self.machine_arn.replace(":stateMachine:", ":mapRun:")
@@ -194,6 +227,10 @@ class ExecutionRun:
                 state = states[next_name]
         except StatesError as err:
             raise self.locate(err, frame) from None
+        except Exception as exc:
+            if self.passes_through(exc):
+                raise
+            raise self.internal_error(frame, exc) from None
 
     def run_branch_sync(self, branch: Branch, frame: Frame, value: Any) -> Any:
         """``run_branch`` for a branch of pure states only (``branch.pure``)."""
@@ -207,13 +244,17 @@ class ExecutionRun:
                 state = states[next_name]
         except StatesError as err:
             raise self.locate(err, frame) from None
+        except Exception as exc:
+            if self.passes_through(exc):
+                raise
+            raise self.internal_error(frame, exc) from None
 
     async def run(self) -> ExecutionResult:
         """Run the execution to its end and return how it ended."""
         history = self.history
         history.add("ExecutionStarted", {"input": self.input_text, "roleArn": self.role_arn}, 0)
         if self.persist is not None:  # self.checkpoint(), without a coroutine when idle
-            await self.persist()
+            await self._persist()
         frame = Frame(self, {}, 0)
         result = ExecutionResult("RUNNING", start_time=self.start_time)
         machine = self.machine
@@ -232,10 +273,16 @@ class ExecutionRun:
                 raise StatesError("States.DataLimitExceeded",
                                   "The execution output exceeds the maximum number of bytes "
                                   "service limit.")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             result.status, result.error = "TIMED_OUT", "States.Timeout"
             history.add("ExecutionTimedOut", {"error": "States.Timeout"}, frame.prev, True)
-        except StatesError as err:
+        except Exception as exc:
+            if isinstance(exc, StatesError):
+                err = exc
+            elif self.passes_through(exc):
+                raise
+            else:  # outside any state (the output's serialization): still AWS's error
+                err = self.internal_error(frame, exc)
             result.status, result.error, result.cause = "FAILED", err.error, err.cause
             details = {"error": err.error}
             if err.cause is not None:
@@ -247,6 +294,30 @@ class ExecutionRun:
         result.events = history.events
         result.stop_time = self.clock.now()
         return result
+
+
+def fail_unexpectedly(run: ExecutionRun, exc: BaseException) -> ExecutionResult:
+    """End ``run`` as FAILED with ``States.Runtime`` after ``exc`` escaped it (a store or
+    replay failure around the interpreter): the history is closed with ExecutionFailed,
+    and the cause locates the last state entered, as AWS words its runtime errors."""
+    log.info("execution %s: internal error", run.execution_arn, exc_info=exc)
+    history = run.history
+    cause = None
+    for event in reversed(history.events):
+        if event.type.endswith("StateEntered"):
+            name = (event.details or {}).get("name", "")
+            cause = (f"{_LOCATED_PREFIX} '{name}' (entered at the event id #{event.id}). "
+                     f"{INTERNAL_ERROR_DETAIL}")
+            break
+    details = {"error": "States.Runtime"}
+    if cause is not None:
+        details["cause"] = cause
+    last = history.events[-1].id if history.events else 0
+    history._pending.clear()  # nothing recorded is replayed past this failure
+    history.add("ExecutionFailed", details, last, True)
+    return ExecutionResult("FAILED", error="States.Runtime", cause=cause,
+                           events=history.events, start_time=run.start_time,
+                           stop_time=run.clock.now())
 
 
 class _ChildRun:

@@ -7,7 +7,7 @@ iteration. Each has its own variables scope, its own place in the history chain
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..asl.paths import EvalEnv
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def iso_timestamp(epoch_seconds: float) -> str:
     """AWS's rendering of a time in the context object: millisecond precision, Z."""
-    dt = datetime.fromtimestamp(epoch_seconds, timezone.utc)
+    dt = datetime.fromtimestamp(epoch_seconds, UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 

@@ -25,7 +25,7 @@ from typing import Any, Iterator, Sequence
 from ..api.errors import ApiError
 from ..api.service import ActivityTaskGrant, StartRequest, SyncResult
 from ..engine.clock import RealClock
-from ..engine.execution import ExecutionResult, ExecutionRun
+from ..engine.execution import ExecutionResult, ExecutionRun, fail_unexpectedly
 from ..engine.history import Event, History, render_details
 from ..engine.machine import StateMachine, compile_definition
 from ..store.base import ActivityRecord, Conflict, ExecutionRecord, HistoryEvent, Store
@@ -151,7 +151,10 @@ class ExecutionManager:
         self._use_test_case(request)
         started = time.monotonic()
         run = self._new_run(record, machine, request.role_arn, History(self.max_history_events))
-        result = await run.run()
+        try:
+            result = await run.run()
+        except Exception as exc:  # a bug in stepfn still ends the execution as AWS would
+            result = fail_unexpectedly(run, exc)
         finished = _finished_record(record, result, self.clock.now())
         billed = max(100, int((time.monotonic() - started) * 1000 + 99) // 100 * 100)
         return SyncResult(finished, billed_duration_ms=billed)
@@ -210,13 +213,8 @@ class ExecutionManager:
         except _NotInserted:  # start_execution raised why; nothing was stored
             self._forget(entry)
             return
-        except Exception:  # a bug in stepfn must not leave the execution hanging
-            log.exception("execution %s crashed", entry.record.arn)
-            result = ExecutionResult("FAILED", error="States.Runtime",
-                                     cause="stepfn failed to run this execution")
-            entry.run.history.add("ExecutionFailed", {"error": result.error,
-                                                      "cause": result.cause},
-                                  len(entry.run.history), True)
+        except Exception as exc:  # a bug in stepfn must not leave the execution hanging
+            result = fail_unexpectedly(entry.run, exc)
         finished = _finished_record(entry.record, result, self.clock.now())
         entry.record = finished
         try:

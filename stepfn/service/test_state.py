@@ -43,8 +43,9 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
     inspection: dict[str, Any] = {"input": input_text}
     try:
         output, next_state = await state.execute(frame, run.input)
-    except StatesError as err:
-        err = run.locate(err, frame)
+    except Exception as exc:  # a bug too answers as AWS would: States.Runtime
+        err = (run.locate(exc, frame) if isinstance(exc, StatesError)
+               else run.internal_error(frame, exc))
         answer.update(status="FAILED", error=err.error)
         if err.cause is not None:
             answer["cause"] = err.cause

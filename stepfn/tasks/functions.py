@@ -151,7 +151,7 @@ def result_payload(result: Any, invoked_arn: str) -> Any:
     else:
         try:
             raw = jsonutil.dumps_bytes(result)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:  # as Lambda: any failure
             raise StatesError("Runtime.MarshalError", jsonutil.dumps({
                 "errorMessage": f"Unable to marshal response: {exc}",
                 "errorType": "Runtime.MarshalError", "requestId": str(uuid.uuid4()),

@@ -21,7 +21,7 @@ from stepfn.asl.intrinsics import (
     to_json_string,
 )
 from stepfn.asl.paths import EvalEnv
-from stepfn.errors import PathNotFound, StatesError
+from stepfn.errors import StatesError
 
 CONTEXT = {
     "Execution": {
@@ -186,9 +186,22 @@ def test_path_with_brackets_and_quotes() -> None:
     assert run("States.Array($['odd, key)'], 2)", doc) == [1, 2]
 
 
-def test_missing_path_raises_path_not_found() -> None:
-    with pytest.raises(PathNotFound):
+def test_missing_path_argument_is_aws_runtime_error() -> None:
+    # AWS quotes the whole call, the path and the document it read.
+    with pytest.raises(StatesError) as info:
         run("States.Format('{}', $.missing)", {"present": 1})
+    assert info.value.error == "States.Runtime"
+    assert info.value.cause == (
+        "The function 'States.Format('{}', $.missing)' had the following error: The JsonPath "
+        "argument for the field '$.missing' could not be found in the input '{\"present\":1}'")
+
+
+def test_missing_path_in_a_nested_call_quotes_the_outer_call() -> None:
+    text = "States.ArrayLength(States.Array($.a, $.b))"
+    with pytest.raises(StatesError) as info:
+        run(text, {"a": 1})
+    assert info.value.cause.startswith(f"The function '{text}' had the following error: "
+                                       "The JsonPath argument for the field '$.b' ")
 
 
 def test_undefined_variable_is_a_runtime_error() -> None:

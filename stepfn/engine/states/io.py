@@ -28,7 +28,7 @@ from ...asl.model import JSONATA, StateModel
 from ...asl.paths import Getter, compile_reference
 from ...asl.templates import compile_payload
 from ...errors import PathNotFound, StatesError
-from ...jsonutil import json_type_name
+from ...jsonutil import dumps, json_type_name
 from ..frame import Frame
 from ..recovery import Catcher
 from .map_fields import number_field
@@ -384,9 +384,11 @@ class JsonPathIO(QueryIO):
         def read(frame: Frame, doc: Any) -> Any:
             try:
                 value = getter(doc, frame)
-            except PathNotFound:
+            except PathNotFound:  # AWS's wording, as for a payload template's path
+                source = frame.context if text.startswith("$$") else doc
                 raise frame.run.runtime_error(
-                    frame, f"Invalid path '{text}' : No results for path: {text}") from None
+                    frame, f"The JSONPath '{text}' specified for the field '{name}Path' "
+                    f"could not be found in the input '{dumps(source)}'") from None
             if not isinstance(value, str):
                 raise frame.run.runtime_error(
                     frame, f"The {name}Path field must reference a string value: {text}")

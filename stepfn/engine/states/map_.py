@@ -71,7 +71,7 @@ class MapState(State):
                     len(items),
                     lambda i: self.run_iteration(frame, effective, items, i, outcome),
                     limit or None)
-        except StatesError:
+        except (StatesError, asyncio.CancelledError):  # failed, or aborted from outside
             outcome.abort_in_flight()
             raise
         frame.prev = outcome.last_succeeded or frame.prev

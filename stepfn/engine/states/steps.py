@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ...asl.jsonpath import compile_jsonpath
-from ...asl.paths import compile_reference
+from ...asl.paths import compile_reference, path_and_document
 from ...errors import PathNotFound, StatesError
 from ...jsonutil import dumps
 from ..frame import Frame
@@ -59,9 +59,9 @@ def apply_io_path(path: Any, frame: Frame, value: Any) -> Any:
     try:
         return getter(value, frame)
     except PathNotFound:
-        source = frame.context if text.startswith("$$") else value
+        path, source = path_and_document(text, value, frame)
         raise frame.run.runtime_error(
-            frame, f"Invalid path '{text}' : {describe_missing(text, source)}") from None
+            frame, f"Invalid path '{text}' : {describe_missing(path, source)}") from None
 
 
 def describe_missing(text: str, doc: Any) -> str:
