@@ -251,7 +251,7 @@ def _fn_parse(text: Any = MISSING) -> Any:
             from None
 
 
-_AWS_FUNCTIONS = {
+_AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "partition": _fn_partition,
     "range": _fn_range,
     "hash": _fn_hash,
@@ -467,8 +467,10 @@ def _states_fields(tree: Any) -> frozenset[str]:
         node = stack.pop()
         if isinstance(node, ast.PathExpr) and len(node.steps) >= 2:
             head, field = node.steps[0], node.steps[1]
-            while isinstance(getattr(field, "source", None), ast.AstNode):
-                field = field.source  # $states.input[0]: the field under the subscript
+            # $states.input[0]: the field is under the subscript (not every node has one)
+            source = getattr(field, "source", None)
+            while isinstance(source, ast.AstNode):
+                field, source = source, getattr(source, "source", None)
             if (isinstance(head, ast.VariableRef) and head.name == "states"
                     and isinstance(field, ast.FieldRef)):
                 found.add(field.name)
@@ -538,7 +540,7 @@ class Template:
 
     __slots__ = ("field", "is_constant", "expressions", "_build")
 
-    def __init__(self, field: str, build: Callable[[dict], Any], is_constant: bool,
+    def __init__(self, field: str, build: Callable[[dict, bool], Any], is_constant: bool,
                  expressions: tuple[CompiledJsonata, ...]) -> None:
         self.field = field
         self.is_constant = is_constant

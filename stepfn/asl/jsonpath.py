@@ -1206,7 +1206,7 @@ def _build_evaluator(tokens: list[Token], definite: bool) -> Callable[[Any, Any]
     return evaluate_all
 
 
-def _segment_evaluator(text: str, segments: tuple[str | int, ...]) -> Callable[[Any], Any]:
+def _segment_evaluator(text: str, segments: tuple[str | int, ...]) -> Callable[..., Any]:
     """The hot path: a definite path of names and indexes, as a tight loop.
 
     The evaluators take an ignored second argument, so that one can serve directly as a
@@ -1265,9 +1265,10 @@ class JsonPath:
         self.text = text
         self.is_definite = _path_is_definite(tokens)
         self.segments = _plain_segments(tokens)
-        self.evaluate: Callable[[Any], Any] = self._make_evaluate(tokens)
+        # (doc, env=None) -> value; env is ignored, so it serves as a (doc, env) getter
+        self.evaluate: Callable[..., Any] = self._make_evaluate(tokens)
 
-    def _make_evaluate(self, tokens: list[Token]) -> Callable[[Any], Any]:
+    def _make_evaluate(self, tokens: list[Token]) -> Callable[..., Any]:
         if self.segments is not None:
             return _segment_evaluator(self.text, self.segments)
         evaluate = _build_evaluator(tokens, self.is_definite)

@@ -44,11 +44,11 @@ def _compile_object(node: dict, field: str) -> Getter | None:
             entries.append((name, getter, path))
             shape[name] = None
             continue
-        getter = _compile_node(value, field)
-        if getter is None:
+        nested = _compile_node(value, field)
+        if nested is None:
             shape[key] = value
         else:
-            entries.append((key, getter, None))
+            entries.append((key, nested, None))
             shape[key] = None
     if not entries:
         return None

@@ -576,7 +576,7 @@ def _wildcard_match(expected: Any, actual: Any) -> bool:
             _wildcard_match(expected[k], actual[k]) for k in expected)
     if isinstance(expected, list):
         return isinstance(actual, list) and len(expected) == len(actual) and all(
-            _wildcard_match(e, a) for e, a in zip(expected, actual))
+            _wildcard_match(e, a) for e, a in zip(expected, actual, strict=True))
     return expected == actual and type(expected) is type(actual) or (
         isinstance(expected, (int, float)) and not isinstance(expected, bool)
         and not isinstance(actual, bool) and expected == actual)
