@@ -22,7 +22,7 @@ from typing import Any
 from . import jsonutil
 from .engine.clock import RealClock, SkippingClock
 from .engine.execution import ExecutionResult, ExecutionRun
-from .engine.history import History
+from .engine.history import Event, History
 from .engine.machine import StateMachine, compile_definition
 from .tasks.functions import FunctionRegistry
 from .tasks.registry import default_dispatcher
@@ -46,7 +46,7 @@ class Engine:
 
     def __init__(self, *, region: str = "us-east-1", account: str = "123456789012",
                  time_skipping: bool = False, max_history_events: int = 25_000,
-                 role_arn: str | None = None) -> None:
+                 role_arn: str | None = None, lambda_forward: bool | None = None) -> None:
         self.region = region
         self.account = account
         self.time_skipping = time_skipping
@@ -57,8 +57,11 @@ class Engine:
         self.functions = FunctionRegistry()
         # Local functions as Lambda (real Lambda for other names), aws-sdk, the optimized
         # integrations (sqs/sns/dynamodb/events) and http:invoke.
+        # ``lambda_forward``: other function names go to real Lambda (default: the
+        # STEPFN_LAMBDA_FORWARD variable); otherwise they fail as not found.
         self.tasks, self.aws_clients = default_dispatcher(self.functions, region=region,
-                                                          account=account)
+                                                          account=account,
+                                                          lambda_forward=lambda_forward)
 
     # -- functions ----------------------------------------------------------------------
     def register_function(self, name: str, fn: Callable[..., Any], *,
@@ -87,8 +90,10 @@ class Engine:
 
     async def execute(self, definition: str | dict | StateMachine, input: Any = None, *,
                       input_text: str | None = None, name: str | None = None,
-                      machine_name: str = "stepfn") -> ExecutionResult:
-        """Run one execution to its end (in the running event loop)."""
+                      machine_name: str = "stepfn",
+                      on_event: Callable[[Event], None] | None = None) -> ExecutionResult:
+        """Run one execution to its end (in the running event loop); ``on_event`` is
+        called with each history event as it is recorded."""
         machine = definition if isinstance(definition, StateMachine) else self.compile(definition)
         if input_text is not None:
             input = jsonutil.loads(input_text)
@@ -102,7 +107,8 @@ class Engine:
             machine_arn=f"{prefix}:stateMachine:{machine_name}", machine_name=machine_name,
             tasks=self.tasks, role_arn=self.role_arn,
             clock=SkippingClock() if self.time_skipping else self._real_clock,
-            history=History(self.max_history_events), input_text=input_text)
+            history=History(self.max_history_events, on_append=on_event),
+            input_text=input_text)
         return await run.run()
 
     def run(self, definition: str | dict | StateMachine, input: Any = None,
