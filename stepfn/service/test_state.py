@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import jsonutil
 from ..api.errors import ApiError
@@ -31,6 +32,7 @@ from ..engine.states.base import State, Step
 from ..engine.states.recoverable import error_output_of
 from ..errors import StatesError
 from ..tasks.base import TaskDispatcher
+from ..tasks.http import HTTP_TRACE, HttpAnswer, HttpRequest
 
 #: The state types a mock may stand in for (the API: "Task, Map, or Parallel states").
 MOCKABLE = frozenset({"Task", "Map", "Parallel"})
@@ -95,6 +97,9 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
     stages: dict[str, Any] = {}
     one = _OneAttempt(state, request.get("stateConfiguration") or {}, mock, stages)
     answer: dict[str, Any] = {}
+    http_seen: dict[str, dict] = {}
+    token = HTTP_TRACE.set(_http_recorder(http_seen)
+                           if request.get("inspectionLevel") == "TRACE" else None)
     try:
         output, next_state = await one.execute(frame, run.input)
     except StatesError as err:
@@ -106,12 +111,37 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
         answer.update(status="SUCCEEDED", output=jsonutil.dumps(output))
         if next_state is not None:
             answer["nextState"] = next_state
+    finally:
+        HTTP_TRACE.reset(token)
     if one.handled is not None:
         _report_handled(one.handled, answer)
     if request.get("inspectionLevel") in ("DEBUG", "TRACE"):
         answer["inspectionData"] = _inspection(state, frame, run.input, input_text, stages,
                                                one.handled)
+        answer["inspectionData"].update(http_seen)
     return answer
+
+
+def _http_recorder(seen: dict[str, dict]) -> Any:
+    """A ``HTTP_TRACE`` hook keeping the HTTP Task's request and response as
+    ``inspectionData`` shows them (headers as ``Name: value`` lines)."""
+
+    def record(request: HttpRequest, answer: HttpAnswer) -> None:
+        protocol = urlsplit(request.url).scheme.upper()
+        seen["request"] = {
+            "protocol": protocol, "method": request.method, "url": request.url,
+            "headers": _header_text(request.headers.items()),
+            "body": (request.body or b"").decode("utf-8", "replace")}
+        seen["response"] = {
+            "protocol": protocol, "statusCode": str(answer.status),
+            "statusMessage": answer.reason, "headers": _header_text(answer.headers),
+            "body": answer.body.decode("utf-8", "replace")}
+
+    return record
+
+
+def _header_text(headers: Any) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in headers)
 
 
 def _report_handled(handled: _Handled, answer: dict) -> None:

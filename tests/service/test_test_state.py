@@ -198,3 +198,45 @@ def test_requests_the_api_refuses(sfn: Any, members: dict) -> None:
     definition = members.pop("definition")
     with pytest.raises(sfn.exceptions.ValidationException):
         test_state(sfn, definition, **members)
+
+
+def test_trace_shows_the_http_request_and_response(sfn: Any) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            reply = json.dumps({"echo": json.loads(body)}).encode()
+            self.send_response(201, "Made")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    web = HTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{web.server_address[1]}/orders"
+    try:
+        definition = {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+                      "Parameters": {"ApiEndpoint": url, "Method": "POST",
+                                     "Authentication": {"ConnectionArn": "arn:aws:events:"
+                                                        "us-east-1:123456789012:connection/c"},
+                                     "RequestBody": {"n": 1}},
+                      "End": True}
+        answer = test_state(sfn, definition, inspectionLevel="TRACE")
+        debug = test_state(sfn, definition, inspectionLevel="DEBUG")
+    finally:
+        web.shutdown()
+    assert answer["status"] == "SUCCEEDED", answer
+    request = answer["inspectionData"]["request"]
+    response = answer["inspectionData"]["response"]
+    assert (request["method"], request["url"], request["protocol"]) == ("POST", url, "HTTP")
+    assert json.loads(request["body"]) == {"n": 1}
+    assert response["statusCode"] == "201" and response["statusMessage"] == "Made"
+    assert json.loads(response["body"]) == {"echo": {"n": 1}}
+    assert "Content-Type: application/json" in response["headers"]
+    assert "request" not in debug["inspectionData"]
