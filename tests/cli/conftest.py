@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,15 +48,15 @@ def definition(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture()
-def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """A ``stepfn serve`` process on a free port; yields the port and its log file."""
+@contextmanager
+def running_server(tmp_path: Path, *args: str) -> Iterator[tuple[int, Path]]:
+    """A ``stepfn serve ARGS`` process on a free port; yields the port and its log file."""
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "stepfn.cli", "serve", "--port", str(port),
-             "--db", str(tmp_path / "stepfn.db")],
+             "--db", str(tmp_path / "stepfn.db"), *args],
             stdout=sink, stderr=subprocess.STDOUT, env={**os.environ})
     try:
         deadline = time.monotonic() + 30
@@ -63,6 +64,8 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
+            if process.poll() is not None:
+                raise RuntimeError(f"stepfn serve exited: {log.read_text()}")
             time.sleep(0.05)
         else:
             raise RuntimeError(f"stepfn serve did not start: {log.read_text()}")
@@ -70,3 +73,10 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A plain ``stepfn serve`` process (see ``running_server``)."""
+    with running_server(tmp_path) as found:
+        yield found

@@ -11,7 +11,7 @@ import pytest
 
 from stepfn.service import logs
 
-from .conftest import stepfn
+from .conftest import running_server, stepfn
 
 
 def test_execution_and_task_failure_lines_as_json(capsys: pytest.CaptureFixture) -> None:
@@ -102,3 +102,32 @@ def test_run_history_prints_events_before_the_run_ends(tmp_path: Path) -> None:
     kinds = [line.split()[2] if line != "MARK" else line for line in lines]
     assert kinds.index("LambdaFunctionScheduled") < mark  # printed while the task ran
     assert kinds.index("ExecutionSucceeded") > mark
+
+
+def test_serve_json_logs_a_failed_task_with_its_state(tmp_path: Path) -> None:
+    import boto3
+
+    functions = tmp_path / "fns.py"
+    functions.write_text("def charge(event):\n    raise ValueError('card declined')\n")
+    definition = json.dumps({"StartAt": "Charge", "States": {"Charge": {
+        "Type": "Task", "End": True,
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge"}}})
+    with running_server(tmp_path, "--log-format", "json", "--functions",
+                        str(functions)) as (port, log):
+        client = boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{port}",
+                              region_name="us-east-1", aws_access_key_id="k",
+                              aws_secret_access_key="s")
+        arn = client.create_state_machine(name="pay", definition=definition,
+                                          roleArn="arn:aws:iam::123456789012:role/r")[
+            "stateMachineArn"]
+        execution = client.start_execution(stateMachineArn=arn)["executionArn"]
+        polls = 0
+        while client.describe_execution(executionArn=execution)["status"] == "RUNNING":
+            polls += 1
+            assert polls < 500
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    mine = [r for r in records if r.get("execution") == execution]
+    assert [r["event"] for r in mine] == ["ExecutionStarted", "TaskFailed", "ExecutionEnded"]
+    assert mine[1]["state"] == "Charge" and mine[1]["error"] == "ValueError"
+    assert mine[2]["status"] == "FAILED" and mine[2]["machine"] == "pay"
+    assert isinstance(mine[2]["duration_ms"], int)
