@@ -83,6 +83,7 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
         state = Compiler(region).compile_state(model)
     except (KeyError, ValueError, TypeError) as exc:
         raise ApiError("InvalidDefinition", f"Invalid State Definition: {exc}") from None
+    _use_reader_data(state, request.get("stateConfiguration") or {})
     input_text = request.get("input") or "{}"
     run = ExecutionRun(
         StateMachine(model.name, {model.name: state}), jsonutil.loads(input_text),
@@ -142,6 +143,38 @@ def _http_recorder(seen: dict[str, dict]) -> Any:
 
 def _header_text(headers: Any) -> str:
     return "\n".join(f"{name}: {value}" for name, value in headers)
+
+
+class _GivenItems:
+    """An ItemReader that reads ``mapItemReaderData`` instead of its S3 source: an
+    object's text for ``getObject`` (parsed by ReaderConfig), a JSON array of listed
+    objects for ``listObjectsV2``."""
+
+    def __init__(self, reader: Any, data: str) -> None:
+        self.reader = reader
+        self.data = data
+
+    async def read(self, frame: Frame, effective: Any) -> list:
+        if self.reader.action == "listObjectsV2":
+            items = jsonutil.loads(self.data)
+            if not isinstance(items, list):
+                raise StatesError("States.ItemReaderFailed",
+                                  "mapItemReaderData for listObjectsV2 must be a JSON array")
+        else:
+            items = self.reader.parse(self.data)
+        limit = self.reader.max_items(frame, effective)
+        return items[:limit] if limit else items
+
+
+def _use_reader_data(state: State, config: dict) -> None:
+    data = config.get("mapItemReaderData")
+    if data is None:
+        return
+    reader = getattr(state, "item_reader", None)
+    if reader is None:
+        raise ApiError("ValidationException",
+                       "mapItemReaderData applies to a Map state with an ItemReader")
+    state.item_reader = _GivenItems(reader, data)  # type: ignore[attr-defined]
 
 
 def _report_handled(handled: _Handled, answer: dict) -> None:

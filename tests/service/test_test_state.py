@@ -240,3 +240,23 @@ def test_trace_shows_the_http_request_and_response(sfn: Any) -> None:
     assert json.loads(response["body"]) == {"echo": {"n": 1}}
     assert "Content-Type: application/json" in response["headers"]
     assert "request" not in debug["inspectionData"]
+
+
+def test_map_item_reader_data_stands_in_for_the_s3_object(sfn: Any) -> None:
+    definition = {"Type": "Map", "End": True,
+                  "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                                 "ReaderConfig": {"InputType": "CSV",
+                                                  "CSVHeaderLocation": "FIRST_ROW"},
+                                 "Parameters": {"Bucket": "b", "Key": "k.csv"}},
+                  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                                        "ExecutionType": "EXPRESS"},
+                                    "StartAt": "Keep",
+                                    "States": {"Keep": {"Type": "Pass", "End": True}}}}
+    answer = test_state(sfn, definition,
+                        stateConfiguration={"mapItemReaderData": "id,name\n1,a\n2,b\n"})
+    assert answer["status"] == "SUCCEEDED", answer
+    assert json.loads(answer["output"]) == [{"id": "1", "name": "a"},
+                                            {"id": "2", "name": "b"}]
+    with pytest.raises(sfn.exceptions.ValidationException):
+        test_state(sfn, MACHINE, stateName="Each",
+                   stateConfiguration={"mapItemReaderData": "[]"})
