@@ -33,6 +33,7 @@ from ..engine.states.recoverable import error_output_of
 from ..errors import StatesError
 from ..tasks.base import TaskDispatcher
 from ..tasks.http import HTTP_TRACE, HttpAnswer, HttpRequest
+from .mock_validation import check_mock_result
 
 #: The state types a mock may stand in for (the API: "Task, Map, or Parallel states").
 MOCKABLE = frozenset({"Task", "Map", "Parallel"})
@@ -371,10 +372,13 @@ def _check_request(request: dict, model: StateModel, machine: dict | None) -> No
                            "A mock must specify exactly one of result or errorOutput")
         if has_result:
             try:
-                jsonutil.loads(mock["result"])
+                result = jsonutil.loads(mock["result"])
             except ValueError:
                 raise ApiError("ValidationException",
                                "The mock result is not valid JSON") from None
+            if model.type == "Task" and isinstance(model.fields.get("Resource"), str):
+                check_mock_result(model.fields["Resource"], result,
+                                  mock.get("fieldValidationMode"))
     elif request.get("context") is not None:
         raise ApiError("ValidationException",
                        "context may only be specified together with a mock")

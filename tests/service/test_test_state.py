@@ -260,3 +260,32 @@ def test_map_item_reader_data_stands_in_for_the_s3_object(sfn: Any) -> None:
     with pytest.raises(sfn.exceptions.ValidationException):
         test_state(sfn, MACHINE, stateName="Each",
                    stateConfiguration={"mapItemReaderData": "[]"})
+
+
+GET_ITEM = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
+            "Parameters": {"TableName": "t", "Key": {"id": {"S": "1"}}}, "End": True}
+
+
+def test_mock_results_are_checked_against_the_api_model(sfn: Any) -> None:
+    good = test_state(sfn, GET_ITEM, mock={"result": '{"Item": {"id": {"S": "1"}}}'})
+    assert good["status"] == "SUCCEEDED"
+    with pytest.raises(sfn.exceptions.ValidationException) as wrong_type:
+        test_state(sfn, GET_ITEM, mock={"result": '{"Item": {"id": {"S": 1}}}'})
+    assert "Item.id.S must be a string" in str(wrong_type.value)
+    with pytest.raises(sfn.exceptions.ValidationException) as unknown:
+        test_state(sfn, GET_ITEM, mock={"result": '{"Itemz": {}}'})
+    assert "Itemz is not a field" in str(unknown.value)
+    loose = test_state(sfn, GET_ITEM, mock={"result": '{"Itemz": {}}',
+                                            "fieldValidationMode": "NONE"})
+    assert loose["status"] == "SUCCEEDED"
+
+
+def test_strict_needs_required_members_present_does_not(sfn: Any) -> None:
+    send = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+            "Parameters": {"StateMachineArn": "arn"}, "End": True}
+    with pytest.raises(sfn.exceptions.ValidationException) as missing:
+        test_state(sfn, send, mock={"result": '{"ExecutionArn": "arn:x"}'})
+    assert "required field startDate is missing" in str(missing.value)
+    present = test_state(sfn, send, mock={"result": '{"ExecutionArn": "arn:x"}',
+                                          "fieldValidationMode": "PRESENT"})
+    assert present["status"] == "SUCCEEDED"
