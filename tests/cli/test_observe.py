@@ -131,3 +131,33 @@ def test_serve_json_logs_a_failed_task_with_its_state(tmp_path: Path) -> None:
     assert mine[1]["state"] == "Charge" and mine[1]["error"] == "ValueError"
     assert mine[2]["status"] == "FAILED" and mine[2]["machine"] == "pay"
     assert isinstance(mine[2]["duration_ms"], int)
+
+
+def test_progress_line_on_a_terminal_only(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    machine = tmp_path / "slow.asl.json"
+    machine.write_text('{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", '
+                       '"Seconds": 2, "End": true}}}')
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "stepfn.cli", "run", str(machine)],
+                              stdout=subprocess.PIPE, stderr=follower, timeout=60)
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal's other end is closed: all was read
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    assert done.stdout.strip() == b"{}"
+    assert b"states done, in Nap" in seen
