@@ -203,6 +203,8 @@ def _inspection(state: State, frame: Frame, raw_input: Any, input_text: str,
     for key, value in documents.items():
         inspection[key] = jsonutil.dumps(value)
     inspection["variables"] = jsonutil.dumps(frame.variables)
+    if state.model.type == "Map":
+        inspection.update(_map_stages(state, frame, raw_input))
     if handled is not None:
         details: dict[str, int] = {}
         if handled.retry_index is not None:
@@ -212,6 +214,28 @@ def _inspection(state: State, frame: Frame, raw_input: Any, input_text: str,
             details["catchIndex"] = handled.catch_index
         inspection["errorDetails"] = details
     return inspection
+
+
+def _map_stages(state: Any, frame: Frame, raw_input: Any) -> dict[str, Any]:
+    """A Map's items after ItemsPath and its MaxConcurrency and tolerated failures, as
+    the state reads them from its input."""
+    fields = state.model.fields
+    found: dict[str, Any] = {}
+    try:
+        effective = state.io.effective_input(frame, raw_input)
+        if state.item_reader is None:
+            found["afterItemsPath"] = jsonutil.dumps(state.items(frame, effective))
+        if "MaxConcurrency" in fields or "MaxConcurrencyPath" in fields:
+            found["maxConcurrency"] = int(state.max_concurrency(frame, effective))
+        if "ToleratedFailureCount" in fields or "ToleratedFailureCountPath" in fields:
+            found["toleratedFailureCount"] = int(state.tolerated_count(frame, effective))
+        if ("ToleratedFailurePercentage" in fields
+                or "ToleratedFailurePercentagePath" in fields):
+            found["toleratedFailurePercentage"] = float(
+                state.tolerated_percentage(frame, effective))
+    except (StatesError, TypeError, ValueError):
+        pass  # the run itself reports the error
+    return found
 
 
 class _OneAttempt:

@@ -289,3 +289,17 @@ def test_strict_needs_required_members_present_does_not(sfn: Any) -> None:
     present = test_state(sfn, send, mock={"result": '{"ExecutionArn": "arn:x"}',
                                           "fieldValidationMode": "PRESENT"})
     assert present["status"] == "SUCCEEDED"
+
+
+def test_map_inspection_shows_items_and_its_limits(sfn: Any) -> None:
+    definition = {"Type": "Map", "ItemsPath": "$.rows", "MaxConcurrency": 3,
+                  "ToleratedFailurePercentage": 10, "End": True,
+                  "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass",
+                                                                     "End": True}}}}
+    answer = test_state(sfn, definition, input='{"rows": [1, 2]}', inspectionLevel="DEBUG",
+                        mock={"result": "[1, 2]"})
+    data = answer["inspectionData"]
+    assert json.loads(data["afterItemsPath"]) == [1, 2]
+    assert data["maxConcurrency"] == 3
+    assert data["toleratedFailurePercentage"] == 10.0
+    assert "toleratedFailureCount" not in data
