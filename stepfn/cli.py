@@ -3,8 +3,14 @@
     stepfn run DEFINITION.json [--input JSON|@FILE] [--functions PATH] [--history] [--json]
     stepfn validate DEFINITION.json [--type STANDARD|EXPRESS] [--json]
     stepfn serve [--host H] [--port P] [--db PATH|postgresql://URL]
-                 [--auth sigv4 --access-keys FILE]
+                 [--auth sigv4 --access-keys FILE] [--mock-config FILE]
     stepfn db upgrade --db PATH|postgresql://URL
+    stepfn env [--host H] [--port P]
+    stepfn --version
+
+An ordinary mistake (a missing file, invalid JSON, a functions file that does not
+import, a busy port) is a ``UserError``: one ``error: ...`` line on stderr and exit 2,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -17,11 +23,58 @@ from pathlib import Path
 from typing import Any
 
 
-def read_text_argument(value: str) -> str:
+class UserError(Exception):
+    """A mistake the user can fix; its message is the one line printed."""
+
+
+def read_file(path: str, what: str) -> str:
+    """The text of ``path``; a UserError naming the file when it cannot be read."""
+    try:
+        return Path(path).read_text()
+    except FileNotFoundError:
+        raise UserError(f"{what} file not found: {path}") from None
+    except IsADirectoryError:
+        raise UserError(f"{what} file {path} is a directory; give a JSON file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {what} file {path}: {_reason(exc)}") from None
+
+
+def read_text_argument(value: str, what: str = "input") -> str:
     """A literal, or the contents of a file when the value is ``@path``."""
     if value.startswith("@"):
-        return Path(value[1:]).read_text()
+        return read_file(value[1:], what)
     return value
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short phrase (``strerror`` for OS errors)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__
+
+
+def load_function_specs(registry: Any, specs: Sequence[str]) -> None:
+    """Register the functions of every ``--functions`` spec; a UserError when one does
+    not load (missing, a syntax error, an exception while importing)."""
+    from .functions_loader import register_all
+
+    for spec in specs:
+        try:
+            register_all(registry, spec)
+        except FileNotFoundError:
+            raise UserError(f"--functions {spec}: no such file, directory or module") from None
+        except ModuleNotFoundError as exc:
+            if exc.name != spec.split(".")[0] and exc.name != spec:
+                raise UserError(f"--functions {spec}: loading it raised "
+                                f"ModuleNotFoundError: {exc}") from None
+            raise UserError(f"--functions {spec}: cannot import module {exc.name!r}; "
+                            "give a .py file, a directory or an importable module") from None
+        except SyntaxError as exc:
+            raise UserError(f"--functions {spec}: syntax error in {exc.filename} line "
+                            f"{exc.lineno}: {exc.msg}") from None
+        except Exception as exc:  # noqa: BLE001 - whatever the user's module raises
+            raise UserError(f"--functions {spec}: loading it raised "
+                            f"{type(exc).__name__}: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -29,67 +82,60 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .errors import DefinitionError
     from .runtime import Engine
 
-    engine = Engine(region=args.region, account=args.account, time_skipping=args.skip_time)
-    if args.functions:
-        from .functions_loader import register_all
-
-        for spec in args.functions:
-            register_all(engine.functions, spec)
-    try:
-        definition = Path(args.definition).read_text()
-        input_text = read_text_argument(args.input) if args.input is not None else "{}"
-    except OSError as exc:
-        print(f"error: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return 2
+    if args.lambda_forward:
+        os.environ["STEPFN_LAMBDA_FORWARD"] = "1"
+    definition = read_file(args.definition, "definition")
+    input_text = read_text_argument(args.input) if args.input is not None else "{}"
     try:
         jsonutil.loads(input_text)
     except ValueError as exc:
-        print(f"error: the input is not valid JSON: {exc}", file=sys.stderr)
-        return 2
+        where = f"input file {args.input[1:]}" if args.input.startswith("@") else "--input"
+        raise UserError(f"{where} is not valid JSON: {exc}") from None
     except RecursionError:  # the JSON parsers give up on very deep nesting
-        print("error: the input is nested too deeply", file=sys.stderr)
-        return 2
+        raise UserError("the input is nested too deeply") from None
+    engine = Engine(region=args.region, account=args.account, time_skipping=args.skip_time)
+    load_function_specs(engine.functions, args.functions or ())
     try:
         machine = engine.compile(definition, args.type)
     except DefinitionError as err:
         print_diagnostics(err.diagnostics, as_json=args.json)
         return 2
-    mock_kwargs, failed = _run_mocks(engine, args)
-    if failed:
-        return 2
-    result = run_execution(engine, machine, input_text, args.name, **mock_kwargs)
+    mock_kwargs = run_mocks(engine, args)
+    watcher = RunWatcher(history=args.history and not args.json,
+                         progress=not args.json and sys.stderr.isatty())
+    try:
+        result = run_execution(engine, machine, input_text, args.name,
+                               on_event=watcher.on_event, **mock_kwargs)
+    finally:
+        watcher.close()
     if args.json:
         out: dict[str, Any] = result.to_json(include_events=True)
         print(jsonutil.dumps(out))
+    elif result.status == "SUCCEEDED":
+        print(result.output_text)
     else:
-        if args.history:
-            print_history(result)
-        if result.status == "SUCCEEDED":
-            print(result.output_text)
-        else:
-            print(f"{result.status}: {result.error or ''}", file=sys.stderr)
-            if result.cause:
-                print(result.cause, file=sys.stderr)
+        print(f"{result.status}: {result.error or ''}", file=sys.stderr)
+        if result.cause:
+            print(result.cause, file=sys.stderr)
     return 0 if result.status == "SUCCEEDED" else 1
 
 
-def _run_mocks(engine: Any, args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    """``--mock-config``/``--test-case``: the mocks of the run, or an error printed."""
+def run_mocks(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """``--mock-config``/``--test-case``: the run's mock arguments (a UserError when the
+    two do not go together or the file is not a valid mock configuration)."""
     from .tasks.mocks import MockConfig, MockConfigError
 
     if args.test_case is None and args.mock_config is None:
-        return {}, False
+        return {}
     if args.test_case is None or args.mock_config is None:
-        print("error: --mock-config and --test-case go together", file=sys.stderr)
-        return {}, True
+        raise UserError("--mock-config and --test-case go together")
     machine_name = args.name or Path(args.definition).stem
     try:
         engine.mock_config = MockConfig.load(args.mock_config)
         engine.mock_config.test_case(machine_name, args.test_case)
     except MockConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return {}, True
-    return {"machine_name": machine_name, "test_case": args.test_case}, False
+        raise UserError(str(exc)) from None
+    return {"machine_name": machine_name, "test_case": args.test_case}
 
 
 def run_execution(engine: Any, machine: Any, input_text: str, name: str | None,
@@ -108,29 +154,86 @@ def run_execution(engine: Any, machine: Any, input_text: str, name: str | None,
         return ExecutionResult("FAILED", error="States.Runtime")
 
 
-def print_history(result: Any) -> None:
+def history_line(event: Any) -> str:
+    """One history event as a line: id, previous id, type, state name, error or data."""
     from .engine.history import render_details
 
-    for event in result.events:
-        line = f"{event.id:>4} {event.previous_event_id:>4}  {event.type}"
-        if event.details:
-            rendered = render_details(event.details)
-            name = rendered.get("name")
-            if name:
-                line += f"  {name}"
-            for key in ("error", "cause", "output", "input"):
-                if key in rendered and key in event.details:
-                    value = str(rendered[key])
-                    line += f"  {key}={value[:120]}"
-                    break
-        print(line, file=sys.stderr)
+    line = f"{event.id:>4} {event.previous_event_id:>4}  {event.type}"
+    if event.details:
+        rendered = render_details(event.details)
+        name = rendered.get("name")
+        if name:
+            line += f"  {name}"
+        for key in ("error", "cause", "output", "input"):
+            if key in rendered and key in event.details:
+                line += f"  {key}={str(rendered[key])[:120]}"
+                break
+    return line
 
+
+class RunWatcher:
+    """Follows a ``stepfn run`` as its events are recorded: prints each one
+    (``--history``) and, on a terminal, keeps a progress line on stderr."""
+
+    def __init__(self, history: bool, progress: bool) -> None:
+        import threading
+        import time
+
+        self.history = history
+        self.progress = progress
+        self.started = time.monotonic()
+        self.states_done = 0
+        self.current = ""
+        self._width = 0
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        if progress:  # a ticker, so the elapsed time moves during a long Wait or task
+            threading.Thread(target=self._tick, daemon=True).start()
+
+    def on_event(self, event: Any) -> None:
+        """The history hook: count states, remember the current one, print the event."""
+        if event.type.endswith("StateExited"):
+            self.states_done += 1
+        elif event.type.endswith("StateEntered") and event.details:
+            self.current = str(event.details.get("name", ""))
+        if self.history:
+            with self._lock:
+                self._clear()
+                print(history_line(event), file=sys.stderr, flush=True)
+
+    def _tick(self) -> None:
+        # The first line only after a second: a quick run shows none at all.
+        while not self._stopped.wait(1.0 if not self._width else 0.5):
+            with self._lock:
+                self._show()
+
+    def _show(self) -> None:
+        import time
+
+        text = (f"stepfn: {self.states_done} states done, in {self.current or '-'}, "
+                f"{time.monotonic() - self.started:.0f}s elapsed")
+        self._clear()
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        self._width = len(text)
+
+    def _clear(self) -> None:
+        if self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            self._width = 0
+
+    def close(self) -> None:
+        """Stop the ticker and erase the progress line."""
+        self._stopped.set()
+        with self._lock:
+            self._clear()
+            sys.stderr.flush()
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .asl.validate import validate_text
 
-    diagnostics = validate_text(Path(args.definition).read_text(), args.type)
+    diagnostics = validate_text(read_file(args.definition, "definition"), args.type)
     errors = [d for d in diagnostics if d.severity == "ERROR"]
     print_diagnostics(diagnostics, as_json=args.json)
     return 1 if errors else 0
@@ -147,37 +250,134 @@ def print_diagnostics(diagnostics: list, as_json: bool) -> None:
     if not diagnostics:
         print("OK: the definition is valid")
         return
-    for d in diagnostics:
-        print(f"{d.severity} {d.code} at {d.location or '/'}: {d.message}")
+    for d in diagnostics:  # problems are diagnostics: stderr, as the README says
+        print(f"{d.severity} {d.code} at {d.location or '/'}: {d.message}", file=sys.stderr)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import logging
+    from .api.server import ApiConfig, serve
+    from .service.logs import configure_logging
 
-    from .api.server import serve
-
-    logging.basicConfig(level=(args.log_level or "info").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    extra = {"functions": args.functions or [],
-             "max_history_events": args.max_history_events,
-             "mock_config": args.mock_config or os.environ.get("SFN_MOCK_CONFIG")}
+    config = ApiConfig.from_env(host=args.host, port=args.port, db_path=args.db)
+    check_port_free(config.host, config.port)  # first: nothing starts on a busy port
+    if args.http_allow is not None:  # the HTTP Task reads it when it runs
+        os.environ["STEPFN_HTTP_ALLOW"] = args.http_allow
+    if args.lambda_forward:
+        os.environ["STEPFN_LAMBDA_FORWARD"] = "1"
     try:
-        if args.http_allow is not None:  # the HTTP Task reads it when it runs
-            os.environ["STEPFN_HTTP_ALLOW"] = args.http_allow
         from .tasks.http import HttpPolicy
 
         HttpPolicy.from_env()  # a malformed list stops here, before listening
-        if extra["mock_config"]:  # a bad mock file stops here too
-            from .tasks.mocks import MockConfig
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    check_functions_load(args.functions or ())
+    check_db_path(config.db_path)
+    mock_config = args.mock_config or os.environ.get("SFN_MOCK_CONFIG")
+    if mock_config:  # a bad mock file stops here too, before listening
+        from .tasks.mocks import MockConfig, MockConfigError
 
-            extra["mock_config"] = MockConfig.load(extra["mock_config"])
+        try:
+            mock_config = MockConfig.load(mock_config)
+        except MockConfigError as exc:
+            raise UserError(str(exc)) from None
+    configure_logging(args.log_level or os.environ.get("STEPFN_LOG_LEVEL") or "info",
+                      args.log_format or os.environ.get("STEPFN_LOG_FORMAT") or "text")
+    extra = {"functions": args.functions or [],
+             "max_history_events": args.max_history_events,
+             "mock_config": mock_config}
+    try:
         serve(args.host, args.port, args.db, region=args.region, account=args.account,
               log_level=args.log_level, extra=extra, auth=args.auth,
-              access_keys_file=args.access_keys)
-    except (ValueError, OSError) as exc:  # a bad --auth / --access-keys / --http-allow
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+              access_keys_file=args.access_keys, own_logging=True)
+    except (ValueError, OSError) as exc:  # a bad --auth / --access-keys
+        raise UserError(str(exc)) from None
     return 0
+
+
+def check_port_free(host: str, port: int) -> None:
+    """A UserError when ``host:port`` cannot be listened on (busy, or not an address)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host}: {exc.strerror}; check --host") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # uvicorn sets SO_REUSEADDR too, so a port in TIME_WAIT is not reported as busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {_reason(exc)}; stop the "
+                            "other server or choose another --port") from None
+
+
+def check_functions_load(specs: Sequence[str]) -> None:
+    """Load every ``--functions`` spec once so a broken one stops the server at start."""
+    from .tasks.functions import FunctionRegistry
+
+    load_function_specs(FunctionRegistry(), specs)
+
+
+def check_db_path(path: str) -> None:
+    """A UserError naming ``path`` when the database cannot be opened or created there
+    (a SQLite file; a PostgreSQL URL is checked when the store connects)."""
+    import sqlite3
+
+    from .store import is_postgres_url
+
+    if is_postgres_url(path):
+        return
+
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"--db {path} is a directory; give a database file path")
+    if not target.parent.is_dir():
+        raise UserError(f"--db {path}: directory {target.parent} does not exist; "
+                        "create it or choose another path")
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as exc:
+        raise UserError(f"cannot open the database {path}: {exc}") from None
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """Print shell lines that point the AWS CLI and SDKs at stepfn (``eval`` them)."""
+    for line in env_lines(args.host, args.port, os.environ):
+        print(line)
+    return 0
+
+
+def env_lines(host: str, port: int, environ: Any) -> list[str]:
+    """``export`` lines: the endpoint, no host prefix, and a region and dummy credentials
+    only where none are set (real ones stay untouched)."""
+    import shlex
+
+    shown = f"[{host}]" if ":" in host else host
+    lines = [
+        f"export AWS_ENDPOINT_URL_SFN={shlex.quote(f'http://{shown}:{port}')}",
+        # StartSyncExecution and TestState carry the host prefix "sync-" in the service
+        # model; without this the clients call sync-127.0.0.1, which does not resolve.
+        "export AWS_DISABLE_HOST_PREFIX_INJECTION=true",
+    ]
+    if not (environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")):
+        lines.append("export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1")
+    if not (environ.get("AWS_ACCESS_KEY_ID") or environ.get("AWS_PROFILE")):
+        lines.append("export AWS_ACCESS_KEY_ID=stepfn AWS_SECRET_ACCESS_KEY=stepfn")
+    return lines
+
+
+def package_version() -> str:
+    """The installed distribution's version (the package's own when not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("stepfn")
+    except metadata.PackageNotFoundError:
+        from . import __version__
+
+        return __version__
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -200,7 +400,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
             await store.close()
     try:
         version = asyncio.run(upgrade())
-    except StoreError as exc:
+    except StoreError as exc:  # the database is unreachable or refuses the upgrade
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"schema version {version}")
@@ -224,6 +424,8 @@ def add_db_parser(sub: Any) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stepfn", description="Run AWS Step Functions "
                                      "(Amazon States Language) workflows anywhere.")
+    parser.add_argument("--version", action="version",
+                        version=f"stepfn {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a state machine definition once, in-process")
@@ -240,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help='print {"status", "output", "error", "cause", "events"}')
     run.add_argument("--skip-time", action="store_true",
                      help="let Wait states and retry back-offs pass instantly")
+    run.add_argument("--lambda-forward", action="store_true", help=LAMBDA_FORWARD_HELP)
     run.add_argument("--region", default="us-east-1")
     run.add_argument("--account", default="123456789012")
     run.add_argument("--mock-config", metavar="FILE",
@@ -284,6 +487,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hosts and networks HTTP Tasks may reach, comma-separated "
                             "(STEPFN_HTTP_ALLOW; default: any but 169.254.169.254 and "
                             "fd00:ec2::254)")
+    serve.add_argument("--lambda-forward", action="store_true", help=LAMBDA_FORWARD_HELP)
+    serve.add_argument("--log-format", choices=["text", "json"],
+                       help="text lines, or one JSON object per line (STEPFN_LOG_FORMAT, "
+                            "default text)")
     serve.add_argument("--mock-config", metavar="FILE",
                        help="Step Functions Local mock configuration (SFN_MOCK_CONFIG); "
                             "StartExecution on ARN#TestCase runs that test case")
@@ -291,12 +498,33 @@ def build_parser() -> argparse.ArgumentParser:
                        help="history length at which an execution fails (AWS: 25,000)")
     serve.set_defaults(handler=cmd_serve)
     add_db_parser(sub)
+
+    env = sub.add_parser(
+        "env", help="print shell lines pointing the AWS CLI and SDKs at stepfn",
+        description='Use as: eval "$(stepfn env)". Sets AWS_ENDPOINT_URL_SFN, turns off '
+                    "host prefix injection (StartSyncExecution, TestState), and sets a "
+                    "region and dummy credentials when none are set.")
+    env.add_argument("--host", default="127.0.0.1")
+    env.add_argument("--port", type=int, default=8083)
+    env.set_defaults(handler=cmd_env)
     return parser
 
 
+LAMBDA_FORWARD_HELP = ("call real AWS Lambda (through boto3) for function names with no "
+                       "local function (STEPFN_LAMBDA_FORWARD=1); without it such a name "
+                       "fails with Lambda.ResourceNotFoundException")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; the exit status."""
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return int(args.handler(args))
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

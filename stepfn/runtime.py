@@ -23,7 +23,7 @@ from typing import Any
 from . import jsonutil
 from .engine.clock import RealClock, SkippingClock
 from .engine.execution import ExecutionResult, ExecutionRun
-from .engine.history import History
+from .engine.history import Event, History
 from .engine.machine import StateMachine, compile_definition
 from .tasks.functions import FunctionRegistry
 from .tasks.mocks import Mock, MockConfig, TaskMocks
@@ -48,7 +48,7 @@ class Engine:
 
     def __init__(self, *, region: str = "us-east-1", account: str = "123456789012",
                  time_skipping: bool = False, max_history_events: int = 25_000,
-                 role_arn: str | None = None,
+                 role_arn: str | None = None, lambda_forward: bool | None = None,
                  mock_config: MockConfig | str | Path | None = None) -> None:
         self.region = region
         self.account = account
@@ -60,8 +60,11 @@ class Engine:
         self.functions = FunctionRegistry()
         # Local functions as Lambda (real Lambda for other names), aws-sdk, the optimized
         # integrations (sqs/sns/dynamodb/events) and http:invoke.
+        # ``lambda_forward``: other function names go to real Lambda (default: the
+        # STEPFN_LAMBDA_FORWARD variable); otherwise they fail as not found.
         self.tasks, self.aws_clients = default_dispatcher(self.functions, region=region,
-                                                          account=account)
+                                                          account=account,
+                                                          lambda_forward=lambda_forward)
         # A Step Functions Local mock configuration: ``execute(..., test_case=NAME)``.
         self.mock_config = (MockConfig.load(mock_config)
                             if isinstance(mock_config, (str, Path)) else mock_config)
@@ -102,13 +105,15 @@ class Engine:
     async def execute(self, definition: str | dict | StateMachine, input: Any = None, *,
                       input_text: str | None = None, name: str | None = None,
                       machine_name: str = "stepfn", test_case: str | None = None,
-                      mocks: Mapping[str, Mock] | None = None) -> ExecutionResult:
+                      mocks: Mapping[str, Mock] | None = None,
+                      on_event: Callable[[Event], None] | None = None) -> ExecutionResult:
         """Run one execution to its end (in the running event loop).
 
         ``test_case`` mocks the states its test case names in the mock configuration
         (under the state machine ``machine_name``); ``mocks`` mocks states by name for
         this execution (a ``MockedResponse`` or a function of the call and its
-        invocation number)."""
+        invocation number); ``on_event`` is called with each history event as it is
+        recorded."""
         machine = definition if isinstance(definition, StateMachine) else self.compile(definition)
         if input_text is not None:
             input = jsonutil.loads(input_text)
@@ -129,7 +134,8 @@ class Engine:
             machine_arn=f"{prefix}:stateMachine:{machine_name}", machine_name=machine_name,
             tasks=self.tasks, role_arn=self.role_arn,
             clock=SkippingClock() if self.time_skipping else self._real_clock,
-            history=History(self.max_history_events), input_text=input_text)
+            history=History(self.max_history_events, on_append=on_event),
+            input_text=input_text)
         try:
             return await run.run()
         finally:

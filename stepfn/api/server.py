@@ -166,6 +166,7 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
             raise ApiError("SerializationException",
                            "Unable to parse the request body as JSON") from None
         validate_request(operation, request)
+        log.debug("%s", operation, extra={"operation": operation})
         return 200, await api.handler(operation)(request)  # type: ignore[misc]
 
     async def lifespan(receive: Callable, send: Callable) -> None:
@@ -237,12 +238,15 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
           log_level: str | None = None, auth: str | None = None,
           access_keys_file: str | None = None,
           service_factory: Callable[[Store, ApiConfig], ExecutionService] | None = None,
-          extra: dict[str, Any] | None = None) -> None:
+          extra: dict[str, Any] | None = None, own_logging: bool = False) -> None:
     """Run the API with uvicorn until SIGTERM/SIGINT, then shut down gracefully
     (in-flight requests finish, the store is closed).
 
     ``service_factory(store, config)`` builds the execution service; the engine's
-    service is the default once it exists.
+    service is the default once it exists. ``own_logging``: the caller has configured
+    logging (``stepfn serve --log-format``), so uvicorn's records go through it and
+    its per-request access lines are left out (each call is logged with its operation
+    at debug level instead).
     """
     import uvicorn
 
@@ -262,8 +266,11 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
     app = create_app(store, service_factory(store, config), config)
     # uvicorn installs SIGTERM/SIGINT handlers that stop accepting connections, let
     # running requests finish (up to the timeout) and then run the lifespan shutdown.
+    logging_options: dict[str, Any] = (
+        {"log_config": None, "access_log": False} if own_logging else {})
     uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level,
-                lifespan="on", timeout_graceful_shutdown=10, http="httptools")
+                lifespan="on", timeout_graceful_shutdown=10, http="httptools",
+                **logging_options)
 
 
 def _is_loopback(host: str) -> bool:

@@ -33,6 +33,7 @@ from ..store.base import ActivityRecord, Conflict, ExecutionRecord, HistoryEvent
 from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
+from . import logs
 from .callbacks import CallbackHub
 from .nested import NestedExecutions
 
@@ -151,12 +152,16 @@ class ExecutionManager:
         machine = self.compile(request.definition, "EXPRESS")
         self._use_test_case(request)
         started = time.monotonic()
-        run = self._new_run(record, machine, request.role_arn, History(self.max_history_events))
+        history = History(self.max_history_events)
+        history.on_append = logs.TaskFailureWatcher(_machine_name(record), record.arn)
+        run = self._new_run(record, machine, request.role_arn, history)
+        logs.execution_started(_machine_name(record), record.arn)
         try:
             result = await run.run()
         except Exception as exc:  # a bug in stepfn still ends the execution as AWS would
             result = fail_unexpectedly(run, exc)
         finished = _finished_record(record, result, self.clock.now())
+        _log_end(finished)
         billed = max(100, int((time.monotonic() - started) * 1000 + 99) // 100 * 100)
         return SyncResult(finished, billed_duration_ms=billed)
 
@@ -199,6 +204,8 @@ class ExecutionManager:
         if durable:
             history.on_append = entry.pending.append
             run.persist = lambda: self._flush(entry)
+        history.on_append = logs.TaskFailureWatcher(_machine_name(record), record.arn,
+                                                    history.on_append)
         return entry
 
     def _launch(self, entry: _Running) -> None:
@@ -207,6 +214,7 @@ class ExecutionManager:
 
     async def _drive(self, entry: _Running) -> None:
         """Run an execution to its end and record how it ended."""
+        logs.execution_started(_machine_name(entry.record), entry.record.arn)
         try:
             result = await entry.run.run()
         except asyncio.CancelledError:
@@ -224,6 +232,7 @@ class ExecutionManager:
             self._forget(entry)
             return
         self.running.pop(finished.arn, None)
+        _log_end(finished)
         self._notify_end(finished)
 
     def _forget(self, entry: _Running) -> None:
@@ -424,6 +433,18 @@ class _StoreEvents(Sequence[HistoryEvent]):
 
     def __iter__(self) -> Iterator[HistoryEvent]:
         return map(_to_store, self.events)
+
+
+def _machine_name(record: ExecutionRecord) -> str:
+    return record.machine_arn.rsplit(":", 1)[-1]
+
+
+def _log_end(record: ExecutionRecord) -> None:
+    """The execution's end line: status, and how long since it started."""
+    duration = max(0, int(((record.stop_date or record.start_date) - record.start_date)
+                          * 1000))
+    logs.execution_ended(_machine_name(record), record.arn, record.status, duration,
+                         record.error)
 
 
 def _finished_record(record: ExecutionRecord, result: ExecutionResult,

@@ -82,6 +82,10 @@ class FunctionRegistry:
     def __contains__(self, name: str) -> bool:
         return name in self._functions
 
+    def names(self) -> list[str]:
+        """The registered function names, sorted."""
+        return sorted(self._functions)
+
 
 def function_name_of(identifier: str) -> str:
     """The function name in a name, a partial ARN or a full ARN (qualifier dropped)."""
@@ -238,7 +242,13 @@ def lambda_invoke_result(payload: Any, content_length: int) -> dict:
 
 
 class LambdaHandler:
-    """Runs Lambda resources on registered local functions."""
+    """Runs Lambda resources on registered local functions.
+
+    A name with no local function goes to ``remote`` (real Lambda through boto3) only
+    when one is given, i.e. when the user turned forwarding on (``--lambda-forward``,
+    ``STEPFN_LAMBDA_FORWARD=1``); otherwise it fails as Lambda does for a missing
+    function, with the local functions listed in the cause.
+    """
 
     def __init__(self, registry: FunctionRegistry, remote: Any = None,
                  region: str = "us-east-1", account: str = "123456789012") -> None:
@@ -286,8 +296,20 @@ class LambdaHandler:
             # Lambda names the function by its full ARN, whatever form the caller used.
             arn = identifier if identifier.startswith("arn:") else (
                 f"arn:aws:lambda:{self.region}:{self.account}:function:{name}")
-            raise StatesError(
-                "Lambda.ResourceNotFoundException",
-                f"Function not found: {arn} (Service: Lambda, Status Code: 404, "
-                f"Request ID: {uuid.uuid4()})")
+            raise StatesError("Lambda.ResourceNotFoundException",
+                              not_found_cause(arn, self.registry.names(),
+                                              forwarding=self.remote is not None))
         return func
+
+
+def not_found_cause(arn: str, local: list[str], forwarding: bool) -> str:
+    """Lambda's cause for a missing function, followed by what stepfn knows: the local
+    functions and how to forward other names to AWS."""
+    cause = (f"Function not found: {arn} (Service: Lambda, Status Code: 404, "
+             f"Request ID: {uuid.uuid4()})")
+    listed = ", ".join(local) if local else "none (load some with --functions)"
+    cause += f" [stepfn] Local functions: {listed}."
+    if not forwarding:
+        cause += (" To call real AWS Lambda for other names, pass --lambda-forward or set "
+                  "STEPFN_LAMBDA_FORWARD=1.")
+    return cause

@@ -28,7 +28,8 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +119,12 @@ class HttpAnswer:
     body: bytes
 
 
+#: Set while TestState runs at inspectionLevel TRACE: told each request sent and the
+#: answer received, so they can be shown in ``inspectionData``.
+HTTP_TRACE: ContextVar[Callable[[HttpRequest, HttpAnswer], None] | None] = ContextVar(
+    "stepfn_http_trace", default=None)
+
+
 class HttpInvokeHandler:
     """Runs HTTP Tasks with the standard library, off the event loop."""
 
@@ -138,6 +145,9 @@ class HttpInvokeHandler:
         loop = asyncio.get_running_loop()
         policy = self.policy or HttpPolicy.from_env()
         answer = await loop.run_in_executor(None, send, request, self.timeout, policy)
+        trace = HTTP_TRACE.get()
+        if trace is not None:
+            trace(request, answer)
         result = result_document(answer)
         if not 200 <= answer.status < 300:
             raise StatesError(f"States.Http.StatusCode.{answer.status}", jsonutil.dumps(result))

@@ -3,13 +3,16 @@
     register_integrations(dispatcher, functions, region="us-east-1")
 
 registers ``aws-sdk:*``, the optimized ``sqs``/``sns``/``dynamodb``/``events``
-integrations, ``http:invoke``, and Lambda resources that run a registered local function
-when there is one and real Lambda (through boto3) otherwise. Nothing talks to AWS, or
+integrations, ``http:invoke``, and Lambda resources that run a registered local function;
+other function names go to real Lambda (through boto3) only when forwarding is on
+(``lambda_forward``, default: the ``STEPFN_LAMBDA_FORWARD`` variable). Nothing talks to AWS, or
 even imports boto3, until a workflow first uses one of these resources.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from .aws_lambda import RemoteLambda
@@ -21,16 +24,25 @@ from .optimized import OPTIMIZED_TYPES, OptimizedHandler
 
 
 def default_dispatcher(functions: FunctionRegistry, *, region: str = "us-east-1",
-                       account: str = "123456789012") -> tuple[TaskDispatcher, AwsClients]:
+                       account: str = "123456789012",
+                       lambda_forward: bool | None = None) -> tuple[TaskDispatcher, AwsClients]:
     """A dispatcher with every built-in task resource, and its AWS client cache."""
     dispatcher = TaskDispatcher()
-    clients = register_integrations(dispatcher, functions, region=region, account=account)
+    clients = register_integrations(dispatcher, functions, region=region, account=account,
+                                    lambda_forward=lambda_forward)
     return dispatcher, clients
+
+
+def lambda_forward_from_env(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``STEPFN_LAMBDA_FORWARD`` turns forwarding to real Lambda on."""
+    value = (os.environ if env is None else env).get("STEPFN_LAMBDA_FORWARD", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistry, *,
                           region: str = "us-east-1", account: str = "123456789012",
-                          session: Any = None) -> AwsClients:
+                          session: Any = None,
+                          lambda_forward: bool | None = None) -> AwsClients:
     """Register every request-response AWS integration; returns the shared client cache.
 
     ``session`` is an optional ``boto3.session.Session`` (for a profile or explicit
@@ -42,8 +54,10 @@ def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistr
     for resource_type in OPTIMIZED_TYPES:
         dispatcher.register_type(resource_type, optimized)
     dispatcher.register_type("http", HttpInvokeHandler(region))
-    lambda_handler = LambdaHandler(functions, remote=RemoteLambda(clients), region=region,
-                                   account=account)
+    if lambda_forward is None:
+        lambda_forward = lambda_forward_from_env()
+    remote = RemoteLambda(clients) if lambda_forward else None
+    lambda_handler = LambdaHandler(functions, remote=remote, region=region, account=account)
     dispatcher.register_kind("lambda-function", lambda_handler)
     dispatcher.register_type("lambda", lambda_handler)
     return clients

@@ -77,7 +77,7 @@ def test_a_crash_around_the_interpreter_still_ends_as_states_runtime(
 
 def test_test_state_answers_a_missing_intrinsic_path_as_aws() -> None:
     tasks, _ = default_dispatcher(FunctionRegistry())
-    request = {"definition": json.dumps(MISSING["States"]["A"]), "stateName": "A",
+    request = {"definition": json.dumps(MISSING["States"]["A"]),
                "input": '{"x":1}'}
     answer = asyncio.run(run_test_state(request, tasks, "us-east-1", "123456789012"))
     assert answer["status"] == "FAILED" and answer["error"] == "States.Runtime"

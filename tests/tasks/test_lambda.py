@@ -1,8 +1,10 @@
-"""Lambda resources: a registered local function runs locally; any other name goes to
-real Lambda through boto3 (here moto's server), whose answers and errors keep AWS's
-shapes."""
+"""Lambda resources: a registered local function runs locally; with forwarding on, any
+other name goes to real Lambda through boto3 (here moto's server), whose answers and
+errors keep AWS's shapes; with it off, such a name fails and lists the local functions."""
 
 from __future__ import annotations
+
+import pytest
 
 from stepfn import Engine
 
@@ -22,9 +24,14 @@ def test_registered_function_still_runs_locally(engine: Engine) -> None:
     assert output["StatusCode"] == 200
 
 
-def test_unregistered_function_goes_to_lambda_service(engine: Engine) -> None:
+@pytest.fixture()
+def forwarding(moto_endpoint: str) -> Engine:
+    return Engine(region=REGION, account=ACCOUNT, lambda_forward=True)
+
+
+def test_unregistered_function_goes_to_lambda_service(forwarding: Engine) -> None:
     name = unique("remote")
-    result = engine.run(task_machine(
+    result = forwarding.run(task_machine(
         "arn:aws:states:::lambda:invoke",
         Parameters={"FunctionName": name, "Payload": {"v": 1}}), {})
     assert result.status == "FAILED"
@@ -34,12 +41,37 @@ def test_unregistered_function_goes_to_lambda_service(engine: Engine) -> None:
         in result.cause
 
 
-def test_unregistered_direct_arn_goes_to_lambda_service(engine: Engine) -> None:
-    result = engine.run(task_machine(_function_arn(unique("remote"))), {})
+def test_unregistered_direct_arn_goes_to_lambda_service(forwarding: Engine) -> None:
+    result = forwarding.run(task_machine(_function_arn(unique("remote"))), {})
     assert result.status == "FAILED"
     assert result.error == "Lambda.ResourceNotFoundException"
     failed = [e for e in result.events if e.type == "LambdaFunctionFailed"]
     assert failed and failed[0].details["error"] == "Lambda.ResourceNotFoundException"
+
+
+def test_without_forwarding_an_unknown_name_lists_the_local_functions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STEPFN_LAMBDA_FORWARD", raising=False)
+    engine = Engine(region=REGION, account=ACCOUNT)
+    engine.register_function("resize", lambda event: event)
+    engine.register_function("notify", lambda event: event)
+    result = engine.run(task_machine(_function_arn("resise")), {})
+    assert result.status == "FAILED"
+    assert result.error == "Lambda.ResourceNotFoundException"
+    assert result.cause.startswith(f"Function not found: {_function_arn('resise')} "
+                                   "(Service: Lambda, Status Code: 404")
+    assert "Local functions: notify, resize." in result.cause
+    assert "--lambda-forward" in result.cause and "STEPFN_LAMBDA_FORWARD=1" in result.cause
+
+
+def test_forwarding_setting_is_read_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from stepfn.tasks.registry import lambda_forward_from_env
+
+    assert lambda_forward_from_env({"STEPFN_LAMBDA_FORWARD": "1"})
+    assert lambda_forward_from_env({"STEPFN_LAMBDA_FORWARD": "true"})
+    assert not lambda_forward_from_env({"STEPFN_LAMBDA_FORWARD": "0"})
+    assert not lambda_forward_from_env({})
 
 
 def test_function_error_named_by_error_type_with_document_as_cause() -> None:
