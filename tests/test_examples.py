@@ -25,6 +25,20 @@ def test_demo_workflow_from_the_readme() -> None:
     assert "TaskFailed" in out.stderr  # the first stock check fails and is retried
 
 
+def test_demo_workflow_prices_orders_of_any_length() -> None:
+    # A one-line order once crashed the demo (an intrinsic summing lines [0] and [1]).
+    for lines, total in (([{"sku": "pear", "quantity": 1}], 45),
+                         ([{"sku": "pear", "quantity": 1}, {"sku": "apple", "quantity": 1},
+                           {"sku": "fig", "quantity": 3}], 315)):
+        order = json.dumps({"order_id": "X", "lines": lines})
+        out = run("-m", "stepfn.cli", "run", "examples/demo/order_workflow.asl.json",
+                  "--functions", "examples/demo/functions.py", "--input", order)
+        assert out.returncode == 0, out.stderr
+        result = json.loads(out.stdout)
+        assert result["total"] == total and result["lines"] == len(lines)
+        assert "Traceback" not in out.stderr
+
+
 def test_export_job_reports_the_failed_chunk_to_sqs() -> None:
     import os
 
