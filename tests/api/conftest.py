@@ -7,11 +7,13 @@ read operations have something real to read.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import boto3
 import pytest
@@ -116,6 +118,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serve_in_thread(app: Any, log_level: str = "warning") -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its URL."""
+    port = _free_port()
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
+                                       log_level=log_level, http="httptools"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(10)
+
+
 class RunningServer:
     def __init__(self, url: str, service: FakeExecutionService) -> None:
         self.url = url
@@ -127,21 +148,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     db = tmp_path_factory.mktemp("api") / "stepfn.db"
     store = SqliteStore(str(db), synchronous="NORMAL")
     service = FakeExecutionService(store)
-    port = _free_port()
     # strict_errors: an error the model does not declare for its operation is a 500.
     app = create_app(store, service, ApiConfig(region="us-east-1", account="123456789012",
                                                strict_errors=True))
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
-                                       log_level="warning", http="httptools"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield RunningServer(f"http://127.0.0.1:{port}", service)
-    uv.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app) as url:
+        yield RunningServer(url, service)
 
 
 def make_client(url: str, validate: bool = True):

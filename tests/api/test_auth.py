@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,14 +20,13 @@ from unittest import mock
 
 import boto3
 import pytest
-import uvicorn
 from botocore import UNSIGNED
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from conftest import FakeExecutionService, _free_port  # tests/api is not a package
+from conftest import FakeExecutionService, serve_in_thread  # tests/api is not a package
 
 from stepfn.api import ApiConfig, create_app
 from stepfn.api.auth import load_access_keys
@@ -53,18 +51,8 @@ def url(tmp_path_factory: pytest.TempPathFactory, keys_file: Path) -> Iterator[s
     config = ApiConfig(region="us-east-1", account="123456789012", strict_errors=True,
                        auth="sigv4", access_keys_file=str(keys_file))
     app = create_app(store, FakeExecutionService(store), config)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
-                                       log_level="warning", http="httptools"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app) as base:
+        yield base
 
 
 def client(url: str, key: str = KEY, secret: str = SECRET, **config: object):

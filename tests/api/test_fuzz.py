@@ -15,15 +15,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-import uvicorn
 from botocore.config import Config
+from conftest import serve_in_thread  # tests/api is not a package
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -62,18 +60,12 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = SqliteStore(str(db), synchronous="NORMAL")
     config = ApiConfig(region="us-east-1", account="123456789012")
     app = create_app(store, create_execution_service(store, config), config)
-    with __import__("socket").socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
-                                       log_level="critical", http="httptools"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    base = f"http://127.0.0.1:{port}"
+    with serve_in_thread(app, log_level="critical") as base:
+        yield from _seeded(base)
+
+
+def _seeded(base: str) -> Iterator[str]:
+    """Create the machines, activity and execution the generated requests refer to."""
     sfn = boto3.client("stepfunctions", endpoint_url=base, region_name="us-east-1",
                        aws_access_key_id="k", aws_secret_access_key="s",
                        config=Config(retries={"max_attempts": 1}))
@@ -84,8 +76,6 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Pools.activity = sfn.create_activity(name="fuzz")["activityArn"]
     Pools.execution = sfn.start_execution(stateMachineArn=Pools.machine)["executionArn"]
     yield base
-    uv.should_exit = True
-    thread.join(10)
 
 
 # -- values ------------------------------------------------------------------------------
