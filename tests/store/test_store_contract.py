@@ -715,8 +715,8 @@ def test_a_payload_repeated_by_the_next_event_is_stored_once(backend: Backend) -
     """A state's input repeats the previous state's output: the history keeps that text
     once (not escaped), and reads back exactly as it was appended."""
     arn = execution("e", 1.0).arn
-    texts = [orjson.dumps({"step": k, "blob": '"q" é\n' * 20_000}).decode()
-             for k in range(6)]  # ~160 KiB each, a quote in every few bytes
+    texts = [orjson.dumps({"blob": f'"q{k}" é\n' * 20_000}).decode()
+             for k in range(6)]  # ~200 KiB each, unrelated, a quote every few bytes
     events = [HistoryEvent(1, 0, 1.0, "ExecutionStarted",
                            {"input": texts[0], "inputDetails": {"truncated": False},
                             "roleArn": "r"}, "")]
@@ -750,6 +750,30 @@ def test_a_payload_repeated_by_the_next_event_is_stored_once(backend: Backend) -
     stored = sum(r[0] for r in backend.rows("SELECT length(data) FROM event_chunks"))
     distinct = sum(len(t.encode()) for t in texts)
     assert distinct <= stored < distinct * 1.05
+
+
+def test_a_payload_differing_from_the_previous_one_in_one_member_is_a_delta(
+        backend: Backend) -> None:
+    """A Pass or Task with a ResultPath changes one member of a large document: the
+    next text is stored as what changed, and still reads back exactly."""
+    arn = execution("e", 1.0).arn
+    big = {"records": [{"id": i, "name": f"r\u00e9cord {i}"} for i in range(3000)]}
+    events = []
+    for k in range(1, 60):
+        text = orjson.dumps({**big, "meta": {"step": k}}).decode()
+        events.append(HistoryEvent(k, k - 1, float(k), "PassStateExited",
+                                   {"name": f"P{k}", "output": text,
+                                    "outputDetails": {"truncated": False}}, ""))
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+            tx.append_events(arn, events)
+        assert (await store.get_history(arn, limit=100)).items == events
+        assert (await store.get_history(arn, limit=10, cursor="40")).items == events[40:50]
+    backend.run(body)
+    stored = sum(r[0] for r in backend.rows("SELECT length(data) FROM event_chunks"))
+    assert stored < len(events[0].details["output"]) * 1.2  # not 59 copies
 
 
 def test_chunks_written_by_earlier_versions_still_read(backend: Backend) -> None:
