@@ -33,6 +33,7 @@ from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
+from .feed import EventFeed
 from .nested import NestedExecutions
 
 log = logging.getLogger("stepfn.service")
@@ -67,6 +68,7 @@ class ExecutionManager:
         self.account = account
         self.clock = clock or RealClock()
         self.max_history_events = max_history_events
+        self.feed = EventFeed()  # every committed history event, for live followers
         self.functions = functions or FunctionRegistry()
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
                                                  account=account)[0]
@@ -257,6 +259,8 @@ class ExecutionManager:
             entry.inserting = None
             if not inserting.done():
                 inserting.set_result(None)
+        if events and self.feed.has_subscribers:  # committed: now they may be seen
+            self.feed.publish(entry.record.arn, map(_to_store, events))
 
     # -- resuming ---------------------------------------------------------------------------
     async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:
@@ -318,6 +322,7 @@ class ExecutionManager:
             async with self.store.batch() as tx:
                 tx.append_events(execution.arn, [event])
                 tx.update_execution(replace(record, error=error, cause=cause))
+            self.feed.publish(execution.arn, [event])
         await self.callbacks.forget_execution(execution.arn)
         self._notify_end(replace(record, error=error, cause=cause))
         return now
@@ -343,6 +348,7 @@ class ExecutionManager:
         async with self.store.batch() as tx:
             tx.append_events(execution.arn, [redriven])
             tx.update_execution(record)
+        self.feed.publish(execution.arn, [redriven])
         await self._resume(record, replay_filter=events_before_failed_state)
         return now
 
