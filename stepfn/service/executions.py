@@ -34,6 +34,7 @@ from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
 from .feed import EventFeed
+from .metrics import Metrics
 from .nested import NestedExecutions
 
 log = logging.getLogger("stepfn.service")
@@ -69,6 +70,8 @@ class ExecutionManager:
         self.clock = clock or RealClock()
         self.max_history_events = max_history_events
         self.feed = EventFeed()  # every committed history event, for live followers
+        self.metrics = Metrics()  # counted from the same events
+        self.feed.listeners.append(self.metrics.observe)
         self.functions = functions or FunctionRegistry()
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
                                                  account=account)[0]
@@ -259,8 +262,8 @@ class ExecutionManager:
             entry.inserting = None
             if not inserting.done():
                 inserting.set_result(None)
-        if events and self.feed.has_subscribers:  # committed: now they may be seen
-            self.feed.publish(entry.record.arn, map(_to_store, events))
+        if events:  # committed: now they may be seen
+            self.feed.publish(entry.record.arn, events, _to_store)
 
     # -- resuming ---------------------------------------------------------------------------
     async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:

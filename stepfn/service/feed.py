@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -106,6 +107,8 @@ class EventFeed:
         self.buffer = buffer
         self._by_execution: dict[str, set[Subscription]] = {}
         self._everything: set[Subscription] = set()
+        # Called synchronously with every published batch (cheap counters only).
+        self.listeners: list[Callable[[str, Sequence[Any]], None]] = []
 
     def subscribe(self, execution_arn: str | None = None,
                   buffer: int | None = None) -> Subscription:
@@ -132,14 +135,19 @@ class EventFeed:
         """Whether anyone listens (publishing costs nothing otherwise)."""
         return bool(self._everything or self._by_execution)
 
-    def publish(self, execution_arn: str, events: Iterable[HistoryEvent]) -> None:
-        """Hand committed events to the subscribers; never blocks, never raises."""
+    def publish(self, execution_arn: str, events: Sequence[Any],
+                render: Callable[[Any], HistoryEvent] | None = None) -> None:
+        """Hand committed events to the listeners (as given) and to the subscribers
+        (as ``render`` makes them HistoryEvents, only when someone subscribed); never
+        blocks."""
+        for listener in self.listeners:
+            listener(execution_arn, events)
         targets = self._by_execution.get(execution_arn)
         if not targets and not self._everything:
             return
         receivers = [*(targets or ()), *self._everything]
         for event in events:
-            item = FeedEvent(execution_arn, event)
+            item = FeedEvent(execution_arn, render(event) if render else event)
             for sub in receivers:
                 sub._offer(item)
 
