@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from stepfn.api import ops
 from stepfn.api.arns import Arns
 from stepfn.api.auth import SigV4Verifier, load_access_keys
 from stepfn.api.errors import ApiError, is_declared
@@ -196,6 +197,15 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
     async def app(scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
             await lifespan(receive, send)
+            return
+        if ops.handles(scope):  # GET /feed/..., /metrics, /health
+            if verifier is not None and scope["path"].startswith(ops.FEED_PREFIX):
+                try:  # histories are as private as GetExecutionHistory's answers
+                    _authenticate(verifier, scope, b"")
+                except ApiError as exc:
+                    await _respond(send, 403, {"__type": exc.code, "message": exc.message})
+                    return
+            await ops.answer(scope, receive, send, store, service)
             return
         target = _header(scope, b"x-amz-target")
         is_api = scope["type"] == "http" and scope["method"] == "POST" and (

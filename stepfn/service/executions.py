@@ -35,6 +35,8 @@ from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
 from . import logs
 from .callbacks import CallbackHub
+from .feed import EventFeed
+from .metrics import Metrics
 from .nested import NestedExecutions
 
 log = logging.getLogger("stepfn.service")
@@ -69,6 +71,9 @@ class ExecutionManager:
         self.account = account
         self.clock = clock or RealClock()
         self.max_history_events = max_history_events
+        self.feed = EventFeed()  # every committed history event, for live followers
+        self.metrics = Metrics()  # counted from the same events
+        self.feed.listeners.append(self.metrics.observe)
         self.functions = functions or FunctionRegistry()
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
                                                  account=account)[0]
@@ -280,6 +285,8 @@ class ExecutionManager:
             entry.inserting = None
             if not inserting.done():
                 inserting.set_result(None)
+        if events:  # committed: now they may be seen
+            self.feed.publish(entry.record.arn, events, _to_store)
 
     # -- resuming ---------------------------------------------------------------------------
     async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:
@@ -341,6 +348,7 @@ class ExecutionManager:
             async with self.store.batch() as tx:
                 tx.append_events(execution.arn, [event])
                 tx.update_execution(replace(record, error=error, cause=cause))
+            self.feed.publish(execution.arn, [event])
         await self.callbacks.forget_execution(execution.arn)
         self._notify_end(replace(record, error=error, cause=cause))
         return now
@@ -366,6 +374,7 @@ class ExecutionManager:
         async with self.store.batch() as tx:
             tx.append_events(execution.arn, [redriven])
             tx.update_execution(record)
+        self.feed.publish(execution.arn, [redriven])
         await self._resume(record, replay_filter=events_before_failed_state)
         return now
 

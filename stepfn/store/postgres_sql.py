@@ -121,11 +121,20 @@ LOCK_HISTORY_LAST_ID = """
 SELECT pg_advisory_xact_lock(hashtextextended(%(execution_arn)s, 1)),
        (SELECT max(last_id) FROM event_chunks WHERE execution_arn=%(execution_arn)s)"""
 # All the chunks of one append in one statement (one round trip), column by column.
+# The insert also tells LISTENers on EVENTS_CHANNEL which events were appended (sent at
+# commit, never for a rolled-back batch): "<schema> <first id> <last id> <execution
+# ARN>"; a listener reads the events themselves from the store (the event feed).
+EVENTS_CHANNEL = "stepfn_events"
 INSERT_CHUNKS = """
-INSERT INTO event_chunks (execution_arn, last_id, first_id, count, data)
-SELECT %(execution_arn)s, last_id, first_id, count, data
-FROM unnest(%(last_ids)s::integer[], %(first_ids)s::integer[], %(counts)s::integer[],
-            %(data)s::bytea[]) AS chunk (last_id, first_id, count, data)"""
+WITH chunk AS (
+  INSERT INTO event_chunks (execution_arn, last_id, first_id, count, data)
+  SELECT %(execution_arn)s, last_id, first_id, count, data
+  FROM unnest(%(last_ids)s::integer[], %(first_ids)s::integer[], %(counts)s::integer[],
+              %(data)s::bytea[]) AS chunk (last_id, first_id, count, data)
+  RETURNING first_id, last_id)
+SELECT pg_notify('stepfn_events', concat_ws(' ', current_schema(), min(first_id),
+                                            max(last_id), %(execution_arn)s::text))
+FROM chunk"""
 # A few chunks at a time: a page needs ``limit + 1`` events, and chunks of big payloads
 # hold few events each, so reading every remaining chunk at once could be huge.
 HISTORY_FORWARD = """

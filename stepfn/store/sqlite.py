@@ -57,6 +57,7 @@ from stepfn.store.base import (
     WorkItem,
 )
 from stepfn.store.codec import (
+    chunk_events,
     chunk_rows,
     exec_cursor,
     pack,
@@ -689,10 +690,10 @@ class SqliteStore(Store):
             # Chunks are read one by one until the page (and one event more) is full.
             items: list[HistoryEvent] = []
             for (data,) in db.execute(sql, (execution_arn, bound)):
-                rows = orjson.loads(data)
+                events = chunk_events(data)
                 if reverse:
-                    rows.reverse()
-                items.extend(HistoryEvent(*r) for r in rows if wanted(r[0]))
+                    events.reverse()
+                items.extend(e for e in events if wanted(e.id))
                 if len(items) > limit:
                     break
             more = len(items) > limit

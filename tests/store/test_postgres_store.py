@@ -277,3 +277,42 @@ def test_reads_survive_pooled_connections_that_died_while_idle(pg_schema: str) -
         finally:
             await store.close()
     run(body)
+
+
+def test_appended_events_are_announced_to_listeners_at_commit(pg_schema: str) -> None:
+    """NOTIFY stepfn_events "<schema> <first id> <last id> <ARN>" for every committed
+    append (one per batch), none for a batch that failed."""
+    import psycopg
+
+    from stepfn.store import Conflict, ExecutionRecord, HistoryEvent
+    from stepfn.store.postgres_sql import EVENTS_CHANNEL
+
+    arn = "arn:aws:states:us-east-1:123456789012:execution:m:e"
+    record = ExecutionRecord(arn=arn, machine_arn=arn.replace(":execution:", ":stateMachine:")
+                             .rsplit(":", 1)[0], name="e", status="RUNNING", start_date=1.0)
+
+    def events(first: int, last: int) -> list[HistoryEvent]:
+        return [HistoryEvent(i, i - 1, float(i), "PassStateEntered", {"name": "x" * 100})
+                for i in range(first, last + 1)]
+
+    async def body() -> None:
+        listener = await psycopg.AsyncConnection.connect(PG_URL, autocommit=True)
+        await listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+        store = await opened(pg_schema)
+        try:
+            async with store.batch() as tx:
+                tx.put_execution(record)
+                tx.append_events(arn, events(1, 300))
+            with pytest.raises(Conflict):
+                async with store.batch() as tx:
+                    tx.append_events(arn, events(300, 301))  # id 300 exists: rolled back
+            async with store.batch() as tx:
+                tx.append_events(arn, events(301, 302))
+            got = []
+            async for note in listener.notifies(timeout=NO_HANG, stop_after=2):
+                got.append(note.payload)
+            assert got == [f"{pg_schema} 1 300 {arn}", f"{pg_schema} 301 302 {arn}"]
+        finally:
+            await store.close()
+            await listener.close()
+    run(body)

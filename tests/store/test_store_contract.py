@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import orjson
 import pytest
 
 from stepfn.store import (
@@ -708,6 +709,98 @@ def test_same_history_bytes_in_every_store(backend: Backend) -> None:
     stored = [bytes(r[0]) for r in backend.rows(
         "SELECT data FROM event_chunks ORDER BY last_id")]
     assert stored == [row[4] for row in chunk_rows(arn, events, 0)]
+
+
+def test_a_payload_repeated_by_the_next_event_is_stored_once(backend: Backend) -> None:
+    """A state's input repeats the previous state's output: the history keeps that text
+    once (not escaped), and reads back exactly as it was appended."""
+    arn = execution("e", 1.0).arn
+    texts = [orjson.dumps({"blob": f'"q{k}" é\n' * 20_000}).decode()
+             for k in range(6)]  # ~200 KiB each, unrelated, a quote every few bytes
+    events = [HistoryEvent(1, 0, 1.0, "ExecutionStarted",
+                           {"input": texts[0], "inputDetails": {"truncated": False},
+                            "roleArn": "r"}, "")]
+    for k in range(5):
+        n = len(events)
+        events.append(HistoryEvent(n + 1, n, 2.0 + k, "PassStateEntered",
+                                   {"name": f"P{k}", "input": texts[k],
+                                    "inputDetails": {"truncated": False}}, ""))
+        events.append(HistoryEvent(n + 2, n + 1, 2.5 + k, "PassStateExited",
+                                   {"name": f"P{k}", "output": texts[k + 1],
+                                    "outputDetails": {"truncated": False}}, ""))
+    events.append(HistoryEvent(len(events) + 1, len(events), 9.0, "ExecutionSucceeded",
+                               {"output": texts[5], "outputDetails": {"truncated": False}},
+                               ""))
+    events.append(HistoryEvent(len(events) + 1, len(events), 9.5, "MapRunStarted", None,
+                               "t"))
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+            tx.append_events(arn, events)
+        page = await store.get_history(arn, limit=100)
+        assert page.items == events
+        assert [list(e.details or ()) for e in page.items] == \
+            [list(e.details or ()) for e in events]  # member order kept
+        back = await store.get_history(arn, limit=5, reverse=True)
+        assert back.items == events[::-1][:5]
+        later = await store.get_history(arn, limit=3, cursor="4")
+        assert later.items == events[4:7]
+    backend.run(body)
+    stored = sum(r[0] for r in backend.rows("SELECT length(data) FROM event_chunks"))
+    distinct = sum(len(t.encode()) for t in texts)
+    assert distinct <= stored < distinct * 1.05
+
+
+def test_a_payload_differing_from_the_previous_one_in_one_member_is_a_delta(
+        backend: Backend) -> None:
+    """A Pass or Task with a ResultPath changes one member of a large document: the
+    next text is stored as what changed, and still reads back exactly."""
+    arn = execution("e", 1.0).arn
+    big = {"records": [{"id": i, "name": f"r\u00e9cord {i}"} for i in range(3000)]}
+    events = []
+    for k in range(1, 60):
+        text = orjson.dumps({**big, "meta": {"step": k}}).decode()
+        events.append(HistoryEvent(k, k - 1, float(k), "PassStateExited",
+                                   {"name": f"P{k}", "output": text,
+                                    "outputDetails": {"truncated": False}}, ""))
+
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+            tx.append_events(arn, events)
+        assert (await store.get_history(arn, limit=100)).items == events
+        assert (await store.get_history(arn, limit=10, cursor="40")).items == events[40:50]
+    backend.run(body)
+    stored = sum(r[0] for r in backend.rows("SELECT length(data) FROM event_chunks"))
+    assert stored < len(events[0].details["output"]) * 1.2  # not 59 copies
+
+
+def test_chunks_written_by_earlier_versions_still_read(backend: Backend) -> None:
+    """Before payloads were stored apart, a chunk was one orjson array of event rows."""
+    arn = execution("e", 1.0).arn
+    old = orjson.dumps([[1, 0, 1.0, "ExecutionStarted", {"input": "{}" * 40,
+                                                          "roleArn": "r"}, ""],
+                        [2, 1, 2.0, "ExecutionSucceeded", None, ""]]).hex()
+    literal = f"X'{old}'" if backend.name == "sqlite" else f"'\\x{old}'::bytea"
+
+    async def put(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("e", 1.0))
+    backend.run(put)
+    backend.rows("INSERT INTO event_chunks (execution_arn, last_id, first_id, count, "
+                 f"data) VALUES ('{arn}', 2, 1, 2, {literal})")
+
+    async def body(store: Store) -> None:
+        page = await store.get_history(arn)
+        assert page.items == [
+            HistoryEvent(1, 0, 1.0, "ExecutionStarted", {"input": "{}" * 40,
+                                                          "roleArn": "r"}, ""),
+            HistoryEvent(2, 1, 2.0, "ExecutionSucceeded", None, "")]
+        async with store.batch() as tx:  # and new events go on after them
+            tx.append_events(arn, [HistoryEvent(3, 2, 3.0, "X", {"output": "1"}, "")])
+        assert len((await store.get_history(arn)).items) == 3
+    backend.run(body)
 
 
 def test_a_secret_is_created_once_and_kept(backend: Backend) -> None:
