@@ -76,22 +76,26 @@ def test_intrinsic_path_argument_missing_in_map_item_selector(engine):
         "S", 2, intrinsic_cause(call, "$.nope", '{"items":[1]}')))
 
 
-def test_the_readme_demo_order_of_one_line_fails_as_aws_does():
-    # A one-line order: Summarise adds $.priced[1].amount, which is not there.
+def test_cli_reports_a_missing_intrinsic_argument_as_aws_does(tmp_path):
+    # The README's demo once summed $.priced[0] and $.priced[1]: a one-line order printed
+    # a traceback. The same shape now fails as AWS fails it, through `stepfn run`.
+    call = "States.MathAdd($.priced[0].amount, $.priced[1].amount)"
+    definition = tmp_path / "sum.asl.json"
+    definition.write_text(json.dumps({"StartAt": "Summarise", "States": {"Summarise": {
+        "Type": "Pass", "Parameters": {"total.$": call}, "End": True}}}))
     proc = subprocess.run(
-        [sys.executable, "-m", "stepfn.cli", "run", "examples/demo/order_workflow.asl.json",
-         "--functions", "examples/demo/functions.py",
-         "--input", '{"order_id":"X","lines":[{"sku":"pear","quantity":1}]}', "--json"],
+        [sys.executable, "-m", "stepfn.cli", "run", str(definition),
+         "--input", '{"priced":[{"amount":45}]}', "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 1
     out = json.loads(proc.stdout)
     assert out["status"] == "FAILED" and out["error"] == "States.Runtime"
-    call = "States.MathAdd($.priced[0].amount, $.priced[1].amount)"
-    assert out["cause"].startswith(
-        "An error occurred while executing the state 'Summarise' (entered at the event id #21)"
+    assert out["cause"] == (
+        "An error occurred while executing the state 'Summarise' (entered at the event id #2)"
         f". The function '{call}' had the following error: The JsonPath argument for the "
-        "field '$.priced[1].amount' could not be found in the input '{\"order_id\":\"X\"")
+        "field '$.priced[1].amount' could not be found in the input "
+        '\'{"priced":[{"amount":45}]}\'')
     assert out["events"][-1]["type"] == "ExecutionFailed"
 
 
