@@ -10,6 +10,12 @@ done (recorded task results are reused, recorded outputs win, a Wait keeps its r
 deadline) and only what comes after the last committed event happens anew. Tasks are
 invoked at least once, state transitions recorded exactly once.
 
+Ownership (design.md §4): a Standard execution is advanced by one process at a time,
+under a lease: a work item of kind ``execution`` keyed by its ARN, leased to this
+manager's ``owner`` id and renewed by the scheduler loop. Every checkpoint checks the
+lease in its own transaction (fencing), so a process that lost its lease writes
+nothing more; another process claims expired leases and resumes by replay.
+
 Express executions run in memory, as on AWS.
 """
 
@@ -17,7 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Sequence
@@ -53,6 +62,8 @@ class _Running:
     # Set while the execution's record is not stored yet: its first commit inserts it
     # together with the first events, then resolves this future (StartExecution waits).
     inserting: asyncio.Future | None = None
+    # Set once this process must write nothing more for it (shutdown, lease lost).
+    dropped: bool = False
 
 
 class ExecutionManager:
@@ -61,8 +72,15 @@ class ExecutionManager:
     def __init__(self, store: Store, *, region: str = "us-east-1",
                  account: str = "123456789012", functions: FunctionRegistry | None = None,
                  tasks: TaskDispatcher | None = None, clock: Any = None,
-                 max_history_events: int = 25_000) -> None:
+                 max_history_events: int = 25_000, lease_seconds: float | None = None,
+                 worker: bool = True) -> None:
         self.store = store
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds or float(
+            os.environ.get("STEPFN_LEASE_SECONDS", "15"))
+        # False: an API-only node; it starts executions but leaves them to workers.
+        self.worker = worker
+        self._scheduler: asyncio.Task | None = None
         self.region = region
         self.account = account
         self.clock = clock or RealClock()
@@ -79,32 +97,114 @@ class ExecutionManager:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
-        """Resume every Standard execution the store says is still running."""
-        cursor = None
-        resumed = 0
-        while True:
-            page = await self.store.list_executions(status="RUNNING", limit=100, cursor=cursor)
-            for record in page.items:
-                if record.type == "STANDARD" and record.arn not in self.running:
-                    await self._resume(record)
-                    resumed += 1
-            cursor = page.next_cursor
-            if not cursor:
-                break
-        if resumed:
-            log.info("resumed %d running executions", resumed)
+        """Take the leases of executions nobody holds (or whose holder died) and resume
+        them; then keep claiming and renewing in the background."""
+        await self._adopt_unleased()
+        await self._release_dead_owners()
+        if self.worker:
+            await self._claim()
+            self._scheduler = asyncio.ensure_future(self._schedule())
 
     async def stop(self) -> None:
-        """Stop running executions without ending them: they resume on the next start."""
+        """Stop running executions without ending them and without writing anything
+        (replay recomputes what was not committed), then hand their leases back."""
+        if self._scheduler is not None:
+            self._scheduler.cancel()
+            await asyncio.gather(self._scheduler, return_exceptions=True)
+            self._scheduler = None
         entries = list(self.running.values())
         for entry in entries:
+            entry.dropped = True
             if entry.task is not None:
                 entry.task.cancel()
         for entry in entries:
             if entry.task is not None:
                 await asyncio.gather(entry.task, return_exceptions=True)
-            await self._flush(entry)
         self.running.clear()
+        try:
+            await self.store.release_leases_of(self.owner)
+        except Exception:  # noqa: BLE001 - the leases then lapse on their own
+            log.warning("could not hand the leases back; they lapse in %.0f s",
+                        self.lease_seconds)
+
+    # -- leases -----------------------------------------------------------------------------
+    async def _adopt_unleased(self) -> None:
+        """RUNNING Standard executions written before leases existed get a work item."""
+        cursor = None
+        while True:
+            page = await self.store.list_executions(status="RUNNING", limit=500,
+                                                    cursor=cursor)
+            standard = [r.arn for r in page.items if r.type == "STANDARD"]
+            if standard:
+                async with self.store.batch() as tx:
+                    for arn in standard:
+                        tx.ensure_work(_EXECUTION, arn)
+            cursor = page.next_cursor
+            if not cursor:
+                return
+
+    async def _release_dead_owners(self) -> None:
+        """A holder on this host whose process is gone loses its leases now rather
+        than at expiry (a restart after kill -9 resumes at once)."""
+        host = socket.gethostname()
+        for owner in await self.store.lease_owners():
+            holder_host, _, rest = owner.partition(":")
+            pid = rest.partition(":")[0]
+            if holder_host == host and pid.isdigit() and not _alive(int(pid)):
+                await self.store.release_leases_of(owner)
+
+    async def _schedule(self) -> None:
+        """Renew the leases held, drop executions whose lease was lost, claim more."""
+        interval = max(0.2, self.lease_seconds / 5)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._renew()
+                await self._claim()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep scheduling; the next round retries
+                log.exception("lease scheduling failed")
+
+    async def _renew(self) -> None:
+        leased = [arn for arn, e in self.running.items()
+                  if e.inserting is None and e.run.persist is not None]
+        held = set(await self.store.renew_leases_of(self.owner, self.lease_seconds))
+        for arn in leased:
+            entry = self.running.get(arn)
+            if entry is not None and arn not in held:
+                log.warning("lost the lease of %s; another process resumes it", arn)
+                self._drop(entry)
+
+    async def _claim(self) -> None:
+        """Lease executions nobody holds and resume them by replay."""
+        while True:
+            items = await self.store.claim_work(self.owner, self.lease_seconds,
+                                                limit=50, kinds=[_EXECUTION])
+            for item in items:
+                await self._take(item.key)
+            if len(items) < 50:
+                return
+
+    async def _take(self, arn: str) -> None:
+        record = await self.store.get_execution(arn)
+        if record is None or record.status != "RUNNING" or record.type != "STANDARD":
+            async with self.store.batch() as tx:
+                tx.finish_work(arn, self.owner)
+            return
+        if arn in self.running:
+            return
+        try:
+            await self._resume(record)
+        except Exception:  # noqa: BLE001 - leave it leased; it is offered again later
+            log.exception("cannot resume %s", arn)
+
+    def _drop(self, entry: _Running) -> None:
+        """Stop an execution here without writing anything more for it."""
+        entry.dropped = True
+        self._forget(entry)
+        if entry.task is not None and not entry.task.done():
+            entry.task.cancel()
 
     # -- starting ---------------------------------------------------------------------------
     def compile(self, definition: str, machine_type: str) -> StateMachine:
@@ -190,11 +290,11 @@ class ExecutionManager:
         """Run an execution to its end and record how it ended."""
         try:
             result = await entry.run.run()
-        except asyncio.CancelledError:
-            raise
-        except _NotInserted:  # start_execution raised why; nothing was stored
+        except (_NotInserted, _Dropped):  # nothing (more) may be stored for it here
             self._forget(entry)
             return
+        except asyncio.CancelledError:
+            raise
         except Exception:  # a bug in stepfn must not leave the execution hanging
             log.exception("execution %s crashed", entry.record.arn)
             result = ExecutionResult("FAILED", error="States.Runtime",
@@ -206,7 +306,7 @@ class ExecutionManager:
         entry.record = finished
         try:
             await self._flush(entry, finished)
-        except _NotInserted:
+        except (_NotInserted, _Dropped):
             self._forget(entry)
             return
         self.running.pop(finished.arn, None)
@@ -224,7 +324,17 @@ class ExecutionManager:
                 return record
         future = asyncio.get_running_loop().create_future()
         self._ended.setdefault(arn, []).append(future)
-        return await future
+        # Another process may be running it (or take it over): ask the store too.
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout=1.0)
+            except asyncio.TimeoutError:
+                if arn in self.running:
+                    continue
+                record = await self.store.get_execution(arn)
+                if record is not None and record.status not in ("RUNNING",
+                                                                "PENDING_REDRIVE"):
+                    return record
 
     def _notify_end(self, record: ExecutionRecord) -> None:
         for future in self._ended.pop(record.arn, ()):
@@ -233,19 +343,39 @@ class ExecutionManager:
 
     async def _flush(self, entry: _Running, record: ExecutionRecord | None = None) -> None:
         """Commit the events recorded since the last checkpoint (and the record)."""
+        if entry.dropped:  # shutting down or lease lost: replay redoes the rest
+            raise _Dropped()
         events, entry.pending[:] = list(entry.pending), []
         inserting = entry.inserting
         if not events and record is None and inserting is None:
             return
+        arn = entry.record.arn
+        ended = record is not None and record.status != "RUNNING"
         try:
             async with self.store.batch() as tx:
                 if inserting is not None:
                     tx.put_execution(record or entry.record)
+                    if not ended:
+                        tx.lease_work(_EXECUTION, arn, self.owner,
+                                      time.time() + self.lease_seconds)
+                elif ended:
+                    tx.finish_work(arn, self.owner)
+                else:
+                    tx.check_lease(arn, self.owner)
                 if events:
                     # Rendered on the store's side as it writes them (see _StoreEvents).
                     tx.append_events(entry.record.arn, _StoreEvents(events))
                 if record is not None and inserting is None:
                     tx.update_execution(record)
+        except Conflict as exc:
+            if inserting is None:  # the lease is someone else's: stop writing
+                log.warning("lost the lease of %s; another process resumes it", arn)
+                self._drop(entry)
+                raise _Dropped() from exc
+            entry.inserting = None
+            if not inserting.done():
+                inserting.set_exception(exc)
+            raise _NotInserted() from exc
         except BaseException as exc:
             if inserting is None:
                 raise
@@ -318,6 +448,8 @@ class ExecutionManager:
             async with self.store.batch() as tx:
                 tx.append_events(execution.arn, [event])
                 tx.update_execution(replace(record, error=error, cause=cause))
+                # Whoever holds it elsewhere finds its lease gone and stops writing.
+                tx.finish_work(execution.arn, None)
         await self.callbacks.forget_execution(execution.arn)
         self._notify_end(replace(record, error=error, cause=cause))
         return now
@@ -343,6 +475,8 @@ class ExecutionManager:
         async with self.store.batch() as tx:
             tx.append_events(execution.arn, [redriven])
             tx.update_execution(record)
+            tx.lease_work(_EXECUTION, execution.arn, self.owner,
+                          time.time() + self.lease_seconds)
         await self._resume(record, replay_filter=events_before_failed_state)
         return now
 
@@ -383,6 +517,25 @@ def events_before_failed_state(events: list[Event]) -> list[Event]:
 
 class _NotInserted(Exception):
     """An execution's first commit (its record) failed: it must not run on."""
+
+
+class _Dropped(asyncio.CancelledError):
+    """This process must write nothing more for an execution (shutdown, lease lost).
+    A cancellation, so the interpreter unwinds as it does when stopped."""
+
+
+_EXECUTION = "execution"  # the work-item kind whose lease owns an execution
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _to_store(event: Event) -> HistoryEvent:
