@@ -328,7 +328,7 @@ class ExecutionManager:
         while True:
             try:
                 return await asyncio.wait_for(asyncio.shield(future), timeout=1.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if arn in self.running:
                     continue
                 record = await self.store.get_execution(arn)
