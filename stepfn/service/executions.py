@@ -103,7 +103,8 @@ class ExecutionManager:
         await self._release_dead_owners()
         if self.worker:
             await self._claim()
-            self._scheduler = asyncio.ensure_future(self._schedule())
+        # An API-only node renews too: a redrive it began runs on here.
+        self._scheduler = asyncio.ensure_future(self._schedule())
 
     async def stop(self) -> None:
         """Stop running executions without ending them and without writing anything
@@ -155,12 +156,16 @@ class ExecutionManager:
 
     async def _schedule(self) -> None:
         """Renew the leases held, drop executions whose lease was lost, claim more."""
-        interval = max(0.2, self.lease_seconds / 5)
+        tick = min(0.5, self.lease_seconds / 5)
+        renewed = time.monotonic()
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(tick)
             try:
-                await self._renew()
-                await self._claim()
+                if time.monotonic() - renewed >= self.lease_seconds / 3:
+                    renewed = time.monotonic()
+                    await self._renew()
+                if self.worker:
+                    await self._claim()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - keep scheduling; the next round retries
@@ -355,9 +360,11 @@ class ExecutionManager:
             async with self.store.batch() as tx:
                 if inserting is not None:
                     tx.put_execution(record or entry.record)
-                    if not ended:
+                    if not ended and self.worker:
                         tx.lease_work(_EXECUTION, arn, self.owner,
                                       time.time() + self.lease_seconds)
+                    elif not ended:  # an API-only node: a worker claims it from here
+                        tx.ensure_work(_EXECUTION, arn)
                 elif ended:
                     tx.finish_work(arn, self.owner)
                 else:
@@ -387,6 +394,9 @@ class ExecutionManager:
             entry.inserting = None
             if not inserting.done():
                 inserting.set_result(None)
+            if not self.worker and not ended:
+                self._drop(entry)
+                raise _Dropped()
 
     # -- resuming ---------------------------------------------------------------------------
     async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:
