@@ -201,7 +201,7 @@ class CallbackHub:
                 return None
             try:
                 await asyncio.wait_for(signal.wait(), min(remaining, 1.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _signal(self, activity_arn: str) -> asyncio.Event:

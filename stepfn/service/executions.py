@@ -28,8 +28,9 @@ import socket
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..api.errors import ApiError
 from ..api.service import ActivityTaskGrant, StartRequest, SyncResult

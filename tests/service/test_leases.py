@@ -4,13 +4,17 @@ a dead server's executions are taken over, SIGTERM writes nothing replay cannot 
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROLE, Server, history, wait_for_status
+from .conftest import FUNCTIONS, ROLE, Server, history, wait_for_status
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
@@ -121,3 +125,79 @@ def test_sigterm_cycles_inside_parallel_map_wait_task(store_url: str, tmp_path: 
     finally:
         server.stop()
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+class Worker:
+    """One `stepfn worker` process (no API)."""
+
+    def __init__(self, db: str, log: Path, endpoint: str) -> None:
+        self.db, self.log, self.endpoint = db, log, endpoint
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = dict(os.environ, STEPFN_TEST_ENDPOINT=self.endpoint,
+                   AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                   AWS_DEFAULT_REGION="us-east-1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "stepfn.cli", "worker", "--db", self.db,
+             "--functions", str(FUNCTIONS), "--log-level", "warning"],
+            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, env=env)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int | None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                return self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return None
+
+
+CALLBACK = {"StartAt": "Ask", "States": {"Ask": {
+    "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+    "Parameters": {"FunctionName": "answer_token",
+                   "Payload": {"token.$": "$$.Task.Token", "value.$": "$.value"}},
+    "End": True}}}
+
+
+def test_api_node_and_workers_with_a_kill(store_url: str, tmp_path: Path,
+                                          short_leases: None) -> None:
+    """`serve --no-worker` runs nothing itself; two `stepfn worker`s share the work, one
+    is killed with -9 and the other takes its executions over; callbacks answered
+    through the API node reach whichever worker waits."""
+    api = Server(store_url, tmp_path / "api.log", args=("--no-worker",))
+    api.start()
+    workers = [Worker(store_url, tmp_path / f"worker{i}.log", api.endpoint) for i in (1, 2)]
+    try:
+        sfn = api.client()
+        naps = _machine(sfn, "nap", WAIT_THEN_TASK)
+        asks = _machine(sfn, "ask", CALLBACK)
+        nap_arns = [sfn.start_execution(stateMachineArn=naps, input=json.dumps(
+            {"value": i}))["executionArn"] for i in range(40)]
+        ask_arns = [sfn.start_execution(stateMachineArn=asks, input=json.dumps(
+            {"value": i}))["executionArn"] for i in range(10)]
+        time.sleep(1.0)  # an API-only node starts them but does not run them
+        assert all(not any(e["type"] == "WaitStateEntered" for e in history(sfn, a))
+                   for a in nap_arns)
+        for worker in workers:
+            worker.start()
+        time.sleep(1.5)
+        workers[0].kill()
+        for arn in nap_arns:
+            desc = wait_for_status(sfn, arn, timeout=30)
+            assert desc["status"] == "SUCCEEDED", (arn, desc)
+            check_history(history(sfn, arn), {"Nap": 1, "Add": 1})
+        for i, arn in enumerate(ask_arns):
+            desc = wait_for_status(sfn, arn, timeout=30)
+            assert desc["status"] == "SUCCEEDED", (arn, desc)
+            assert json.loads(desc["output"]) == {"answered": i}
+        assert workers[1].stop() == 0
+    finally:
+        for worker in workers:
+            worker.stop()
+        api.stop()
