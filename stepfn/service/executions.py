@@ -454,16 +454,30 @@ class ExecutionManager:
             record = replace(record, error=error, cause=cause)
             await self._flush(entry, record)
         else:
-            count = await self.store.count_events(execution.arn)
-            event = HistoryEvent(count + 1, count, now, "ExecutionAborted", details or None)
-            async with self.store.batch() as tx:
-                tx.append_events(execution.arn, [event])
-                tx.update_execution(replace(record, error=error, cause=cause))
-                # Whoever holds it elsewhere finds its lease gone and stops writing.
-                tx.finish_work(execution.arn, None)
+            await self._abort_elsewhere(replace(record, error=error, cause=cause),
+                                        details or None)
         await self.callbacks.forget_execution(execution.arn)
         self._notify_end(replace(record, error=error, cause=cause))
         return now
+
+    async def _abort_elsewhere(self, record: ExecutionRecord, details: dict | None) -> None:
+        """End an execution this process does not run. Its work item goes in the same
+        transaction, so whoever holds it finds its lease gone and writes no more; an
+        event id taken by that holder's last checkpoint meanwhile means count again."""
+        for attempt in range(5):
+            count = await self.store.count_events(record.arn)
+            event = HistoryEvent(count + 1, count, record.stop_date or self.clock.now(),
+                                 "ExecutionAborted", details)
+            try:
+                async with self.store.batch() as tx:
+                    tx.finish_work(record.arn, None)
+                    tx.append_events(record.arn, [event])
+                    tx.update_execution(record)
+                return
+            except Conflict:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.05)
 
     async def redrive_execution(self, execution: ExecutionRecord,
                                 client_token: str | None) -> float:

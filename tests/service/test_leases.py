@@ -179,23 +179,34 @@ def test_api_node_and_workers_with_a_kill(store_url: str, tmp_path: Path,
         asks = _machine(sfn, "ask", CALLBACK)
         nap_arns = [sfn.start_execution(stateMachineArn=naps, input=json.dumps(
             {"value": i}))["executionArn"] for i in range(40)]
-        ask_arns = [sfn.start_execution(stateMachineArn=asks, input=json.dumps(
-            {"value": i}))["executionArn"] for i in range(10)]
         time.sleep(1.0)  # an API-only node starts them but does not run them
         assert all(not any(e["type"] == "WaitStateEntered" for e in history(sfn, a))
                    for a in nap_arns)
+        long_nap = _machine(sfn, "long", {"StartAt": "Nap", "States": {"Nap": {
+            "Type": "Wait", "Seconds": 60, "End": True}}})
+        stopped = sfn.start_execution(stateMachineArn=long_nap)["executionArn"]
         for worker in workers:
             worker.start()
         time.sleep(1.5)
+        # Stopped through the API node while a worker holds it: the worker writes no more.
+        sfn.stop_execution(executionArn=stopped, error="Stop.Test")
         workers[0].kill()
+        # After the kill: a callback task taken over would invoke answer_token again
+        # (at least once, as AWS), and a second answer to one token is TaskTimedOut.
+        ask_arns = [sfn.start_execution(stateMachineArn=asks, input=json.dumps(
+            {"value": i}))["executionArn"] for i in range(10)]
         for arn in nap_arns:
             desc = wait_for_status(sfn, arn, timeout=30)
             assert desc["status"] == "SUCCEEDED", (arn, desc)
             check_history(history(sfn, arn), {"Nap": 1, "Add": 1})
         for i, arn in enumerate(ask_arns):
             desc = wait_for_status(sfn, arn, timeout=30)
-            assert desc["status"] == "SUCCEEDED", (arn, desc)
+            assert desc["status"] == "SUCCEEDED", (desc.get("error"), desc.get("cause"))
             assert json.loads(desc["output"]) == {"answered": i}
+        events = history(sfn, stopped)
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+        assert events[-1]["type"] == "ExecutionAborted"
+        assert sfn.describe_execution(executionArn=stopped)["status"] == "ABORTED"
         assert workers[1].stop() == 0
     finally:
         for worker in workers:
