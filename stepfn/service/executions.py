@@ -38,7 +38,14 @@ from ..engine.clock import RealClock
 from ..engine.execution import ExecutionResult, ExecutionRun
 from ..engine.history import Event, History, render_details
 from ..engine.machine import StateMachine, compile_definition
-from ..store.base import ActivityRecord, Conflict, ExecutionRecord, HistoryEvent, Store
+from ..store.base import (
+    ActivityRecord,
+    Conflict,
+    ExecutionRecord,
+    HistoryEvent,
+    Store,
+    WorkItem,
+)
 from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
@@ -169,8 +176,9 @@ class ExecutionManager:
                     await self._claim()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep scheduling; the next round retries
-                log.exception("lease scheduling failed")
+            except Exception as exc:  # noqa: BLE001 - transient; the next round retries
+                log.warning("lease renewal or claim failed, retrying: %s: %s",
+                            type(exc).__name__, exc)
 
     async def _renew(self) -> None:
         leased = [arn for arn, e in self.running.items()
@@ -188,11 +196,12 @@ class ExecutionManager:
             items = await self.store.claim_work(self.owner, self.lease_seconds,
                                                 limit=50, kinds=[_EXECUTION])
             for item in items:
-                await self._take(item.key)
+                await self._take(item)
             if len(items) < 50:
                 return
 
-    async def _take(self, arn: str) -> None:
+    async def _take(self, item: WorkItem) -> None:
+        arn = item.key
         record = await self.store.get_execution(arn)
         if record is None or record.status != "RUNNING" or record.type != "STANDARD":
             async with self.store.batch() as tx:
@@ -202,8 +211,10 @@ class ExecutionManager:
             return
         try:
             await self._resume(record)
-        except Exception:  # noqa: BLE001 - leave it leased; it is offered again later
+        except Exception:  # noqa: BLE001 - offered again later, here or elsewhere
             log.exception("cannot resume %s", arn)
+            await self.store.release_work(item.id, self.owner,
+                                          available_at=time.time() + _RETRY_RESUME_SECONDS)
 
     def _drop(self, entry: _Running) -> None:
         """Stop an execution here without writing anything more for it."""
@@ -340,6 +351,11 @@ class ExecutionManager:
                 record = await self.store.get_execution(arn)
                 if record is not None and record.status not in ("RUNNING",
                                                                 "PENDING_REDRIVE"):
+                    waiting = self._ended.get(arn, [])
+                    if future in waiting:
+                        waiting.remove(future)
+                    if not waiting:
+                        self._ended.pop(arn, None)
                     return record
 
     def _notify_end(self, record: ExecutionRecord) -> None:
@@ -550,6 +566,7 @@ class _Dropped(asyncio.CancelledError):
 
 
 _EXECUTION = "execution"  # the work-item kind whose lease owns an execution
+_RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
 
 
 def _alive(pid: int) -> bool:

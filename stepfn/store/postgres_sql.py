@@ -244,8 +244,15 @@ ENSURE_WORK = """
 INSERT INTO work (kind, key, payload, available_at)
 VALUES (%(kind)s, %(key)s, 'null'::bytea, %(available_at)s)
 ON CONFLICT (key) DO NOTHING"""
+# SKIP LOCKED: a row locked by the owner's own checkpoint in flight (FOR SHARE, maybe
+# grouped with others) is renewed next round rather than waited for, which could
+# deadlock; every key held is returned all the same.
 RENEW_LEASES_OF = """
-UPDATE work SET lease_expires=%(expires)s WHERE lease_owner=%(owner)s RETURNING key"""
+WITH renewed AS (
+    UPDATE work SET lease_expires=%(expires)s
+    WHERE id IN (SELECT id FROM work WHERE lease_owner=%(owner)s
+                 ORDER BY id FOR UPDATE SKIP LOCKED))
+SELECT key FROM work WHERE lease_owner=%(owner)s"""
 RELEASE_LEASES_OF = """
 UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(now)s
 WHERE lease_owner=%(owner)s"""
