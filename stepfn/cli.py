@@ -284,7 +284,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                       args.log_format or os.environ.get("STEPFN_LOG_FORMAT") or "text")
     extra = {"functions": args.functions or [],
              "max_history_events": args.max_history_events,
-             "mock_config": mock_config}
+             "mock_config": mock_config,
+             "worker": not args.no_worker}
     try:
         serve(args.host, args.port, args.db, region=args.region, account=args.account,
               log_level=args.log_level, extra=extra, auth=args.auth,
@@ -378,6 +379,45 @@ def package_version() -> str:
         from . import __version__
 
         return __version__
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run executions from the database, without serving the API."""
+    import asyncio
+    import logging
+
+    from .service.worker import run_worker
+    from .store.base import StoreError
+
+    logging.basicConfig(level=(args.log_level or "info").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db = args.db or os.environ.get("STEPFN_DB") or "stepfn.db"
+    try:
+        asyncio.run(run_worker(
+            db, region=args.region or os.environ.get("STEPFN_REGION", "us-east-1"),
+            account=args.account or os.environ.get("STEPFN_ACCOUNT", "123456789012"),
+            functions=args.functions or [], max_history_events=args.max_history_events))
+    except (StoreError, ValueError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
+def add_worker_parser(sub: Any) -> None:
+    """``stepfn worker``: runs executions, serves no API."""
+    worker = sub.add_parser(
+        "worker", help="run executions from the database (no API); any number of them "
+                       "share the work under leases")
+    worker.add_argument("--db", help="a postgresql:// URL or a SQLite file (STEPFN_DB, "
+                                     "default stepfn.db)")
+    worker.add_argument("--functions", action="append", metavar="PATH",
+                        help="Python module, .py file or directory of task functions "
+                             "(repeatable)")
+    worker.add_argument("--region", help="region in ARNs (STEPFN_REGION)")
+    worker.add_argument("--account", help="account in ARNs (STEPFN_ACCOUNT)")
+    worker.add_argument("--log-level", help="debug|info|warning|error (default info)")
+    worker.add_argument("--max-history-events", type=int, default=25_000,
+                        help="history length at which an execution fails (AWS: 25,000)")
+    worker.set_defaults(handler=cmd_worker)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -496,7 +536,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "StartExecution on ARN#TestCase runs that test case")
     serve.add_argument("--max-history-events", type=int, default=25_000,
                        help="history length at which an execution fails (AWS: 25,000)")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="serve the API only: executions are run by `stepfn worker` "
+                            "processes on the same database")
     serve.set_defaults(handler=cmd_serve)
+    add_worker_parser(sub)
     add_db_parser(sub)
 
     env = sub.add_parser(

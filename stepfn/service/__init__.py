@@ -11,7 +11,8 @@ def create_execution_service(store: Any, config: Any) -> ExecutionManager:
     """The execution service for the API server (``api.server.serve``'s default)."""
     manager = ExecutionManager(store, region=config.region, account=config.account,
                                max_history_events=config.extra.get("max_history_events",
-                                                                   25_000))
+                                                                   25_000),
+                               worker=config.extra.get("worker", True))
     from ..functions_loader import register_all
 
     for spec in config.extra.get("functions", ()):

@@ -25,6 +25,9 @@ from ..tasks.base import TaskCall, TaskDispatcher
 from ..tasks.tokens import execution_of_token
 
 ACTIVITY_POLL_SECONDS = 60.0  # GetActivityTask's long poll, as AWS
+# How often a waiting task looks in the store for an answer or a heartbeat given to
+# another process (the in-process path wakes it at once).
+ANSWER_POLL_SECONDS = 1.0
 
 
 class CallbackHub:
@@ -78,18 +81,34 @@ class CallbackHub:
 
     async def _await_answer(self, token: str, future: asyncio.Future, beat: asyncio.Event,
                             call: TaskCall) -> dict:
+        """The answer, from this process or (polled from the store) any other API
+        node; heartbeats likewise arrive here or through the token's record."""
         heartbeat = call.heartbeat_seconds
+        last_beat = time.monotonic()
+        record = await self.store.get_task_token(token)
+        seen = record.heartbeat_deadline if record is not None else None
         while True:
-            if heartbeat is None:
-                return await future
             beat.clear()
             waiter = asyncio.ensure_future(beat.wait())
-            done, _ = await asyncio.wait({future, waiter}, timeout=heartbeat,
+            timeout = ANSWER_POLL_SECONDS
+            if heartbeat is not None:
+                timeout = min(timeout, max(0.0, last_beat + heartbeat - time.monotonic()))
+            done, _ = await asyncio.wait({future, waiter}, timeout=timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if future in done:
                 return future.result()
-            if not done:  # neither an answer nor a heartbeat in time
+            if waiter in done:
+                last_beat = time.monotonic()
+                continue
+            record = await self.store.get_task_token(token)
+            answered = _answer_of(record) if record is not None else None
+            if answered is not None:
+                return answered
+            if record is not None and record.heartbeat_deadline != seen:
+                seen = record.heartbeat_deadline  # a heartbeat through another node
+                last_beat = time.monotonic()
+            if heartbeat is not None and time.monotonic() - last_beat >= heartbeat:
                 raise StatesError("States.HeartbeatTimeout", None)
 
     def _deadline(self, call: TaskCall) -> float | None:

@@ -10,6 +10,12 @@ done (recorded task results are reused, recorded outputs win, a Wait keeps its r
 deadline) and only what comes after the last committed event happens anew. Tasks are
 invoked at least once, state transitions recorded exactly once.
 
+Ownership (design.md §4): a Standard execution is advanced by one process at a time,
+under a lease: a work item of kind ``execution`` keyed by its ARN, leased to this
+manager's ``owner`` id and renewed by the scheduler loop. Every checkpoint checks the
+lease in its own transaction (fencing), so a process that lost its lease writes
+nothing more; another process claims expired leases and resumes by replay.
+
 Express executions run in memory, as on AWS.
 """
 
@@ -17,7 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +38,14 @@ from ..engine.clock import RealClock
 from ..engine.execution import ExecutionResult, ExecutionRun, fail_unexpectedly
 from ..engine.history import Event, History, render_details
 from ..engine.machine import StateMachine, compile_definition
-from ..store.base import ActivityRecord, Conflict, ExecutionRecord, HistoryEvent, Store
+from ..store.base import (
+    ActivityRecord,
+    Conflict,
+    ExecutionRecord,
+    HistoryEvent,
+    Store,
+    WorkItem,
+)
 from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
@@ -57,6 +73,8 @@ class _Running:
     # Set while the execution's record is not stored yet: its first commit inserts it
     # together with the first events, then resolves this future (StartExecution waits).
     inserting: asyncio.Future | None = None
+    # Set once this process must write nothing more for it (shutdown, lease lost).
+    dropped: bool = False
 
 
 class ExecutionManager:
@@ -65,8 +83,15 @@ class ExecutionManager:
     def __init__(self, store: Store, *, region: str = "us-east-1",
                  account: str = "123456789012", functions: FunctionRegistry | None = None,
                  tasks: TaskDispatcher | None = None, clock: Any = None,
-                 max_history_events: int = 25_000) -> None:
+                 max_history_events: int = 25_000, lease_seconds: float | None = None,
+                 worker: bool = True) -> None:
         self.store = store
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds or float(
+            os.environ.get("STEPFN_LEASE_SECONDS", "15"))
+        # False: an API-only node; it starts executions but leaves them to workers.
+        self.worker = worker
+        self._scheduler: asyncio.Task | None = None
         self.region = region
         self.account = account
         self.clock = clock or RealClock()
@@ -88,32 +113,123 @@ class ExecutionManager:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
-        """Resume every Standard execution the store says is still running."""
-        cursor = None
-        resumed = 0
-        while True:
-            page = await self.store.list_executions(status="RUNNING", limit=100, cursor=cursor)
-            for record in page.items:
-                if record.type == "STANDARD" and record.arn not in self.running:
-                    await self._resume(record)
-                    resumed += 1
-            cursor = page.next_cursor
-            if not cursor:
-                break
-        if resumed:
-            log.info("resumed %d running executions", resumed)
+        """Take the leases of executions nobody holds (or whose holder died) and resume
+        them; then keep claiming and renewing in the background."""
+        await self._adopt_unleased()
+        await self._release_dead_owners()
+        if self.worker:
+            await self._claim()
+        # An API-only node renews too: a redrive it began runs on here.
+        self._scheduler = asyncio.ensure_future(self._schedule())
 
     async def stop(self) -> None:
-        """Stop running executions without ending them: they resume on the next start."""
+        """Stop running executions without ending them and without writing anything
+        (replay recomputes what was not committed), then hand their leases back."""
+        if self._scheduler is not None:
+            self._scheduler.cancel()
+            await asyncio.gather(self._scheduler, return_exceptions=True)
+            self._scheduler = None
         entries = list(self.running.values())
         for entry in entries:
+            entry.dropped = True
             if entry.task is not None:
                 entry.task.cancel()
         for entry in entries:
             if entry.task is not None:
                 await asyncio.gather(entry.task, return_exceptions=True)
-            await self._flush(entry)
         self.running.clear()
+        try:
+            await self.store.release_leases_of(self.owner)
+        except Exception:  # noqa: BLE001 - the leases then lapse on their own
+            log.warning("could not hand the leases back; they lapse in %.0f s",
+                        self.lease_seconds)
+
+    # -- leases -----------------------------------------------------------------------------
+    async def _adopt_unleased(self) -> None:
+        """RUNNING Standard executions written before leases existed get a work item."""
+        cursor = None
+        while True:
+            page = await self.store.list_executions(status="RUNNING", limit=500,
+                                                    cursor=cursor)
+            standard = [r.arn for r in page.items if r.type == "STANDARD"]
+            if standard:
+                async with self.store.batch() as tx:
+                    for arn in standard:
+                        tx.ensure_work(_EXECUTION, arn)
+            cursor = page.next_cursor
+            if not cursor:
+                return
+
+    async def _release_dead_owners(self) -> None:
+        """A holder on this host whose process is gone loses its leases now rather
+        than at expiry (a restart after kill -9 resumes at once)."""
+        host = socket.gethostname()
+        for owner in await self.store.lease_owners():
+            holder_host, _, rest = owner.partition(":")
+            pid = rest.partition(":")[0]
+            if holder_host == host and pid.isdigit() and not _alive(int(pid)):
+                await self.store.release_leases_of(owner)
+
+    async def _schedule(self) -> None:
+        """Renew the leases held, drop executions whose lease was lost, claim more."""
+        tick = min(0.5, self.lease_seconds / 5)
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                if time.monotonic() - renewed >= self.lease_seconds / 3:
+                    renewed = time.monotonic()
+                    await self._renew()
+                if self.worker:
+                    await self._claim()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - transient; the next round retries
+                log.warning("lease renewal or claim failed, retrying: %s: %s",
+                            type(exc).__name__, exc)
+
+    async def _renew(self) -> None:
+        leased = [arn for arn, e in self.running.items()
+                  if e.inserting is None and e.run.persist is not None]
+        held = set(await self.store.renew_leases_of(self.owner, self.lease_seconds))
+        for arn in leased:
+            entry = self.running.get(arn)
+            if entry is not None and arn not in held:
+                log.warning("lost the lease of %s; another process resumes it", arn)
+                self._drop(entry)
+
+    async def _claim(self) -> None:
+        """Lease executions nobody holds and resume them by replay."""
+        while True:
+            items = await self.store.claim_work(self.owner, self.lease_seconds,
+                                                limit=50, kinds=[_EXECUTION])
+            for item in items:
+                await self._take(item)
+            if len(items) < 50:
+                return
+
+    async def _take(self, item: WorkItem) -> None:
+        arn = item.key
+        record = await self.store.get_execution(arn)
+        if record is None or record.status != "RUNNING" or record.type != "STANDARD":
+            async with self.store.batch() as tx:
+                tx.finish_work(arn, self.owner)
+            return
+        if arn in self.running:
+            return
+        try:
+            await self._resume(record)
+        except Exception:  # noqa: BLE001 - offered again later, here or elsewhere
+            log.exception("cannot resume %s", arn)
+            await self.store.release_work(item.id, self.owner,
+                                          available_at=time.time() + _RETRY_RESUME_SECONDS)
+
+    def _drop(self, entry: _Running) -> None:
+        """Stop an execution here without writing anything more for it."""
+        entry.dropped = True
+        self._forget(entry)
+        if entry.task is not None and not entry.task.done():
+            entry.task.cancel()
 
     # -- starting ---------------------------------------------------------------------------
     def compile(self, definition: str, machine_type: str) -> StateMachine:
@@ -222,18 +338,18 @@ class ExecutionManager:
         logs.execution_started(_machine_name(entry.record), entry.record.arn)
         try:
             result = await entry.run.run()
-        except asyncio.CancelledError:
-            raise
-        except _NotInserted:  # start_execution raised why; nothing was stored
+        except (_NotInserted, _Dropped):  # nothing (more) may be stored for it here
             self._forget(entry)
             return
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:  # a bug in stepfn must not leave the execution hanging
             result = fail_unexpectedly(entry.run, exc)
         finished = _finished_record(entry.record, result, self.clock.now())
         entry.record = finished
         try:
             await self._flush(entry, finished)
-        except _NotInserted:
+        except (_NotInserted, _Dropped):
             self._forget(entry)
             return
         self.running.pop(finished.arn, None)
@@ -252,7 +368,22 @@ class ExecutionManager:
                 return record
         future = asyncio.get_running_loop().create_future()
         self._ended.setdefault(arn, []).append(future)
-        return await future
+        # Another process may be running it (or take it over): ask the store too.
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout=1.0)
+            except TimeoutError:
+                if arn in self.running:
+                    continue
+                record = await self.store.get_execution(arn)
+                if record is not None and record.status not in ("RUNNING",
+                                                                "PENDING_REDRIVE"):
+                    waiting = self._ended.get(arn, [])
+                    if future in waiting:
+                        waiting.remove(future)
+                    if not waiting:
+                        self._ended.pop(arn, None)
+                    return record
 
     def _notify_end(self, record: ExecutionRecord) -> None:
         for future in self._ended.pop(record.arn, ()):
@@ -261,19 +392,41 @@ class ExecutionManager:
 
     async def _flush(self, entry: _Running, record: ExecutionRecord | None = None) -> None:
         """Commit the events recorded since the last checkpoint (and the record)."""
+        if entry.dropped:  # shutting down or lease lost: replay redoes the rest
+            raise _Dropped()
         events, entry.pending[:] = list(entry.pending), []
         inserting = entry.inserting
         if not events and record is None and inserting is None:
             return
+        arn = entry.record.arn
+        ended = record is not None and record.status != "RUNNING"
         try:
             async with self.store.batch() as tx:
                 if inserting is not None:
                     tx.put_execution(record or entry.record)
+                    if not ended and self.worker:
+                        tx.lease_work(_EXECUTION, arn, self.owner,
+                                      time.time() + self.lease_seconds)
+                    elif not ended:  # an API-only node: a worker claims it from here
+                        tx.ensure_work(_EXECUTION, arn)
+                elif ended:
+                    tx.finish_work(arn, self.owner)
+                else:
+                    tx.check_lease(arn, self.owner)
                 if events:
                     # Rendered on the store's side as it writes them (see _StoreEvents).
                     tx.append_events(entry.record.arn, _StoreEvents(events))
                 if record is not None and inserting is None:
                     tx.update_execution(record)
+        except Conflict as exc:
+            if inserting is None:  # the lease is someone else's: stop writing
+                log.warning("lost the lease of %s; another process resumes it", arn)
+                self._drop(entry)
+                raise _Dropped() from exc
+            entry.inserting = None
+            if not inserting.done():
+                inserting.set_exception(exc)
+            raise _NotInserted() from exc
         except BaseException as exc:
             if inserting is None:
                 raise
@@ -287,6 +440,9 @@ class ExecutionManager:
                 inserting.set_result(None)
         if events:  # committed: now they may be seen
             self.feed.publish(entry.record.arn, events, _to_store)
+        if inserting is not None and not self.worker and not ended:
+            self._drop(entry)  # an API-only node: a worker runs it from here
+            raise _Dropped()
 
     # -- resuming ---------------------------------------------------------------------------
     async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:
@@ -343,15 +499,31 @@ class ExecutionManager:
             record = replace(record, error=error, cause=cause)
             await self._flush(entry, record)
         else:
-            count = await self.store.count_events(execution.arn)
-            event = HistoryEvent(count + 1, count, now, "ExecutionAborted", details or None)
-            async with self.store.batch() as tx:
-                tx.append_events(execution.arn, [event])
-                tx.update_execution(replace(record, error=error, cause=cause))
-            self.feed.publish(execution.arn, [event])
+            await self._abort_elsewhere(replace(record, error=error, cause=cause),
+                                        details or None)
         await self.callbacks.forget_execution(execution.arn)
         self._notify_end(replace(record, error=error, cause=cause))
         return now
+
+    async def _abort_elsewhere(self, record: ExecutionRecord, details: dict | None) -> None:
+        """End an execution this process does not run. Its work item goes in the same
+        transaction, so whoever holds it finds its lease gone and writes no more; an
+        event id taken by that holder's last checkpoint meanwhile means count again."""
+        for attempt in range(5):
+            count = await self.store.count_events(record.arn)
+            event = HistoryEvent(count + 1, count, record.stop_date or self.clock.now(),
+                                 "ExecutionAborted", details)
+            try:
+                async with self.store.batch() as tx:
+                    tx.finish_work(record.arn, None)
+                    tx.append_events(record.arn, [event])
+                    tx.update_execution(record)
+                self.feed.publish(record.arn, [event])
+                return
+            except Conflict:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.05)
 
     async def redrive_execution(self, execution: ExecutionRecord,
                                 client_token: str | None) -> float:
@@ -374,6 +546,8 @@ class ExecutionManager:
         async with self.store.batch() as tx:
             tx.append_events(execution.arn, [redriven])
             tx.update_execution(record)
+            tx.lease_work(_EXECUTION, execution.arn, self.owner,
+                          time.time() + self.lease_seconds)
         self.feed.publish(execution.arn, [redriven])
         await self._resume(record, replay_filter=events_before_failed_state)
         return now
@@ -415,6 +589,26 @@ def events_before_failed_state(events: list[Event]) -> list[Event]:
 
 class _NotInserted(Exception):
     """An execution's first commit (its record) failed: it must not run on."""
+
+
+class _Dropped(asyncio.CancelledError):
+    """This process must write nothing more for an execution (shutdown, lease lost).
+    A cancellation, so the interpreter unwinds as it does when stopped."""
+
+
+_EXECUTION = "execution"  # the work-item kind whose lease owns an execution
+_RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _to_store(event: Event) -> HistoryEvent:

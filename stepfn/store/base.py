@@ -367,6 +367,27 @@ class Batch(abc.ABC):
     def complete_work(self, item_id: int, owner: str) -> None:
         """Remove a finished item (Conflict if ``owner`` no longer holds its lease)."""
 
+    # --- execution leases (work items of kind "execution", keyed by execution ARN)
+    @abc.abstractmethod
+    def lease_work(self, kind: str, key: str, owner: str, expires: float) -> None:
+        """Create item ``key`` already leased to ``owner`` until ``expires`` (epoch
+        seconds), or take over an existing one that is unleased, expired or ``owner``'s
+        own. Conflict when another owner holds a live lease on it."""
+
+    @abc.abstractmethod
+    def check_lease(self, key: str, owner: str) -> None:
+        """Fencing: Conflict unless item ``key`` is leased to ``owner``. PostgreSQL
+        also locks the row, so no claimer takes it before this batch commits."""
+
+    @abc.abstractmethod
+    def finish_work(self, key: str, owner: str | None) -> None:
+        """Remove item ``key``: Conflict unless ``owner`` holds it (``None``: remove
+        it whoever holds it, which also fences that holder out)."""
+
+    @abc.abstractmethod
+    def ensure_work(self, kind: str, key: str, available_at: float = 0.0) -> None:
+        """Create item ``key`` unless it exists (left as it is when it does)."""
+
 
 # --------------------------------------------------------------------------- store
 class Store(abc.ABC):
@@ -520,3 +541,15 @@ class Store(abc.ABC):
                            available_at: float | None = None) -> bool:
         """Give an item back (to retry at ``available_at``; now if None) without
         completing it. False when ``owner`` no longer held its lease."""
+
+    @abc.abstractmethod
+    async def renew_leases_of(self, owner: str, lease_seconds: float) -> list[str]:
+        """Extend every lease ``owner`` holds; returns the keys of those items."""
+
+    @abc.abstractmethod
+    async def release_leases_of(self, owner: str) -> int:
+        """Give back every item ``owner`` holds, available now; returns how many."""
+
+    @abc.abstractmethod
+    async def lease_owners(self) -> list[str]:
+        """The distinct owners holding leases (expired or not)."""

@@ -277,6 +277,35 @@ class _PostgresBatch(Batch):
                 raise Conflict(f"work item {item_id} is not leased by {owner}")
         self.ops.append(op)
 
+    def lease_work(self, kind: str, key: str, owner: str, expires: float) -> None:
+        async def op(conn: Conn) -> None:
+            cur = await conn.execute(q.LEASE_WORK, {"kind": kind, "key": key,
+                                                    "owner": owner, "expires": expires,
+                                                    "now": time.time()})
+            if cur.rowcount == 0:
+                raise Conflict(f"work item {key} is leased by another owner")
+        self.ops.append(op)
+
+    def check_lease(self, key: str, owner: str) -> None:
+        async def op(conn: Conn) -> None:
+            row = await (await conn.execute(q.CHECK_LEASE, {"key": key})).fetchone()
+            if row is None or row[0] != owner:
+                raise Conflict(f"work item {key} is not leased by {owner}")
+        self.ops.append(op)
+
+    def finish_work(self, key: str, owner: str | None) -> None:
+        async def op(conn: Conn) -> None:
+            if owner is None:
+                await conn.execute(q.DROP_WORK, {"key": key})
+                return
+            cur = await conn.execute(q.FINISH_WORK, {"key": key, "owner": owner})
+            if cur.rowcount == 0:
+                raise Conflict(f"work item {key} is not leased by {owner}")
+        self.ops.append(op)
+
+    def ensure_work(self, kind: str, key: str, available_at: float = 0.0) -> None:
+        self._add(q.ENSURE_WORK, {"kind": kind, "key": key, "available_at": available_at})
+
 
 def _many(statement: str, rows: list[dict[str, Any]]) -> Op:
     async def op(conn: Conn) -> None:
@@ -799,3 +828,17 @@ class PostgresStore(Store):
             cur = await conn.execute(q.RELEASE_WORK, {"id": item_id, "owner": owner,
                                                       "available_at": at})
             return cur.rowcount > 0
+
+    async def renew_leases_of(self, owner: str, lease_seconds: float) -> list[str]:
+        rows = await self._rows(q.RENEW_LEASES_OF, {"owner": owner,
+                                                    "expires": time.time() + lease_seconds})
+        return [r[0] for r in rows]
+
+    async def release_leases_of(self, owner: str) -> int:
+        async with self._conn() as conn:
+            cur = await conn.execute(q.RELEASE_LEASES_OF, {"owner": owner,
+                                                           "now": time.time()})
+            return cur.rowcount
+
+    async def lease_owners(self) -> list[str]:
+        return [r[0] for r in await self._rows(q.LEASE_OWNERS, {})]

@@ -234,3 +234,35 @@ RETURNING id"""
 RELEASE_WORK = """
 UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(available_at)s
 WHERE id=%(id)s AND lease_owner=%(owner)s"""
+
+# --------------------------------------------------------------------------- execution leases
+# Insert the item leased, or take it over when it is free, expired or already ours.
+LEASE_WORK = """
+INSERT INTO work (kind, key, payload, available_at, lease_owner, lease_expires)
+VALUES (%(kind)s, %(key)s, 'null'::bytea, 0, %(owner)s, %(expires)s)
+ON CONFLICT (key) DO UPDATE SET lease_owner=EXCLUDED.lease_owner,
+    lease_expires=EXCLUDED.lease_expires
+WHERE work.lease_owner IS NULL OR work.lease_owner=EXCLUDED.lease_owner
+   OR work.lease_expires <= %(now)s"""
+# FOR SHARE: a claimer's FOR UPDATE SKIP LOCKED passes over the row until this
+# transaction (the holder's checkpoint) has committed.
+CHECK_LEASE = "SELECT lease_owner FROM work WHERE key=%(key)s FOR SHARE"
+FINISH_WORK = "DELETE FROM work WHERE key=%(key)s AND lease_owner=%(owner)s"
+DROP_WORK = "DELETE FROM work WHERE key=%(key)s"
+ENSURE_WORK = """
+INSERT INTO work (kind, key, payload, available_at)
+VALUES (%(kind)s, %(key)s, 'null'::bytea, %(available_at)s)
+ON CONFLICT (key) DO NOTHING"""
+# SKIP LOCKED: a row locked by the owner's own checkpoint in flight (FOR SHARE, maybe
+# grouped with others) is renewed next round rather than waited for, which could
+# deadlock; every key held is returned all the same.
+RENEW_LEASES_OF = """
+WITH renewed AS (
+    UPDATE work SET lease_expires=%(expires)s
+    WHERE id IN (SELECT id FROM work WHERE lease_owner=%(owner)s
+                 ORDER BY id FOR UPDATE SKIP LOCKED))
+SELECT key FROM work WHERE lease_owner=%(owner)s"""
+RELEASE_LEASES_OF = """
+UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(now)s
+WHERE lease_owner=%(owner)s"""
+LEASE_OWNERS = "SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL"

@@ -322,6 +322,40 @@ class _SqliteBatch(Batch):
                 raise Conflict(f"work item {item_id} is not leased by {owner}")
         self.ops.append(op)
 
+    def lease_work(self, kind: str, key: str, owner: str, expires: float) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            cur = db.execute(
+                "INSERT INTO work (kind, key, payload, available_at, lease_owner, "
+                "lease_expires) VALUES (?,?,'null',0,?,?) ON CONFLICT(key) DO UPDATE SET "
+                "lease_owner=excluded.lease_owner, lease_expires=excluded.lease_expires "
+                "WHERE work.lease_owner IS NULL OR work.lease_owner=excluded.lease_owner "
+                "OR work.lease_expires <= ?", (kind, key, owner, expires, time.time()))
+            if cur.rowcount == 0:
+                raise Conflict(f"work item {key} is leased by another owner")
+        self.ops.append(op)
+
+    def check_lease(self, key: str, owner: str) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            row = db.execute("SELECT lease_owner FROM work WHERE key=?", (key,)).fetchone()
+            if row is None or row[0] != owner:
+                raise Conflict(f"work item {key} is not leased by {owner}")
+        self.ops.append(op)
+
+    def finish_work(self, key: str, owner: str | None) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            if owner is None:
+                db.execute("DELETE FROM work WHERE key=?", (key,))
+                return
+            cur = db.execute("DELETE FROM work WHERE key=? AND lease_owner=?", (key, owner))
+            if cur.rowcount == 0:
+                raise Conflict(f"work item {key} is not leased by {owner}")
+        self.ops.append(op)
+
+    def ensure_work(self, kind: str, key: str, available_at: float = 0.0) -> None:
+        self.ops.append(lambda db: db.execute(
+            "INSERT INTO work (kind, key, payload, available_at) VALUES (?,?,'null',?) "
+            "ON CONFLICT(key) DO NOTHING", (kind, key, available_at)))
+
 
 def _put_revision(db: sqlite3.Connection, machine: StateMachineRecord) -> None:
     revision = RevisionRecord(
@@ -818,6 +852,30 @@ class SqliteStore(Store):
                              (at, item_id, owner))
             return cur.rowcount > 0
         return await self._call(_in_transaction(release))
+
+    async def renew_leases_of(self, owner: str, lease_seconds: float) -> list[str]:
+        expires = time.time() + lease_seconds
+
+        def renew(db: sqlite3.Connection) -> list[str]:
+            db.execute("UPDATE work SET lease_expires=? WHERE lease_owner=?",
+                       (expires, owner))
+            return [r[0] for r in db.execute("SELECT key FROM work WHERE lease_owner=?",
+                                             (owner,))]
+        return await self._call(_in_transaction(renew))
+
+    async def release_leases_of(self, owner: str) -> int:
+        at = time.time()
+
+        def release(db: sqlite3.Connection) -> int:
+            return db.execute("UPDATE work SET lease_owner=NULL, lease_expires=NULL, "
+                              "available_at=? WHERE lease_owner=?", (at, owner)).rowcount
+        return await self._call(_in_transaction(release))
+
+    async def lease_owners(self) -> list[str]:
+        def read(db: sqlite3.Connection) -> list[str]:
+            return [r[0] for r in db.execute(
+                "SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL")]
+        return await self._call(read)
 
 
 def _work_item(row: tuple) -> WorkItem:

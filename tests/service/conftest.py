@@ -28,8 +28,9 @@ def free_port() -> int:
 class Server:
     """One `stepfn serve` process; ``restart`` keeps the database."""
 
-    def __init__(self, db: Path | str, log: Path) -> None:
+    def __init__(self, db: Path | str, log: Path, args: tuple[str, ...] = ()) -> None:
         self.db = db
+        self.args = args
         self.log = log
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -44,7 +45,8 @@ class Server:
                    AWS_DEFAULT_REGION="us-east-1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "stepfn.cli", "serve", "--port", str(self.port),
-             "--db", str(self.db), "--functions", str(FUNCTIONS), "--log-level", "warning"],
+             "--db", str(self.db), "--functions", str(FUNCTIONS), "--log-level", "warning",
+             *self.args],
             stdout=self.log.open("ab"), stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

@@ -8,6 +8,7 @@ test_postgres_store.py."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 
 import orjson
@@ -269,6 +270,50 @@ def test_work_queue_leases(backend: Backend) -> None:
         second = next(i for i in again if i.key != first.key)
         assert await store.release_work(second.id, "w3", available_at=5e12)
         assert await store.claim_work("w4", 30.0, now=1e12 + 10) == []
+    backend.run(body)
+
+
+def test_execution_leases_fence_and_hand_over(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        now = time.time()
+        async with store.batch() as tx:
+            tx.lease_work("execution", "e1", "w1", now + 60)
+            tx.ensure_work("execution", "e2")
+            tx.ensure_work("execution", "e1")  # exists: left as it is
+        async with store.batch() as tx:
+            tx.check_lease("e1", "w1")
+        with pytest.raises(Conflict):  # someone else's live lease
+            async with store.batch() as tx:
+                tx.lease_work("execution", "e1", "w2", now + 60)
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.check_lease("e1", "w2")
+        with pytest.raises(Conflict):  # unleased: nobody may write for it
+            async with store.batch() as tx:
+                tx.check_lease("e2", "w1")
+        assert await store.lease_owners() == ["w1"]
+        assert await store.renew_leases_of("w1", 30.0) == ["e1"]
+        assert [i.key for i in await store.claim_work("w2", 30.0, kinds=["execution"])] \
+            == ["e2"]
+        assert await store.release_leases_of("w1") == 1
+        assert [i.key for i in await store.claim_work("w3", 30.0)] == ["e1"]
+        with pytest.raises(Conflict):  # w1 handed it back: fenced out
+            async with store.batch() as tx:
+                tx.check_lease("e1", "w1")
+        with pytest.raises(Conflict):
+            async with store.batch() as tx:
+                tx.finish_work("e1", "w1")
+        async with store.batch() as tx:
+            tx.finish_work("e1", "w3")
+            tx.finish_work("e2", None)  # whoever holds it
+        assert await store.lease_owners() == []
+        assert await store.claim_work("w4", 30.0, now=now + 1e6) == []
+        # An expired lease can be taken by lease_work too.
+        async with store.batch() as tx:
+            tx.lease_work("execution", "e3", "w1", now - 1)
+        async with store.batch() as tx:
+            tx.lease_work("execution", "e3", "w2", now + 60)
+        assert await store.renew_leases_of("w1", 30.0) == []
     backend.run(body)
 
 
