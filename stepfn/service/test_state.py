@@ -441,7 +441,13 @@ def _check_request(request: dict, model: StateModel, machine: dict | None) -> No
                 result = jsonutil.loads(mock["result"])
             except ValueError:
                 raise ApiError("ValidationException",
-                               "The mock result is not valid JSON") from None
+                               "Mocked result must be valid JSON") from None
+            if model.type == "Map":  # a Map's result: its array, or ResultWriter's object
+                if "ResultWriter" in model.fields and not isinstance(result, dict):
+                    raise ApiError("ValidationException",
+                                   "Mocked result must be a JSON object.")
+                if "ResultWriter" not in model.fields and not isinstance(result, list):
+                    raise ApiError("ValidationException", "Mocked result must be an array.")
             if model.type == "Task" and isinstance(model.fields.get("Resource"), str):
                 check_mock_result(model.fields["Resource"], result,
                                   mock.get("fieldValidationMode"))

@@ -146,6 +146,9 @@ def test_map_and_parallel_need_a_mock(sfn: Any, name: str) -> None:
      "A test mock should have only one of the following fields: [result, errorOutput]."),
     ({"mock": {"result": "{}"}, "revealSecrets": True, "definition": TASK},
      "TestState does not support RevealSecrets when a mock is specified."),
+    ({"mock": {"result": "{nope"}, "definition": TASK}, "Mocked result must be valid JSON"),
+    ({"mock": {"result": '{"a": 1}'}, "stateName": "Each", "definition": MACHINE},
+     "Mocked result must be an array."),
 ])
 def test_refusals_worded_as_aws_words_them(sfn: Any, members: dict, message: str) -> None:
     definition = members.pop("definition")
