@@ -45,6 +45,10 @@ class ExecutionResult:
     error: str | None = None
     cause: str | None = None
     events: list[Event] = field(default_factory=list, repr=False)
+    # In-process only: ChoiceStateExited event id -> index of the rule that matched, and
+    # the histories of Distributed Map child executions (their own, as in AWS).
+    choice_rules: dict[int, int] = field(default_factory=dict, repr=False)
+    children: list[History] = field(default_factory=list, repr=False)
     start_time: float = 0.0
     stop_time: float = 0.0
 
@@ -94,6 +98,7 @@ class ExecutionRun:
         self._execution_context: dict | None = None
         self._machine_context: dict | None = None
         self.infrastructure_failure: BaseException | None = None
+        self.child_histories: list[History] = []  # Distributed Map children, in order
 
     @property
     def execution_context(self) -> dict:
@@ -208,8 +213,9 @@ class ExecutionRun:
 
     def child_execution_frame(self, parent: Frame) -> Frame:
         """A frame whose events go to a history of its own (a Distributed Map child)."""
-        child = Frame(_ChildRun(self), dict(parent.variables), 0)
-        return child
+        child_run = _ChildRun(self)
+        self.child_histories.append(child_run.history)
+        return Frame(child_run, dict(parent.variables), 0)
 
     # -- running ----------------------------------------------------------------------
     async def run_branch(self, branch: Branch, frame: Frame, value: Any) -> Any:
@@ -292,6 +298,8 @@ class ExecutionRun:
             result.status, result.output, result.output_text = "SUCCEEDED", output, text
             history.add("ExecutionSucceeded", {"output": text}, frame.prev, True)
         result.events = history.events
+        result.choice_rules = history.choice_rules
+        result.children = self.child_histories
         result.stop_time = self.clock.now()
         return result
 

@@ -60,7 +60,8 @@ class History:
     ``replayed`` is the recorded event the last ``add`` matched, or None when it was new.
     """
 
-    __slots__ = ("events", "max_events", "on_append", "clock", "replayed", "_pending")
+    __slots__ = ("events", "max_events", "on_append", "clock", "replayed", "_pending",
+                 "choice_rules")
 
     def __init__(self, max_events: int = 25_000,
                  on_append: Callable[[Event], None] | None = None,
@@ -75,6 +76,10 @@ class History:
         self.clock: Callable[[], float] = time.time
         self.replayed: Event | None = None
         self._pending: dict[str, deque[Event]] = {}
+        # In-process only (not part of AWS's history): ChoiceStateExited event id -> the
+        # index of the Choice rule that matched (absent: the Default was taken). Workflow
+        # coverage reads it, since several rules may lead to the same state.
+        self.choice_rules: dict[int, int] = {}
         for event in (replay if replay is not None else recorded) or ():
             self._pending.setdefault(event.thread, deque()).append(event)
 

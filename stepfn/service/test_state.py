@@ -10,7 +10,13 @@ inner state a mocked Map/Parallel error came from, how many Map iterations faile
 As on AWS, a state with Retry and Catch runs *one* attempt: an error a retrier still
 accepts answers ``RETRIABLE`` (with the retrier's index and back-off), one a catcher
 takes answers ``CAUGHT_ERROR`` (with the catcher's output and its ``Next``), any other
-``FAILED``. ``inspectionLevel`` DEBUG/TRACE adds the data at each processing stage.
+``FAILED``. ``inspectionLevel`` DEBUG/TRACE adds the data at each processing stage (for a
+Map: afterItemsPath, afterItemBatcher, afterItemSelector, its limits).
+
+AWS tests a Map or Parallel state only against a ``mock``, and so does stepfn.
+``revealSecrets``: AWS hides only what an EventBridge connection adds to an HTTP Task's
+request; stepfn does not read connections (credentials go in the definition's Headers,
+which AWS never hides), so the TRACE request and response are the same either way.
 """
 
 from __future__ import annotations
@@ -157,6 +163,10 @@ class _GivenItems:
         self.data = data
 
     async def read(self, frame: Frame, effective: Any) -> list:
+        return self.read_now(frame, effective)
+
+    def read_now(self, frame: Frame, effective: Any) -> list:
+        """The items, read without waiting (the data is in the request)."""
         if self.reader.action == "listObjectsV2":
             items = jsonutil.loads(self.data)
             if not isinstance(items, list):
@@ -224,8 +234,14 @@ def _map_stages(state: Any, frame: Frame, raw_input: Any) -> dict[str, Any]:
     found: dict[str, Any] = {}
     try:
         effective = state.io.effective_input(frame, raw_input)
+        items: list | None = None
         if state.item_reader is None:
-            found["afterItemsPath"] = jsonutil.dumps(state.items(frame, effective))
+            items = state.items(frame, effective)
+            found["afterItemsPath"] = jsonutil.dumps(items)
+        elif isinstance(state.item_reader, _GivenItems):
+            items = state.item_reader.read_now(frame, effective)
+        if items is not None:
+            found.update(_iteration_inputs(state, frame, effective, items))
         if "MaxConcurrency" in fields or "MaxConcurrencyPath" in fields:
             found["maxConcurrency"] = int(state.max_concurrency(frame, effective))
         if "ToleratedFailureCount" in fields or "ToleratedFailureCountPath" in fields:
@@ -236,6 +252,20 @@ def _map_stages(state: Any, frame: Frame, raw_input: Any) -> dict[str, Any]:
                 state.tolerated_percentage(frame, effective))
     except (StatesError, TypeError, ValueError):
         pass  # the run itself reports the error
+    return found
+
+
+def _iteration_inputs(state: Any, frame: Frame, effective: Any, items: list
+                      ) -> dict[str, str]:
+    """``afterItemBatcher`` (the batches) and ``afterItemSelector`` (each iteration's
+    input), for a Map that has those fields, computed as the Map computes them."""
+    found: dict[str, str] = {}
+    if state.item_batcher is not None:
+        items = state.item_batcher.batches(frame, effective, items)
+        found["afterItemBatcher"] = jsonutil.dumps(items)
+    if state.select_item is not None:
+        found["afterItemSelector"] = jsonutil.dumps(
+            [state.item_input(frame, effective, items, i) for i in range(len(items))])
     return found
 
 
@@ -386,13 +416,24 @@ def _state_of(request: dict) -> tuple[StateModel, dict | None]:
 def _check_request(request: dict, model: StateModel, machine: dict | None) -> None:
     """The API's rules for mock, context and stateConfiguration."""
     mock = request.get("mock")
+    if mock is None and model.type in ("Map", "Parallel"):
+        # AWS runs a Map or Parallel state only against a mock of its result or error.
+        raise ApiError("InvalidDefinition", "TestState API does not support Map or Parallel "
+                       "states. Supported state types include: [Task, Wait, Pass, Succeed, "
+                       "Fail, Choice]")
     if mock is not None:
         if model.type not in MOCKABLE:
-            raise ApiError("ValidationException", f"A mock can only be specified for Task, "
-                           f"Map, or Parallel states, not {model.type}")
+            raise ApiError("ValidationException", f"State type '{model.type}' is not "
+                           "supported when a mock is specified")
+        if request.get("revealSecrets"):
+            raise ApiError("ValidationException",
+                           "TestState does not support RevealSecrets when a mock is specified.")
         has_result = mock.get("result") is not None
         has_error = mock.get("errorOutput") is not None
-        if has_result == has_error:
+        if has_result and has_error:
+            raise ApiError("ValidationException", "A test mock should have only one of the "
+                           "following fields: [result, errorOutput].")
+        if not has_result and not has_error:
             raise ApiError("ValidationException",
                            "A mock must specify exactly one of result or errorOutput")
         if has_result:
@@ -400,7 +441,13 @@ def _check_request(request: dict, model: StateModel, machine: dict | None) -> No
                 result = jsonutil.loads(mock["result"])
             except ValueError:
                 raise ApiError("ValidationException",
-                               "The mock result is not valid JSON") from None
+                               "Mocked result must be valid JSON") from None
+            if model.type == "Map":  # a Map's result: its array, or ResultWriter's object
+                if "ResultWriter" in model.fields and not isinstance(result, dict):
+                    raise ApiError("ValidationException",
+                                   "Mocked result must be a JSON object.")
+                if "ResultWriter" not in model.fields and not isinstance(result, list):
+                    raise ApiError("ValidationException", "Mocked result must be an array.")
             if model.type == "Task" and isinstance(model.fields.get("Resource"), str):
                 check_mock_result(model.fields["Resource"], result,
                                   mock.get("fieldValidationMode"))

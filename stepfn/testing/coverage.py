@@ -3,10 +3,12 @@
 Computed from the executions' histories against the definition model
 (``stepfn.asl.model``): every state, every Choice rule and Default, every Retry and Catch
 clause, every Parallel branch and Map item processor is an item, covered when some
-history shows it taken. A Choice rule is credited when the Choice state went to its
-``Next`` (the first rule with that target, when several share it); a Retry clause when a
-task failed with an error it is the first to match and was tried again; a Catch clause
-when a failure it is the first to match led to its ``Next``.
+history shows it taken. A Choice rule is credited when it is the rule that matched (the
+engine records it with the run; for bare histories, the first rule leading to the state
+taken); a Retry clause when a Task, Map or Parallel state failed with an error it is the
+first to match and was tried again; a Catch clause when a failure it is the first to
+match led to its ``Next``. Distributed Map child executions keep histories of their own,
+as in AWS; they are counted with the run that started them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..asl.model import StateModel, load_model
 from ..engine.history import Event
@@ -24,6 +26,25 @@ from ..engine.history import Event
 _FAILED = ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut",
            "ActivityFailed", "ActivityTimedOut", "MapStateFailed", "ParallelStateFailed")
 _SCHEDULED = ("TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled")
+# A Map or Parallel state starting its work again within one visit is a retry.
+_STARTED = ("MapStateStarted", "ParallelStateStarted", "MapRunStarted")
+
+
+class RunRecord(NamedTuple):
+    """One execution as coverage reads it: its events; the Choice rules that matched
+    (ChoiceStateExited event id -> rule index, None when unknown); and the records of its
+    Distributed Map child executions."""
+
+    events: list[Event]
+    choice_rules: dict[int, int] | None = None
+    children: tuple[RunRecord, ...] = ()
+
+    @classmethod
+    def of(cls, result: Any) -> RunRecord:
+        """The record of an ``ExecutionResult`` (children's histories included)."""
+        children = tuple(cls(list(h.events), dict(h.choice_rules))
+                         for h in getattr(result, "children", ()))
+        return cls(list(result.events), dict(getattr(result, "choice_rules", {})), children)
 
 
 @dataclass
@@ -77,32 +98,42 @@ class CoverageCollector:
 
     def __init__(self) -> None:
         self._definitions: dict[str, dict] = {}
-        self._runs: dict[str, list[list[Event]]] = {}
+        self._runs: dict[str, list[RunRecord]] = {}
 
-    def add(self, definition: dict, name: str, events: list[Event]) -> None:
+    def add(self, definition: dict, name: str, run: RunRecord | list[Event]) -> None:
+        """Count one execution of ``definition`` (a ``RunRecord``, or bare events)."""
         key = name
         if key in self._definitions and self._definitions[key] != definition:
             key = f"{name} ({len(self._definitions)})"  # two definitions, one name
         self._definitions.setdefault(key, definition)
-        self._runs.setdefault(key, []).append(list(events))
+        self._runs.setdefault(key, []).append(
+            run if isinstance(run, RunRecord) else RunRecord(list(run)))
 
     def report(self) -> list[DefinitionCoverage]:
         return [measure(name, self._definitions[name], runs)
                 for name, runs in sorted(self._runs.items())]
 
 
-def measure(name: str, definition: dict, runs: Iterable[list[Event]]) -> DefinitionCoverage:
-    """The coverage of ``definition`` by the executions whose events are ``runs``."""
+def measure(name: str, definition: dict,
+            runs: Iterable[RunRecord | list[Event]]) -> DefinitionCoverage:
+    """The coverage of ``definition`` by the executions ``runs`` (records or events)."""
     model = load_model(definition)
     coverage = DefinitionCoverage(name, [])
     states: dict[str, StateModel] = {}
     for state in model.walk_states():
         states[state.name] = state
         _items_of(state, coverage)
-    for events in runs:
+    for run in runs:
         coverage.executions += 1
-        _credit(events, states, coverage)
+        _credit_run(run if isinstance(run, RunRecord) else RunRecord(run), states, coverage)
     return coverage
+
+
+def _credit_run(run: RunRecord, states: dict[str, StateModel],
+                coverage: DefinitionCoverage) -> None:
+    _credit(run.events, run.choice_rules, states, coverage)
+    for child in run.children:
+        _credit_run(child, states, coverage)
 
 
 def _items_of(state: StateModel, coverage: DefinitionCoverage) -> None:
@@ -153,12 +184,38 @@ def _first_matching(clauses: list[dict], error: str) -> int | None:
     return None
 
 
-def _credit(events: list[Event], states: dict[str, StateModel],
-            coverage: DefinitionCoverage) -> None:
+_DEFAULT = -1  # the Choice state took its Default
+
+
+def _ancestors(thread: str) -> Iterable[str]:
+    """``thread`` and the threads it runs within (a Map iteration's Map, and so on)."""
+    while True:
+        yield thread
+        if not thread:
+            return
+        thread = thread.rsplit("/", 1)[0]
+
+
+class _Threads:
+    """What the history has shown so far, per thread of the execution."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, str] = {}  # thread -> the state it is in
+        self.last: dict[str, str] = {}  # thread -> the state it left last
+        self.failed: dict[str, str] = {}  # thread -> the error of its state's failure
+        self.latest_error: dict[str, str] = {}  # thread -> last error within it
+        self.started: dict[str, set[str]] = {}  # thread -> Map/Parallel starts this visit
+        self.chosen: dict[str, int] = {}  # thread -> rule its Choice state just took
+
+    def note_error(self, thread: str, error: str) -> None:
+        for each in _ancestors(thread):
+            self.latest_error[each] = error
+
+
+def _credit(events: list[Event], choice_rules: dict[int, int] | None,
+            states: dict[str, StateModel], coverage: DefinitionCoverage) -> None:
     by_key = coverage._by_key
-    current: dict[str, str] = {}  # thread -> the state it is in
-    failed: dict[str, str] = {}  # thread -> the error of its state's last failure
-    last: dict[str, str] = {}  # thread -> the state it left last
+    threads = _Threads()
 
     def hit(kind: str, state: str, index: int = 0) -> None:
         item = by_key.get((kind, state, index))
@@ -168,27 +225,54 @@ def _credit(events: list[Event], states: dict[str, StateModel],
     for event in events:
         thread = event.thread
         details = event.details or {}
+        if details.get("error"):
+            threads.note_error(thread, details["error"])
         if event.type.endswith("StateEntered"):
-            name = details.get("name", "")
-            previous = current.get(thread) or last.get(thread)
-            _credit_transition(previous, name, failed.pop(thread, None), states, hit)
-            current[thread] = name
-            hit("State", name)
-            _credit_nested(thread, name, current, states, hit)
-        elif event.type in _FAILED and thread in current:
-            failed[thread] = details.get("error", "")
-        elif event.type in _SCHEDULED and thread in failed:
-            state = states.get(current.get(thread, ""))
-            error = failed.pop(thread)
-            index = _first_matching(_clauses(state, "Retry"), error) if state else None
-            if state is not None and index is not None:
-                hit("Retry", state.name, index)
-        elif event.type.endswith("StateExited"):
-            last[thread] = current.pop(thread, details.get("name", ""))
+            _entered(thread, details.get("name", ""), threads, states, hit)
+        elif event.type in _FAILED and thread in threads.current:
+            threads.failed[thread] = (details.get("error")
+                                      or threads.latest_error.get(thread, ""))
+        elif event.type in _SCHEDULED and thread in threads.failed:
+            _credit_retry(states.get(threads.current.get(thread, "")),
+                          threads.failed.pop(thread), hit)
+        elif event.type in _STARTED and thread in threads.current:
+            seen = threads.started.setdefault(thread, set())
+            if event.type in seen:  # the Map or Parallel state runs again: a retry
+                _credit_retry(states.get(threads.current[thread]),
+                              threads.latest_error.get(thread, ""), hit)
+            seen.add(event.type)
+        elif event.type == "ChoiceStateExited" and choice_rules is not None:
+            threads.chosen[thread] = choice_rules.get(event.id, _DEFAULT)
+        if event.type.endswith("StateExited"):
+            threads.last[thread] = threads.current.pop(thread, details.get("name", ""))
+
+
+def _entered(thread: str, name: str, threads: _Threads, states: dict[str, StateModel],
+             hit: Any) -> None:
+    """Credit what entering state ``name`` shows: the state, the transition that led to
+    it, the branch it starts."""
+    previous = threads.current.get(thread) or threads.last.get(thread)
+    _credit_transition(previous, name, threads.failed.pop(thread, None),
+                       threads.chosen.pop(thread, None), states, hit)
+    threads.current[thread] = name
+    threads.started.pop(thread, None)
+    hit("State", name)
+    _credit_nested(thread, name, threads.current, states, hit)
+    state = states.get(name)
+    if state is not None and state.type == "Fail" and isinstance(state.fields.get("Error"),
+                                                                 str):
+        threads.note_error(thread, state.fields["Error"])  # no event carries it
+
+
+def _credit_retry(state: StateModel | None, error: str, hit: Any) -> None:
+    index = _first_matching(_clauses(state, "Retry"), error) if state else None
+    if state is not None and index is not None:
+        hit("Retry", state.name, index)
 
 
 def _credit_transition(previous: str | None, name: str, error: str | None,
-                       states: dict[str, StateModel], hit: Any) -> None:
+                       chosen: int | None, states: dict[str, StateModel],
+                       hit: Any) -> None:
     """Credit the Choice rule, Default or Catch clause that led from ``previous``."""
     state = states.get(previous or "")
     if state is None:
@@ -197,6 +281,12 @@ def _credit_transition(previous: str | None, name: str, error: str | None,
         index = _first_matching(_clauses(state, "Catch"), error)
         if index is not None:
             hit("Catch", state.name, index)
+        return
+    if chosen is not None:  # the engine recorded which rule matched
+        if chosen == _DEFAULT:
+            hit("Default", state.name, 0)
+        else:
+            hit("Choice", state.name, chosen)
         return
     for transition in state.transitions:
         if transition.kind in ("Choice", "Default") and transition.target == name:
@@ -262,5 +352,5 @@ def write_html(report: list[DefinitionCoverage], directory: str | Path) -> Path:
     return index
 
 
-__all__ = ["CoverageCollector", "DefinitionCoverage", "Item", "measure", "terminal_lines",
-           "write_html", "write_json"]
+__all__ = ["CoverageCollector", "DefinitionCoverage", "Item", "RunRecord", "measure",
+           "terminal_lines", "write_html", "write_json"]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from . import WorkflowRun, WorkflowTester
-from .coverage import CoverageCollector, terminal_lines, write_html, write_json
+from .coverage import CoverageCollector, RunRecord, terminal_lines, write_html, write_json
 
 _COLLECTOR = pytest.StashKey[CoverageCollector]()
 
@@ -46,7 +46,7 @@ def workflow(request: pytest.FixtureRequest) -> Iterator[WorkflowTester]:
 
     def record(definition: dict, name: str, run: WorkflowRun) -> None:
         if collector is not None:
-            collector.add(definition, name, run.events)
+            collector.add(definition, name, RunRecord.of(run.result))
 
     yield WorkflowTester(on_run=record)
 

@@ -123,10 +123,38 @@ MACHINE = {
 
 
 def test_state_name_picks_a_state_of_a_whole_definition(sfn: Any) -> None:
-    answer = test_state(sfn, MACHINE, stateName="Each", input='{"items": [1, 2]}')
+    answer = test_state(sfn, MACHINE, stateName="Each", input='{"items": [1, 2]}',
+                        mock={"result": "[2, 4]"})
     assert answer["status"] == "SUCCEEDED"
-    assert json.loads(answer["output"]) == [1, 2]
+    assert json.loads(answer["output"]) == [2, 4]
     assert answer["nextState"] == "Done"
+
+
+@pytest.mark.parametrize("name", ["Fan", "Each"])
+def test_map_and_parallel_need_a_mock(sfn: Any, name: str) -> None:
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as refused:
+        test_state(sfn, MACHINE, stateName=name, input='{"items": [1, 2]}')
+    assert refused.value.response["Error"]["Message"] == (
+        "TestState API does not support Map or Parallel states. Supported state types "
+        "include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+
+
+@pytest.mark.parametrize(("members", "message"), [
+    ({"mock": {"result": "{}"}, "definition": {"Type": "Pass", "End": True}},
+     "State type 'Pass' is not supported when a mock is specified"),
+    ({"mock": {"result": "{}", "errorOutput": {"error": "E"}}, "definition": TASK},
+     "A test mock should have only one of the following fields: [result, errorOutput]."),
+    ({"mock": {"result": "{}"}, "revealSecrets": True, "definition": TASK},
+     "TestState does not support RevealSecrets when a mock is specified."),
+    ({"mock": {"result": "{nope"}, "definition": TASK}, "Mocked result must be valid JSON"),
+    ({"mock": {"result": '{"a": 1}'}, "stateName": "Each", "definition": MACHINE},
+     "Mocked result must be an array."),
+])
+def test_refusals_worded_as_aws_words_them(sfn: Any, members: dict, message: str) -> None:
+    definition = members.pop("definition")
+    with pytest.raises(sfn.exceptions.ValidationException) as refused:
+        test_state(sfn, definition, **members)
+    assert refused.value.response["Error"]["Message"] == message
 
 
 def test_mocked_parallel_with_error_caused_by_inner_state(sfn: Any) -> None:
@@ -244,6 +272,8 @@ def test_trace_shows_the_http_request_and_response(sfn: Any) -> None:
 
 def test_map_item_reader_data_stands_in_for_the_s3_object(sfn: Any) -> None:
     definition = {"Type": "Map", "End": True,
+                  "ItemBatcher": {"MaxItemsPerBatch": 2},
+                  "ItemSelector": {"rows.$": "$$.Map.Item.Value.Items"},
                   "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
                                  "ReaderConfig": {"InputType": "CSV",
                                                   "CSVHeaderLocation": "FIRST_ROW"},
@@ -252,13 +282,18 @@ def test_map_item_reader_data_stands_in_for_the_s3_object(sfn: Any) -> None:
                                                         "ExecutionType": "EXPRESS"},
                                     "StartAt": "Keep",
                                     "States": {"Keep": {"Type": "Pass", "End": True}}}}
-    answer = test_state(sfn, definition,
-                        stateConfiguration={"mapItemReaderData": "id,name\n1,a\n2,b\n"})
+    answer = test_state(sfn, definition, inspectionLevel="DEBUG",
+                        mock={"result": '[{"ok": true}, {"ok": true}]'},
+                        stateConfiguration={"mapItemReaderData": "id\n1\n2\n3\n"})
     assert answer["status"] == "SUCCEEDED", answer
-    assert json.loads(answer["output"]) == [{"id": "1", "name": "a"},
-                                            {"id": "2", "name": "b"}]
+    assert json.loads(answer["output"]) == [{"ok": True}, {"ok": True}]
+    data = answer["inspectionData"]
+    assert json.loads(data["afterItemBatcher"]) == [{"Items": [{"id": "1"}, {"id": "2"}]},
+                                                    {"Items": [{"id": "3"}]}]
+    assert json.loads(data["afterItemSelector"]) == [{"rows": [{"id": "1"}, {"id": "2"}]},
+                                                     {"rows": [{"id": "3"}]}]
     with pytest.raises(sfn.exceptions.ValidationException):
-        test_state(sfn, MACHINE, stateName="Each",
+        test_state(sfn, MACHINE, stateName="Each", mock={"result": "[]"},
                    stateConfiguration={"mapItemReaderData": "[]"})
 
 
@@ -303,3 +338,16 @@ def test_map_inspection_shows_items_and_its_limits(sfn: Any) -> None:
     assert data["maxConcurrency"] == 3
     assert data["toleratedFailurePercentage"] == 10.0
     assert "toleratedFailureCount" not in data
+    assert "afterItemSelector" not in data and "afterItemBatcher" not in data
+
+
+def test_map_inspection_shows_each_iteration_input(sfn: Any) -> None:
+    definition = {"Type": "Map", "ItemsPath": "$.rows", "End": True,
+                  "ItemSelector": {"n.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index",
+                                   "tag.$": "$.tag"},
+                  "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass",
+                                                                     "End": True}}}}
+    answer = test_state(sfn, definition, input='{"rows": [7, 8], "tag": "t"}',
+                        inspectionLevel="DEBUG", mock={"result": "[1, 2]"})
+    assert json.loads(answer["inspectionData"]["afterItemSelector"]) == [
+        {"n": 7, "i": 0, "tag": "t"}, {"n": 8, "i": 1, "tag": "t"}]

@@ -126,3 +126,103 @@ def test_mock_config_and_local_functions_through_the_fixture(
     ''')
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def _coverage_of(pytester: pytest.Pytester, module: str,
+                 name: str = "flow") -> dict[tuple[str, str], int]:
+    """Run ``module`` with ``--stepfn-cov-json``; the hits of every item of definition
+    ``name`` by (kind, location)."""
+    pytester.makepyfile(test_flow=module)
+    out = pytester.path / "cov.json"
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--stepfn-cov-json={out}")
+    result.assert_outcomes(passed=1)
+    report, = [d for d in json.loads(out.read_text())["definitions"] if d["name"] == name]
+    return {(i["kind"], i["location"]): i["hits"] for i in report["items"]}
+
+
+def test_map_and_parallel_retries_and_catches_are_credited(
+        pytester: pytest.Pytester) -> None:
+    hits = _coverage_of(pytester, '''
+        def task(name, **more):
+            return {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", **more}
+
+        FLOW = {"StartAt": "Each", "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "Next": "Fan",
+                     "Retry": [{"ErrorEquals": ["Other"]},
+                               {"ErrorEquals": ["Boom"], "MaxAttempts": 2}],
+                     "Catch": [{"ErrorEquals": ["Other"], "Next": "Fan"},
+                               {"ErrorEquals": ["Boom"], "Next": "Fan"}],
+                     "ItemProcessor": {"StartAt": "T", "States": {
+                         "T": task("T", End=True)}}},
+            "Fan": {"Type": "Parallel", "End": True,
+                    "Retry": [{"ErrorEquals": ["Broke"], "MaxAttempts": 1},
+                              {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+                    "Catch": [{"ErrorEquals": ["Broke"], "Next": "Done"}],
+                    "Branches": [{"StartAt": "F", "States": {
+                        "F": {"Type": "Fail", "Error": "Broke"}}}]},
+            "Done": {"Type": "Pass", "End": True}}}
+
+        def test_flow(workflow):
+            workflow.mock("T", throws="Boom")
+            run = workflow.run(FLOW, {"items": [1]}, machine_name="flow")
+            assert run.succeeded
+            assert run.path.count("T") == 3 and run.path.count("F") == 2
+    ''')
+    assert hits[("Retry", "/States/Each/Retry[0]")] == 0
+    assert hits[("Retry", "/States/Each/Retry[1]")] == 2
+    assert hits[("Catch", "/States/Each/Catch[0]")] == 0
+    assert hits[("Catch", "/States/Each/Catch[1]")] == 1
+    assert hits[("Retry", "/States/Fan/Retry[0]")] == 1
+    assert hits[("Retry", "/States/Fan/Retry[1]")] == 0
+    assert hits[("Catch", "/States/Fan/Catch[0]")] == 1
+
+
+def test_distributed_map_children_are_counted(pytester: pytest.Pytester) -> None:
+    hits = _coverage_of(pytester, '''
+        FLOW = {"StartAt": "Each", "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                     "ItemProcessor": {
+                         "ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                             "ExecutionType": "STANDARD"},
+                         "StartAt": "Big", "States": {
+                             "Big": {"Type": "Choice", "Default": "Small",
+                                     "Choices": [{"Variable": "$", "NumericGreaterThan": 5,
+                                                  "Next": "Large"}]},
+                             "Large": {"Type": "Pass", "End": True},
+                             "Small": {"Type": "Pass", "End": True}}}}}}
+
+        def test_flow(workflow):
+            run = workflow.run(FLOW, {"items": [1, 2, 9]}, machine_name="flow")
+            assert run.succeeded and run.output == [1, 2, 9]
+    ''')
+    assert hits[("State", "/States/Each/ItemProcessor/States/Big")] == 3
+    assert hits[("Choice", "/States/Each/ItemProcessor/States/Big/Choices[0]")] == 1
+    assert hits[("Default", "/States/Each/ItemProcessor/States/Big/Default")] == 2
+    assert hits[("State", "/States/Each/ItemProcessor/States/Small")] == 2
+
+
+def test_the_choice_rule_that_matched_is_credited(pytester: pytest.Pytester) -> None:
+    # Both rules and the Default lead to Ship; only the second rule matches.
+    hits = _coverage_of(pytester, '''
+        FLOW = {"StartAt": "Route", "States": {
+            "Route": {"Type": "Choice", "Default": "Ship", "Choices": [
+                {"Variable": "$.n", "NumericGreaterThan": 100, "Next": "Ship"},
+                {"Variable": "$.n", "NumericLessThan": 0, "Next": "Ship"}]},
+            "Ship": {"Type": "Pass", "End": True}}}
+        JSONATA = {"QueryLanguage": "JSONata", "StartAt": "Route", "States": {
+            "Route": {"Type": "Choice", "Default": "Ship", "Choices": [
+                {"Condition": "{% $states.input.n > 100 %}", "Next": "Ship"},
+                {"Condition": "{% $states.input.n < 0 %}", "Next": "Ship"}]},
+            "Ship": {"Type": "Pass", "End": True}}}
+
+        def test_flow(workflow):
+            assert workflow.run(FLOW, {"n": -1}, machine_name="flow").succeeded
+            assert workflow.run(JSONATA, {"n": 3}, machine_name="jsonata").succeeded
+    ''')
+    assert hits[("Choice", "/States/Route/Choices[0]")] == 0
+    assert hits[("Choice", "/States/Route/Choices[1]")] == 1
+    assert hits[("Default", "/States/Route/Default")] == 0
+    jsonata = json.loads((pytester.path / "cov.json").read_text())["definitions"][1]
+    assert jsonata["name"] == "jsonata"
+    assert {(i["kind"], i["hits"]) for i in jsonata["items"] if i["kind"] != "State"} == {
+        ("Choice", 0), ("Default", 1)}

@@ -23,8 +23,11 @@ class ChoiceState(State):
 
     def execute_sync(self, frame: Frame, raw_input: Any) -> Step:
         self.record_entered(frame, raw_input)
-        output, assigned, next_state = self.decide(frame, raw_input)
-        return self.record_exited(frame, output, assigned), next_state
+        output, assigned, next_state, rule = self.decide(frame, raw_input)
+        output = self.record_exited(frame, output, assigned)
+        if rule is not None:
+            frame.history.choice_rules[frame.prev] = rule
+        return output, next_state
 
     def no_match(self, frame: Frame) -> str:
         """The Default state, or AWS's runtime error when there is none."""

@@ -103,8 +103,9 @@ class QueryIO(ABC):
 
     @abstractmethod
     def choice(self, model: StateModel, no_match: Callable[[Frame], str]
-               ) -> Callable[[Frame, Any], tuple[Any, dict | None, str]]:
-        """A Choice state's processing: ``(frame, raw) -> (output, assigned, next)``."""
+               ) -> Callable[[Frame, Any], tuple[Any, dict | None, str, int | None]]:
+        """A Choice state's processing: ``(frame, raw) -> (output, assigned, next,
+        index of the rule that matched or None for the Default)``."""
         raise NotImplementedError
 
     @abstractmethod
@@ -266,7 +267,7 @@ class JsonPathIO(QueryIO):
                                                 apply_io_path(input_path, frame, raw))
 
     def choice(self, model: StateModel, no_match: Callable[[Frame], str]
-               ) -> Callable[[Frame, Any], tuple[Any, dict | None, str]]:
+               ) -> Callable[[Frame, Any], tuple[Any, dict | None, str, int | None]]:
         from ...asl.choice import compile_choice_rule
 
         rules = tuple(
@@ -275,11 +276,12 @@ class JsonPathIO(QueryIO):
             for rule in model.fields.get("Choices", ()))
         input_path, output_path, assign = self.input_path, self.output_path, self.assign
 
-        def decide(frame: Frame, raw: Any) -> tuple[Any, dict | None, str]:
+        def decide(frame: Frame, raw: Any) -> tuple[Any, dict | None, str, int | None]:
             effective = raw if input_path is None else apply_io_path(input_path, frame, raw)
-            for matches, target, target_assign in rules:
+            matched: int | None = None
+            for index, (matches, target, target_assign) in enumerate(rules):
                 if matches(effective, frame):
-                    next_state, rule_assign = target, target_assign
+                    next_state, rule_assign, matched = target, target_assign, index
                     break
             else:
                 next_state, rule_assign = no_match(frame), None
@@ -292,7 +294,7 @@ class JsonPathIO(QueryIO):
             output = effective
             if output_path is not None:
                 output = apply_io_path(output_path, frame, effective)
-            return output, assigned, next_state
+            return output, assigned, next_state, matched
 
         return decide
 

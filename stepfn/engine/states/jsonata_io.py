@@ -165,9 +165,10 @@ def is_array(value: Any) -> bool:
 class _Rule:
     """One JSONata choice rule: Condition, Next, and its own Assign and Output."""
 
-    __slots__ = ("condition", "next", "assign", "output")
+    __slots__ = ("condition", "next", "assign", "output", "index")
 
     def __init__(self, rule: dict, index: int) -> None:
+        self.index = index
         where = f"Choices[{index}]"
         condition = rule.get("Condition")
         self.condition: ScalarField | bool = (
@@ -279,7 +280,7 @@ class JsonataIO(QueryIO):
         return lambda frame, raw: self.finish(self.bindings(frame, raw), raw)
 
     def choice(self, model: StateModel, no_match: Callable[[Frame], str]
-               ) -> Callable[[Frame, Any], tuple[Any, dict | None, str]]:
+               ) -> Callable[[Frame, Any], tuple[Any, dict | None, str, int | None]]:
         rules = tuple(_Rule(rule, index)
                       for index, rule in enumerate(model.fields.get("Choices", ())))
         for rule in rules:
@@ -288,11 +289,13 @@ class JsonataIO(QueryIO):
             self._keep(rule.assign)
             self._keep(rule.output)
 
-        def decide(frame: Frame, raw: Any) -> tuple[Any, dict | None, str]:
+        def decide(frame: Frame, raw: Any) -> tuple[Any, dict | None, str, int | None]:
             bindings = self.bindings(frame, raw)
+            matched: int | None = None
             for rule in rules:
                 if rule.matches(bindings):
                     next_state, rule_assign, output = rule.next, rule.assign, rule.output
+                    matched = rule.index
                     break
             else:
                 next_state, rule_assign, output = no_match(frame), None, self.output_template
@@ -300,7 +303,7 @@ class JsonataIO(QueryIO):
                 self.assign(bindings) if self.assign is not None else None,
                 rule_assign(bindings) if rule_assign is not None else None)
             value = raw if output is None else output.evaluate(bindings, inputs_ready=True)
-            return value, assigned, next_state
+            return value, assigned, next_state, matched
 
         return decide
 
