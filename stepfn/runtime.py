@@ -49,11 +49,15 @@ class Engine:
     def __init__(self, *, region: str = "us-east-1", account: str = "123456789012",
                  time_skipping: bool = False, max_history_events: int = 25_000,
                  role_arn: str | None = None, lambda_forward: bool | None = None,
-                 mock_config: MockConfig | str | Path | None = None) -> None:
+                 mock_config: MockConfig | str | Path | None = None,
+                 trace: bool = False) -> None:
         self.region = region
         self.account = account
         self.time_skipping = time_skipping
         self.max_history_events = max_history_events
+        # Keep what workflow coverage needs beyond AWS's history (the Choice rule that
+        # matched, Distributed Map children's histories); the pytest plugin turns it on.
+        self.trace = trace
         self.role_arn = role_arn or f"arn:aws:iam::{account}:role/stepfn"
         self._arn_prefix = f"arn:aws:states:{region}:{account}"
         self._real_clock = RealClock()  # stateless, so shared by every execution
@@ -134,7 +138,7 @@ class Engine:
             machine_arn=f"{prefix}:stateMachine:{machine_name}", machine_name=machine_name,
             tasks=self.tasks, role_arn=self.role_arn,
             clock=SkippingClock() if self.time_skipping else self._real_clock,
-            history=History(self.max_history_events, on_append=on_event),
+            history=History(self.max_history_events, on_append=on_event, trace=self.trace),
             input_text=input_text)
         try:
             return await run.run()

@@ -47,7 +47,7 @@ class ExecutionResult:
     events: list[Event] = field(default_factory=list, repr=False)
     # In-process only: ChoiceStateExited event id -> index of the rule that matched, and
     # the histories of Distributed Map child executions (their own, as in AWS).
-    choice_rules: dict[int, int] = field(default_factory=dict, repr=False)
+    choice_rules: dict[int, int] | None = field(default=None, repr=False)
     children: list[History] = field(default_factory=list, repr=False)
     start_time: float = 0.0
     stop_time: float = 0.0
@@ -98,7 +98,8 @@ class ExecutionRun:
         self._execution_context: dict | None = None
         self._machine_context: dict | None = None
         self.infrastructure_failure: BaseException | None = None
-        self.child_histories: list[History] = []  # Distributed Map children, in order
+        # Distributed Map children's histories, in order: kept for traced runs only
+        self.child_histories: list[History] = []
 
     @property
     def execution_context(self) -> dict:
@@ -214,7 +215,8 @@ class ExecutionRun:
     def child_execution_frame(self, parent: Frame) -> Frame:
         """A frame whose events go to a history of its own (a Distributed Map child)."""
         child_run = _ChildRun(self)
-        self.child_histories.append(child_run.history)
+        if self.history.choice_rules is not None:  # a traced run
+            self.child_histories.append(child_run.history)
         return Frame(child_run, dict(parent.variables), 0)
 
     # -- running ----------------------------------------------------------------------
@@ -333,7 +335,8 @@ class _ChildRun:
 
     def __init__(self, parent: ExecutionRun) -> None:
         self._parent = parent
-        self.history = History(parent.history.max_events)
+        self.history = History(parent.history.max_events,
+                               trace=parent.history.choice_rules is not None)
         self.history.clock = parent.clock.now
 
     def __getattr__(self, name: str) -> Any:

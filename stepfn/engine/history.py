@@ -66,20 +66,22 @@ class History:
     def __init__(self, max_events: int = 25_000,
                  on_append: Callable[[Event], None] | None = None,
                  recorded: list[Event] | None = None,
-                 replay: list[Event] | None = None) -> None:
+                 replay: list[Event] | None = None, trace: bool = False) -> None:
         """``recorded``: the events stored so far (new ones are numbered after them);
         ``replay``: those to match while re-running (default: all of ``recorded``; a
-        redrive replays only the part before the state that failed)."""
+        redrive replays only the part before the state that failed); ``trace``: also
+        keep what workflow coverage needs beyond AWS's history (``choice_rules``)."""
         self.events: list[Event] = list(recorded or ())
         self.max_events = max_events
         self.on_append = on_append
         self.clock: Callable[[], float] = time.time
         self.replayed: Event | None = None
         self._pending: dict[str, deque[Event]] = {}
-        # In-process only (not part of AWS's history): ChoiceStateExited event id -> the
+        # Traced runs only (not part of AWS's history): ChoiceStateExited event id -> the
         # index of the Choice rule that matched (absent: the Default was taken). Workflow
-        # coverage reads it, since several rules may lead to the same state.
-        self.choice_rules: dict[int, int] = {}
+        # coverage reads it, since several rules may lead to the same state; other runs
+        # pay nothing for it.
+        self.choice_rules: dict[int, int] | None = {} if trace else None
         for event in (replay if replay is not None else recorded) or ():
             self._pending.setdefault(event.thread, deque()).append(event)
 

@@ -126,7 +126,7 @@ class WorkflowTester:
 
     def __init__(self, engine: Engine | None = None,
                  on_run: Callable[[dict, str, WorkflowRun], None] | None = None) -> None:
-        self.engine = engine or Engine(time_skipping=True)
+        self.engine = engine or Engine(time_skipping=True, trace=True)
         self._on_run = on_run
         self._mocks: dict[str, Mock] = {}
 

@@ -42,9 +42,16 @@ class RunRecord(NamedTuple):
     @classmethod
     def of(cls, result: Any) -> RunRecord:
         """The record of an ``ExecutionResult`` (children's histories included)."""
-        children = tuple(cls(list(h.events), dict(h.choice_rules))
+        # An untraced run (an Engine without trace=True) has no rule record: coverage then
+        # credits the first rule leading to the state taken.
+        children = tuple(cls(list(h.events), _copy(h.choice_rules))
                          for h in getattr(result, "children", ()))
-        return cls(list(result.events), dict(getattr(result, "choice_rules", {})), children)
+        return cls(list(result.events), _copy(getattr(result, "choice_rules", None)),
+                   children)
+
+
+def _copy(rules: dict[int, int] | None) -> dict[int, int] | None:
+    return None if rules is None else dict(rules)
 
 
 @dataclass

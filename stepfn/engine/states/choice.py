@@ -25,8 +25,9 @@ class ChoiceState(State):
         self.record_entered(frame, raw_input)
         output, assigned, next_state, rule = self.decide(frame, raw_input)
         output = self.record_exited(frame, output, assigned)
-        if rule is not None:
-            frame.history.choice_rules[frame.prev] = rule
+        traced = frame.history.choice_rules
+        if traced is not None and rule is not None:
+            traced[frame.prev] = rule
         return output, next_state
 
     def no_match(self, frame: Frame) -> str:
