@@ -281,6 +281,9 @@ class ExecutionManager:
             result = await run.run()
         except Exception as exc:  # a bug in stepfn still ends the execution as AWS would
             result = fail_unexpectedly(run, exc)
+        finally:
+            if self.tasks.mocks is not None:
+                self.tasks.mocks.release(record.arn)
         finished = _finished_record(record, result, self.clock.now())
         _log_end(finished)
         billed = max(100, int((time.monotonic() - started) * 1000 + 99) // 100 * 100)
@@ -288,14 +291,21 @@ class ExecutionManager:
 
     def _use_test_case(self, request: StartRequest) -> None:
         """Mock the states the request's test case names, for this execution."""
-        if request.test_case is None or self.mock_config is None:
+        if request.test_case is not None:
+            self._mock_execution(request.execution_arn, request.machine.name,
+                                 request.test_case)
+
+    def _mock_execution(self, execution_arn: str, machine_name: str, test_case: str) -> None:
+        """Mock the states ``test_case`` of ``machine_name`` names, for one execution (at
+        its start, and again when it is resumed: the record keeps the test case)."""
+        if self.mock_config is None:
             return
         from ..tasks.mocks import TaskMocks
 
         if self.tasks.mocks is None:
             self.tasks.mocks = TaskMocks()
-        self.tasks.mocks.assign(request.execution_arn, self.mock_config.test_case(
-            request.machine.name, request.test_case))
+        self.tasks.mocks.assign(execution_arn,
+                                self.mock_config.test_case(machine_name, test_case))
 
     def _new_record(self, request: StartRequest) -> ExecutionRecord:
         return ExecutionRecord(
@@ -304,7 +314,7 @@ class ExecutionManager:
             type=request.machine.type, revision_id=request.revision_id,
             version_arn=request.version.arn if request.version else None,
             alias_arn=request.alias.arn if request.alias else None,
-            trace_header=request.trace_header)
+            trace_header=request.trace_header, test_case=request.test_case)
 
     def _new_run(self, record: ExecutionRecord, machine: StateMachine, role_arn: str,
                  history: History) -> ExecutionRun:
@@ -359,6 +369,8 @@ class ExecutionManager:
     def _forget(self, entry: _Running) -> None:
         if self.running.get(entry.record.arn) is entry:
             del self.running[entry.record.arn]
+            if self.tasks.mocks is not None:  # its test case, if it ran one
+                self.tasks.mocks.release(entry.record.arn)
 
     async def wait_for_end(self, arn: str) -> ExecutionRecord:
         """The record of execution ``arn`` once it has ended."""
@@ -448,6 +460,9 @@ class ExecutionManager:
     async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:
         definition, role_arn = await self._definition_of(record)
         machine = self.compile(definition, record.type)
+        if record.test_case is not None:
+            self._mock_execution(record.arn, record.machine_arn.rsplit(":", 1)[-1],
+                                 record.test_case)
         recorded = await self._load_history(record.arn)
         replay = replay_filter(recorded) if replay_filter else None
         entry = self._prepare(record, machine, role_arn, recorded, replay)

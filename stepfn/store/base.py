@@ -170,6 +170,7 @@ class ExecutionRecord:
     parent_arn: str | None = None  # the execution that started this one (nested / map)
     map_run_arn: str | None = None  # the Distributed Map run this child belongs to
     state_machine_label: str | None = None  # e.g. the map's label for child executions
+    test_case: str | None = None  # the mock configuration's test case it runs (ARN#Case)
 
 
 class HistoryEvent(NamedTuple):

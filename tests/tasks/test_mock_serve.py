@@ -115,3 +115,37 @@ def test_start_sync_execution_takes_a_test_case_arn(mock_server: Server) -> None
     with pytest.raises(ClientError) as info:
         sfn.start_sync_execution(stateMachineArn=f"{express}#RetryPath")
     assert "no test case named 'RetryPath' (it has: HappyPath)" in str(info.value)
+
+
+def test_a_test_case_survives_a_kill_and_restart(tmp_path: Path) -> None:
+    # The execution keeps its test case in the store: after kill -9 and a restart the
+    # retries still left are answered by the mock, not by a real Lambda.
+    service_functions = service_conftest.FUNCTIONS
+    service_conftest.FUNCTIONS = DATA / "functions.py"
+    server = Server(tmp_path / "db.sqlite", tmp_path / "log.txt",
+                    args=("--mock-config", str(DATA / "MockConfigFile.json")))
+    try:
+        server.start()
+        sfn = server.client()
+        definition = json.loads((DATA / "LambdaSQSIntegration.json").read_text())
+        definition["States"]["LambdaState"]["Retry"][0].update(IntervalSeconds=2,
+                                                               BackoffRate=1)
+        machine = sfn.create_state_machine(name="LambdaSQSIntegration", roleArn=ROLE,
+                                           definition=json.dumps(definition))
+        arn = sfn.start_execution(
+            stateMachineArn=machine["stateMachineArn"] + "#RetryPath")["executionArn"]
+        deadline = time.monotonic() + 10
+        while not any(e["type"] == "TaskFailed" for e in
+                      sfn.get_execution_history(executionArn=arn)["events"]):
+            assert time.monotonic() < deadline, "the first mocked failure never came"
+            time.sleep(0.05)
+        server.kill()
+        server.start()
+        described = finish(server.client(), arn)
+        assert described["status"] == "SUCCEEDED", described
+        assert json.loads(described["output"])["MessageId"].startswith("3bcb6e8e-8b51")
+        events = server.client().get_execution_history(executionArn=arn)["events"]
+        assert [e["type"] for e in events].count("TaskFailed") == 3
+    finally:
+        server.stop()
+        service_conftest.FUNCTIONS = service_functions
