@@ -29,7 +29,10 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+import regex
+
 from ..errors import PathNotFound
+from . import budgets
 
 __all__ = ["JsonPath", "JsonPathSyntaxError", "compile_jsonpath"]
 
@@ -144,8 +147,10 @@ _LIST_WORD_END = frozenset(",]()[{}")
 _OBJECT_WORD_END = frozenset(",}()[{]")
 _KEY_WORD_END = frozenset(":,}()[{]")
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE,
-                "u": 0, "d": 0, "U": 0}
+# Filter regexes use the ``regex`` package: ``re`` has no way to stop a match that
+# backtracks catastrophically, ``regex`` takes a timeout on each match.
+_REGEX_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL,
+                "x": regex.VERBOSE, "u": 0, "d": 0, "U": 0}
 
 
 class _Parser:
@@ -468,8 +473,8 @@ class _Parser:
             i += 1
         self.pos = i
         try:
-            return _Pattern(re.compile(source, flags))
-        except re.error as exc:
+            return _Pattern(regex.compile(source, flags))
+        except (regex.error, ValueError) as exc:
             raise self.error(f"bad regular expression /{source}/: {exc}", start) from None
 
     def read_literal(self, ends: frozenset[str] = _OPERAND_WORD_END) -> Any:
@@ -589,8 +594,8 @@ class _Pattern:
 
     __slots__ = ("regex",)
 
-    def __init__(self, regex: re.Pattern) -> None:
-        self.regex = regex
+    def __init__(self, pattern: regex.Pattern) -> None:
+        self.regex = pattern
 
 
 def _is_number(value: Any) -> bool:
@@ -716,11 +721,14 @@ def _regex_input(value: Any) -> str:
 
 
 def _regex_match(left: Any, right: Any) -> bool:
+    """``=~``; a match that outlives the expression budget raises ``TimeoutError``
+    (``JsonPath.evaluate`` turns it into ``ExpressionTimeout``)."""
     if isinstance(left, _Pattern) == isinstance(right, _Pattern):
         return False
+    timeout = budgets.EXPRESSION_TIMEOUT_MS / 1000.0
     if isinstance(left, _Pattern):
-        return left.regex.fullmatch(_regex_input(right)) is not None
-    return right.regex.fullmatch(_regex_input(left)) is not None
+        return left.regex.fullmatch(_regex_input(right), timeout=timeout) is not None
+    return right.regex.fullmatch(_regex_input(left), timeout=timeout) is not None
 
 
 def _contains_node(values: list, probe: Any) -> bool:
@@ -1279,6 +1287,8 @@ class JsonPath:
                     return evaluate(doc, doc)
                 except _AggregationError:
                     return []  # AWS's Jayway suppresses the exception: no match
+                except TimeoutError:  # a filter regex ran out of its budget
+                    raise budgets.ExpressionTimeout(text) from None
             return evaluate_all
 
         def evaluate_definite(doc: Any, env: Any = None) -> Any:
@@ -1286,6 +1296,8 @@ class JsonPath:
                 return evaluate(doc, doc)
             except (_Missing, _AggregationError):
                 raise PathNotFound(text) from None
+            except TimeoutError:
+                raise budgets.ExpressionTimeout(text) from None
         return evaluate_definite
 
     def __repr__(self) -> str:
