@@ -8,7 +8,7 @@ import pytest
 from stepfn.asl import budgets
 from stepfn.asl.budgets import ExpressionTimeout
 from stepfn.asl.jsonata import JsonataEvaluationError, compile_jsonata
-from stepfn.asl.jsonpath import compile_jsonpath
+from stepfn.asl.jsonpath import _is_linear, compile_jsonpath
 
 # (a|a)+$ backtracks exponentially in both ``re`` and ``regex`` on "aaaa...!".
 RUNAWAY_PATH = "$.items[?(@.name =~ /(a|a)+$/)]"
@@ -47,6 +47,24 @@ def test_ordinary_filter_regexes_still_match(short_budget):
     # the runaway pattern on an input that does not backtrack answers normally
     assert compile_jsonpath(RUNAWAY_PATH).evaluate({"items": [{"name": "aaa"}]}) == [
         {"name": "aaa"}]
+
+
+@pytest.mark.parametrize(("source", "linear"), [
+    ("item-1.*", True), (r"\d+", True), ("[a-z*+|]+", True), ("[]*]x", True),
+    ("a{2,3}", True), (r"x\*y*", True),
+    ("(a|a)+$", False), ("(a+)+$", False), ("a*a*b", False), (r"(\w)\1", False),
+    ("a|b", False), (r"\w+@\w+", False),
+])
+def test_only_patterns_that_may_backtrack_run_under_the_budget(source, linear):
+    pattern = compile_jsonpath(f"$[?(@ =~ /{source}/)]")
+    assert _is_linear(source) is linear
+    assert pattern.evaluate(["x"]) is not None  # both kinds evaluate
+
+
+def test_a_timed_pattern_matches_like_an_untimed_one():
+    doc = {"items": [{"name": "item-12"}, {"name": "x-1"}, {"name": "y-1"}]}
+    timed = compile_jsonpath("$.items[?(@.name =~ /(item|x)-1.*/)].name")
+    assert timed.evaluate(doc) == ["item-12", "x-1"]
 
 
 def test_filter_regex_is_compiled_once():
