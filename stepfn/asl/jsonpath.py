@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 import operator
 import re
+import threading
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -161,6 +163,8 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        #: Whether a filter regex needs the time budget (see ``_Pattern``).
+        self.timed = False
 
     # -- helpers
     def error(self, message: str, pos: int | None = None) -> JsonPathSyntaxError:
@@ -475,7 +479,9 @@ class _Parser:
             i += 1
         self.pos = i
         try:
-            return _Pattern(source, flags)
+            pattern = _Pattern(source, flags)
+            self.timed = self.timed or pattern.timed
+            return pattern
         except (re.error, regex.error, ValueError) as exc:
             raise self.error(f"bad regular expression /{source}/: {exc}", start) from None
 
@@ -779,10 +785,37 @@ def _regex_match(left: Any, right: Any) -> bool:
         return False
     pattern, text = (left, right) if isinstance(left, _Pattern) else (right, left)
     if pattern.timed:
+        deadline = getattr(_BUDGET, "deadline", None)
+        if deadline is None:
+            timeout = budgets.EXPRESSION_TIMEOUT_MS / 1000.0
+        else:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                raise TimeoutError
         timed: Any = pattern.regex
-        return timed.fullmatch(
-            _regex_input(text), timeout=budgets.EXPRESSION_TIMEOUT_MS / 1000.0) is not None
+        return timed.fullmatch(_regex_input(text), timeout=timeout) is not None
     return pattern.regex.fullmatch(_regex_input(text)) is not None
+
+
+# The deadline of the path being evaluated on this thread, when it has timed filter
+# regexes: the budget holds for the whole evaluation, not each match (a filter over
+# 1,000 items must not take 1,000 budgets).
+_BUDGET = threading.local()
+
+
+def _within_budget(inner: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``inner`` (an evaluator) run under one deadline for all its regex matches."""
+
+    def evaluate(doc: Any, root: Any) -> Any:
+        if getattr(_BUDGET, "deadline", None) is not None:  # an enclosing evaluation's
+            return inner(doc, root)
+        _BUDGET.deadline = time.monotonic() + budgets.EXPRESSION_TIMEOUT_MS / 1000.0
+        try:
+            return inner(doc, root)
+        finally:
+            _BUDGET.deadline = None
+
+    return evaluate
 
 
 def _contains_node(values: list, probe: Any) -> bool:
@@ -1323,17 +1356,19 @@ class JsonPath:
 
     __slots__ = ("text", "is_definite", "segments", "evaluate")
 
-    def __init__(self, text: str, tokens: list[Token]) -> None:
+    def __init__(self, text: str, tokens: list[Token], timed: bool = False) -> None:
         self.text = text
         self.is_definite = _path_is_definite(tokens)
         self.segments = _plain_segments(tokens)
         # (doc, env=None) -> value; env is ignored, so it serves as a (doc, env) getter
-        self.evaluate: Callable[..., Any] = self._make_evaluate(tokens)
+        self.evaluate: Callable[..., Any] = self._make_evaluate(tokens, timed)
 
-    def _make_evaluate(self, tokens: list[Token]) -> Callable[..., Any]:
+    def _make_evaluate(self, tokens: list[Token], timed: bool) -> Callable[..., Any]:
         if self.segments is not None:
             return _segment_evaluator(self.text, self.segments)
         evaluate = _build_evaluator(tokens, self.is_definite)
+        if timed:
+            evaluate = _within_budget(evaluate)
         text = self.text
         if not self.is_definite:
             def evaluate_all(doc: Any, env: Any = None) -> list:
@@ -1379,7 +1414,7 @@ def compile_jsonpath(text: str) -> JsonPath:
     if not parser.text.startswith("$"):
         raise parser.error("a path must start with '$'", 0)
     tokens = parser.parse_path(embedded=False)
-    return JsonPath(text, _invert_scan_function(tokens))
+    return JsonPath(text, _invert_scan_function(tokens), parser.timed)
 
 
 def _invert_scan_function(tokens: list[Token]) -> list[Token]:

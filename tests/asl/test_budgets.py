@@ -34,6 +34,16 @@ def test_runaway_regex_in_a_definite_path_fails_too(short_budget):
         compile_jsonpath(path).evaluate(RUNAWAY_DOC)
 
 
+def test_the_budget_holds_for_the_whole_evaluation_not_each_match(short_budget):
+    # each match takes ms, well under 50 ms on its own; 300 of them do not fit
+    doc = {"items": [{"name": "a" * 18 + "!"}] * 300}
+    with pytest.raises(ExpressionTimeout):
+        compile_jsonpath(RUNAWAY_PATH).evaluate(doc)
+    # and the next evaluation starts with a whole budget again
+    assert compile_jsonpath(RUNAWAY_PATH).evaluate({"items": [{"name": "aa"}]}) == [
+        {"name": "aa"}]
+
+
 def test_with_field_names_the_field_once():
     err = ExpressionTimeout("$.a").with_field("InputPath")
     assert "'$.a' specified for the field 'InputPath' exceeded" in err.cause
