@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import PathNotFound, StatesError
+from .budgets import ExpressionTimeout
 from .jsonpath import JsonPathSyntaxError
 from .paths import EvalEnv, Getter, compile_reference
 
@@ -172,6 +173,8 @@ def _unresolved(text: str, exc: PathNotFound | StatesError) -> Exception:
     """What reading a Choice path that failed with ``exc`` raises: AWS's invalid-path
     error when it matched nothing or names an undefined $variable (which the Choice
     state reports as it reports a missing field), else ``exc`` itself."""
+    if isinstance(exc, ExpressionTimeout):  # not a missing path: its cause names the path
+        return exc
     if isinstance(exc, PathNotFound) or exc.error == "States.Runtime":
         return _invalid_path(text)
     return exc
@@ -333,8 +336,8 @@ def _is_present(variable: Getter, expected: bool) -> Predicate:
         except PathNotFound:
             return not expected
         except StatesError as exc:
-            # An undefined $variable is absent too.
-            if exc.error != "States.Runtime":
+            # An undefined $variable is absent too; a path out of time is not.
+            if exc.error != "States.Runtime" or isinstance(exc, ExpressionTimeout):
                 raise
             return not expected
         return expected

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from jsonata2py import JsonataError, JsonataExpressionFactory
+from jsonata2py import JsonataEvaluationError as _LibraryEvaluationError
 from jsonata2py.bindings import as_bound_function
 from jsonata2py.parser import ast_nodes as ast
 from jsonata2py.parser.lexer import Lexer
@@ -42,6 +43,7 @@ from jsonata2py.runtime.values import MISSING
 
 from ..errors import StatesError
 from ..jsonutil import json_type_name
+from . import budgets
 
 __all__ = [
     "UNDEFINED",
@@ -189,10 +191,13 @@ def _fn_range(start: Any = MISSING, end: Any = MISSING, step: Any = MISSING) -> 
     start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise _FunctionFailure("The step of $range must not be zero")
-    values = list(range(start, end + (1 if step > 0 else -1), step))
-    if len(values) > _RANGE_LIMIT:
+    # Sized before it is built: len() of a range object costs nothing, the list could
+    # hold 10^8 values and stall the process for seconds.
+    span = range(start, end + (1 if step > 0 else -1), step)
+    if len(span) > _RANGE_LIMIT:
         raise _FunctionFailure(
             f"The $range result must not exceed {_RANGE_LIMIT} elements")
+    values = list(span)
     # AWS returns a JSONata sequence: one value comes back as that value (recorded).
     return values[0] if len(values) == 1 else values
 
@@ -328,6 +333,8 @@ class CompiledJsonata:
         """
         try:
             result = self._evaluate(MISSING, _Bindings(bindings))
+        except RecursionError:  # deep data the library's own guard did not catch
+            raise JsonataEvaluationError(f"U1001: {_STACK_OVERFLOW}") from None
         except JsonataError as exc:
             raise _evaluation_error(exc, self.sole_builtin) from None
         except _FunctionFailure as exc:
@@ -342,6 +349,10 @@ class CompiledJsonata:
         return f"CompiledJsonata({self.text!r})"
 
 
+_STACK_OVERFLOW = ("Stack overflow error: Check for circular reference or too many "
+                   "function calls")
+
+
 def _evaluation_error(exc: JsonataError, function: str | None) -> JsonataEvaluationError:
     cause = exc.__cause__
     if isinstance(cause, _FunctionFailure):  # an AWS function's own rejection
@@ -349,6 +360,10 @@ def _evaluation_error(exc: JsonataError, function: str | None) -> JsonataEvaluat
     code = exc.error_code
     if not code:
         return JsonataEvaluationError(exc.message, coded=False)
+    if code == "U1001" and "timeout" in exc.message:  # the library's deadline passed
+        return JsonataEvaluationError(
+            f"U1001: Expression evaluation timeout: the expression exceeded the evaluation "
+            f"time limit of {budgets.EXPRESSION_TIMEOUT_MS} ms")
     message = _JSONATA_JS_MESSAGES.get(code, exc.message)
     if code in _SIGNATURE_CODES and function is not None:
         message = _name_function(message, function)
@@ -385,10 +400,47 @@ def compile_jsonata(expr: str) -> CompiledJsonata:
         compiled = _factory.compile(source)
     except JsonataError as exc:
         raise _syntax_error(expr, exc) from None
+    _apply_budgets(compiled)
     variables, fields, builtins = _scan_references(tree)
     sole = next(iter(builtins)) if len(builtins) == 1 else None
     return CompiledJsonata(expr, compiled.evaluate, variables, fields, sole,
                            _states_fields(tree))
+
+
+def _apply_budgets(compiled: Any) -> None:
+    """Put ``compiled`` under the expression budgets (see ``stepfn.asl.budgets``).
+
+    Time: the library checks its deadline in its loops and function calls. Size: a
+    range (``[a..b]``) is checked before it is built, by replacing the two range
+    helpers in the namespace this expression's generated code runs in (its own, so
+    no other expression is affected); jsonata2py is pinned, and tests/asl check the
+    hook still takes effect.
+    """
+    compiled.set_timeout(budgets.EXPRESSION_TIMEOUT_MS)
+    namespace = getattr(getattr(compiled, "_entry_point", None), "__globals__", None)
+    if not isinstance(namespace, dict):
+        return
+    for name in ("range_", "range_flatten"):
+        original = namespace.get(name)
+        if callable(original):
+            namespace[name] = _bounded_range(original)
+
+
+def _bounded_range(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``original`` (a range helper taking its two bounds) refusing a range of more
+    than ``budgets.RANGE_LIMIT`` values, as jsonata-js refuses one of more than 10^7."""
+
+    def bounded(start: Any, end: Any) -> Any:
+        if (type(start) in (int, float) and type(end) in (int, float)
+                and math.isfinite(start) and math.isfinite(end)
+                and end - start + 1 > budgets.RANGE_LIMIT):
+            raise _LibraryEvaluationError(
+                "D2014", "The size of the sequence allocated by the range operator (..) "
+                f"must not exceed {budgets.RANGE_LIMIT}. Attempted to allocate "
+                f"{int(end - start + 1)}.")
+        return original(start, end)
+
+    return bounded
 
 
 def _syntax_error(expr: str, exc: JsonataError) -> JsonataSyntaxError:

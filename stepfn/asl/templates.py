@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import PathNotFound, StatesError
 from ..jsonutil import dumps
+from .budgets import ExpressionTimeout
 from .paths import EvalEnv, Getter, compile_reference
 
 
@@ -89,12 +90,22 @@ def _object_builder(shape: dict, entries: tuple) -> Getter:
         try:
             for name, getter in bare:
                 out[name] = getter(doc, env)
+        except ExpressionTimeout as exc:  # not evaluated again: it would run as long
+            raise _timed_out(exc, entries) from None
         except (PathNotFound, StatesError):
             _raise_first_failure(entries, doc, env)
             raise
         return out
 
     return build_object
+
+
+def _timed_out(exc: ExpressionTimeout, entries: tuple) -> ExpressionTimeout:
+    """``exc`` naming the ``key.$`` field whose path ran out of time."""
+    for _, _, path in entries:
+        if path is not None and exc.path in (path[1], path[1][1:]):
+            return exc.with_field(path[0])
+    return exc
 
 
 def _raise_first_failure(entries: tuple, doc: Any, env: EvalEnv) -> None:
@@ -133,6 +144,8 @@ def compile_dynamic_value(key: str, expression: Any) -> Getter:
             return getter(doc, env)
         except PathNotFound:
             raise _path_not_found(key, expression, doc, env) from None
+        except ExpressionTimeout as exc:
+            raise exc.with_field(key) from None
 
     return read_path
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ...asl.budgets import ExpressionTimeout
 from ...asl.jsonpath import compile_jsonpath
 from ...asl.paths import compile_reference, path_and_document
 from ...errors import PathNotFound, StatesError
@@ -47,7 +48,7 @@ def compile_io_path(spec: dict, field: str) -> Any:
         return NULL_PATH
     if text == "$":
         return None
-    return (text, compile_reference(text))
+    return (text, compile_reference(text), field)
 
 
 def apply_io_path(path: Any, frame: Frame, value: Any) -> Any:
@@ -55,9 +56,11 @@ def apply_io_path(path: Any, frame: Frame, value: Any) -> Any:
         return value
     if path is NULL_PATH:
         return {}
-    text, getter = path
+    text, getter, field = path
     try:
         return getter(value, frame)
+    except ExpressionTimeout as exc:
+        raise exc.with_field(field) from None
     except PathNotFound:
         path, source = path_and_document(text, value, frame)
         raise frame.run.runtime_error(
