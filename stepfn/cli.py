@@ -392,6 +392,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=(args.log_level or "info").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = args.db or os.environ.get("STEPFN_DB") or "stepfn.db"
+    check_functions_load(args.functions or ())  # as serve: one error line, not a traceback
+    check_db_path(db)
     try:
         asyncio.run(run_worker(
             db, region=args.region or os.environ.get("STEPFN_REGION", "us-east-1"),

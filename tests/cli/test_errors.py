@@ -44,6 +44,10 @@ def test_broken_functions_file_for_run_and_serve(definition: Path, tmp_path: Pat
                   "--functions", str(broken))
     assert_one_line_error(done, f"--functions {broken}", "syntax error")
     assert not (tmp_path / "s.db").exists()  # nothing was started
+    done = stepfn("worker", "--db", str(tmp_path / "w.db"), "--functions", str(broken))
+    assert_one_line_error(done, f"--functions {broken}", "syntax error")
+    done = stepfn("worker", "--db", str(tmp_path / "missing-dir" / "w.db"))
+    assert_one_line_error(done, "missing-dir", "does not exist")
 
 
 def test_functions_file_that_raises_on_import(definition: Path, tmp_path: Path) -> None:
