@@ -203,19 +203,18 @@ def _transitions(fields: dict, location: str) -> tuple[Transition, ...]:
     # Choices and Default are read whatever the Type, as written: the validator judges
     # their targets even on a state whose Type is missing or wrong (it reports the
     # misplaced field too); an accepted definition has them only on Choice states.
-    rules = fields.get("Choices")
-    if isinstance(rules, list):
-        for index, rule in enumerate(rules):
-            if isinstance(rule, dict) and isinstance(rule.get("Next"), str):
-                found.append(Transition("Choice", rule["Next"],
-                                        f"{location}/Choices[{index}]/Next", index))
+    found += _listed_targets("Choice", fields.get("Choices"), f"{location}/Choices")
     default = fields.get("Default")
     if isinstance(default, str):
         found.append(Transition("Default", default, f"{location}/Default"))
-    catchers = fields.get("Catch")
-    if isinstance(catchers, list):
-        for index, catcher in enumerate(catchers):
-            if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
-                found.append(Transition("Catch", catcher["Next"],
-                                        f"{location}/Catch[{index}]/Next", index))
+    found += _listed_targets("Catch", fields.get("Catch"), f"{location}/Catch")
     return tuple(found)
+
+
+def _listed_targets(kind: TransitionKind, items: Any, location: str) -> list[Transition]:
+    """The ``Next`` of each object in a Choices or Catch list, with its index."""
+    if not isinstance(items, list):
+        return []
+    return [Transition(kind, item["Next"], f"{location}[{index}]/Next", index)
+            for index, item in enumerate(items)
+            if isinstance(item, dict) and isinstance(item.get("Next"), str)]
