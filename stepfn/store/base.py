@@ -395,6 +395,12 @@ class Store(abc.ABC):
     async def close(self) -> None:
         """Flush pending batches and release connections."""
 
+    def for_another_loop(self) -> Store:
+        """The store to use from another event loop of this process (``stepfn serve``
+        runs executions on a loop of their own): this one when it is tied to no loop,
+        else a new, unopened one on the same database, to open and close there."""
+        return self
+
     @abc.abstractmethod
     def batch(self) -> AbstractAsyncContextManager[Batch]:
         """A unit of work committed in one transaction when the block exits cleanly

@@ -460,6 +460,14 @@ class PostgresStore(Store):
             kwargs["options"] = f"-c search_path={self.schema}"
         return kwargs
 
+    def for_another_loop(self) -> PostgresStore:
+        """A pool and writer of their own: psycopg's belong to the loop that opened
+        them. The schema is this store's to check or upgrade, not the twin's."""
+        return PostgresStore(self.url, schema=self.schema, migrate=False,
+                             min_size=self.min_size, max_size=self.max_size,
+                             connect_timeout=self.connect_timeout,
+                             application_name=self.application_name)
+
     async def open(self) -> None:
         """Check the schema (upgrading it unless ``migrate=False``), then open the pool."""
         if self._pool is not None:
