@@ -1,0 +1,103 @@
+"""Distributed Map runs through a real `stepfn serve` and boto3: Map Run records with
+live counts, child executions, ListExecutions by mapRunArn, UpdateMapRun while running."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from .conftest import ROLE, history, wait_for_status
+
+
+def dmap_machine(sfn, name: str, wait: float, **fields) -> str:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                 "StartAt": "Hold", "States": {
+                     "Hold": {"Type": "Wait", "Seconds": 0, "Next": "Nap"},
+                     "Nap": {"Type": "Wait", "SecondsPath": "$.wait", "End": True}}}
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemProcessor": processor, "End": True, **fields}}}
+    return sfn.create_state_machine(name=name, roleArn=ROLE,
+                                    definition=json.dumps(definition))["stateMachineArn"]
+
+
+def until(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def map_run_of(sfn, execution_arn: str) -> str:
+    runs = until(lambda: sfn.list_map_runs(executionArn=execution_arn)["mapRuns"])
+    return runs[0]["mapRunArn"]
+
+
+def test_map_run_children_and_counts(sfn) -> None:
+    machine = dmap_machine(sfn, "dmap-counts", 0, Label="Rows", MaxConcurrency=2)
+    items = [{"n": i, "wait": 0} for i in range(4)]
+    ex = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    assert wait_for_status(sfn, ex)["status"] == "SUCCEEDED"
+    run_arn = map_run_of(sfn, ex)
+    assert run_arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:dmap-counts/Rows:")
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["executionArn"], run["maxConcurrency"]) == (
+        "SUCCEEDED", ex, 2)
+    assert run["itemCounts"]["succeeded"] == run["itemCounts"]["total"] == 4
+    assert run["executionCounts"]["succeeded"] == 4
+    assert run["itemCounts"]["running"] == run["itemCounts"]["pending"] == 0
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    assert len(children) == 4
+    prefix = "arn:aws:states:us-east-1:123456789012:execution:dmap-counts/Rows:"
+    assert all(c["executionArn"].startswith(prefix) for c in children)
+    assert {c["stateMachineArn"] for c in children} == {
+        "arn:aws:states:us-east-1:123456789012:stateMachine:dmap-counts/Rows"}
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    assert (child["status"], child["mapRunArn"]) == ("SUCCEEDED", run_arn)
+    assert json.loads(child["output"]) in items
+    events = [e["type"] for e in history(sfn, child["executionArn"])]
+    assert events[0] == "ExecutionStarted" and events[-1] == "ExecutionSucceeded"
+    parent = [e["type"] for e in history(sfn, ex)]
+    assert parent[parent.index("MapRunStarted"):] == [
+        "MapRunStarted", "MapRunSucceeded", "MapStateSucceeded", "MapStateExited",
+        "ExecutionSucceeded"]
+    # The parent's machine lists the parent only.
+    listed = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert [e["executionArn"] for e in listed] == [ex]
+
+
+def test_update_map_run_raises_concurrency_of_a_running_run(sfn) -> None:
+    machine = dmap_machine(sfn, "dmap-update", 0, MaxConcurrency=1)
+    items = [{"wait": 2} for _ in range(4)]
+    ex = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    run_arn = map_run_of(sfn, ex)
+    until(lambda: sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]["running"] == 1)
+    described = sfn.describe_map_run(mapRunArn=run_arn)
+    assert described["status"] == "RUNNING"
+    assert described["itemCounts"]["pending"] == 3
+    sfn.update_map_run(mapRunArn=run_arn, maxConcurrency=4, toleratedFailureCount=2)
+    # The running run takes it: the other children start before the first one ends.
+    counts = until(lambda: (c := sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"])
+                   ["running"] >= 2 and c)
+    assert counts["succeeded"] == 0
+    final = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (final["maxConcurrency"], final["toleratedFailureCount"]) == (4, 2)
+    assert wait_for_status(sfn, ex)["status"] == "SUCCEEDED"
+    done = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (done["status"], done["executionCounts"]["succeeded"]) == ("SUCCEEDED", 4)
+
+
+def test_stopping_the_parent_aborts_the_map_run(sfn) -> None:
+    machine = dmap_machine(sfn, "dmap-stop", 0)
+    ex = sfn.start_execution(stateMachineArn=machine,
+                             input=json.dumps([{"wait": 30}] * 2))["executionArn"]
+    run_arn = map_run_of(sfn, ex)
+    until(lambda: sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]["running"] == 2)
+    sfn.stop_execution(executionArn=ex)
+    run = until(lambda: (r := sfn.describe_map_run(mapRunArn=run_arn))["status"] != "RUNNING"
+                and r)
+    assert (run["status"], run["executionCounts"]["aborted"]) == ("ABORTED", 2)
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    assert [c["status"] for c in children] == ["ABORTED", "ABORTED"]
