@@ -101,3 +101,30 @@ def test_stopping_the_parent_aborts_the_map_run(sfn) -> None:
     assert (run["status"], run["executionCounts"]["aborted"]) == ("ABORTED", 2)
     children = sfn.list_executions(mapRunArn=run_arn)["executions"]
     assert [c["status"] for c in children] == ["ABORTED", "ABORTED"]
+
+
+def test_kill_9_mid_run_resumes_without_rerunning_ended_children(server, sfn) -> None:
+    machine = dmap_machine(sfn, "dmap-crash", 0, MaxConcurrency=1)
+    items = [{"n": i, "wait": 1} for i in range(4)]
+    ex = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    run_arn = map_run_of(sfn, ex)
+    until(lambda: sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]["succeeded"]
+          >= 2)
+    before = {c["executionArn"]: c for c in sfn.list_executions(mapRunArn=run_arn)["executions"]
+              if c["status"] == "SUCCEEDED"}
+    server.kill()
+    server.start()
+    sfn = server.client()
+    assert wait_for_status(sfn, ex, timeout=30)["status"] == "SUCCEEDED"
+    output = json.loads(sfn.describe_execution(executionArn=ex)["output"])
+    assert output == items
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    assert len(children) == 4 and {c["status"] for c in children} == {"SUCCEEDED"}
+    after = {c["executionArn"]: c for c in children}
+    for arn, child in before.items():  # ended before the kill: not run again
+        assert after[arn]["stopDate"] == child["stopDate"]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["itemCounts"]["succeeded"], run["itemCounts"]["total"]) == (
+        "SUCCEEDED", 4, 4)
+    parent = [e["type"] for e in history(sfn, ex)]
+    assert parent.count("MapRunStarted") == 1 and parent.count("MapRunSucceeded") == 1
