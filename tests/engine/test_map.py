@@ -274,3 +274,16 @@ def test_a_failed_map_run_aborts_its_running_children(engine):
     assert_failed(result, "States.ExceedToleratedFailureThreshold")
     ends = sorted(child.events[-1].type for child in result.children)
     assert ends == ["ExecutionAborted", "ExecutionFailed"]
+
+
+def test_a_distributed_child_sees_its_own_execution_in_the_context_object(engine):
+    result = engine.run(_distributed({"Ctx": {"Type": "Pass", "End": True, "Parameters": {
+        "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "input.$": "$$.Execution.Input",
+        "machine.$": "$$.StateMachine.Id"}}}, Label="Ctx"), ["a"])
+    assert result.status == "SUCCEEDED", result.cause
+    (out,) = result.output
+    run_arn = first(result, "MapRunStarted").details["mapRunArn"]
+    base = run_arn.rsplit(":", 1)[0]
+    assert out["id"] == base.replace(":mapRun:", ":execution:") + ":" + out["name"]
+    assert out["machine"] == base.replace(":mapRun:", ":stateMachine:")
+    assert out["input"] == "a"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ...asl.model import StateModel
 from ...errors import StatesError
 from ..concurrency import run_all, run_all_sync
-from ..frame import Frame
+from ..frame import Frame, iso_timestamp
 from ..map_run import EXCEEDED, ChildExecution, MapRun, MapRunView
 from .base import State, Step
 from .io import Outcome
@@ -162,7 +162,12 @@ class MapState(State):
                         value: Any) -> None:
         """Run one child execution to its end; its status says how it ended."""
         run = frame.run
-        child_frame = run.child_execution_frame(frame)
+        # The child is an execution of its own: $$.Execution and $$.StateMachine are its.
+        started = run.now()
+        context = ({"Id": child.arn, "Input": value, "StartTime": iso_timestamp(started),
+                    "Name": child.name, "RoleArn": run.role_arn, "RedriveCount": 0},
+                   {"Id": child.machine_arn, "Name": child.machine_arn.rsplit(":", 1)[-1]})
+        child_frame = run.child_execution_frame(frame, context)
         history = child_frame.run.history
         history.add("ExecutionStarted", {"input": child.input_text, "roleArn": run.role_arn},
                     0)
