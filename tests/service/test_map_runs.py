@@ -101,6 +101,7 @@ def test_stopping_the_parent_aborts_the_map_run(sfn) -> None:
     assert (run["status"], run["executionCounts"]["aborted"]) == ("ABORTED", 2)
     children = sfn.list_executions(mapRunArn=run_arn)["executions"]
     assert [c["status"] for c in children] == ["ABORTED", "ABORTED"]
+    assert [e["type"] for e in history(sfn, ex)][-2:] == ["MapRunAborted", "ExecutionAborted"]
 
 
 def test_kill_9_mid_run_resumes_without_rerunning_ended_children(server, sfn) -> None:

@@ -134,8 +134,9 @@ class MapState(State):
                 details["cause"] = err.cause
             frame.emit("MapRunFailed", details)
             raise err from None
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the execution is stopped (or shut down)
             await _quietly(map_run.finish("ABORTED"))
+            frame.emit_side("MapRunAborted")
             raise
         await map_run.finish("SUCCEEDED")
         frame.emit("MapRunSucceeded")
