@@ -21,23 +21,23 @@ from typing import TYPE_CHECKING, Any
 from .. import jsonutil
 from ..engine.history import Event, render_details
 from ..engine.map_run import ChildExecution, MapRunView
-from ..store.base import ExecutionRecord, HistoryEvent, MapRunRecord
+from ..store.base import ExecutionRecord, HistoryEvent, MapRunRecord, Store
 
 if TYPE_CHECKING:
-    from .executions import ExecutionManager
+    from .feed import EventFeed
 
 
 class StoredMapRuns:
     """The Map Runs of one durable execution, kept in the store."""
 
-    def __init__(self, manager: ExecutionManager, entry: Any) -> None:
-        self.manager = manager
-        self.store = manager.store
+    def __init__(self, store: Store, feed: EventFeed, entry: Any) -> None:
+        self.store = store
+        self.feed = feed
         self.entry = entry  # the parent's _Running: nothing is written once it is dropped
 
     def _check(self) -> None:
         if self.entry.dropped:
-            from .executions import _Dropped
+            from .runner import _Dropped
 
             raise _Dropped()
 
@@ -110,7 +110,7 @@ class StoredMapRuns:
                 tx.append_events(child.arn, stored_events)
             tx.put_map_run(map_run)
         if fresh:
-            self.manager.feed.publish(child.arn, events, _to_store)
+            self.feed.publish(child.arn, events, _to_store)
 
     async def settings(self, run: MapRunView) -> tuple[int, int | None, float | None] | None:
         stored = await self.store.get_map_run(run.arn)
