@@ -2,15 +2,20 @@
 durable execution.
 
 The Map Run's record (DescribeMapRun, ListMapRuns) is rewritten with live counts each
-time a child starts or ends; each child execution gets a record of its own (its
-``mapRunArn`` and parent set, so ListExecutions with ``mapRunArn`` and DescribeExecution
-find it) and, when it ends, its history. UpdateMapRun writes the record's settings; the
-run reads them back (``settings``) and every write here keeps them, so a change made
-while the run goes on takes effect.
+time a child starts or ends, together with what its children run (the item processor as
+a definition, and the role). UpdateMapRun writes the record's settings; the run reads
+them back (``settings``) and every write here keeps them, so a change made while the run
+goes on takes effect.
 
-Children run inside their parent's process under the parent's lease: they never get a
-lease of their own, and start-up does not adopt them (a parent resumed after a crash
-finds the children that ended and runs the others again).
+A STANDARD child is an execution of its own: its record (``mapRunArn`` and parent set,
+so ListExecutions by ``mapRunArn`` and DescribeExecution find it) goes in with a work
+item in one transaction, and any worker claims it, runs it under its own lease and
+resumes it by replay if its worker dies, as any execution (design.md §4). The parent
+starts at most MaxConcurrency of them at a time, which bounds them across the fleet, and
+waits for their ends. A parent resumed after a crash finds its children by their names
+(derived from the Map Run ARN and the index): ended ones are not run again, running ones
+are waited for. EXPRESS children run in the parent's process (``child_started`` /
+``child_ended`` store their records and histories).
 """
 
 from __future__ import annotations
@@ -21,23 +26,26 @@ from typing import TYPE_CHECKING, Any
 from .. import jsonutil
 from ..engine.history import Event, render_details
 from ..engine.map_run import ChildExecution, MapRunView
-from ..store.base import ExecutionRecord, HistoryEvent, MapRunRecord, Store
+from ..store.base import ExecutionRecord, HistoryEvent, MapRunRecord
 
 if TYPE_CHECKING:
-    from .feed import EventFeed
+    from .runner import ExecutionRunner
 
 
 class StoredMapRuns:
     """The Map Runs of one durable execution, kept in the store."""
 
-    def __init__(self, store: Store, feed: EventFeed, entry: Any) -> None:
-        self.store = store
-        self.feed = feed
+    remote = True  # STANDARD children run as executions of their own
+
+    def __init__(self, runner: ExecutionRunner, entry: Any) -> None:
+        self.runner = runner
+        self.store = runner.store
+        self.feed = runner.feed
         self.entry = entry  # the parent's _Running: nothing is written once it is dropped
 
     def _check(self) -> None:
         if self.entry.dropped:
-            from .runner import _Dropped
+            from .runner import _Dropped  # a cancellation: the interpreter unwinds
 
             raise _Dropped()
 
@@ -50,7 +58,7 @@ class StoredMapRuns:
             tolerated_failure_percentage=float(view.tolerated_percentage or 0.0),
             tolerated_failure_count=int(view.tolerated_count or 0),
             item_counts=dict(view.item_counts), execution_counts=dict(view.execution_counts),
-            stop_date=view.stop)
+            stop_date=view.stop, definition=view.definition, role_arn=view.role_arn)
         if stored is not None:
             record = replace(record, start_date=stored.start_date,
                              max_concurrency=stored.max_concurrency,
@@ -76,14 +84,36 @@ class StoredMapRuns:
             if not cursor:
                 return out
 
+    async def run_child(self, run: MapRunView, child: ChildExecution) -> None:
+        from .runner import EXECUTION
+
+        self._check()
+        record = await self.store.get_execution(child.arn)
+        if record is None:
+            record = _child_record(run, child)
+            map_run = await self._record(run)
+            async with self.store.batch() as tx:
+                tx.put_execution(record)
+                tx.ensure_work(EXECUTION, child.arn)  # any worker may claim it
+                tx.put_map_run(map_run)
+        finished = await self.runner.wait_for_end(child.arn)
+        child.status, child.error, child.cause = finished.status, finished.error, finished.cause
+        child.start, child.stop = finished.start_date, finished.stop_date
+        child.output_text = finished.output
+        child.output = jsonutil.loads(finished.output) if finished.output else None
+
+    async def abort_child(self, run: MapRunView, child: ChildExecution) -> None:
+        self._check()
+        record = await self.store.get_execution(child.arn)
+        if record is None or record.status != "RUNNING":
+            return
+        await self.runner.abort(replace(record, status="ABORTED", stop_date=child.stop,
+                                        redrive_status="REDRIVABLE"), None)
+        self.runner.notify_end(replace(record, status="ABORTED", stop_date=child.stop))
+
     async def child_started(self, run: MapRunView, child: ChildExecution) -> None:
         self._check()
-        label = run.arn.rsplit(":", 1)[0].rpartition("/")[2]
-        record = ExecutionRecord(
-            arn=child.arn, machine_arn=child.machine_arn, name=child.name, status="RUNNING",
-            start_date=child.start or run.start, input=child.input_text,
-            type=run.execution_type, parent_arn=run.execution_arn, map_run_arn=run.arn,
-            state_machine_label=label)
+        record = _child_record(run, child)
         existing = await self.store.get_execution(child.arn)
         map_run = await self._record(run)
         async with self.store.batch() as tx:
@@ -124,6 +154,16 @@ class StoredMapRuns:
         record = await self._record(run)
         async with self.store.batch() as tx:
             tx.put_map_run(record)
+
+
+def _child_record(run: MapRunView, child: ChildExecution) -> ExecutionRecord:
+    """A new child execution's record, RUNNING."""
+    label = run.arn.rsplit(":", 1)[0].rpartition("/")[2]
+    return ExecutionRecord(
+        arn=child.arn, machine_arn=child.machine_arn, name=child.name, status="RUNNING",
+        start_date=child.start or run.start, input=child.input_text,
+        type=run.execution_type, parent_arn=run.execution_arn, map_run_arn=run.arn,
+        state_machine_label=label)
 
 
 def _child_of(record: ExecutionRecord) -> ChildExecution:

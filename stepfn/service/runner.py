@@ -169,7 +169,7 @@ class ExecutionRunner:
         if durable:
             history.on_append = entry.pending.append
             run.persist = lambda: self._flush(entry)
-            run.map_runs = StoredMapRuns(self.store, self.feed, entry)
+            run.map_runs = StoredMapRuns(self, entry)
         history.on_append = logs.TaskFailureWatcher(machine_name(record), record.arn,
                                                     history.on_append)
         return entry
@@ -306,7 +306,12 @@ class ExecutionRunner:
 
     async def definition_of(self, record: ExecutionRecord) -> tuple[str, str]:
         """The definition and role ``record`` runs: its version's, its revision's, or
-        (for records older than revisions) its machine's."""
+        (for records older than revisions) its machine's; a Distributed Map child runs
+        its Map Run's item processor."""
+        if record.map_run_arn:
+            map_run = await self.store.get_map_run(record.map_run_arn)
+            if map_run is not None and map_run.definition:
+                return map_run.definition, map_run.role_arn or ""
         if record.version_arn:
             version = await self.store.get_version(record.version_arn)
             if version is not None:

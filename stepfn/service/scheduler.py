@@ -71,9 +71,7 @@ class LeaseScheduler:
         while True:
             page = await self.store.list_executions(status="RUNNING", limit=500,
                                                     cursor=cursor)
-            # Distributed Map children run under their parent's lease: not adopted.
-            standard = [r.arn for r in page.items
-                        if r.type == "STANDARD" and r.map_run_arn is None]
+            standard = [r.arn for r in page.items if r.type == "STANDARD"]
             if standard:
                 async with self.store.batch() as tx:
                     for arn in standard:

@@ -70,7 +70,7 @@ def test_map_run_children_and_counts(sfn) -> None:
 
 def test_update_map_run_raises_concurrency_of_a_running_run(sfn) -> None:
     machine = dmap_machine(sfn, "dmap-update", 0, MaxConcurrency=1)
-    items = [{"wait": 2} for _ in range(4)]
+    items = [{"wait": 3} for _ in range(4)]
     ex = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
     run_arn = map_run_of(sfn, ex)
     until(lambda: sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]["running"] == 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from ... import jsonutil
 from ...asl.model import StateModel
 from ...errors import StatesError
 from ..concurrency import run_all, run_all_sync
@@ -49,6 +50,12 @@ class MapState(State):
         self.result_writer = ResultWriter(writer, compiler.region, io) if writer else None
         self.execution_type = (model.processor.fields.get("ProcessorConfig") or {}).get(
             "ExecutionType", "STANDARD")
+        # What a child execution runs when it runs apart from its parent (see run_child)
+        processor = model.processor
+        self.child_definition = jsonutil.dumps({
+            "QueryLanguage": processor.query_language,
+            "StartAt": processor.fields.get("StartAt"),
+            "States": processor.fields.get("States")})
         self.recovery = Recovery(self)
 
     async def execute(self, frame: Frame, raw_input: Any) -> Step:
@@ -105,7 +112,8 @@ class MapState(State):
         view = MapRunView(map_run_arn, run.execution_arn, run.now(),
                           execution_type=self.execution_type, max_concurrency=limit,
                           tolerated_count=tolerated_count,
-                          tolerated_percentage=tolerated_percentage)
+                          tolerated_percentage=tolerated_percentage,
+                          definition=self.child_definition, role_arn=run.role_arn)
         map_run = MapRun(frame, view, run.map_runs,
                          tolerated_count is not None, tolerated_percentage is not None)
         try:
@@ -161,8 +169,17 @@ class MapState(State):
 
     async def run_child(self, frame: Frame, map_run: MapRun, child: ChildExecution,
                         value: Any) -> None:
-        """Run one child execution to its end; its status says how it ended."""
+        """Run one child execution to its end; its status says how it ended.
+
+        A service that keeps executions runs a STANDARD child as an execution of its
+        own, which any worker may claim; otherwise (in memory, or EXPRESS children, at
+        least once as on AWS) it runs here, in the parent's process."""
         run = frame.run
+        host = map_run.host
+        if host is not None and getattr(host, "remote", False) and (
+                self.execution_type == "STANDARD"):
+            await map_run.run_remote(child)
+            return
         # The child is an execution of its own: $$.Execution and $$.StateMachine are its.
         started = run.now()
         context = ({"Id": child.arn, "Input": value, "StartTime": iso_timestamp(started),
