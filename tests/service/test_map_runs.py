@@ -129,3 +129,56 @@ def test_kill_9_mid_run_resumes_without_rerunning_ended_children(server, sfn) ->
         "SUCCEEDED", 4, 4)
     parent = [e["type"] for e in history(sfn, ex)]
     assert parent.count("MapRunStarted") == 1 and parent.count("MapRunSucceeded") == 1
+
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+
+def test_children_across_workers_with_a_kill(postgres_db: str, tmp_path,
+                                             monkeypatch) -> None:
+    """An API node and two workers on PostgreSQL: the children are executions any worker
+    claims; MaxConcurrency holds across the fleet; one worker killed with -9 mid-run, the
+    other takes over its executions (the parent or children) and the run completes."""
+    from .conftest import Server
+    from .test_leases import Worker, check_history
+
+    monkeypatch.setenv("STEPFN_LEASE_SECONDS", "2")
+    api = Server(postgres_db, tmp_path / "api.log", args=("--no-worker",))
+    api.start()
+    workers = [Worker(postgres_db, tmp_path / f"w{i}.log", api.endpoint) for i in (1, 2)]
+    try:
+        for worker in workers:
+            worker.start()
+        sfn = api.client()
+        processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                     "StartAt": "Slow", "States": {"Slow": {
+                         "Type": "Task", "Resource": FN + "slow_add_one", "End": True}}}
+        machine = sfn.create_state_machine(name="dmap-fleet", roleArn=ROLE, definition=json.dumps(
+            {"StartAt": "Each", "States": {"Each": {"Type": "Map", "MaxConcurrency": 3,
+                                                    "ItemProcessor": processor,
+                                                    "End": True}}}))["stateMachineArn"]
+        items = [{"value": i, "sleep": 1} for i in range(8)]
+        ex = sfn.start_execution(stateMachineArn=machine,
+                                 input=json.dumps(items))["executionArn"]
+        run_arn = map_run_of(sfn, ex)
+        until(lambda: sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]["running"])
+        workers[0].kill()
+        peak = 0
+        while sfn.describe_execution(executionArn=ex)["status"] == "RUNNING":
+            peak = max(peak, sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]
+                       ["running"])
+            time.sleep(0.1)
+        desc = sfn.describe_execution(executionArn=ex)
+        assert desc["status"] == "SUCCEEDED", (desc.get("error"), desc.get("cause"))
+        assert json.loads(desc["output"]) == [{"value": i + 1} for i in range(8)]
+        assert 1 <= peak <= 3
+        children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+        assert len(children) == 8 and {c["status"] for c in children} == {"SUCCEEDED"}
+        for child in children:
+            check_history(history(sfn, child["executionArn"]), {"Slow": 1})
+        run = sfn.describe_map_run(mapRunArn=run_arn)
+        assert (run["status"], run["itemCounts"]["succeeded"]) == ("SUCCEEDED", 8)
+    finally:
+        for worker in workers:
+            worker.stop()
+        api.stop()
