@@ -96,6 +96,8 @@ class StoredMapRuns:
                 tx.put_execution(record)
                 tx.ensure_work(EXECUTION, child.arn)  # any worker may claim it
                 tx.put_map_run(map_run)
+            if self.runner.wake_scheduler is not None:  # this worker may claim it now
+                self.runner.wake_scheduler()
         finished = await self.runner.wait_for_end(child.arn)
         child.status, child.error, child.cause = finished.status, finished.error, finished.cause
         child.start, child.stop = finished.start_date, finished.stop_date

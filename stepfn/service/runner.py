@@ -85,6 +85,8 @@ class ExecutionRunner:
         # The mock configuration for ``<machine ARN>#<test case>`` starts (a MockConfig).
         self.mock_config: Any = None
         self.running: dict[str, _Running] = {}
+        # Asks this process's scheduler to claim work now (set by LeaseScheduler)
+        self.wake_scheduler: Callable[[], None] | None = None
         self._ended: dict[str, list[asyncio.Future]] = {}
         self._machines: OrderedDict[tuple[str, str], StateMachine] = OrderedDict()
 
