@@ -59,6 +59,10 @@ def test_map_run_children_and_counts(sfn) -> None:
     assert json.loads(child["output"]) in items
     events = [e["type"] for e in history(sfn, child["executionArn"])]
     assert events[0] == "ExecutionStarted" and events[-1] == "ExecutionSucceeded"
+    child_machine = sfn.describe_state_machine_for_execution(
+        executionArn=child["executionArn"])
+    assert (child_machine["mapRunArn"], child_machine["label"]) == (run_arn, "Rows")
+    assert json.loads(child_machine["definition"])["StartAt"] == "Hold"
     parent = [e["type"] for e in history(sfn, ex)]
     assert parent[parent.index("MapRunStarted"):] == [
         "MapRunStarted", "MapRunSucceeded", "MapStateSucceeded", "MapStateExited",
