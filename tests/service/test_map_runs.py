@@ -186,3 +186,19 @@ def test_children_across_workers_with_a_kill(postgres_db: str, tmp_path,
         for worker in workers:
             worker.stop()
         api.stop()
+
+
+def test_express_children_run_in_the_parent_and_are_listed(sfn) -> None:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                 "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    machine = sfn.create_state_machine(name="dmap-express", roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": processor,
+                                          "End": True}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    desc = wait_for_status(sfn, ex)
+    assert (desc["status"], json.loads(desc["output"])) == ("SUCCEEDED", [1, 2, 3])
+    run_arn = map_run_of(sfn, ex)
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    assert sorted(c["status"] for c in children) == ["SUCCEEDED"] * 3
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    assert child["mapRunArn"] == run_arn and json.loads(child["output"]) in (1, 2, 3)
