@@ -20,6 +20,7 @@ are waited for. EXPRESS children run in the parent's process (``child_started`` 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ from ..store.base import ExecutionRecord, HistoryEvent, MapRunRecord
 
 if TYPE_CHECKING:
     from .runner import ExecutionRunner
+
+_POLL_SECONDS = 1.0  # how often children running in other processes are looked at
 
 
 class StoredMapRuns:
@@ -42,6 +45,9 @@ class StoredMapRuns:
         self.store = runner.store
         self.feed = runner.feed
         self.entry = entry  # the parent's _Running: nothing is written once it is dropped
+        # Map Run ARN -> the children waited for (ARN -> future), and their poller
+        self._waiting: dict[str, dict[str, asyncio.Future]] = {}
+        self._pollers: dict[str, asyncio.Task] = {}
 
     def _check(self) -> None:
         if self.entry.dropped:
@@ -98,11 +104,51 @@ class StoredMapRuns:
                 tx.put_map_run(map_run)
             if self.runner.wake_scheduler is not None:  # this worker may claim it now
                 self.runner.wake_scheduler()
-        finished = await self.runner.wait_for_end(child.arn)
+        finished = record if record.status != "RUNNING" else await self._wait(run, child.arn)
         child.status, child.error, child.cause = finished.status, finished.error, finished.cause
         child.start, child.stop = finished.start_date, finished.stop_date
         child.output_text = finished.output
         child.output = jsonutil.loads(finished.output) if finished.output else None
+
+    async def _wait(self, run: MapRunView, arn: str) -> ExecutionRecord:
+        """The child's record once it has ended: at once when it ends in this process,
+        else found by one poll of the Map Run's children a second (not one per child:
+        a Map Run may wait for thousands)."""
+        future = self.runner.end_future(arn)
+        self._waiting.setdefault(run.arn, {})[arn] = future
+        poller = self._pollers.get(run.arn)
+        if poller is None or poller.done():
+            self._pollers[run.arn] = asyncio.ensure_future(self._poll(run.arn))
+        try:
+            return await asyncio.shield(future)
+        finally:
+            waiting = self._waiting.get(run.arn, {})
+            waiting.pop(arn, None)
+            if not waiting:  # nothing left to watch: no poller outlives its waits
+                self._waiting.pop(run.arn, None)
+                task = self._pollers.pop(run.arn, None)
+                if task is not None:
+                    task.cancel()
+
+    async def _poll(self, run_arn: str) -> None:
+        """Resolve the waits of children that ended in other processes."""
+        while self._waiting.get(run_arn):
+            await asyncio.sleep(_POLL_SECONDS)
+            waiting = self._waiting.get(run_arn) or {}
+            cursor = None
+            while waiting:
+                try:
+                    page = await self.store.list_executions(map_run_arn=run_arn, limit=1000,
+                                                            cursor=cursor)
+                except Exception:  # noqa: BLE001 - transient: the next round asks again
+                    break
+                for record in page.items:
+                    future = waiting.get(record.arn)
+                    if future is not None and record.status != "RUNNING" and not future.done():
+                        future.set_result(record)
+                cursor = page.next_cursor
+                if not cursor:
+                    break
 
     async def abort_child(self, run: MapRunView, child: ChildExecution) -> None:
         self._check()

@@ -399,6 +399,13 @@ class ExecutionRunner:
                         self._ended.pop(arn, None)
                     return record
 
+    def end_future(self, arn: str) -> asyncio.Future:
+        """A future resolved with ``arn``'s record when it ends in this process (a
+        caller watching other processes polls the store itself)."""
+        future = asyncio.get_running_loop().create_future()
+        self._ended.setdefault(arn, []).append(future)
+        return future
+
     def notify_end(self, record: ExecutionRecord) -> None:
         """Wake ``wait_for_end`` callers of ``record``'s execution."""
         for future in self._ended.pop(record.arn, ()):
