@@ -345,6 +345,8 @@ class StepFunctionsApi:
 
     async def describe_state_machine_for_execution(self, req: dict) -> dict:
         execution = await self._execution(req["executionArn"])
+        if execution.map_run_arn:
+            return await self._child_machine(execution)
         machine = await self.store.get_state_machine(execution.machine_arn)
         source: Any = None
         if execution.version_arn:
@@ -371,6 +373,22 @@ class StepFunctionsApi:
             "mapRunArn": execution.map_run_arn,
             "label": execution.state_machine_label,
             "revisionId": source.revision_id,
+        })
+
+    async def _child_machine(self, execution: ExecutionRecord) -> dict:
+        """A Distributed Map child's state machine: its Map Run's item processor."""
+        map_run = await self.store.get_map_run(str(execution.map_run_arn))
+        if map_run is None or not map_run.definition:
+            raise execution_not_found(execution.arn)
+        return render.drop_none({
+            "stateMachineArn": execution.machine_arn,
+            "name": execution.machine_arn.rsplit(":", 1)[1],
+            "definition": map_run.definition, "roleArn": map_run.role_arn or "",
+            "updateDate": map_run.start_date,
+            "loggingConfiguration": render.DEFAULT_LOGGING,
+            "tracingConfiguration": render.DEFAULT_TRACING,
+            "encryptionConfiguration": render.DEFAULT_ENCRYPTION,
+            "mapRunArn": execution.map_run_arn, "label": execution.state_machine_label,
         })
 
     async def list_executions(self, req: dict) -> dict:

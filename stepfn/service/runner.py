@@ -35,6 +35,7 @@ from ..tasks.base import TaskDispatcher
 from . import logs
 from .errors import StateMachineDoesNotExist
 from .feed import EventFeed
+from .map_runs import StoredMapRuns
 
 log = logging.getLogger("stepfn.service")
 
@@ -87,6 +88,8 @@ class ExecutionRunner:
         # The mock configuration for ``<machine ARN>#<test case>`` starts (a MockConfig).
         self.mock_config: Any = None
         self.running: dict[str, _Running] = {}
+        # Asks this process's scheduler to claim work now (set by LeaseScheduler)
+        self.wake_scheduler: Callable[[], None] | None = None
         self._ended: dict[str, list[asyncio.Future]] = {}
         self._machines: OrderedDict[tuple[str, str], StateMachine] = OrderedDict()
 
@@ -171,6 +174,7 @@ class ExecutionRunner:
         if durable:
             history.on_append = entry.pending.append
             run.persist = lambda: self._flush(entry)
+            run.map_runs = StoredMapRuns(self, entry)
         history.on_append = logs.TaskFailureWatcher(machine_name(record), record.arn,
                                                     history.on_append)
         return entry
@@ -308,7 +312,12 @@ class ExecutionRunner:
 
     async def definition_of(self, record: ExecutionRecord) -> tuple[str, str]:
         """The definition and role ``record`` runs: its version's, its revision's, or
-        (for records older than revisions) its machine's."""
+        (for records older than revisions) its machine's; a Distributed Map child runs
+        its Map Run's item processor."""
+        if record.map_run_arn:
+            map_run = await self.store.get_map_run(record.map_run_arn)
+            if map_run is not None and map_run.definition:
+                return map_run.definition, map_run.role_arn or ""
         if record.version_arn:
             version = await self.store.get_version(record.version_arn)
             if version is not None:
@@ -411,6 +420,13 @@ class ExecutionRunner:
                     if not waiting:
                         self._ended.pop(arn, None)
                     return record
+
+    def end_future(self, arn: str) -> asyncio.Future:
+        """A future resolved with ``arn``'s record when it ends in this process (a
+        caller watching other processes polls the store itself)."""
+        future = asyncio.get_running_loop().create_future()
+        self._ended.setdefault(arn, []).append(future)
+        return future
 
     def notify_end(self, record: ExecutionRecord) -> None:
         """Wake ``wait_for_end`` callers of ``record``'s execution."""

@@ -40,6 +40,9 @@ class LeaseScheduler:
         self.runner = runner
         self.lease = lease
         self._task: asyncio.Task | None = None
+        # Set when work was just offered here (a Distributed Map child): claim at once
+        # rather than at the next tick.
+        self._wake: asyncio.Event | None = None
 
     async def start(self) -> None:
         """Take the leases of executions nobody holds (or whose holder died) and resume
@@ -49,6 +52,8 @@ class LeaseScheduler:
         if self.lease.worker:
             await self._claim()
         # An API-only node renews too: a redrive it began runs on here.
+        self._wake = asyncio.Event()
+        self.runner.wake_scheduler = self._wake.set
         self._task = asyncio.ensure_future(self._schedule())
 
     async def stop(self) -> None:
@@ -94,8 +99,13 @@ class LeaseScheduler:
         """Renew the leases held, drop executions whose lease was lost, claim more."""
         tick = min(0.5, self.lease.seconds / 5)
         renewed = time.monotonic()
+        wake = self._wake or asyncio.Event()
         while True:
-            await asyncio.sleep(tick)
+            try:
+                await asyncio.wait_for(wake.wait(), tick)
+            except TimeoutError:
+                pass
+            wake.clear()
             try:
                 if time.monotonic() - renewed >= self.lease.seconds / 3:
                     renewed = time.monotonic()

@@ -254,6 +254,9 @@ class MapRunRecord:
     stop_date: float | None = None
     redrive_count: int = 0
     redrive_date: float | None = None
+    # What its child executions run: the item processor as a definition, and the role
+    definition: str | None = None
+    role_arn: str | None = None
 
 
 # --------------------------------------------------------------------------- writes
