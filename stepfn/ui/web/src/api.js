@@ -96,16 +96,18 @@ export async function callAll(operation, request, key, limit = 10000) {
  * Follow an execution's live feed (Server-Sent Events read through fetch, so the
  * request can be signed). `onEvents(list)` gets history events in order, in batches;
  * `onEnd()` runs once the execution's terminal event arrived. Reconnects after a
- * dropped connection, skipping events already delivered. Returns a function that stops.
+ * dropped connection from the last event received (`after`: start after that event id).
+ * Returns a function that stops.
  */
-export function follow(executionArn, { onEvents, onEnd, onError }) {
+export function follow(executionArn, { onEvents, onEnd, onError, after = 0 }) {
   const controller = new AbortController();
-  let last = 0;
+  let last = after;
   let stopped = false;
-  const url = new URL(`/feed/executions/${encodeURIComponent(executionArn)}`,
+  const base = new URL(`/feed/executions/${encodeURIComponent(executionArn)}`,
     location.href).href;
 
   async function once() {
+    const url = last ? `${base}?after=${last}` : base;
     const res = await send(url, { signal: controller.signal, headers: { accept: 'text/event-stream' } });
     if (!res.ok) {
       const text = await res.text();

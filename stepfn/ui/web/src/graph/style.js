@@ -26,10 +26,11 @@ export const GRAPH_CSS = `
 .g-edge text { font: 10.5px system-ui, sans-serif; fill: #414d5c; }
 .g-edge.kind-catch text { fill: #b04506; }
 .g-edge rect { fill: #fff; opacity: 0.9; }
-[data-status="running"] > rect, [data-status="running"] > polygon { fill: #d1f1ff; stroke: #0972d3; }
-[data-status="succeeded"] > rect, [data-status="succeeded"] > polygon { fill: #e2f7e3; stroke: #037f0c; }
-[data-status="failed"] > rect, [data-status="failed"] > polygon { fill: #ffe7e6; stroke: #d91515; }
-[data-status="caught"] > rect, [data-status="caught"] > polygon { fill: #fff0e0; stroke: #d45b07; }
-[data-status="retrying"] > rect, [data-status="retrying"] > polygon { fill: #fffbdb; stroke: #b8860b; }
-[data-status="aborted"] > rect, [data-status="aborted"] > polygon { fill: #e9ebed; stroke: #414d5c; }
+.g-node[data-status="running"] > rect, .g-node[data-status="running"] > polygon, .g-group[data-status="running"] > rect { fill: #d1f1ff; stroke: #0972d3; }
+.g-node[data-status="succeeded"] > rect, .g-node[data-status="succeeded"] > polygon, .g-group[data-status="succeeded"] > rect { fill: #e2f7e3; stroke: #037f0c; }
+.g-node[data-status="failed"] > rect, .g-node[data-status="failed"] > polygon, .g-group[data-status="failed"] > rect { fill: #ffe7e6; stroke: #d91515; }
+.g-node[data-status="caught"] > rect, .g-node[data-status="caught"] > polygon, .g-group[data-status="caught"] > rect { fill: #fff0e0; stroke: #d45b07; }
+.g-node[data-status="retrying"] > rect, .g-node[data-status="retrying"] > polygon, .g-group[data-status="retrying"] > rect { fill: #fffbdb; stroke: #b8860b; }
+.g-node[data-status="aborted"] > rect, .g-node[data-status="aborted"] > polygon, .g-group[data-status="aborted"] > rect { fill: #e9ebed; stroke: #414d5c; }
+.g-node.selected[data-status] > rect, .g-node.selected[data-status] > polygon, .g-group.selected[data-status] > rect { stroke: #ff9900; stroke-width: 3; }
 `;
