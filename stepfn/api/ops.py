@@ -3,8 +3,12 @@ execution as Server-Sent Events, Prometheus metrics and a health check.
 
 - ``GET /feed/executions/<url-encoded execution ARN>``: the history so far, then the
   events as they are committed, one SSE message each (``id:`` the event id, ``data:``
-  the event as GetExecutionHistory renders it), ending after the execution's terminal
-  event. Live events come from the service's in-process feed; the store is read again
+  the event as GetExecutionHistory renders it, plus ``thread``: "" for the top level,
+  ``<parent>/<started event id>.<index>`` for a Parallel branch or Map iteration, which
+  the UI needs to follow nested states), ending after the execution's terminal event
+  (the last one: a redriven execution goes on past its earlier failure). ``?after=N``
+  (or a ``Last-Event-ID`` header, as EventSource sends on reconnecting) starts after
+  event N. Live events come from the service's in-process feed; the store is read again
   whenever the feed is silent for a while or the subscriber lost events, so an
   execution advanced by another process is followed too.
 - ``GET /metrics``: text exposition format 0.0.4.
@@ -19,7 +23,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 import orjson
 
@@ -54,7 +58,18 @@ async def answer(scope: dict, receive: Receive, send: Send, store: Store,
     elif path == "/metrics":
         await _metrics(send, store, service)
     else:
-        await _feed(send, receive, store, service, unquote(path[len(FEED_PREFIX):]))
+        await _feed(send, receive, store, service, unquote(path[len(FEED_PREFIX):]),
+                    _start_after(scope))
+
+
+def _start_after(scope: dict) -> int:
+    """The id of the last event the client has (``?after=N`` or Last-Event-ID)."""
+    after = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after", [""])[0]
+    if not after:
+        for key, value in scope.get("headers", ()):
+            if key.lower() == b"last-event-id":
+                after = value.decode("latin-1")
+    return int(after) if after.isdigit() else 0
 
 
 async def _plain(send: Send, status: int, body: bytes, content_type: bytes) -> None:
@@ -96,12 +111,13 @@ async def _metrics(send: Send, store: Store, service: Any) -> None:
 
 def _message(event: HistoryEvent) -> bytes:
     data = render.history_event(event, True)
+    data["thread"] = event.thread
     return b"id: %d\nevent: history\ndata: %s\n\n" % (
         event.id, orjson.dumps(data))
 
 
 async def _feed(send: Send, receive: Receive, store: Store, service: Any,
-                arn: str) -> None:
+                arn: str, after: int = 0) -> None:
     if await store.get_execution(arn) is None:
         await _plain(send, 404, b'{"message":"Execution Does Not Exist"}',
                      b"application/json")
@@ -114,7 +130,7 @@ async def _feed(send: Send, receive: Receive, store: Store, service: Any,
                             (b"cache-control", b"no-cache")]})
     gone = asyncio.ensure_future(_disconnected(receive))
     try:
-        await _stream(send, store, sub, arn, gone)
+        await _stream(send, store, sub, arn, gone, after)
     finally:
         gone.cancel()
         if sub is not None:
@@ -129,8 +145,8 @@ async def _disconnected(receive: Receive) -> None:
 
 
 async def _stream(send: Send, store: Store, sub: Any, arn: str,
-                  gone: asyncio.Future) -> None:
-    last = 0
+                  gone: asyncio.Future, after: int = 0) -> None:
+    last = after
     while not gone.done():
         # From the store: everything after the last event sent.
         page = await store.get_history(arn, limit=1000, cursor=str(last) if last else None)
@@ -138,10 +154,10 @@ async def _stream(send: Send, store: Store, sub: Any, arn: str,
             await send({"type": "http.response.body", "body": _message(event),
                         "more_body": True})
             last = event.id
-            if event.type in TERMINAL:
-                return
         if page.next_cursor:
             continue
+        if page.items and page.items[-1].type in TERMINAL:
+            return  # the last event ends the execution (not an earlier, redriven one)
         # Live: events from the feed until it is silent or lost some.
         while sub is not None and not gone.done():
             try:

@@ -250,7 +250,8 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
           log_level: str | None = None, auth: str | None = None,
           access_keys_file: str | None = None,
           service_factory: Callable[[Store, ApiConfig], ExecutionService] | None = None,
-          extra: dict[str, Any] | None = None, own_logging: bool = False) -> None:
+          extra: dict[str, Any] | None = None, own_logging: bool = False,
+          ui: bool = True) -> None:
     """Run the API with uvicorn until SIGTERM/SIGINT, then shut down gracefully
     (in-flight requests finish, the store is closed).
 
@@ -258,7 +259,7 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
     service is the default once it exists. ``own_logging``: the caller has configured
     logging (``stepfn serve --log-format``), so uvicorn's records go through it and
     its per-request access lines are left out (each call is logged with its operation
-    at debug level instead).
+    at debug level instead). ``ui``: serve the web UI on GET requests (stepfn.ui).
     """
     import uvicorn
 
@@ -275,7 +276,12 @@ def serve(host: str | None = None, port: int | None = None, db_path: str | None 
     store = store_for(config.db_path)  # a postgresql:// URL or a SQLite file
     if service_factory is None:
         service_factory = _default_service_factory()
-    app = create_app(store, service_factory(store, config), config)
+    fallback = None
+    if ui:
+        from stepfn.ui import create_ui_app
+
+        fallback = create_ui_app()
+    app = create_app(store, service_factory(store, config), config, fallback=fallback)
     # uvicorn installs SIGTERM/SIGINT handlers that stop accepting connections, let
     # running requests finish (up to the timeout) and then run the lifespan shutdown.
     logging_options: dict[str, Any] = (

@@ -97,8 +97,11 @@ def test_feed_streams_the_history_then_live_events_until_the_end(server: Server,
     assert get(server, "/feed/executions/" + quote(arn, safe=""))[2] == body
     missing = quote(arn.replace(":waits:", ":nothing:"), safe="")
     assert get(server, "/feed/executions/" + missing)[0] == 404
-    # The API itself is still POST / only.
-    assert get(server, "/")[0] == 404
+    # Each event names its thread (the UI follows nested states by it).
+    assert {e["thread"] for e in events} == {""}
+    # GET / is the web UI's page; the API itself is still POST / only.
+    status, kind, _ = get(server, "/")
+    assert (status, kind) == (200, "text/html; charset=utf-8")
 
 
 class _Unreachable(SqliteStore):

@@ -1,0 +1,284 @@
+// <Graph>: any definition drawn as SVG, laid out by ELK. Zoom (wheel or buttons), pan
+// (drag the background), fit, export to SVG/PNG. Every state node carries
+// data-state="<name>" and, when `statuses` is given, data-status="<status>".
+//
+// Props:
+//   definition   ASL (object or JSON text)
+//   statuses     {stateName: 'not-started'|'running'|...} (execution pages)
+//   selected     the selected state's name
+//   onSelect     (name|null) => void, on a click on a state (null: the background)
+//   onEdgeClick  (edgeInfo, event) => void, on a click on an edge ({kind, from, to, index})
+//   nodeClass    (name, info) => extra class names for a state's node
+//   height       CSS height of the canvas (default 520px)
+//   onLaidOut    ({nodes, edges, groups, timing}) => void, after each layout is drawn
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { toElkGraph, START, END } from '../graph/model.js';
+import { layout, flatten } from '../graph/layout.js';
+import { GRAPH_CSS } from '../graph/style.js';
+import { download } from '../util.js';
+
+function parse(definition) {
+  if (typeof definition !== 'string') return definition || {};
+  try {
+    return JSON.parse(definition);
+  } catch {
+    return {};
+  }
+}
+
+function subtitle(info) {
+  const state = info.state || {};
+  if (info.type === 'Task') {
+    const res = typeof state.Resource === 'string' ? state.Resource : '';
+    if (res.startsWith('arn:aws:states:::')) return res.slice(17);
+    if (res.includes(':function:')) return `λ ${res.split(':function:')[1]}`;
+    return res.split(':').slice(-2).join(':') || 'Task';
+  }
+  return info.type;
+}
+
+function pathOf(points) {
+  if (!points.length) return '';
+  return points.map((p, i) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ');
+}
+
+function Node({ node, status, selected, extra, onSelect }) {
+  const { info, x, y, width: w, height: h } = node;
+  if (info.kind === 'start' || info.kind === 'end') {
+    return (
+      <g class={`g-node kind-${info.kind}`} data-node={info.kind}>
+        <ellipse cx={x + w / 2} cy={y + h / 2} rx={w / 2} ry={h / 2} />
+        <text x={x + w / 2} y={y + h / 2 + 4} text-anchor="middle">{info.name}</text>
+      </g>
+    );
+  }
+  const cls = `g-node kind-state type-${info.type}${selected ? ' selected' : ''}${extra ? ` ${extra}` : ''}`;
+  const click = (e) => { e.stopPropagation(); onSelect && onSelect(info.name); };
+  let shape;
+  if (info.type === 'Choice') {
+    const d = 14;
+    shape = <polygon points={`${x + d},${y} ${x + w - d},${y} ${x + w},${y + h / 2} ${x + w - d},${y + h} ${x + d},${y + h} ${x},${y + h / 2}`} />;
+  } else {
+    const rx = info.type === 'Succeed' || info.type === 'Fail' || info.type === 'Wait' ? h / 2 : 6;
+    shape = <rect x={x} y={y} width={w} height={h} rx={rx} />;
+  }
+  return (
+    <g class={cls} data-state={info.name} data-type={info.type} data-status={status}
+       onClick={click}>
+      <title>{`${info.name} (${info.type})${status ? `: ${status}` : ''}`}</title>
+      {shape}
+      <text x={x + w / 2} y={y + 19} text-anchor="middle">{info.name}</text>
+      <text class="sub" x={x + w / 2} y={y + 34} text-anchor="middle">{subtitle(info)}</text>
+    </g>
+  );
+}
+
+function Group({ group, status, selected, onSelect }) {
+  const { info, x, y, width: w, height: h } = group;
+  if (info.kind === 'branch') {
+    return (
+      <g class="g-group kind-branch" data-branch={group.id}>
+        <rect x={x} y={y} width={w} height={h} rx={6} />
+        <text class="sub" x={x + 8} y={y + 14}>{info.name}</text>
+      </g>
+    );
+  }
+  const click = (e) => { e.stopPropagation(); onSelect && onSelect(info.name); };
+  return (
+    <g class={`g-group kind-state type-${info.type}${selected ? ' selected' : ''}`}
+       data-state={info.name} data-type={info.type} data-status={status} onClick={click}>
+      <title>{`${info.name} (${info.type})${status ? `: ${status}` : ''}`}</title>
+      <rect x={x} y={y} width={w} height={h} rx={8} />
+      <text x={x + 10} y={y + 18}>{info.name}</text>
+      <text class="sub" x={x + 10} y={y + 32}>
+        {info.type === 'Map' ? (info.state?.ItemReader ? 'Map (distributed)' : 'Map') : 'Parallel'}
+      </text>
+    </g>
+  );
+}
+
+function Edge({ edge, onEdgeClick }) {
+  const { info } = edge;
+  const click = onEdgeClick ? (e) => { e.stopPropagation(); onEdgeClick(info, e); } : undefined;
+  return (
+    <g class={`g-edge kind-${info.kind}`} data-from={info.from} data-to={info.to}
+       onClick={click}>
+      {info.title && <title>{info.title}</title>}
+      <path d={pathOf(edge.points)} marker-end={`url(#arrow-${info.kind === 'catch' ? 'catch' : 'plain'})`} />
+      {edge.labels.map((l) => (
+        <g>
+          <rect x={l.x} y={l.y} width={l.width} height={l.height} rx={3} />
+          <text x={l.x + 4} y={l.y + l.height - 3}>{l.text}</text>
+        </g>
+      ))}
+    </g>
+  );
+}
+
+/** The graph component (see the props at the top of this file). */
+export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, nodeClass,
+  height = '520px', onLaidOut }) {
+  const parsed = useMemo(() => parse(definition), [definition]);
+  const [drawn, setDrawn] = useState(null);
+  const [error, setError] = useState(null);
+  const [view, setView] = useState({ x: 0, y: 0, k: 1 });
+  const box = useRef(null);
+  const svg = useRef(null);
+  const pending = useRef(null);
+
+  useEffect(() => {
+    let stale = false;
+    const t0 = performance.now();
+    const { graph, info } = toElkGraph(parsed);
+    layout(graph).then((laid) => {
+      if (stale) return;
+      const t1 = performance.now();
+      pending.current = { t0, t1 };
+      setError(null);
+      setDrawn(flatten(laid, info));
+    }).catch((e) => !stale && setError(String(e && e.message || e)));
+    return () => { stale = true; };
+  }, [parsed]);
+
+  // After the DOM holds the new layout: fit it, and report how long it all took.
+  useLayoutEffect(() => {
+    if (!drawn || !pending.current) return;
+    const { t0, t1 } = pending.current;
+    pending.current = null;
+    fit();
+    const at = performance.now();
+    const timing = { layoutMs: t1 - t0, totalMs: at - t0, at,
+      states: [...drawn.nodes, ...drawn.groups].filter((n) => n.info.kind === 'state').length };
+    window.__stepfnGraphTiming = timing;
+    if (onLaidOut) onLaidOut({ ...drawn, timing });
+  }, [drawn]);
+
+  function fit() {
+    const el = box.current;
+    if (!el || !drawn) return;
+    const w = el.clientWidth || 800;
+    const h = el.clientHeight || 500;
+    const k = Math.min(1, (w - 20) / Math.max(drawn.width, 1), (h - 20) / Math.max(drawn.height, 1));
+    setView({ k, x: (w - drawn.width * k) / 2, y: Math.max(10, (h - drawn.height * k) / 2) });
+  }
+
+  function zoom(factor, cx, cy) {
+    setView((v) => {
+      const k = Math.min(4, Math.max(0.05, v.k * factor));
+      const el = box.current;
+      const px = cx ?? (el ? el.clientWidth / 2 : 0);
+      const py = cy ?? (el ? el.clientHeight / 2 : 0);
+      return { k, x: px - ((px - v.x) * k) / v.k, y: py - ((py - v.y) * k) / v.k };
+    });
+  }
+
+  function onWheel(e) {
+    e.preventDefault();
+    const r = box.current.getBoundingClientRect();
+    zoom(Math.exp(-e.deltaY * 0.0015), e.clientX - r.left, e.clientY - r.top);
+  }
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return undefined;
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
+  });
+
+  function onPointerDown(e) {
+    if (e.button !== 0) return;
+    const start = { x: e.clientX, y: e.clientY, v: view, moved: false };
+    const move = (m) => {
+      const dx = m.clientX - start.x;
+      const dy = m.clientY - start.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) start.moved = true;
+      setView({ ...start.v, x: start.v.x + dx, y: start.v.y + dy });
+    };
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+      box.current?.classList.remove('panning');
+      if (start.moved) box.current?.addEventListener('click', swallow, { capture: true, once: true });
+    };
+    box.current?.classList.add('panning');
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  }
+
+  function exportSvgText() {
+    const clone = svg.current.cloneNode(true);
+    clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+    clone.setAttribute('viewBox', `0 0 ${drawn.width} ${drawn.height}`);
+    clone.setAttribute('width', drawn.width);
+    clone.setAttribute('height', drawn.height);
+    clone.querySelector('g.g-view').removeAttribute('transform');
+    return new XMLSerializer().serializeToString(clone);
+  }
+
+  function exportPng() {
+    const img = new Image();
+    const scale = 2;
+    img.onload = () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = Math.ceil(drawn.width * scale);
+      canvas.height = Math.ceil(drawn.height * scale);
+      const ctx = canvas.getContext('2d');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.scale(scale, scale);
+      ctx.drawImage(img, 0, 0);
+      canvas.toBlob((blob) => download('state-machine.png', blob), 'image/png');
+    };
+    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(exportSvgText())}`;
+  }
+
+  const status = (name) => (statuses ? statuses[name] || 'not-started' : undefined);
+  return (
+    <div class="graph">
+      <div class="graph-tools">
+        <button type="button" title="Zoom in" onClick={() => zoom(1.25)}>+</button>
+        <button type="button" title="Zoom out" onClick={() => zoom(0.8)}>−</button>
+        <button type="button" title="Fit to view" data-action="fit" onClick={fit}>Fit</button>
+        <button type="button" disabled={!drawn} data-action="export-svg"
+          onClick={() => download('state-machine.svg', exportSvgText(), 'image/svg+xml')}>SVG</button>
+        <button type="button" disabled={!drawn} data-action="export-png" onClick={exportPng}>PNG</button>
+      </div>
+      <div class="graph-canvas" ref={box} style={{ height }} onPointerDown={onPointerDown}
+           onClick={() => onSelect && onSelect(null)} data-graph-ready={drawn ? 'true' : 'false'}>
+        {error && <p class="error">Layout failed: {error}</p>}
+        <svg ref={svg} width="100%" height="100%">
+          <style>{GRAPH_CSS}</style>
+          <defs>
+            <marker id="arrow-plain" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+              <path d="M0,0 L10,5 L0,10 z" fill="#5f6b7a" />
+            </marker>
+            <marker id="arrow-catch" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+              <path d="M0,0 L10,5 L0,10 z" fill="#d45b07" />
+            </marker>
+          </defs>
+          {drawn && (
+            <g class="g-view" transform={`translate(${view.x},${view.y}) scale(${view.k})`}>
+              {drawn.groups.map((g) => (
+                <Group key={g.id} group={g} status={g.info.kind === 'state' ? status(g.info.name) : undefined}
+                  selected={selected === g.info.name} onSelect={onSelect} />
+              ))}
+              {drawn.edges.map((e) => <Edge key={e.id} edge={e} onEdgeClick={onEdgeClick} />)}
+              {drawn.nodes.map((n) => (
+                <Node key={n.id} node={n} status={n.info.kind === 'state' ? status(n.info.name) : undefined}
+                  selected={selected === n.info.name} onSelect={onSelect}
+                  extra={nodeClass && n.info.kind === 'state' ? nodeClass(n.info.name, n.info) : ''} />
+              ))}
+            </g>
+          )}
+        </svg>
+      </div>
+    </div>
+  );
+}
+
+function swallow(e) {
+  e.stopPropagation();
+  e.preventDefault();
+}
+
+export { START, END };

@@ -1,0 +1,56 @@
+// Layout with ELK (elkjs), run in a Web Worker (/static/elk-worker.js) so a large graph
+// never blocks the page. One worker serves every graph of the page.
+import ELK from 'elkjs/lib/elk-api.js';
+
+let elk = null;
+
+function engine() {
+  if (!elk) elk = new ELK({ workerUrl: '/static/elk-worker.js' });
+  return elk;
+}
+
+/** Start the worker before the first graph needs it (it loads a large script). */
+export function warmUp() {
+  engine();
+}
+
+/** The ELK graph laid out: every node and edge with absolute coordinates. */
+export function layout(graph) {
+  return engine().layout(graph);
+}
+
+/**
+ * The laid-out graph as flat lists for drawing: `groups` (compound nodes, outermost
+ * first), `nodes` (leaf nodes), `edges` (with `points` and label boxes), and the
+ * graph's `width` and `height`.
+ */
+export function flatten(laid, info) {
+  const groups = [];
+  const nodes = [];
+  const edges = [];
+  const walk = (node, depth) => {
+    for (const child of node.children || []) {
+      const entry = { id: child.id, x: child.x, y: child.y, width: child.width,
+        height: child.height, depth, info: info.get(child.id) || {} };
+      if (child.children && child.children.length) {
+        groups.push(entry);
+        walk(child, depth + 1);
+      } else if (entry.info.kind === 'branch' || (entry.info.type === 'Map' ||
+                 entry.info.type === 'Parallel') && child.children) {
+        groups.push(entry); // an empty branch or processor is still a box
+      } else {
+        nodes.push(entry);
+      }
+    }
+    for (const edge of node.edges || []) {
+      const points = [];
+      for (const s of edge.sections || []) {
+        points.push(s.startPoint, ...(s.bendPoints || []), s.endPoint);
+      }
+      edges.push({ id: edge.id, points, labels: edge.labels || [],
+        info: info.get(edge.id) || {} });
+    }
+  };
+  walk(laid, 0);
+  return { groups, nodes, edges, width: laid.width || 0, height: laid.height || 0 };
+}
