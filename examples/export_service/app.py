@@ -15,7 +15,8 @@ instead of stepfn is configuration: the endpoint (AWS_ENDPOINT_URL_SFN, unset on
     EXPORT_BUCKET             where plans, results, manifests (and default outputs) go
     EXPORT_FAILED_QUEUE_URL   the failed-exports SQS queue
     EXPORT_TOPIC_ARN          the SNS topic for notices
-    EXPORT_MAX_CONCURRENCY    child executions at once (default 4)
+    EXPORT_MAX_CONCURRENCY    child executions at once (default 4; a request may ask less)
+    EXPORT_BATCH_BYTES        data one child execution reads (default 256 MiB)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -56,6 +57,13 @@ def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
+def unavailable(exc: Exception) -> JSONResponse:
+    """Step Functions refused or could not be reached: 502, the caller may try again."""
+    message = exc.response["Error"].get("Message", str(exc)) if isinstance(exc, ClientError) \
+        else str(exc)
+    return error(502, "WorkflowUnavailable", message)
+
+
 class Invalid(ValueError):
     """A request the API refuses (400)."""
 
@@ -77,6 +85,11 @@ def parse_request(body: Any) -> dict:
     row_filter = body.get("filter")
     if row_filter is not None:
         check_filter(row_filter)
+    limit = int(os.environ.get("EXPORT_MAX_CONCURRENCY", "4"))
+    concurrency = body.get("maxConcurrency", limit)
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) \
+            or not 1 <= concurrency <= limit:
+        raise Invalid(f"'maxConcurrency' must be an integer from 1 to {limit}")
     export_id = uuid.uuid4().hex
     bucket = config("EXPORT_BUCKET")
     output = body.get("output") or f"s3://{bucket}/exports/{export_id}/data"
@@ -86,7 +99,8 @@ def parse_request(body: Any) -> dict:
             "filter": row_filter, "output": output.rstrip("/"), "bucket": bucket,
             "failedQueueUrl": config("EXPORT_FAILED_QUEUE_URL"),
             "topicArn": config("EXPORT_TOPIC_ARN"),
-            "maxConcurrency": int(os.environ.get("EXPORT_MAX_CONCURRENCY", "4"))}
+            "maxConcurrency": concurrency,
+            "targetBatchBytes": int(os.environ.get("EXPORT_BATCH_BYTES", str(256 << 20)))}
 
 
 def check_filter(row_filter: Any) -> None:
@@ -115,8 +129,8 @@ async def create_export(request: Request) -> JSONResponse:
         started = await run_in_threadpool(
             sfn().start_execution, stateMachineArn=config("EXPORT_STATE_MACHINE_ARN"),
             name=workflow_input["exportId"], input=json.dumps(workflow_input))
-    except ClientError as exc:
-        return error(502, "WorkflowUnavailable", exc.response["Error"].get("Message", str(exc)))
+    except (ClientError, BotoCoreError) as exc:
+        return unavailable(exc)
     export_id = workflow_input["exportId"]
     return JSONResponse({"exportId": export_id, "executionArn": started["executionArn"],
                          "status": "RUNNING", "location": f"/exports/{export_id}"},
@@ -170,8 +184,8 @@ async def get_export(request: Request) -> JSONResponse:
         return error(404, "NotFound", "no such export")
     try:
         answer = await run_in_threadpool(describe, export_id)
-    except ClientError as exc:
-        return error(502, "WorkflowUnavailable", exc.response["Error"].get("Message", str(exc)))
+    except (ClientError, BotoCoreError) as exc:
+        return unavailable(exc)
     if answer is None:
         return error(404, "NotFound", f"no export {export_id}")
     return JSONResponse(answer)

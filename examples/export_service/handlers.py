@@ -106,7 +106,7 @@ def storage_options() -> dict[str, str]:
 _TRANSIENT = re.compile(
     r"SLOW_DOWN|SlowDown|THROTTL|Throttl|SERVICE_UNAVAILABLE|ServiceUnavailable|"
     r"INTERNAL_FAILURE|InternalError|NETWORK_CONNECTION|REQUEST_TIMEOUT|RequestTimeout|"
-    r"Connection refused|Connection reset|timed out|HTTP response code: 5\d\d|"
+    r"Connection refused|Connection reset|timed out|HTTP status 5\d\d|HTTP response code: 5\d\d|"
     r"response code 5\d\d|Status Code: 5\d\d", re.IGNORECASE)
 
 
@@ -152,9 +152,10 @@ def get_json(bucket: str, key: str) -> Any:
 def plan_export(event: dict, context: Any = None) -> dict:
     """Read the Delta log, write the active files (with sizes) to S3 as the Map's items.
 
-    Input: ``{exportId, table, bucket}``. Output: where the plan is, how many files and
-    bytes, the table version, the partition columns' types and the batch size that makes
-    the ItemBatcher group small files into batches of about TARGET_BATCH_BYTES.
+    Input: ``{exportId, table, bucket, targetBatchBytes}``. Output: where the plan is,
+    how many files and bytes, the table version, the partition columns' types and the
+    batch size that makes the ItemBatcher group small files into batches of about
+    ``targetBatchBytes``.
     """
     import pyarrow as pa
     from deltalake import DeltaTable
@@ -184,7 +185,8 @@ def plan_export(event: dict, context: Any = None) -> dict:
     put_json(event["bucket"], key, items)
     total = sum(item["size"] for item in items)
     average = total // len(items) if items else 0
-    per_batch = max(1, min(MAX_ITEMS_PER_BATCH, TARGET_BATCH_BYTES // max(average, 1)))
+    target = int(event.get("targetBatchBytes") or TARGET_BATCH_BYTES)
+    per_batch = max(1, min(MAX_ITEMS_PER_BATCH, target // max(average, 1)))
     return {"bucket": event["bucket"], "key": key, "files": len(items), "bytes": total,
             "version": dt.version(), "partitionTypes": types, "itemsPerBatch": per_batch}
 

@@ -53,7 +53,8 @@ class Stack:
 
     def __init__(self, workdir: str | None = None, *, api_port: int | None = None,
                  stepfn_port: int | None = None, moto_port: int | None = None,
-                 s3_endpoint: str | None = None, log_dir: str | None = None) -> None:
+                 s3_endpoint: str | None = None, log_dir: str | None = None,
+                 api_env: dict[str, str] | None = None) -> None:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="export-service-"))
         self.moto_port = moto_port or free_port()
         self.stepfn_port = stepfn_port or free_port()
@@ -64,6 +65,7 @@ class Stack:
         # Where the handlers reach S3 (a test may put a faulty proxy in between).
         self.s3_endpoint = s3_endpoint or self.moto_url
         self.log_dir = Path(log_dir) if log_dir else self.workdir
+        self.api_env = api_env or {}  # e.g. EXPORT_BATCH_BYTES, EXPORT_MAX_CONCURRENCY
         self.processes: dict[str, subprocess.Popen] = {}
         self.machine_arn = f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE}"
         self.queue_url = self.notices_url = self.topic_arn = ""
@@ -124,7 +126,8 @@ class Stack:
 
     def api_config(self) -> dict[str, str]:
         return {"EXPORT_STATE_MACHINE_ARN": self.machine_arn, "EXPORT_BUCKET": BUCKET,
-                "EXPORT_FAILED_QUEUE_URL": self.queue_url, "EXPORT_TOPIC_ARN": self.topic_arn}
+                "EXPORT_FAILED_QUEUE_URL": self.queue_url, "EXPORT_TOPIC_ARN": self.topic_arn,
+                **self.api_env}
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         process = self.processes.pop(name, None)
@@ -182,6 +185,55 @@ class Stack:
             for message in got:
                 bodies.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # -- the API, as a client calls it ----------------------------------------------------
+
+    def api(self, method: str, path: str, body: Any = None) -> tuple[int, dict, float]:
+        """(status, JSON answer, seconds taken) of one API request."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.api_url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        began = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        return status, json.loads(raw), time.perf_counter() - began
+
+    def wait_export(self, export_id: str, timeout: float = 120.0,
+                    latencies: list[float] | None = None, interval: float = 0.2) -> dict:
+        """Poll GET /exports/{id} until the export ends; its last answer."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, answer, took = self.api("GET", f"/exports/{export_id}")
+            if latencies is not None:
+                latencies.append(took)
+            if status == 200 and answer["status"] != "RUNNING":
+                return answer
+            time.sleep(interval)
+        raise TimeoutError(f"export {export_id} still running after {timeout} s")
+
+    def manifest(self, export_id: str) -> dict:
+        body = self.client("s3").get_object(
+            Bucket=BUCKET, Key=f"exports/{export_id}/manifest.json")["Body"].read()
+        return dict(json.loads(body))
+
+    def read_parts(self, parts: list[dict], fmt: str) -> Any:
+        """The rows of an export's parts, as one pyarrow table."""
+        import io
+
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+        import pyarrow.parquet as pq
+
+        s3, tables = self.client("s3"), []
+        for part in parts:
+            bucket, _, key = part["uri"].removeprefix("s3://").partition("/")
+            raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            tables.append(pcsv.read_csv(io.BytesIO(raw)) if fmt == "csv"
+                          else pq.read_table(io.BytesIO(raw)))
+        return pa.concat_tables(tables, promote_options="permissive") if tables else None
 
     def __enter__(self) -> Stack:
         return self.start()
