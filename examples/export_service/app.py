@@ -21,13 +21,16 @@ instead of stepfn is configuration: the endpoint (AWS_ENDPOINT_URL_SFN, unset on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any
 
 import boto3
+import pyarrow.parquet as pq
 from botocore.exceptions import BotoCoreError, ClientError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -105,8 +108,6 @@ def parse_request(body: Any) -> dict:
 
 def check_filter(row_filter: Any) -> None:
     """A filter is pyarrow's DNF: [[col, op, value], ...] (AND) or a list of those (OR)."""
-    import pyarrow.parquet as pq
-
     if not isinstance(row_filter, list) or not row_filter:
         raise Invalid("'filter' must be a non-empty list of [column, op, value] terms")
     try:
@@ -195,7 +196,13 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
-app = Starlette(routes=[
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    sfn()  # build the client (it loads the service model) before the first request
+    yield
+
+
+app = Starlette(lifespan=lifespan, routes=[
     Route("/exports", create_export, methods=["POST"]),
     Route("/exports/{export_id}", get_export, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
