@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -40,18 +41,19 @@ def make_bench_table(path: Path, files: int, file_mib: int) -> tuple[int, int]:
     from table import make_table
 
     probe = path.parent / "probe"
-    make_table(str(probe), 1, 200_000, partitioned=False)
+    make_table(str(probe), 1, 1_000_000, partitioned=False)
     size = sum(f.stat().st_size for f in probe.rglob("*.parquet"))
     shutil.rmtree(probe)
-    rows_per_file = int(file_mib * 1024 * 1024 / (size / 200_000))
+    rows_per_file = int(file_mib * 1024 * 1024 / (size / 1_000_000))
     rows = make_table(str(path), files, rows_per_file, partitioned=False)
     data = list(path.rglob("*.parquet"))
     assert all(pq.ParquetFile(f).metadata.num_rows == rows_per_file for f in data)
     return sum(f.stat().st_size for f in data), rows
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+def tree_rss(pid: int, field: str = "VmRSS:") -> int:
+    """Resident memory of a process and all its descendants, in bytes (``VmHWM:``: the
+    sum of their high-water marks, an upper bound of the peak)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -67,7 +69,7 @@ def tree_rss(pid: int) -> int:
         todo.extend(children.get(current, []))
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     total += int(line.split()[1]) * 1024
         except OSError:
             pass
@@ -99,8 +101,10 @@ def export_through_stepfn(stack, table_uri: str, out: Path, fmt: str) -> dict:
     wall = time.perf_counter() - began
     done.set()
     sampler.join()
+    high_water = tree_rss(pid, "VmHWM:")
     assert answer["status"] == "SUCCEEDED", answer
-    return {"wall": wall, "peak": peak[0], "rows_out": answer["rowsOut"],
+    return {"wall": wall, "peak": peak[0], "high_water": high_water,
+            "rows_out": answer["rowsOut"],
             "p99_ms": statistics.quantiles(latencies, n=100)[98] * 1000,
             "requests": len(latencies)}
 
@@ -140,6 +144,8 @@ def main() -> int:
                 floor = export_floor(work / "table", work / f"floor-{fmt}", fmt)
                 assert floor["rows_out"] == run["rows_out"], (floor, run)
                 results.append((fmt, run, floor))
+                stack.kill("stepfn", signal.SIGTERM)  # fresh processes: per-format peaks
+                stack.start_stepfn()
                 shutil.rmtree(work / f"out-{fmt}", ignore_errors=True)
                 shutil.rmtree(work / f"floor-{fmt}", ignore_errors=True)
     finally:
@@ -148,13 +154,14 @@ def main() -> int:
     print(f"\nexport of {mb:,.0f} MB ({rows:,} rows, {args.files} files), columns {COLUMNS}, "
           f"filter {FILTER}; {os.cpu_count()} cores")
     print(f"{'format':8} {'engine':22} {'wall s':>7} {'MB/s':>7} {'peak MiB':>9} "
-          f"{'API p99 ms':>11} {'rows out':>12}")
+          f"{'HWM MiB':>8} {'API p99 ms':>11} {'rows out':>12}")
     figures = []
     for fmt, run, floor in results:
         print(f"{fmt:8} {'stepfn (API+workflow)':22} {run['wall']:7.1f} {mb / run['wall']:7.1f} "
-              f"{run['peak'] / 2**20:9.0f} {run['p99_ms']:11.1f} {run['rows_out']:12,}")
+              f"{run['peak'] / 2**20:9.0f} {run['high_water'] / 2**20:8.0f} "
+              f"{run['p99_ms']:11.1f} {run['rows_out']:12,}")
         print(f"{fmt:8} {'pyarrow, 1 process':22} {floor['wall']:7.1f} "
-              f"{mb / floor['wall']:7.1f} {floor['peak'] / 2**20:9.0f} {'-':>11} "
+              f"{mb / floor['wall']:7.1f} {floor['peak'] / 2**20:9.0f} {'-':>8} {'-':>11} "
               f"{floor['rows_out']:12,}")
         figures.append({"format": fmt, "table_mb": mb, "stepfn": run, "floor": floor})
     if args.json:

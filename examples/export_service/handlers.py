@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - on Lambda
 # Rows per record batch read from a parquet file: bounds the memory a batch needs,
 # whatever the size of the file (one row group at most is buffered besides).
 READ_BATCH_ROWS = 64 * 1024
+READ_BUFFER_BYTES = 4 * 1024 * 1024
 # A part is closed after this many rows, so part sizes stay reasonable on big files.
 ROWS_PER_PART = 2_000_000
 # What one child execution of the Distributed Map should read (ItemBatcher groups small
@@ -230,7 +231,8 @@ def export_file(item: dict, options: dict) -> tuple[int, int, list[dict]]:
     source_fs, source_path = filesystem(item["path"])
     try:
         with source_fs.open_input_file(source_path) as handle:
-            reader = pq.ParquetFile(handle)
+            # Column chunks are streamed in 4 MiB reads, not loaded a row group at a time.
+            reader = pq.ParquetFile(handle, pre_buffer=False, buffer_size=READ_BUFFER_BYTES)
             return _write_parts(item, options, _batches(reader, item, options))
     except (CorruptFile, S3Transient, BadRequest):
         raise
