@@ -100,6 +100,9 @@ class ExecutionRun:
         self.infrastructure_failure: BaseException | None = None
         # Distributed Map children's histories, in order: kept for traced runs only
         self.child_histories: list[History] = []
+        # Where Distributed Map runs are kept (engine.map_run.MapRunHost): set by the
+        # service for durable executions; None keeps them in memory.
+        self.map_runs: Any = None
 
     @property
     def execution_context(self) -> dict:

@@ -24,6 +24,10 @@ class RunContext(Protocol):
     execution_arn: str
     history: History  # the events of this run (a Distributed Map child: its own)
     tasks: TaskDispatcher  # runs task resources, callbacks and activities
+    role_arn: str  # the execution's role (recorded in child executions' histories)
+    clock: Any  # the clock the run waits on (``now()`` is the replay-aware time)
+    # Where Distributed Map runs and their children are kept (a MapRunHost), or None
+    map_runs: Any
 
     # -- the context object ------------------------------------------------------------
     @property

@@ -52,6 +52,7 @@ from ..tasks.registry import default_dispatcher
 from . import logs
 from .callbacks import CallbackHub
 from .feed import EventFeed
+from .map_runs import StoredMapRuns
 from .metrics import Metrics
 from .nested import NestedExecutions
 
@@ -151,7 +152,9 @@ class ExecutionManager:
         while True:
             page = await self.store.list_executions(status="RUNNING", limit=500,
                                                     cursor=cursor)
-            standard = [r.arn for r in page.items if r.type == "STANDARD"]
+            # Distributed Map children run under their parent's lease: not adopted.
+            standard = [r.arn for r in page.items
+                        if r.type == "STANDARD" and r.map_run_arn is None]
             if standard:
                 async with self.store.batch() as tx:
                     for arn in standard:
@@ -335,6 +338,7 @@ class ExecutionManager:
         if durable:
             history.on_append = entry.pending.append
             run.persist = lambda: self._flush(entry)
+            run.map_runs = StoredMapRuns(self, entry)
         history.on_append = logs.TaskFailureWatcher(_machine_name(record), record.arn,
                                                     history.on_append)
         return entry

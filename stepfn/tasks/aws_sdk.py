@@ -370,6 +370,15 @@ class AwsSdkHandler:
         self.clients = clients
 
     async def invoke(self, call: TaskCall) -> Any:
+        output_shape, response = await self._call(call)
+        return to_aws_output(output_shape, response)
+
+    async def invoke_raw(self, call: TaskCall) -> dict:
+        """The call's botocore response as is (streamed bodies as bytes): for readers
+        of binary objects, such as a Distributed Map's PARQUET ItemReader."""
+        return (await self._call(call))[1]
+
+    async def _call(self, call: TaskCall) -> tuple[Any, dict]:
         ref = call.ref
         if ref.pattern:
             raise unsupported_pattern(ref.arn, ref.pattern)
@@ -391,7 +400,7 @@ class AwsSdkHandler:
                 raise sdk_v2_error(client, exc) from None
             raise connection_error(java_service_name(client.meta.service_model.service_id),
                                    exc) from None
-        return to_aws_output(model.output_shape, response)
+        return model.output_shape, response
 
 
 def unknown_resource(arn: str) -> StatesError:

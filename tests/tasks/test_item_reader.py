@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from .conftest import assert_succeeded, unique
 
 
@@ -119,3 +121,96 @@ def test_jsonata_batcher_fields_are_expressions(engine, aws) -> None:
         {"Items": [0, 1], "BatchInput": {"job": "j1"}},
         {"Items": [2, 3], "BatchInput": {"job": "j1"}},
         {"Items": [4], "BatchInput": {"job": "j1"}}]
+
+
+# -- ReaderConfig: delimiters, ItemsPointer, PARQUET, MANIFEST ----------------------------
+def put_bytes(aws: Any, bucket: str, key: str, body: bytes) -> None:
+    aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+
+
+@pytest.mark.parametrize(("name", "char"), [("PIPE", "|"), ("SEMICOLON", ";"),
+                                            ("SPACE", " "), ("TAB", "\t"), ("COMMA", ",")])
+def test_csv_delimiters(engine, aws, name: str, char: str) -> None:
+    bucket, key = put(aws, f"id{char}name\n1{char}apple\n2{char}fig\n")
+    result = engine.run(map_over(reader("CSV", CSVDelimiter=name)),
+                        {"bucket": bucket, "key": key})
+    assert assert_succeeded(result) == [{"id": "1", "name": "apple"},
+                                        {"id": "2", "name": "fig"}]
+
+
+def test_items_pointer_selects_a_nested_array(engine, aws) -> None:
+    bucket, key = put(aws, json.dumps({"data": {"rows": [{"n": 1}, {"n": 2}], "x": 1}}))
+    result = engine.run(map_over(reader("JSON", ItemsPointer="/data/rows")),
+                        {"bucket": bucket, "key": key})
+    assert assert_succeeded(result) == [{"n": 1}, {"n": 2}]
+    result = engine.run(map_over(reader("JSON", ItemsPointer="/data/x")),
+                        {"bucket": bucket, "key": key})
+    assert (result.status, result.error) == ("FAILED", "States.ItemReaderFailed")
+
+
+def test_jsonl_with_max_items_path(engine, aws) -> None:
+    bucket, key = put(aws, "\n".join(json.dumps({"n": i}) for i in range(6)) + "\n")
+    result = engine.run(map_over(reader("JSONL", MaxItemsPath="$.limit")),
+                        {"bucket": bucket, "key": key, "limit": 4})
+    assert assert_succeeded(result) == [{"n": i} for i in range(4)]
+
+
+def parquet_bytes(rows: list[dict]) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows), sink)
+    return sink.getvalue()
+
+
+def test_parquet_rows_become_items(engine, aws) -> None:
+    rows = [{"id": i, "name": f"n{i}", "price": i * 1.5} for i in range(5)]
+    bucket, key = put(aws, "")
+    put_bytes(aws, bucket, key, parquet_bytes(rows))
+    result = engine.run(map_over(reader("PARQUET", MaxItems=3)),
+                        {"bucket": bucket, "key": key})
+    assert assert_succeeded(result) == rows[:3]
+    put_bytes(aws, bucket, key, b"not parquet")
+    result = engine.run(map_over(reader("PARQUET")), {"bucket": bucket, "key": key})
+    assert (result.status, result.error) == ("FAILED", "States.ItemReaderFailed")
+
+
+def test_s3_inventory_manifest(engine, aws) -> None:
+    import gzip
+
+    bucket, _ = put(aws, "")
+    put_bytes(aws, bucket, "inv/data/a.csv.gz",
+              gzip.compress(b'"src","k1","10"\n"src","k2","20"\n'))
+    put_bytes(aws, bucket, "inv/data/b.csv.gz", gzip.compress(b'"src","k3","30"\n'))
+    manifest = {"sourceBucket": "src", "destinationBucket": f"arn:aws:s3:::{bucket}",
+                "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size",
+                "files": [{"key": "inv/data/a.csv.gz", "size": 1},
+                          {"key": "inv/data/b.csv.gz", "size": 1}]}
+    put_bytes(aws, bucket, "inv/manifest.json", json.dumps(manifest).encode())
+    result = engine.run(map_over(reader("MANIFEST")), {"bucket": bucket,
+                                                       "key": "inv/manifest.json"})
+    assert assert_succeeded(result) == [{"Bucket": "src", "Key": "k1", "Size": "10"},
+                                        {"Bucket": "src", "Key": "k2", "Size": "20"},
+                                        {"Bucket": "src", "Key": "k3", "Size": "30"}]
+
+
+def test_athena_manifest_of_jsonl_files(engine, aws) -> None:
+    bucket, _ = put(aws, "")
+    put_bytes(aws, bucket, "out/1.jsonl", b'{"n": 1}\n{"n": 2}\n')
+    put_bytes(aws, bucket, "out/2.jsonl", b'{"n": 3}\n')
+    put_bytes(aws, bucket, "out/manifest.csv",
+              f"s3://{bucket}/out/1.jsonl\ns3://{bucket}/out/2.jsonl\n".encode())
+    result = engine.run(map_over(reader("JSONL", ManifestType="ATHENA_DATA")),
+                        {"bucket": bucket, "key": "out/manifest.csv"})
+    assert assert_succeeded(result) == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+
+def test_batches_by_bytes(engine, aws) -> None:
+    bucket, key = put(aws, json.dumps(["a" * 10] * 6))
+    definition = map_over(reader("JSON"), ItemBatcher={"MaxInputBytesPerBatch": 40})
+    batches = assert_succeeded(engine.run(definition, {"bucket": bucket, "key": key}))
+    assert [len(b["Items"]) for b in batches] == [2, 2, 2]
+    assert all(len(json.dumps(b, separators=(",", ":"))) <= 40 for b in batches)

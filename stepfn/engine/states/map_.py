@@ -10,10 +10,12 @@ from ...asl.model import StateModel
 from ...errors import StatesError
 from ..concurrency import run_all, run_all_sync
 from ..frame import Frame
+from ..map_run import EXCEEDED, ChildExecution, MapRun, MapRunView
 from .base import State, Step
 from .io import Outcome
 from .item_reader import ItemBatcher, ItemReader
 from .recoverable import Recovery
+from .result_writer import ResultWriter
 
 if TYPE_CHECKING:
     from ..machine import Compiler
@@ -43,6 +45,10 @@ class MapState(State):
         reader, batcher = spec.get("ItemReader"), spec.get("ItemBatcher")
         self.item_reader = ItemReader(reader, compiler.region, io) if reader else None
         self.item_batcher = ItemBatcher(batcher, io) if batcher else None
+        writer = spec.get("ResultWriter")
+        self.result_writer = ResultWriter(writer, compiler.region, io) if writer else None
+        self.execution_type = (model.processor.fields.get("ProcessorConfig") or {}).get(
+            "ExecutionType", "STANDARD")
         self.recovery = Recovery(self)
 
     async def execute(self, frame: Frame, raw_input: Any) -> Step:
@@ -80,10 +86,9 @@ class MapState(State):
 
     async def run_distributed(self, frame: Frame, raw_input: Any, effective: Any,
                               items: list, limit: int) -> Outcome:
-        """A Distributed Map: a map run whose iterations are child executions.
-
-        The children keep their own histories; the parent records only the map run.
-        """
+        """A Distributed Map: a Map Run whose iterations are child executions with
+        histories of their own (see ``engine.map_run``); the parent records only the
+        Map Run's start and end."""
         run = frame.run
         tolerated_count = self.tolerated_count(frame, effective)
         tolerated_percentage = self.tolerated_percentage(frame, effective)
@@ -93,39 +98,93 @@ class MapState(State):
             raise run.runtime_error(frame, "ToleratedFailureCount cannot be negative.")
         map_run_arn = run.map_run_arn(self.label)
         frame.emit("MapRunStarted", {"mapRunArn": map_run_arn})
-        failures = 0
-
-        async def iterate(index: int) -> Any:
-            nonlocal failures
-            item_input = self.item_input(frame, effective, items, index)
-            child = run.child_execution_frame(frame)
-            try:
-                return await run.run_branch(self.processor, child, item_input)
-            except StatesError as err:
-                failures += 1
-                if not _tolerated(failures, len(items), tolerated_count, tolerated_percentage):
-                    raise
-                return {"Error": err.error, "Cause": err.cause}
-
+        replayed = run.history.replayed
+        if replayed is not None and replayed.details:  # resumed: the same Map Run
+            map_run_arn = replayed.details.get("mapRunArn", map_run_arn)
+        await run.checkpoint()  # the Map Run is known before any child is stored
+        view = MapRunView(map_run_arn, run.execution_arn, run.now(),
+                          execution_type=self.execution_type, max_concurrency=limit,
+                          tolerated_count=tolerated_count,
+                          tolerated_percentage=tolerated_percentage)
+        map_run = MapRun(frame, view, run.map_runs,
+                         tolerated_count is not None, tolerated_percentage is not None)
         try:
+            await map_run.begin()
             if self.item_reader is not None:
                 items = await self.item_reader.read(frame, effective)
+            sizes = [1] * len(items)
             if self.item_batcher is not None:
                 items = self.item_batcher.batches(frame, effective, items)
-            results = await run_all(len(items), iterate, limit or None)
+                sizes = [len(batch["Items"]) for batch in items]
+            inputs = [self.item_input(frame, effective, items, i) for i in range(len(items))]
+            try:
+                await map_run.run(inputs, sizes,
+                                  lambda child, value: self.run_child(frame, map_run, child,
+                                                                      value))
+            except StatesError as err:
+                if err.error != EXCEEDED or self.result_writer is None:
+                    raise
+                await self.write_results(frame, effective, map_run)  # AWS writes them too
+                raise
+            output = await self.write_results(frame, effective, map_run)
         except StatesError as err:
-            tolerating = tolerated_count is not None or tolerated_percentage is not None
-            if tolerating and err.error != "States.ItemReaderFailed":
-                err = StatesError("States.ExceedToleratedFailureThreshold",
-                                  "The specified tolerated failure threshold was exceeded")
+            await map_run.finish("FAILED")
             details = {"error": err.error}
             if err.cause is not None:
                 details["cause"] = err.cause
             frame.emit("MapRunFailed", details)
             raise err from None
+        except asyncio.CancelledError:
+            await _quietly(map_run.finish("ABORTED"))
+            raise
+        await map_run.finish("SUCCEEDED")
         frame.emit("MapRunSucceeded")
         frame.emit_side("MapStateSucceeded")
-        return self.io.result_output(frame, raw_input, results)
+        return self.io.result_output(frame, raw_input, output)
+
+    async def write_results(self, frame: Frame, effective: Any, map_run: MapRun) -> Any:
+        """The Map's result: the children's outputs in order, or what the ResultWriter
+        makes of them (exported to S3: where they went)."""
+        children = map_run.children
+        writer = self.result_writer
+        if writer is None:
+            return [child.output if child.status == "SUCCEEDED"
+                    else {"Error": child.error, "Cause": child.cause} for child in children]
+        if not writer.exports:
+            return writer.shaped(children)
+        await frame.run.checkpoint()
+        result, items, executions = await writer.export(frame, effective, map_run.view.arn,
+                                                        children)
+        map_run.results_written(items, executions)
+        return result
+
+    async def run_child(self, frame: Frame, map_run: MapRun, child: ChildExecution,
+                        value: Any) -> None:
+        """Run one child execution to its end; its status says how it ended."""
+        run = frame.run
+        child_frame = run.child_execution_frame(frame)
+        history = child_frame.run.history
+        history.add("ExecutionStarted", {"input": child.input_text, "roleArn": run.role_arn},
+                    0)
+        await map_run.child_started(child)
+        try:
+            output = await run.run_branch(self.processor, child_frame, value)
+        except StatesError as err:
+            child.status, child.error, child.cause = "FAILED", err.error, err.cause
+            details = {"error": err.error}
+            if err.cause is not None:
+                details["cause"] = err.cause
+            history.add("ExecutionFailed", details, child_frame.prev, True)
+        except asyncio.CancelledError:
+            child.status = "ABORTED"
+            history.add("ExecutionAborted", None, child_frame.prev, True)
+            await _quietly(map_run.child_ended(child, history.events))
+            raise
+        else:
+            text = run.serialize(output)
+            child.status, child.output, child.output_text = "SUCCEEDED", output, text
+            history.add("ExecutionSucceeded", {"output": text}, child_frame.prev, True)
+        await map_run.child_ended(child, history.events)
 
     def item_input(self, frame: Frame, effective: Any, items: list, index: int) -> Any:
         """The input of iteration ``index``: the item, or what the item selector makes
@@ -181,12 +240,13 @@ class MapState(State):
         return output
 
 
-def _tolerated(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
-    if count is None and percentage is None:
-        return False
-    if count is not None and failures <= count:
-        return True
-    return percentage is not None and total > 0 and failures * 100 / total <= percentage
+async def _quietly(step: Any) -> None:
+    """Record an end while being cancelled: a store that fails then (or a process
+    shutting down, which must write nothing) does not hide the cancellation."""
+    try:
+        await step
+    except Exception:  # noqa: BLE001 - best effort; replay or the next run completes it
+        pass
 
 
 class _IterationTracker:

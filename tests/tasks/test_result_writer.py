@@ -1,0 +1,136 @@
+"""Distributed Map ResultWriter to S3 (moto's server): AWS's layout and contents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .conftest import assert_succeeded, unique
+
+FAIL_ODD = {"StartAt": "Odd?", "States": {
+    "Odd?": {"Type": "Choice", "Choices": [
+        {"Variable": "$.n", "NumericEquals": 1, "Next": "Boom"},
+        {"Variable": "$.n", "NumericEquals": 3, "Next": "Boom"}], "Default": "Done"},
+    "Boom": {"Type": "Fail", "Error": "Odd", "Cause": "odd item"},
+    "Done": {"Type": "Pass", "End": True}}}
+
+
+def dmap(processor: dict | None = None, **fields: Any) -> dict:
+    body = processor or {"StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "End": True}}}
+    return {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", **fields,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                              "ExecutionType": "STANDARD"}, **body},
+        "End": True}}}
+
+
+def bucket_of(aws: Any) -> str:
+    name = unique("results")
+    aws.client("s3").create_bucket(Bucket=name)
+    return name
+
+
+def read(aws: Any, bucket: str, key: str) -> bytes:
+    return aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def writer(bucket: str, **config: Any) -> dict:
+    out: dict = {"Resource": "arn:aws:states:::s3:putObject",
+                 "Parameters": {"Bucket": bucket, "Prefix": "jobs"}}
+    if config:
+        out["WriterConfig"] = config
+    return out
+
+
+def test_results_manifest_and_output_as_aws_lays_them_out(engine, aws) -> None:
+    bucket = bucket_of(aws)
+    definition = dmap(ResultWriter=writer(bucket), Label="Export")
+    result = engine.run(definition, [{"n": 0}, {"n": 2}])
+    output = assert_succeeded(result)
+    run_arn = output["MapRunArn"]
+    assert ":mapRun:" in run_arn and "/Export:" in run_arn
+    run_id = run_arn.rsplit(":", 1)[1]
+    assert output["ResultWriterDetails"] == {"Bucket": bucket,
+                                             "Key": f"jobs/{run_id}/manifest.json"}
+    manifest = json.loads(read(aws, bucket, f"jobs/{run_id}/manifest.json"))
+    succeeded_key = f"jobs/{run_id}/SUCCEEDED_0.json"
+    body = read(aws, bucket, succeeded_key)
+    assert manifest == {"DestinationBucket": bucket, "MapRunArn": run_arn,
+                        "ResultFiles": {"FAILED": [], "PENDING": [],
+                                        "SUCCEEDED": [{"Key": succeeded_key,
+                                                       "Size": len(body)}]}}
+    entries = json.loads(body)
+    assert [json.loads(e["Output"]) for e in entries] == [{"n": 0}, {"n": 2}]
+    first = entries[0]
+    prefix = run_arn.rsplit(":", 1)[0].replace(":mapRun:", ":execution:")
+    assert first["ExecutionArn"] == f"{prefix}:{first['Name']}"
+    assert first["StateMachineArn"] == run_arn.rsplit(":", 1)[0].replace(":mapRun:",
+                                                                         ":stateMachine:")
+    assert (first["Status"], first["Input"], first["InputDetails"]) == (
+        "SUCCEEDED", '{"n":0}', {"Included": True})
+    assert {"StartDate", "StopDate", "RedriveCount", "RedriveStatus"} <= first.keys()
+    types = [e.type for e in result.events]
+    assert types[types.index("MapStateStarted"):] == [
+        "MapStateStarted", "MapRunStarted", "MapRunSucceeded", "MapStateSucceeded",
+        "MapStateExited", "ExecutionSucceeded"]
+
+
+def test_tolerated_failures_go_to_the_failed_file(engine, aws) -> None:
+    bucket = bucket_of(aws)
+    definition = dmap(FAIL_ODD, ResultWriter=writer(bucket, OutputType="JSONL",
+                                                    Transformation="COMPACT"),
+                      ToleratedFailurePercentage=50)
+    output = assert_succeeded(engine.run(definition, [{"n": i} for i in range(4)]))
+    folder = output["ResultWriterDetails"]["Key"].rsplit("/", 1)[0]
+    manifest = json.loads(read(aws, bucket, output["ResultWriterDetails"]["Key"]))
+    assert [f["Key"] for f in manifest["ResultFiles"]["FAILED"]] == [f"{folder}/FAILED_0.json"]
+    lines = read(aws, bucket, f"{folder}/SUCCEEDED_0.json").decode().splitlines()
+    assert [json.loads(line) for line in lines] == [{"n": 0}, {"n": 2}]
+    failed = [json.loads(x) for x in
+              read(aws, bucket, f"{folder}/FAILED_0.json").decode().splitlines()]
+    assert [(f["Status"], f["Error"], f["Cause"]) for f in failed] == [
+        ("FAILED", "Odd", "odd item")] * 2
+
+
+def test_threshold_exceeded_still_writes_the_results(engine, aws) -> None:
+    bucket = bucket_of(aws)
+    definition = dmap(FAIL_ODD, ResultWriter=writer(bucket), ToleratedFailureCount=0,
+                      MaxConcurrency=1)
+    result = engine.run(definition, [{"n": i} for i in range(6)])
+    assert (result.status, result.error, result.cause) == (
+        "FAILED", "States.ExceedToleratedFailureThreshold",
+        "The specified tolerated failure threshold was exceeded")
+    listed = aws.client("s3").list_objects_v2(Bucket=bucket)["Contents"]
+    names = sorted(o["Key"].rsplit("/", 1)[1] for o in listed)
+    assert names == ["FAILED_0.json", "PENDING_0.json", "SUCCEEDED_0.json", "manifest.json"]
+    pending_key = next(o["Key"] for o in listed if o["Key"].endswith("PENDING_0.json"))
+    pending = json.loads(read(aws, bucket, pending_key))
+    assert [json.loads(p["Input"])["n"] for p in pending] == [2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(("transformation", "expected"), [
+    ("COMPACT", [[1, 2], [3]]), ("FLATTEN", [1, 2, 3])])
+def test_writer_config_alone_shapes_the_output(engine, transformation: str,
+                                               expected: list) -> None:
+    definition = dmap(ResultWriter={"WriterConfig": {"Transformation": transformation,
+                                                     "OutputType": "JSON"}})
+    assert assert_succeeded(engine.run(definition, [[1, 2], [3]])) == expected
+
+
+def test_jsonata_arguments_name_the_bucket(engine, aws) -> None:
+    bucket = bucket_of(aws)
+    definition = {"QueryLanguage": "JSONata", **dmap(ResultWriter={
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Arguments": {"Bucket": "{% $states.input.bucket %}", "Prefix": "p"}},
+        Items="{% $states.input.items %}")}
+    output = assert_succeeded(engine.run(definition, {"bucket": bucket, "items": [1]}))
+    assert output["ResultWriterDetails"]["Bucket"] == bucket
+    assert read(aws, bucket, output["ResultWriterDetails"]["Key"])
+
+
+def test_a_missing_bucket_fails_with_result_writer_failed(engine) -> None:
+    definition = dmap(ResultWriter=writer(unique("absent")))
+    result = engine.run(definition, [1])
+    assert (result.status, result.error) == ("FAILED", "States.ResultWriterFailed")
