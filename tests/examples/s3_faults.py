@@ -59,8 +59,7 @@ class FaultyS3Proxy:
                 pass
 
             def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
+                body = self._body()
                 if proxy._should_throttle(self.path):
                     self.send_response(503)
                     self.send_header("Content-Type", "application/xml")
@@ -87,6 +86,22 @@ class FaultyS3Proxy:
                 if self.command != "HEAD":
                     self.wfile.write(data)
                 upstream.close()
+
+            def _body(self) -> bytes | None:
+                """The request body, sent with a length or in chunks (the AWS C++ SDK,
+                under pyarrow, streams uploads chunked)."""
+                if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                    chunks = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else None
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 
