@@ -31,6 +31,7 @@ from typing import Any
 
 import boto3
 import pyarrow.parquet as pq
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -46,7 +47,11 @@ MAX_BODY = 64 * 1024
 def sfn() -> Any:
     """The Step Functions client (boto3 clients are thread-safe; one per process)."""
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-    return boto3.client("stepfunctions", region_name=region)
+    # The API answers within seconds or not at all: short timeouts, one quick retry, and
+    # a 502 when Step Functions cannot be reached (the caller may ask again).
+    settings = Config(connect_timeout=2, read_timeout=5,
+                      retries={"mode": "standard", "max_attempts": 2})
+    return boto3.client("stepfunctions", region_name=region, config=settings)
 
 
 def config(name: str) -> str:

@@ -130,10 +130,18 @@ class Stack:
                 **self.api_env}
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal a process's group (a process pool goes too); SIGKILL after 10 s."""
         process = self.processes.pop(name, None)
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, sig)  # the process group: a process pool goes too
-            process.wait(timeout=30)
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
 
     def stop(self) -> None:
         for name in ("api", "stepfn", "moto"):
