@@ -48,6 +48,20 @@ def wait_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None 
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+def wait_port_free(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(0.1)
+
+
 class Stack:
     """moto's server, `stepfn serve` and the export API, each a process on loopback."""
 
@@ -113,6 +127,7 @@ class Stack:
 
     def start_stepfn(self) -> None:
         """`stepfn serve` on this stack's SQLite file, with the export handlers."""
+        wait_port_free(self.stepfn_port)  # a killed server's pool workers may still hold it
         process = self._spawn("stepfn", [
             sys.executable, "-m", "stepfn.cli", "serve", "--port", str(self.stepfn_port),
             "--db", str(self.workdir / "stepfn.db"), "--functions", str(HERE / "handlers.py")])
