@@ -149,7 +149,7 @@ def get_json(bucket: str, key: str) -> Any:
 
 # ------------------------------------------------------------------------------ plan
 
-@task_function(name="export-plan")
+@task_function(name="export-plan", runs_in="process")  # heavy imports, off the server
 def plan_export(event: dict, context: Any = None) -> dict:
     """Read the Delta log, write the active files (with sizes) to S3 as the Map's items.
 
