@@ -173,6 +173,7 @@ def plan_export(event: dict, context: Any = None) -> dict:
         if is_transient(exc):
             raise S3Transient(f"{table}: {exc}") from None
         raise
+    refuse_unsupported(dt, table)
     partition_columns = list(dt.metadata().partition_columns)
     items = []
     for index, action in enumerate(sorted(actions, key=lambda a: a["path"])):
@@ -190,6 +191,18 @@ def plan_export(event: dict, context: Any = None) -> dict:
     per_batch = max(1, min(MAX_ITEMS_PER_BATCH, target // max(average, 1)))
     return {"bucket": event["bucket"], "key": key, "files": len(items), "bytes": total,
             "version": dt.version(), "partitionTypes": types, "itemsPerBatch": per_batch}
+
+
+# Reader features that change what a data file's rows mean: the batches read the parquet
+# files directly, so a table using them is refused rather than exported wrongly.
+UNSUPPORTED_FEATURES = {"deletionVectors", "columnMapping"}
+
+
+def refuse_unsupported(dt: Any, table: str) -> None:
+    features = set(dt.protocol().reader_features or []) & UNSUPPORTED_FEATURES
+    if features:
+        raise BadRequest(f"{table} uses Delta reader features this export does not apply: "
+                         f"{', '.join(sorted(features))}")
 
 
 def _partition_types(dt: Any, columns: list[str]) -> dict[str, str]:

@@ -169,6 +169,24 @@ def test_kill_9_mid_export_and_restart_give_every_row_once(stack) -> None:
     assert listed == {p["uri"] for p in service.manifest(started["exportId"])["parts"]}
 
 
+def test_a_table_with_deletion_vectors_is_refused_and_reported(stack) -> None:
+    # The batches read data files directly: rows a deletion vector removes would come back.
+    from deltalake import write_deltalake
+
+    service, _ = stack
+    uri = f"s3://{BUCKET}/tables/with-dv"
+    write_deltalake(uri, pa.table({"id": [1, 2, 3]}),
+                    configuration={"delta.enableDeletionVectors": "true"},
+                    storage_options={**service.storage_options(),
+                                     "AWS_S3_ALLOW_UNSAFE_RENAME": "true"})
+    service.drain(service.queue_url)
+    started = start_export(service, {"table": uri})
+    answer = service.wait_export(started["exportId"])
+    assert answer["status"] == "FAILED" and answer["error"]["error"] == "BadRequest"
+    [message] = service.drain(service.queue_url)
+    assert "deletionVectors" in message["cause"] and message["failingFile"] is None
+
+
 @pytest.mark.parametrize("body, message", [
     ({"table": "s3://b/t", "format": "xlsx"}, "'format'"),
     ({"table": "not a uri"}, "'table'"),
