@@ -13,6 +13,7 @@ reads the plan (ItemReader) and writes the batches' results (ResultWriter).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -57,6 +58,10 @@ class S3Transient(Exception):
 
 class BadRequest(Exception):
     """The export's options do not fit the table (unknown column, bad filter)."""
+
+
+class WriteFailed(Exception):
+    """An output part could not be written (the message starts with its URI)."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -247,7 +252,7 @@ def export_file(item: dict, options: dict) -> tuple[int, int, list[dict]]:
             # Column chunks are streamed in 4 MiB reads, not loaded a row group at a time.
             reader = pq.ParquetFile(handle, pre_buffer=False, buffer_size=READ_BUFFER_BYTES)
             return _write_parts(item, options, _batches(reader, item, options))
-    except (CorruptFile, S3Transient, BadRequest):
+    except (CorruptFile, S3Transient, BadRequest, WriteFailed):
         raise
     except Exception as exc:
         if is_transient(exc):
@@ -276,6 +281,8 @@ def _batches(reader: Any, item: dict, options: dict) -> Iterator[tuple[int, Any]
                         if c in columns or c in filter_columns]
     expression = pq.filters_to_expression(options["filter"]) if options.get("filter") \
         else None
+    if expression is not None:  # a filter that cannot apply to this schema is the request's
+        _check_filter(expression, reader.schema_arrow, partition, types)
     for batch in reader.iter_batches(batch_size=READ_BATCH_ROWS, columns=data_columns):
         table = pa.Table.from_batches([batch])
         for name, value in partition.items():
@@ -288,6 +295,18 @@ def _batches(reader: Any, item: dict, options: dict) -> Iterator[tuple[int, Any]
         if columns:
             table = table.select(columns)
         yield read, table
+
+
+def _check_filter(expression: Any, schema: Any, partition: dict, types: dict) -> None:
+    import pyarrow as pa
+
+    fields = list(schema) + [
+        pa.field(name, getattr(pa, _DELTA_TYPES.get(types.get(name, "string"), "string"))())
+        for name in partition]
+    try:
+        pa.Table.from_pylist([], schema=pa.schema(fields)).filter(expression)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise BadRequest(f"the filter does not apply to the table: {exc}") from None
 
 
 def _filter_columns(filters: Any) -> set[str]:
@@ -335,21 +354,33 @@ class _PartWriter:
         from pyarrow import fs
 
         out_fs, path = filesystem(self.uri)
-        if isinstance(out_fs, fs.LocalFileSystem):
-            out_fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-        self.stream = out_fs.open_output_stream(path)
+        with self._failures():
+            if isinstance(out_fs, fs.LocalFileSystem):
+                out_fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+            self.stream = out_fs.open_output_stream(path)
         self.writer: Any = pcsv.CSVWriter(self.stream, schema) if ext == "csv" \
             else pq.ParquetWriter(self.stream, schema, compression="snappy")
         self.rows = 0
 
     def write(self, table: Any) -> None:
-        self.writer.write_table(table)
+        with self._failures():
+            self.writer.write_table(table)
         self.rows += table.num_rows
 
     def close(self) -> dict:
-        self.writer.close()
-        self.stream.close()
+        with self._failures():
+            self.writer.close()
+            self.stream.close()
         return {"uri": self.uri, "rows": self.rows}
+
+    @contextlib.contextmanager
+    def _failures(self) -> Iterator[None]:
+        """Output errors name the part (a transient one is retried)."""
+        try:
+            yield
+        except Exception as exc:
+            kind = S3Transient if is_transient(exc) else WriteFailed
+            raise kind(f"{self.uri}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------- finish
