@@ -152,7 +152,8 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     mb = table_bytes / 1e6
     print(f"\nexport of {mb:,.0f} MB ({rows:,} rows, {args.files} files), columns {COLUMNS}, "
-          f"filter {FILTER}; {os.cpu_count()} cores")
+          f"filter {FILTER}; {os.cpu_count()} cores, load average at the end "
+          f"{os.getloadavg()[0]:.1f} (other processes on the machine count)")
     print(f"{'format':8} {'engine':22} {'wall s':>7} {'MB/s':>7} {'peak MiB':>9} "
           f"{'HWM MiB':>8} {'API p99 ms':>11} {'rows out':>12}")
     figures = []

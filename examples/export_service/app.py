@@ -21,10 +21,12 @@ instead of stepfn is configuration: the endpoint (AWS_ENDPOINT_URL_SFN, unset on
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any
@@ -149,19 +151,55 @@ def execution_arn(export_id: str) -> str:
     return machine.replace(":stateMachine:", ":execution:", 1) + ":" + export_id
 
 
-def describe(export_id: str) -> dict | None:
-    """The export's status as GET /exports/{id} answers it (None: no such export)."""
+# Export id -> its Map Run's ARN: fixed once the Map Run has started, so GET /exports/{id}
+# looks it up once and then needs one DescribeMapRun beside DescribeExecution.
+_MAP_RUNS: OrderedDict[str, str] = OrderedDict()
+_MAP_RUNS_KEPT = 10_000
+
+
+def describe_execution(export_id: str) -> dict | None:
     client = sfn()
     try:
-        execution = client.describe_execution(executionArn=execution_arn(export_id))
+        return dict(client.describe_execution(executionArn=execution_arn(export_id)))
     except client.exceptions.ExecutionDoesNotExist:
+        return None
+
+
+def progress(export_id: str) -> dict | None:
+    """Files and batches done out of the total, from the Map Run's counts."""
+    client = sfn()
+    map_run = _MAP_RUNS.get(export_id)
+    if map_run is None:
+        try:
+            runs = client.list_map_runs(executionArn=execution_arn(export_id))["mapRuns"]
+        except client.exceptions.ExecutionDoesNotExist:
+            return None
+        if not runs:
+            return None  # still planning (or failed before the Map Run)
+        map_run = _MAP_RUNS[export_id] = runs[0]["mapRunArn"]
+        while len(_MAP_RUNS) > _MAP_RUNS_KEPT:
+            _MAP_RUNS.popitem(last=False)
+    run = client.describe_map_run(mapRunArn=map_run)
+    items, children = run["itemCounts"], run["executionCounts"]
+    return {"files": items["total"], "filesDone": items["succeeded"],
+            "filesFailed": items["failed"], "batches": children["total"],
+            "batchesDone": children["succeeded"], "batchesFailed": children["failed"]}
+
+
+async def describe(export_id: str) -> dict | None:
+    """The export's status as GET /exports/{id} answers it (None: no such export).
+
+    The execution and the Map Run are read at the same time (two threads)."""
+    execution, counts = await asyncio.gather(run_in_threadpool(describe_execution, export_id),
+                                             run_in_threadpool(progress, export_id))
+    if execution is None:
         return None
     answer: dict[str, Any] = {"exportId": export_id, "status": execution["status"],
                               "executionArn": execution["executionArn"],
-                              "startedAt": execution["startDate"].isoformat()}
+                              "startedAt": execution["startDate"].isoformat(),
+                              "progress": counts}
     if execution.get("stopDate"):
         answer["stoppedAt"] = execution["stopDate"].isoformat()
-    answer["progress"] = progress(execution["executionArn"])
     if execution["status"] == "SUCCEEDED":
         output = json.loads(execution.get("output") or "{}")
         answer.update(output=output.get("output"), manifest=output.get("manifest"),
@@ -171,25 +209,12 @@ def describe(export_id: str) -> dict | None:
     return answer
 
 
-def progress(arn: str) -> dict | None:
-    """Files and batches done out of the total, from the Map Run's counts."""
-    client = sfn()
-    runs = client.list_map_runs(executionArn=arn).get("mapRuns", [])
-    if not runs:
-        return None  # still planning (or failed before the Map Run)
-    run = client.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
-    items, children = run["itemCounts"], run["executionCounts"]
-    return {"files": items["total"], "filesDone": items["succeeded"],
-            "filesFailed": items["failed"], "batches": children["total"],
-            "batchesDone": children["succeeded"], "batchesFailed": children["failed"]}
-
-
 async def get_export(request: Request) -> JSONResponse:
     export_id = request.path_params["export_id"]
     if not export_id.isalnum() or len(export_id) > 80:
         return error(404, "NotFound", "no such export")
     try:
-        answer = await run_in_threadpool(describe, export_id)
+        answer = await describe(export_id)
     except (ClientError, BotoCoreError) as exc:
         return unavailable(exc)
     if answer is None:
