@@ -287,6 +287,7 @@ def main() -> int:
           f"\"format\": \"csv\", \"columns\": [\"id\", \"amount\"], "
           f"\"filter\": [[\"region\", \"=\", \"eu\"]]}}'\n"
           f"  curl -s {stack.api_url}/exports/<exportId>\n\nCtrl-C stops everything.")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the stack on SIGTERM too
     try:
         signal.pause()
     except KeyboardInterrupt:
