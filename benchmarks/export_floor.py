@@ -9,6 +9,7 @@ resident memory, in bytes; ``ru_maxrss`` would include its parent's, kept across
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 
 
 def main() -> None:
+    os.nice(10)  # as the export service's pool workers run (handlers.yield_cpu)
     table, out, fmt = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     columns, filters = json.loads(sys.argv[4]), json.loads(sys.argv[5])
     expression = pq.filters_to_expression(filters)
