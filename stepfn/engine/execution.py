@@ -215,9 +215,13 @@ class ExecutionRun:
         prefix = self.machine_arn.replace(":stateMachine:", ":mapRun:")
         return f"{prefix}/{label or uuid.uuid4().hex[:8]}:{uuid.uuid4()}"
 
-    def child_execution_frame(self, parent: Frame) -> Frame:
-        """A frame whose events go to a history of its own (a Distributed Map child)."""
+    def child_execution_frame(self, parent: Frame,
+                              context: tuple[dict, dict] | None = None) -> Frame:
+        """A frame whose events go to a history of its own (a Distributed Map child);
+        ``context``: the child's ``$$.Execution`` and ``$$.StateMachine``."""
         child_run = _ChildRun(self)
+        if context is not None:
+            child_run.execution_context, child_run.machine_context = context
         if self.history.choice_rules is not None:  # a traced run
             self.child_histories.append(child_run.history)
         return Frame(child_run, dict(parent.variables), 0)
@@ -338,6 +342,10 @@ class _ChildRun:
 
     def __init__(self, parent: ExecutionRun) -> None:
         self._parent = parent
+        # The child's own context object when given (else the parent's, through
+        # __getattr__)
+        self.execution_context: dict = parent.execution_context
+        self.machine_context: dict = parent.machine_context
         self.history = History(parent.history.max_events,
                                trace=parent.history.choice_rules is not None)
         self.history.clock = parent.clock.now

@@ -72,6 +72,8 @@ class MapRunView:
     tolerated_percentage: float | None = None
     item_counts: dict = field(default_factory=dict)
     execution_counts: dict = field(default_factory=dict)
+    definition: str | None = None  # the item processor as a state machine definition
+    role_arn: str = ""
 
 
 class MapRunHost(Protocol):
@@ -96,6 +98,17 @@ class MapRunHost(Protocol):
 
     async def map_run_ended(self, run: MapRunView) -> None:
         """Store the Map Run's end and final counts."""
+
+    # Hosts that run STANDARD children as executions of their own (any worker may
+    # claim them) set ``remote`` and implement these two.
+    remote: bool
+
+    async def run_child(self, run: MapRunView, child: ChildExecution) -> None:
+        """Start ``child`` as a stored execution (or find it started) and wait for its
+        end, filling in its status, output, error and dates."""
+
+    async def abort_child(self, run: MapRunView, child: ChildExecution) -> None:
+        """Stop ``child`` wherever it runs (the Map Run failed or was stopped)."""
 
 
 def child_prefix(map_run_arn: str) -> tuple[str, str]:
@@ -243,6 +256,26 @@ class MapRun:
         self._recount()
         if self.host is not None:
             await self.host.child_started(self.view, child)
+
+    async def run_remote(self, child: ChildExecution) -> None:
+        """Run ``child`` as an execution of its own that any worker may claim."""
+        host = self.host
+        assert host is not None
+        child.status, child.start = "RUNNING", self.frame.run.clock.now()
+        self._recount()
+        try:
+            await host.run_child(self.view, child)
+        except asyncio.CancelledError:
+            if child.status in ("RUNNING", "PENDING"):
+                child.status = "ABORTED"
+                child.stop = self.frame.run.clock.now()
+                try:
+                    await host.abort_child(self.view, child)
+                except Exception:  # noqa: BLE001 - its holder finds out by itself
+                    pass
+            raise
+        self._recount()
+        await host.child_ended(self.view, child, [])
 
     async def child_ended(self, child: ChildExecution, events: list[Event]) -> None:
         child.stop = self.frame.run.clock.now()

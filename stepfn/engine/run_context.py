@@ -75,7 +75,8 @@ class RunContext(Protocol):
         """A new Distributed Map run ARN."""
         ...
 
-    def child_execution_frame(self, parent: Frame) -> Frame:
+    def child_execution_frame(self, parent: Frame,
+                              context: tuple[dict, dict] | None = None) -> Frame:
         """A frame over a history of its own (a Distributed Map child execution)."""
         ...
 

@@ -2,19 +2,25 @@
 durable execution.
 
 The Map Run's record (DescribeMapRun, ListMapRuns) is rewritten with live counts each
-time a child starts or ends; each child execution gets a record of its own (its
-``mapRunArn`` and parent set, so ListExecutions with ``mapRunArn`` and DescribeExecution
-find it) and, when it ends, its history. UpdateMapRun writes the record's settings; the
-run reads them back (``settings``) and every write here keeps them, so a change made
-while the run goes on takes effect.
+time a child starts or ends, together with what its children run (the item processor as
+a definition, and the role). UpdateMapRun writes the record's settings; the run reads
+them back (``settings``) and every write here keeps them, so a change made while the run
+goes on takes effect.
 
-Children run inside their parent's process under the parent's lease: they never get a
-lease of their own, and start-up does not adopt them (a parent resumed after a crash
-finds the children that ended and runs the others again).
+A STANDARD child is an execution of its own: its record (``mapRunArn`` and parent set,
+so ListExecutions by ``mapRunArn`` and DescribeExecution find it) goes in with a work
+item in one transaction, and any worker claims it, runs it under its own lease and
+resumes it by replay if its worker dies, as any execution (design.md §4). The parent
+starts at most MaxConcurrency of them at a time, which bounds them across the fleet, and
+waits for their ends. A parent resumed after a crash finds its children by their names
+(derived from the Map Run ARN and the index): ended ones are not run again, running ones
+are waited for. EXPRESS children run in the parent's process (``child_started`` /
+``child_ended`` store their records and histories).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,20 +30,28 @@ from ..engine.map_run import ChildExecution, MapRunView
 from ..store.base import ExecutionRecord, HistoryEvent, MapRunRecord
 
 if TYPE_CHECKING:
-    from .executions import ExecutionManager
+    from .runner import ExecutionRunner
+
+_POLL_SECONDS = 1.0  # how often children running in other processes are looked at
 
 
 class StoredMapRuns:
     """The Map Runs of one durable execution, kept in the store."""
 
-    def __init__(self, manager: ExecutionManager, entry: Any) -> None:
-        self.manager = manager
-        self.store = manager.store
+    remote = True  # STANDARD children run as executions of their own
+
+    def __init__(self, runner: ExecutionRunner, entry: Any) -> None:
+        self.runner = runner
+        self.store = runner.store
+        self.feed = runner.feed
         self.entry = entry  # the parent's _Running: nothing is written once it is dropped
+        # Map Run ARN -> the children waited for (ARN -> future), and their poller
+        self._waiting: dict[str, dict[str, asyncio.Future]] = {}
+        self._pollers: dict[str, asyncio.Task] = {}
 
     def _check(self) -> None:
         if self.entry.dropped:
-            from .executions import _Dropped
+            from .runner import _Dropped  # a cancellation: the interpreter unwinds
 
             raise _Dropped()
 
@@ -50,7 +64,7 @@ class StoredMapRuns:
             tolerated_failure_percentage=float(view.tolerated_percentage or 0.0),
             tolerated_failure_count=int(view.tolerated_count or 0),
             item_counts=dict(view.item_counts), execution_counts=dict(view.execution_counts),
-            stop_date=view.stop)
+            stop_date=view.stop, definition=view.definition, role_arn=view.role_arn)
         if stored is not None:
             record = replace(record, start_date=stored.start_date,
                              max_concurrency=stored.max_concurrency,
@@ -76,14 +90,78 @@ class StoredMapRuns:
             if not cursor:
                 return out
 
+    async def run_child(self, run: MapRunView, child: ChildExecution) -> None:
+        from .runner import EXECUTION
+
+        self._check()
+        record = await self.store.get_execution(child.arn)
+        if record is None:
+            record = _child_record(run, child)
+            map_run = await self._record(run)
+            async with self.store.batch() as tx:
+                tx.put_execution(record)
+                tx.ensure_work(EXECUTION, child.arn)  # any worker may claim it
+                tx.put_map_run(map_run)
+            if self.runner.wake_scheduler is not None:  # this worker may claim it now
+                self.runner.wake_scheduler()
+        finished = record if record.status != "RUNNING" else await self._wait(run, child.arn)
+        child.status, child.error, child.cause = finished.status, finished.error, finished.cause
+        child.start, child.stop = finished.start_date, finished.stop_date
+        child.output_text = finished.output
+        child.output = jsonutil.loads(finished.output) if finished.output else None
+
+    async def _wait(self, run: MapRunView, arn: str) -> ExecutionRecord:
+        """The child's record once it has ended: at once when it ends in this process,
+        else found by one poll of the Map Run's children a second (not one per child:
+        a Map Run may wait for thousands)."""
+        future = self.runner.end_future(arn)
+        self._waiting.setdefault(run.arn, {})[arn] = future
+        poller = self._pollers.get(run.arn)
+        if poller is None or poller.done():
+            self._pollers[run.arn] = asyncio.ensure_future(self._poll(run.arn))
+        try:
+            return await asyncio.shield(future)
+        finally:
+            waiting = self._waiting.get(run.arn, {})
+            waiting.pop(arn, None)
+            if not waiting:  # nothing left to watch: no poller outlives its waits
+                self._waiting.pop(run.arn, None)
+                task = self._pollers.pop(run.arn, None)
+                if task is not None:
+                    task.cancel()
+
+    async def _poll(self, run_arn: str) -> None:
+        """Resolve the waits of children that ended in other processes."""
+        while self._waiting.get(run_arn):
+            await asyncio.sleep(_POLL_SECONDS)
+            waiting = self._waiting.get(run_arn) or {}
+            cursor = None
+            while waiting:
+                try:
+                    page = await self.store.list_executions(map_run_arn=run_arn, limit=1000,
+                                                            cursor=cursor)
+                except Exception:  # noqa: BLE001 - transient: the next round asks again
+                    break
+                for record in page.items:
+                    future = waiting.get(record.arn)
+                    if future is not None and record.status != "RUNNING" and not future.done():
+                        future.set_result(record)
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+
+    async def abort_child(self, run: MapRunView, child: ChildExecution) -> None:
+        self._check()
+        record = await self.store.get_execution(child.arn)
+        if record is None or record.status != "RUNNING":
+            return
+        await self.runner.abort(replace(record, status="ABORTED", stop_date=child.stop,
+                                        redrive_status="REDRIVABLE"), None)
+        self.runner.notify_end(replace(record, status="ABORTED", stop_date=child.stop))
+
     async def child_started(self, run: MapRunView, child: ChildExecution) -> None:
         self._check()
-        label = run.arn.rsplit(":", 1)[0].rpartition("/")[2]
-        record = ExecutionRecord(
-            arn=child.arn, machine_arn=child.machine_arn, name=child.name, status="RUNNING",
-            start_date=child.start or run.start, input=child.input_text,
-            type=run.execution_type, parent_arn=run.execution_arn, map_run_arn=run.arn,
-            state_machine_label=label)
+        record = _child_record(run, child)
         existing = await self.store.get_execution(child.arn)
         map_run = await self._record(run)
         async with self.store.batch() as tx:
@@ -110,7 +188,7 @@ class StoredMapRuns:
                 tx.append_events(child.arn, stored_events)
             tx.put_map_run(map_run)
         if fresh:
-            self.manager.feed.publish(child.arn, events, _to_store)
+            self.feed.publish(child.arn, events, _to_store)
 
     async def settings(self, run: MapRunView) -> tuple[int, int | None, float | None] | None:
         stored = await self.store.get_map_run(run.arn)
@@ -124,6 +202,16 @@ class StoredMapRuns:
         record = await self._record(run)
         async with self.store.batch() as tx:
             tx.put_map_run(record)
+
+
+def _child_record(run: MapRunView, child: ChildExecution) -> ExecutionRecord:
+    """A new child execution's record, RUNNING."""
+    label = run.arn.rsplit(":", 1)[0].rpartition("/")[2]
+    return ExecutionRecord(
+        arn=child.arn, machine_arn=child.machine_arn, name=child.name, status="RUNNING",
+        start_date=child.start or run.start, input=child.input_text,
+        type=run.execution_type, parent_arn=run.execution_arn, map_run_arn=run.arn,
+        state_machine_label=label)
 
 
 def _child_of(record: ExecutionRecord) -> ChildExecution:

@@ -254,6 +254,9 @@ class MapRunRecord:
     stop_date: float | None = None
     redrive_count: int = 0
     redrive_date: float | None = None
+    # What its child executions run: the item processor as a definition, and the role
+    definition: str | None = None
+    role_arn: str | None = None
 
 
 # --------------------------------------------------------------------------- writes
@@ -324,14 +327,6 @@ class Batch(abc.ABC):
         """Append history events, in increasing id order (Conflict if an event id is
         already stored). ``events`` is read when the batch commits, not before: it may
         be a lazy sequence."""
-
-    @abc.abstractmethod
-    def put_snapshot(self, execution_arn: str, data: bytes) -> None:
-        """Store (replace) the engine's opaque snapshot of an execution."""
-
-    @abc.abstractmethod
-    def delete_snapshot(self, execution_arn: str) -> None:
-        """Drop an execution's snapshot (no-op if missing)."""
 
     @abc.abstractmethod
     def put_map_run(self, map_run: MapRunRecord) -> None:
@@ -413,9 +408,6 @@ class Store(abc.ABC):
     async def get_state_machine(self, arn: str) -> StateMachineRecord | None: ...
 
     @abc.abstractmethod
-    async def get_state_machine_by_name(self, name: str) -> StateMachineRecord | None: ...
-
-    @abc.abstractmethod
     async def list_state_machines(self, limit: int,
                                   cursor: str | None = None) -> Page[StateMachineRecord]:
         """Machines by name."""
@@ -486,9 +478,6 @@ class Store(abc.ABC):
     async def count_events(self, execution_arn: str) -> int: ...
 
     @abc.abstractmethod
-    async def get_snapshot(self, execution_arn: str) -> bytes | None: ...
-
-    @abc.abstractmethod
     async def get_map_run(self, arn: str) -> MapRunRecord | None: ...
 
     @abc.abstractmethod
@@ -531,11 +520,6 @@ class Store(abc.ABC):
                          now: float | None = None) -> list[WorkItem]:
         """Lease up to ``limit`` available items (not leased, or lease expired) to
         ``owner``, earliest ``available_at`` first. PostgreSQL: SKIP LOCKED."""
-
-    @abc.abstractmethod
-    async def renew_lease(self, item_ids: Sequence[int], owner: str,
-                          lease_seconds: float) -> list[int]:
-        """Extend the leases ``owner`` still holds; returns the ids renewed."""
 
     @abc.abstractmethod
     async def release_work(self, item_id: int, owner: str,

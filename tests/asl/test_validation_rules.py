@@ -13,10 +13,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from stepfn.api.arns import is_valid_name
 from stepfn.api.handlers import check_definition
 from stepfn.asl.validate import parse_definition, validate_definition
 from stepfn.errors import DefinitionError
+from stepfn.service.arns import is_valid_name
 
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 TARGET = "MISSING_TRANSITION_TARGET"
@@ -323,6 +323,17 @@ REJECTED = [
         "/States/S/ResultWriter",
         "The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for "
         "the 'JSONPath' QueryLanguage"),
+    Row("MAP-29", one({**DMAP, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject"}}),
+        SCHEMA, "/States/S/ResultWriter",
+        "The ResultWriter field requires WriterConfig, or Resource with Parameters, or all "
+        "three"),
+    Row("MAP-30", one({**DMAP, "ResultWriter": {"Resource": "arn:aws:states:::s3:getObject",
+                                                "Parameters": {"Bucket": "b"}}}), SCHEMA,
+        "/States/S/ResultWriter/Resource",
+        "The value for the field 'Resource' must be arn:aws:states:::s3:putObject"),
+    Row("MAP-31", one({**DMAP, "ResultWriter": {"WriterConfig": {"OutputType": "CSV"}}}),
+        SCHEMA, "/States/S/ResultWriter/WriterConfig/OutputType",
+        "The field 'OutputType' should have one of these values: [JSON, JSONL]"),
     Row("MAP-24", one({**MAP, "ItemProcessor": {"StartAt": "In", "States": {
         "In": {"Type": "Pass"}}}}), SCHEMA, "/States/S/ItemProcessor/States/In",
         "Exactly one of these fields is required: [Next, End]"),
@@ -442,6 +453,12 @@ ACCEPTED = [
         "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
                          "Parameters": {"Bucket": "b", "Prefix": "p"}},
         "ToleratedFailurePercentage": 5.5, "MaxConcurrency": 0, "Label": "my-label_1"})),
+    ("MAP-32", one({**DMAP, "ResultWriter": {"WriterConfig": {"Transformation": "FLATTEN",
+                                                              "OutputType": "JSON"}}})),
+    ("MAP-33", jsonata({**DMAP, "ResultWriter": {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Arguments": {"Bucket": "{% $states.input.b %}", "Prefix": "p"},
+        "WriterConfig": {"Transformation": "NONE", "OutputType": "JSONL"}}})),
     ("MAP-26", one({"Type": "Map", "Iterator": PROCESSOR, "Parameters": {
         "v.$": "$$.Map.Item.Value"}, "ItemsPath": "$.items", "End": True})),
     ("MAP-27", jsonata({**MAP, "Items": {"a": 1}, "ItemSelector": {

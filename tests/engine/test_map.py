@@ -211,3 +211,79 @@ def test_distributed_mode_records_a_map_run(engine):
         (10, 9, "ExecutionSucceeded")]
     arn = first(result, "MapRunStarted").details["mapRunArn"]
     assert arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:stepfn/")
+
+
+# -- Distributed Map: child executions, thresholds --------------------------------------
+_FAIL_ODD = {"Odd?": {"Type": "Choice", "Choices": [
+    {"Variable": "$", "NumericEquals": 1, "Next": "Boom"},
+    {"Variable": "$", "NumericEquals": 3, "Next": "Boom"}], "Default": "Done"},
+    "Boom": {"Type": "Fail", "Error": "Odd", "Cause": "odd item"},
+    "Done": {"Type": "Pass", "End": True}}
+
+
+def _distributed(states: dict, **fields) -> dict:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                 "StartAt": next(iter(states)), "States": states}
+    return single({"Type": "Map", "ItemProcessor": processor, **fields})
+
+
+def test_distributed_children_have_histories_of_their_own():
+    from stepfn import Engine
+
+    engine = Engine(trace=True)  # keeps the children's histories in the result
+    result = engine.run(_distributed({"Echo": {"Type": "Pass", "End": True}}, Label="L"),
+                        [1, 2])
+    assert_succeeded(result, [1, 2])
+    assert "/L:" in first(result, "MapRunStarted").details["mapRunArn"]
+    histories = [[e.type for e in child.events] for child in result.children]
+    assert histories == [["ExecutionStarted", "PassStateEntered", "PassStateExited",
+                          "ExecutionSucceeded"]] * 2
+
+
+def test_without_thresholds_one_failed_child_fails_the_map_run(engine):
+    result = engine.run(_distributed(_FAIL_ODD), [0, 1, 2])
+    assert_failed(result, "States.ExceedToleratedFailureThreshold")
+    assert result.cause == "The specified tolerated failure threshold was exceeded"
+    assert first(result, "MapRunFailed").details == {
+        "error": "States.ExceedToleratedFailureThreshold",
+        "cause": "The specified tolerated failure threshold was exceeded"}
+    assert types(result)[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+def test_failures_within_the_thresholds_are_tolerated(engine):
+    items = [0, 1, 2, 3]  # two of four fail: 50 %
+    expected = [0, {"Error": "Odd", "Cause": "odd item"}, 2,
+                {"Error": "Odd", "Cause": "odd item"}]
+    ok = engine.run(_distributed(_FAIL_ODD, ToleratedFailurePercentage=50), items)
+    assert_succeeded(ok, expected)
+    assert_succeeded(engine.run(_distributed(_FAIL_ODD, ToleratedFailureCount=2), items),
+                     expected)
+    for fields in ({"ToleratedFailureCount": 1}, {"ToleratedFailurePercentage": 49.9},
+                   {"ToleratedFailureCount": 5, "ToleratedFailurePercentage": 25}):
+        failed = engine.run(_distributed(_FAIL_ODD, **fields), items)
+        assert_failed(failed, "States.ExceedToleratedFailureThreshold")
+
+
+def test_a_failed_map_run_aborts_its_running_children(engine):
+    states = {"Odd?": {**_FAIL_ODD["Odd?"], "Default": "Slow"},
+              "Slow": {"Type": "Wait", "Seconds": 30, "End": True},
+              "Boom": _FAIL_ODD["Boom"]}
+    from stepfn import Engine
+
+    result = Engine(trace=True).run(_distributed(states), [0, 1])
+    assert_failed(result, "States.ExceedToleratedFailureThreshold")
+    ends = sorted(child.events[-1].type for child in result.children)
+    assert ends == ["ExecutionAborted", "ExecutionFailed"]
+
+
+def test_a_distributed_child_sees_its_own_execution_in_the_context_object(engine):
+    result = engine.run(_distributed({"Ctx": {"Type": "Pass", "End": True, "Parameters": {
+        "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "input.$": "$$.Execution.Input",
+        "machine.$": "$$.StateMachine.Id"}}}, Label="Ctx"), ["a"])
+    assert result.status == "SUCCEEDED", result.cause
+    (out,) = result.output
+    run_arn = first(result, "MapRunStarted").details["mapRunArn"]
+    base = run_arn.rsplit(":", 1)[0]
+    assert out["id"] == base.replace(":mapRun:", ":execution:") + ":" + out["name"]
+    assert out["machine"] == base.replace(":mapRun:", ":stateMachine:")
+    assert out["input"] == "a"

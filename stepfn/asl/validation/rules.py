@@ -35,6 +35,10 @@ MAX_SECONDS = 99999999
 MAX_DELAY_SECONDS = 31622400
 MAX_READER_ITEMS = 100_000_000  # ReaderConfig.MaxItems upper bound
 MAX_BATCH_BYTES = 262_144  # ItemBatcher.MaxInputBytesPerBatch: 256 KiB
+# ResultWriter: the one documented resource, and WriterConfig's enumerations
+RESULT_WRITER_RESOURCE = re.compile(r"^arn:[^:]+:states:::s3:putObject$")
+WRITER_CONFIG_VALUES = {"Transformation": ("NONE", "COMPACT", "FLATTEN"),
+                        "OutputType": ("JSON", "JSONL")}
 
 TOP_FIELDS = {"Comment", "StartAt", "States", "Version", "TimeoutSeconds", "QueryLanguage"}
 PROCESSOR_FIELDS = {"Comment", "StartAt", "States", "ProcessorConfig"}

@@ -46,6 +46,7 @@ from .rules import (
     REQUIRED,
     RESERVED_VARIABLES,
     RESULT_TYPES,
+    RESULT_WRITER_RESOURCE,
     RETRIER_FIELDS,
     SCHEMA,
     STATE_TYPES,
@@ -61,6 +62,7 @@ from .rules import (
     VARIABLE_REF,
     WAIT_CHOICES,
     WARNING,
+    WRITER_CONFIG_VALUES,
 )
 from .values import (
     _at,
@@ -693,9 +695,37 @@ class _Validator:
         body = self.sub_object(writer, location, "ResultWriter", fields, language)
         if body is None:
             return
+        payload = "Parameters" if language == JSONPATH else "Arguments"
+        # AWS: "The ResultWriter field cannot be empty. You must specify one of these
+        # sets of sub-fields": WriterConfig; Resource and Parameters; all three.
+        # (the other language's payload field is reported already: no second message)
+        has_payload = "Parameters" in body or "Arguments" in body
+        if ("Resource" in body) != has_payload or not (
+                "Resource" in body or "WriterConfig" in body):
+            self.error(SCHEMA, location,
+                       f"The ResultWriter field requires WriterConfig, or Resource with "
+                       f"{payload}, or all three")
         if "Resource" in body:
-            self.check_resource(body["Resource"], _at(location, "Resource"))
+            resource = body["Resource"]
+            if not (isinstance(resource, str) and RESULT_WRITER_RESOURCE.match(resource)):
+                self.error(SCHEMA, _at(location, "Resource"),
+                           "The value for the field 'Resource' must be "
+                           "arn:aws:states:::s3:putObject")
         self.payload(body, location, language)
+        if "WriterConfig" in body:
+            self.check_writer_config(body["WriterConfig"], _at(location, "WriterConfig"),
+                                     language)
+
+    def check_writer_config(self, config: Any, location: str, language: str) -> None:
+        body = self.sub_object(config, location, "WriterConfig",
+                               set(WRITER_CONFIG_VALUES), language)
+        if body is None:
+            return
+        for name, values in WRITER_CONFIG_VALUES.items():
+            if name in body and body[name] not in values:
+                self.error(SCHEMA, _at(location, name),
+                           f"The field '{name}' should have one of these values: "
+                           f"[{', '.join(values)}]")
 
     def check_label(self, label: Any, location: str) -> None:
         if not isinstance(label, str):

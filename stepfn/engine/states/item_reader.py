@@ -110,6 +110,9 @@ class ItemReader:
             return fmt.jsonl_items(body)
         if kind == "PARQUET":
             return fmt.parquet_items(body)
+        if kind != "JSON":
+            raise fmt.reader_failed(f"Unsupported InputType '{kind}' "
+                                    f"(supported: {', '.join(fmt.INPUT_TYPES)}).")
         return fmt.json_items(body, self.items_pointer)
 
 

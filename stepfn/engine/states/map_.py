@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from ... import jsonutil
 from ...asl.model import StateModel
 from ...errors import StatesError
 from ..concurrency import run_all, run_all_sync
-from ..frame import Frame
+from ..frame import Frame, iso_timestamp
 from ..map_run import EXCEEDED, ChildExecution, MapRun, MapRunView
 from .base import State, Step
 from .io import Outcome
@@ -49,6 +50,12 @@ class MapState(State):
         self.result_writer = ResultWriter(writer, compiler.region, io) if writer else None
         self.execution_type = (model.processor.fields.get("ProcessorConfig") or {}).get(
             "ExecutionType", "STANDARD")
+        # What a child execution runs when it runs apart from its parent (see run_child)
+        processor = model.processor
+        self.child_definition = jsonutil.dumps({
+            "QueryLanguage": processor.query_language,
+            "StartAt": processor.fields.get("StartAt"),
+            "States": processor.fields.get("States")})
         self.recovery = Recovery(self)
 
     async def execute(self, frame: Frame, raw_input: Any) -> Step:
@@ -89,34 +96,10 @@ class MapState(State):
         """A Distributed Map: a Map Run whose iterations are child executions with
         histories of their own (see ``engine.map_run``); the parent records only the
         Map Run's start and end."""
-        run = frame.run
-        tolerated_count = self.tolerated_count(frame, effective)
-        tolerated_percentage = self.tolerated_percentage(frame, effective)
-        if tolerated_percentage is not None and not 0 <= tolerated_percentage <= 100:
-            raise run.runtime_error(frame, "ToleratedFailurePercentage must be between 0 and 100.")
-        if tolerated_count is not None and tolerated_count < 0:
-            raise run.runtime_error(frame, "ToleratedFailureCount cannot be negative.")
-        map_run_arn = run.map_run_arn(self.label)
-        frame.emit("MapRunStarted", {"mapRunArn": map_run_arn})
-        replayed = run.history.replayed
-        if replayed is not None and replayed.details:  # resumed: the same Map Run
-            map_run_arn = replayed.details.get("mapRunArn", map_run_arn)
-        await run.checkpoint()  # the Map Run is known before any child is stored
-        view = MapRunView(map_run_arn, run.execution_arn, run.now(),
-                          execution_type=self.execution_type, max_concurrency=limit,
-                          tolerated_count=tolerated_count,
-                          tolerated_percentage=tolerated_percentage)
-        map_run = MapRun(frame, view, run.map_runs,
-                         tolerated_count is not None, tolerated_percentage is not None)
+        map_run = await self.start_map_run(frame, effective, limit)
         try:
             await map_run.begin()
-            if self.item_reader is not None:
-                items = await self.item_reader.read(frame, effective)
-            sizes = [1] * len(items)
-            if self.item_batcher is not None:
-                items = self.item_batcher.batches(frame, effective, items)
-                sizes = [len(batch["Items"]) for batch in items]
-            inputs = [self.item_input(frame, effective, items, i) for i in range(len(items))]
+            inputs, sizes = await self.child_inputs(frame, effective, items)
             try:
                 await map_run.run(inputs, sizes,
                                   lambda child, value: self.run_child(frame, map_run, child,
@@ -134,13 +117,50 @@ class MapState(State):
                 details["cause"] = err.cause
             frame.emit("MapRunFailed", details)
             raise err from None
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the execution is stopped (or shut down)
             await _quietly(map_run.finish("ABORTED"))
+            frame.emit_side("MapRunAborted")
             raise
         await map_run.finish("SUCCEEDED")
         frame.emit("MapRunSucceeded")
         frame.emit_side("MapStateSucceeded")
         return self.io.result_output(frame, raw_input, output)
+
+    async def start_map_run(self, frame: Frame, effective: Any, limit: int) -> MapRun:
+        """Check the thresholds, record MapRunStarted (committed before any child is
+        stored) and make the Map Run; a resumed parent finds its recorded ARN."""
+        run = frame.run
+        tolerated_count = self.tolerated_count(frame, effective)
+        tolerated_percentage = self.tolerated_percentage(frame, effective)
+        if tolerated_percentage is not None and not 0 <= tolerated_percentage <= 100:
+            raise run.runtime_error(frame, "ToleratedFailurePercentage must be between 0 and 100.")
+        if tolerated_count is not None and tolerated_count < 0:
+            raise run.runtime_error(frame, "ToleratedFailureCount cannot be negative.")
+        map_run_arn = run.map_run_arn(self.label)
+        frame.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+        replayed = run.history.replayed
+        if replayed is not None and replayed.details:  # resumed: the same Map Run
+            map_run_arn = replayed.details.get("mapRunArn", map_run_arn)
+        await run.checkpoint()
+        view = MapRunView(map_run_arn, run.execution_arn, run.now(),
+                          execution_type=self.execution_type, max_concurrency=limit,
+                          tolerated_count=tolerated_count,
+                          tolerated_percentage=tolerated_percentage,
+                          definition=self.child_definition, role_arn=run.role_arn)
+        return MapRun(frame, view, run.map_runs,
+                      tolerated_count is not None, tolerated_percentage is not None)
+
+    async def child_inputs(self, frame: Frame, effective: Any,
+                           items: list) -> tuple[list, list[int]]:
+        """Each child's input (an item, or a batch, through the ItemSelector) and the
+        number of items it carries."""
+        if self.item_reader is not None:
+            items = await self.item_reader.read(frame, effective)
+        sizes = [1] * len(items)
+        if self.item_batcher is not None:
+            items = self.item_batcher.batches(frame, effective, items)
+            sizes = [len(batch["Items"]) for batch in items]
+        return [self.item_input(frame, effective, items, i) for i in range(len(items))], sizes
 
     async def write_results(self, frame: Frame, effective: Any, map_run: MapRun) -> Any:
         """The Map's result: the children's outputs in order, or what the ResultWriter
@@ -160,9 +180,23 @@ class MapState(State):
 
     async def run_child(self, frame: Frame, map_run: MapRun, child: ChildExecution,
                         value: Any) -> None:
-        """Run one child execution to its end; its status says how it ended."""
+        """Run one child execution to its end; its status says how it ended.
+
+        A service that keeps executions runs a STANDARD child as an execution of its
+        own, which any worker may claim; otherwise (in memory, or EXPRESS children, at
+        least once as on AWS) it runs here, in the parent's process."""
         run = frame.run
-        child_frame = run.child_execution_frame(frame)
+        host = map_run.host
+        if host is not None and getattr(host, "remote", False) and (
+                self.execution_type == "STANDARD"):
+            await map_run.run_remote(child)
+            return
+        # The child is an execution of its own: $$.Execution and $$.StateMachine are its.
+        started = run.now()
+        context = ({"Id": child.arn, "Input": value, "StartTime": iso_timestamp(started),
+                    "Name": child.name, "RoleArn": run.role_arn, "RedriveCount": 0},
+                   {"Id": child.machine_arn, "Name": child.machine_arn.rsplit(":", 1)[-1]})
+        child_frame = run.child_execution_frame(frame, context)
         history = child_frame.run.history
         history.add("ExecutionStarted", {"input": child.input_text, "roleArn": run.role_arn},
                     0)
