@@ -43,3 +43,17 @@ def test_the_workflow_is_valid_and_uses_the_distributed_map_fields() -> None:
     export = definition["States"]["ExportFiles"]
     assert export["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
     assert {"ItemReader", "ItemBatcher", "ResultWriter", "MaxConcurrency"} <= set(export)
+
+
+def test_the_handlers_load_without_stepfn_as_on_lambda() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['stepfn'] = None; import handlers; "
+            "print(sorted(n for n in ('plan_export', 'export_batch', 'finish_export', "
+            "'describe_failure') if callable(getattr(handlers, n))))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=EXAMPLE, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(sorted(
+        ["plan_export", "export_batch", "finish_export", "describe_failure"]))
