@@ -228,7 +228,11 @@ async def health(request: Request) -> JSONResponse:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    sfn()  # build the client (it loads the service model) before the first request
+    # Build the client and parse the operations' models before the first request (both
+    # are lazy in botocore and cost tens of milliseconds each).
+    model = sfn().meta.service_model
+    for operation in ("StartExecution", "DescribeExecution", "ListMapRuns", "DescribeMapRun"):
+        model.operation_model(operation).output_shape  # noqa: B018 (parsed on access)
     yield
 
 
