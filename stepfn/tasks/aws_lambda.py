@@ -65,7 +65,7 @@ class RemoteLambda:
         return result
 
     async def _invoke(self, region: str, members: dict, payload: bytes | None) -> dict:
-        client = self.clients.client("lambda", region)
+        client = await self.clients.client_off_loop("lambda", region)
         params = without_nulls(members)
         if payload is not None:
             params["Payload"] = payload

@@ -93,6 +93,24 @@ class AwsClients:
                 self._clients[key] = found
         return found
 
+    async def client_off_loop(self, service: str, region: str) -> Any:
+        """``client`` for callers on the event loop: creating a client loads its service
+        model (0.2-0.7 s for S3), which would stall every execution and API call on the
+        loop, so a client not made yet is made in the default executor."""
+        found = self._clients.get((service, region))
+        if found is not None:
+            return found
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self.client, service, region)
+
+    async def resolve_service_off_loop(self, arn_name: str) -> str | None:
+        """``resolve_service`` for callers on the event loop (the first call lists every
+        botocore service model)."""
+        if self._service_index is not None:
+            return self._service_index.get(arn_name)
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self.resolve_service, arn_name)
+
     def resolve_service(self, arn_name: str) -> str | None:
         """The boto3 service name for the name an ``aws-sdk`` ARN uses, or None."""
         with self._lock:
@@ -383,10 +401,10 @@ class AwsSdkHandler:
         if ref.pattern:
             raise unsupported_pattern(ref.arn, ref.pattern)
         arn_service = ref.resource_type.split(":", 1)[1]
-        service = self.clients.resolve_service(arn_service)
+        service = await self.clients.resolve_service_off_loop(arn_service)
         if service is None:
             raise unknown_resource(ref.arn)
-        client = self.clients.client(service, ref.region)
+        client = await self.clients.client_off_loop(service, ref.region)
         operation = action_to_operation(client, ref.resource)
         if operation is None:
             raise unknown_resource(ref.arn)

@@ -15,6 +15,7 @@ import asyncio
 import email.utils
 import inspect
 import json
+import signal
 import traceback
 import uuid
 from collections.abc import Callable
@@ -134,8 +135,18 @@ def process_pool() -> ProcessPoolExecutor:
     """The process pool CPU-heavy functions share (created on first use)."""
     global _PROCESS_POOL
     if _PROCESS_POOL is None:
-        _PROCESS_POOL = ProcessPoolExecutor()
+        _PROCESS_POOL = ProcessPoolExecutor(initializer=_default_signals)
     return _PROCESS_POOL
+
+
+def _default_signals() -> None:
+    """Runs first in each pool worker. A worker forked from `stepfn serve` inherits the
+    server's SIGTERM/SIGINT handlers, which only flag the (parent's) server to stop: the
+    worker would ignore SIGTERM and outlive the server, holding its listening socket.
+    SIGTERM gets its default action back; SIGINT (Ctrl-C reaches the whole process group)
+    is left to the server, which stops the pool as it exits."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _call_in_process(fn: Callable[..., Any], args: tuple) -> Any:

@@ -152,7 +152,7 @@ class OptimizedHandler:
         if ref.pattern:
             raise unsupported_pattern(ref.arn, ref.pattern)
         service = entry[0]
-        client = self.clients.client(service.boto_name, ref.region)
+        client = await self.clients.client_off_loop(service.boto_name, ref.region)
         params = call.parameters if isinstance(call.parameters, dict) else {}
         try:
             response = await self.clients.call(

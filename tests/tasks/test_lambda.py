@@ -83,3 +83,24 @@ def test_function_error_named_by_error_type_with_document_as_cause() -> None:
     assert error.error == "Exception"
     assert error.cause == raw.decode()
     assert function_error(b"not json").error == "Lambda.Unknown"
+
+
+def _worker_signal_handlers() -> tuple:
+    import signal
+
+    return signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+
+
+def test_process_pool_workers_do_not_inherit_the_servers_signal_handlers() -> None:
+    # A worker forked from `stepfn serve` once kept uvicorn's SIGTERM handler, ignored
+    # SIGTERM and outlived the server, holding its port.
+    import signal
+
+    from stepfn.tasks.functions import process_pool
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # as a server installs one
+    try:
+        term, intr = process_pool().submit(_worker_signal_handlers).result(timeout=60)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert term == signal.SIG_DFL and intr == signal.SIG_IGN
