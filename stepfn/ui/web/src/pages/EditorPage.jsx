@@ -227,7 +227,11 @@ export function EditorPage({ params }) {
 
   useEffect(() => {
     const view = codeBox.current && viewOf(codeBox.current);
-    if (view) showDiagnostics(view, validation.diagnostics);
+    if (!view) return;
+    showDiagnostics(view, validation.diagnostics);
+    // The code view's EditorView, for scripts and browser tests (CodeMirror draws only the
+    // lines in sight, so its whole text is read from the view's state).
+    codeBox.current.editorView = view;
   }, [validation, doc.text]);
 
   // Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y undo and redo, except in the code view and text fields
