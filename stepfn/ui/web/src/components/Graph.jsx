@@ -157,8 +157,9 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
     const { t0, t1 } = pending.current;
     pending.current = null;
     fit();
-    const timing = { layoutMs: t1 - t0, totalMs: performance.now() - t0,
-      states: drawn.nodes.length + drawn.groups.length };
+    const at = performance.now();
+    const timing = { layoutMs: t1 - t0, totalMs: at - t0, at,
+      states: [...drawn.nodes, ...drawn.groups].filter((n) => n.info.kind === 'state').length };
     window.__stepfnGraphTiming = timing;
     if (onLaidOut) onLaidOut({ ...drawn, timing });
   }, [drawn]);

@@ -77,14 +77,18 @@ export class ExecutionModel {
       table.set(d.index, it);
       const inner = this.open.get(thread);
       if (inner && (kind.endsWith('Failed') || kind.endsWith('Aborted'))) {
-        this.close(inner, inner.failure ? 'failed' : 'aborted', t);
+        // An iteration fails through its open state (a Fail state, or an error).
+        this.close(inner, kind.endsWith('Failed') || inner.failure ? 'failed' : 'aborted', t);
         this.open.delete(thread);
       }
       return;
     }
     const visit = this.open.get(thread);
     if (kind.startsWith('Execution') && kind !== 'ExecutionStarted' && kind !== 'ExecutionRedriven') {
-      for (const v of this.open.values()) this.close(v, v.failure ? 'failed' : 'aborted', t);
+      for (const [th, v] of this.open) {
+        const failedIt = v.failure || (kind === 'ExecutionFailed' && th === '');
+        this.close(v, failedIt ? 'failed' : 'aborted', t);
+      }
       this.open.clear();
       return;
     }

@@ -1,5 +1,6 @@
 // Each state's status from an execution's history, as stepfn.service.feed.state_status
-// computes it on the server (the same rules, kept in step by the browser tests): the
+// computes it on the server (the same rules, except that the state open when the
+// execution fails shows as failed, not aborted; kept in step by the browser tests): the
 // feed's events carry `thread` (the top level "", a Parallel branch or a Map iteration
 // "<parent>/<startedEventId>.<index>"), so nested states are followed thread by thread.
 
@@ -35,6 +36,12 @@ export class StatusTracker {
       this.abort(thread, true);
     } else if (kind.startsWith('Execution') && kind !== 'ExecutionStarted' &&
                kind !== 'ExecutionRedriven') {
+      // A top-level state still open when the execution fails (a Fail state, or one
+      // whose error nothing caught) is the one that failed it; the others were stopped.
+      const name = this.current.get('');
+      if (kind === 'ExecutionFailed' && name !== undefined && this.get('', name) === 'running') {
+        this.set('', name, 'failed');
+      }
       this.abort('', false);
     } else if (kind.endsWith('Aborted')) {
       this.abort(thread, false);

@@ -9,6 +9,7 @@ export const END = '__end__';
 const CHAR = 7.2; // average width of a character of the node font, in px
 const NODE_H = 44;
 const LABEL_H = 14;
+const LARGE = 150; // states from which a graph is laid out with the faster settings
 
 function nodeSize(name, type) {
   const width = Math.min(280, Math.max(130, Math.ceil(name.length * CHAR) + 44));
@@ -36,7 +37,10 @@ export function toElkGraph(definition) {
     layoutOptions: {
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
-      'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      // Next, Catch and Choice targets are always in the same scope as their state, so
+      // no edge crosses a Parallel branch or Map processor: each compound node is laid
+      // out on its own, bottom-up (much faster than one layout of the whole hierarchy).
+      'elk.hierarchyHandling': 'SEPARATE_CHILDREN',
       'elk.edgeRouting': 'ORTHOGONAL',
       'elk.layered.spacing.nodeNodeBetweenLayers': '36',
       'elk.spacing.nodeNode': '28',
@@ -55,6 +59,16 @@ export function toElkGraph(definition) {
   info.set(END, { kind: 'end', name: 'End' });
   root.children.push(start);
   addScope(root, definition, info, null);
+  let states = 0;
+  for (const entry of info.values()) if (entry.kind === 'state') states += 1;
+  if (states > LARGE) {
+    // Large graphs: fewer crossing-reduction passes, so they lay out in about a second.
+    Object.assign(root.layoutOptions, {
+      'elk.layered.thoroughness': '1',
+      'elk.layered.crossingMinimization.greedySwitch.type': 'OFF',
+      'elk.separateConnectedComponents': 'false',
+    });
+  }
   root.children.push(end);
   if (definition && definition.StartAt && info.has(definition.StartAt)) {
     addEdge(root, info, START, definition.StartAt, 'start');
@@ -116,7 +130,9 @@ function addScope(container, scope, info, parent) {
           `Catch #${i + 1}: ${errors}`, i);
       }
     });
-    const ends = state.End === true || type === 'Succeed' || type === 'Fail';
+    // A Fail state is drawn as an end of its own (an edge from each one to the single
+    // End node would pull them all to the bottom of a large graph).
+    const ends = state.End === true || type === 'Succeed';
     if (top && ends) addEdge(container, info, name, END, 'end');
   }
 }
@@ -129,5 +145,7 @@ function compound(node, direction, top = 30) {
   node.layoutOptions = {
     'elk.padding': `[top=${top + 14},left=14,bottom=14,right=14]`,
     'elk.direction': direction,
+    // Branches side by side (as unconnected parts they would be stacked otherwise).
+    'elk.separateConnectedComponents': 'false',
   };
 }

@@ -35,7 +35,7 @@ export function EventsView({ model, version }) {
     return model.events.filter((e) => {
       if (!test(e)) return false;
       if (!needle) return true;
-      const step = model.eventVisit.get(e.id)?.name || '';
+      const step = model.eventVisit.get(e.id)?.name || detailsOf(e).name || '';
       return e.type.toLowerCase().includes(needle) || step.toLowerCase().includes(needle) ||
         String(e.id) === needle || summary(e).toLowerCase().includes(needle);
     });
@@ -61,7 +61,7 @@ export function EventsView({ model, version }) {
                style={{ position: 'static', width: '100%', border: 'none' }}
                data-event-id={e.id} onClick={() => setPicked(e.id)}>
             <span class="c-id">{e.id}</span><span class="c-type">{e.type}</span>
-            <span class="c-step">{model.eventVisit.get(e.id)?.name || ''}</span>
+            <span class="c-step">{model.eventVisit.get(e.id)?.name || detailsOf(e).name || ''}</span>
             <span class="c-res mono">{summary(e).slice(0, 200)}</span>
             <span class="c-time">{Math.round((e.timestamp - start) * 1000)} ms</span>
             <span class="c-date">{formatDate(e.timestamp)}</span>
