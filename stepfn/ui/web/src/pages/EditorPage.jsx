@@ -317,7 +317,7 @@ export function EditorPage({ params }) {
             {machine ? <><Link href="/">State machines</Link> / <Link href={machinePath(machine.stateMachineArn)}>{machine.name}</Link> /</>
               : 'New workflow /'}
           </p>
-          <h1>Workflow Studio{machine && <span class="muted"> · {machine.name}</span>}{dirty && <span class="muted" data-dirty> (unsaved)</span>}</h1>
+          <h1>Workflow Studio</h1>
         </div>
         <SaveBar def={def} machine={machine} dirty={dirty || !machine} onSaved={onSaved}
           valid={validation.status !== 'fail'} />
@@ -336,6 +336,7 @@ export function EditorPage({ params }) {
               : validation.status === 'fail' ? `${errors} error(s)${warnings ? `, ${warnings} warning(s)` : ''}`
                 : 'Validation failed'}
         </span>
+        {dirty && <span class="badge" data-dirty>unsaved changes</span>}
         {notice && <span class={notice.error ? 'error' : 'ok'} data-notice>{notice.error || notice.ok}</span>}
       </div>
       <Diagnostics validation={validation} onPick={(name) => { setSelected(name); setSide('state'); }} />
