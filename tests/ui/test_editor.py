@@ -292,6 +292,43 @@ def test_code_view_hints_and_state_form_fields(page: Any) -> None:
     assert not any("Resource" in label for label in labels), labels
 
 
+def test_jsonata_templates_branches_and_the_start_edge(page: Any) -> None:
+    open_editor(page)
+    # The workflow's own form (nothing selected): JSONata for every state.
+    page.select_option('[data-form-state=""] select[name="QueryLanguage"]', "JSONata")
+    page.click('[data-palette="Parallel"]')
+    page.wait_for_selector('[data-state="Branch B"]')
+    # Onto the Start edge: the new state becomes StartAt and leads to the old one.
+    drag_to_edge(page, "SQS", "__start__", "Parallel")
+    page.wait_for_selector('.g-edge[data-from="SQS SendMessage"][data-to="Parallel"]', state="attached")
+    # Onto the second branch's box: appended there, after Branch B.
+    settled(page)
+    box = page.locator('[data-branch="Parallel#1"] > rect').bounding_box()
+    page.drag_and_drop('[data-palette="Wait"]', '[data-branch="Parallel#1"] > rect',
+                       target_position={"x": 4, "y": box["height"] - 4})
+    page.wait_for_selector('.g-edge[data-from="Branch B"][data-to="Wait"]', state="attached")
+    definition = json.loads(code_text(page))
+    assert definition["QueryLanguage"] == "JSONata"
+    assert definition["StartAt"] == "SQS SendMessage"
+    sqs = definition["States"]["SQS SendMessage"]
+    assert sqs["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert sqs["Arguments"]["MessageBody"] == "{% $states.input %}" and "Parameters" not in sqs
+    assert sqs["Next"] == "Parallel"
+    branch = definition["States"]["Parallel"]["Branches"][1]
+    assert branch["States"]["Branch B"] == {"Type": "Pass", "Next": "Wait"}
+    assert branch["States"]["Wait"] == {"Type": "Wait", "Seconds": 5, "End": True}
+    validation(page, "ok")
+    # The form of a JSONata state offers Arguments and Output, not Parameters.
+    page.click('[data-state="SQS SendMessage"]')
+    assert page.locator('[data-form-state="SQS SendMessage"] [data-field="Arguments"]').count() == 1
+    assert page.locator('[data-form-state="SQS SendMessage"] [data-field="Parameters"]').count() == 0
+    # Delete (outside text fields) removes the selected state and re-links its way in.
+    page.click("h1")
+    page.keyboard.press("Delete")
+    page.wait_for_selector('[data-state="SQS SendMessage"]', state="detached")
+    assert json.loads(code_text(page))["StartAt"] == "Parallel"
+
+
 def test_editor_screenshot(page: Any, sfn: Any, tmp_path: Path) -> None:
     """A screenshot of the editor for the docs (into $STEPFN_UI_SCREENSHOTS when set)."""
     target = os.environ.get("STEPFN_UI_SCREENSHOTS")

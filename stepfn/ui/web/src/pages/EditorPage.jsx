@@ -12,7 +12,7 @@ import { Graph } from '../components/Graph.jsx';
 import { Link, machinePath } from '../router.js';
 import { arnName, download } from '../util.js';
 import {
-  appendTo, findState, insertAfter, insertOnEdge, locate, siblingNames, uniqueName,
+  appendTo, findState, insertAfter, insertOnEdge, locate, removeState, siblingNames, uniqueName,
 } from '../editor/asl.js';
 import { EMPTY, parseDefinition, useDocument } from '../editor/document.js';
 import { aslHints, showDiagnostics } from '../editor/hints.js';
@@ -234,12 +234,17 @@ export function EditorPage({ params }) {
     codeBox.current.editorView = view;
   }, [validation, doc.text]);
 
-  // Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y undo and redo, except in the code view and text fields
-  // (they have their own undo while typing).
+  // Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y undo and redo, Delete removes the selected state;
+  // not in the code view and text fields (they have their own undo while typing).
   useEffect(() => {
     const onKey = (e) => {
-      if (!(e.ctrlKey || e.metaKey)) return;
       if (e.target.closest && e.target.closest('input, textarea, select, .cm-editor')) return;
+      if (e.key === 'Delete' && selected && !e.ctrlKey && !e.metaKey) {
+        doc.edit(removeState(def, selected));
+        setSelected(null);
+        return;
+      }
+      if (!(e.ctrlKey || e.metaKey)) return;
       const key = e.key.toLowerCase();
       if (key === 'z' && !e.shiftKey) { e.preventDefault(); doc.undo(); }
       else if ((key === 'z' && e.shiftKey) || key === 'y') { e.preventDefault(); doc.redo(); }
