@@ -93,14 +93,15 @@ export function aslCompletions(context) {
     const to = quoted && after === '"' ? cx.pos + 1 : cx.pos;
     if (valueOf) {
       const key = valueOf[1];
-      const { names, lang } = context();
-      const values = TARGET_FIELDS.has(key) ? names : ENUMS[key];
+      const target = TARGET_FIELDS.has(key);
+      const values = target ? context().names : ENUMS[key];
       if (!values || !values.length) return null;
       return { from: word.from, to,
         options: values.map((v) => ({ label: JSON.stringify(v), type: 'enum',
-          detail: TARGET_FIELDS.has(key) ? 'state' : lang && key === 'QueryLanguage' ? '' : key })) };
+          detail: target ? 'state' : key })) };
     }
-    if (!/[{,]\s*$/.test(before) && !(before.trim() === '' && word.from > 0)) return null;
+    // A key is expected right after `{` or `,` (whitespace between).
+    if (!/[{,]\s*$/.test(before)) return null;
     let node = syntaxTree(cx.state).resolveInner(word.from, 1);
     while (node && node.name !== 'Object') node = node.parent;
     if (!node) return null;

@@ -12,7 +12,7 @@ import { Graph } from '../components/Graph.jsx';
 import { Link, machinePath } from '../router.js';
 import { arnName, download } from '../util.js';
 import {
-  appendTo, findState, insertAfter, insertOnEdge, locate, removeState, siblingNames, uniqueName,
+  allStates, appendTo, findState, insertAfter, insertOnEdge, locate, removeState, uniqueName,
 } from '../editor/asl.js';
 import { EMPTY, parseDefinition, useDocument } from '../editor/document.js';
 import { aslHints, showDiagnostics } from '../editor/hints.js';
@@ -222,7 +222,7 @@ export function EditorPage({ params }) {
 
   // The code view's hints read the current definition through this ref.
   const hintContext = useRef(null);
-  hintContext.current = { names: siblingNames(def, selected), lang: def.QueryLanguage || 'JSONPath' };
+  hintContext.current = { names: allStates(def).map(([n]) => n), lang: def.QueryLanguage || 'JSONPath' };
   const extensions = useMemo(() => [aslHints(() => hintContext.current)], []);
 
   useEffect(() => {
