@@ -312,6 +312,14 @@ export function EditorPage({ params }) {
     }
   };
 
+  // The browser asks before leaving the page with unsaved changes.
+  useEffect(() => {
+    if (!dirty) return undefined;
+    const onLeave = (e) => { e.preventDefault(); e.returnValue = ''; };
+    window.addEventListener('beforeunload', onLeave);
+    return () => window.removeEventListener('beforeunload', onLeave);
+  }, [dirty]);
+
   if (loadError) return <main class="page"><h1>Workflow Studio</h1><ErrorBox error={loadError} /></main>;
   if (arn && !machine) return <main class="page"><p class="muted">Loading…</p></main>;
   return (
@@ -344,7 +352,11 @@ export function EditorPage({ params }) {
         {dirty && <span class="badge" data-dirty>unsaved changes</span>}
         {notice && <span class={notice.error ? 'error' : 'ok'} data-notice>{notice.error || notice.ok}</span>}
       </div>
-      <Diagnostics validation={validation} onPick={(name) => { setSelected(name); setSide('state'); }} />
+      {Object.keys(def.States || {}).length ? (
+        <Diagnostics validation={validation} onPick={(name) => { setSelected(name); setSide('state'); }} />
+      ) : (
+        <p class="muted" data-empty>Drag a state from the palette onto the canvas to start (or import a definition, or type it in the code view).</p>
+      )}
       <div class="editor-layout">
         <Palette extras={extras} setExtras={setExtras} onAdd={(id) => add(id, selected ? { kind: 'state', name: selected } : { kind: 'canvas' })} />
         <div class="editor-center">
