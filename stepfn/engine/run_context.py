@@ -24,6 +24,7 @@ class RunContext(Protocol):
     execution_arn: str
     history: History  # the events of this run (a Distributed Map child: its own)
     tasks: TaskDispatcher  # runs task resources, callbacks and activities
+    clock: Any  # now() and sleep(): real time, or skipped ahead in tests
 
     # -- the context object ------------------------------------------------------------
     @property
@@ -54,7 +55,7 @@ class RunContext(Protocol):
         ...
 
     async def sleep_until(self, frame: Frame, deadline: float) -> None:
-        """Wait until an epoch time (a Wait state)."""
+        """Checkpoint, then wait until an epoch time (a Wait state)."""
         ...
 
     # -- errors --------------------------------------------------------------------------

@@ -22,13 +22,14 @@ Express executions run in memory, as on AWS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,6 +41,7 @@ from ..engine.history import Event, History, render_details
 from ..engine.machine import StateMachine, compile_definition
 from ..store.base import (
     ActivityRecord,
+    Batch,
     Conflict,
     ExecutionRecord,
     HistoryEvent,
@@ -51,9 +53,10 @@ from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
 from . import logs
 from .callbacks import CallbackHub
-from .feed import EventFeed
+from .feed import EventFeed, RemoteEvents
 from .metrics import Metrics
 from .nested import NestedExecutions
+from .waits import WaitBook, park_after_from_env
 
 log = logging.getLogger("stepfn.service")
 
@@ -75,6 +78,8 @@ class _Running:
     inserting: asyncio.Future | None = None
     # Set once this process must write nothing more for it (shutdown, lease lost).
     dropped: bool = False
+    # Its threads and durable waits (None: not durable); see service/waits.py.
+    waits: WaitBook | None = None
 
 
 class ExecutionManager:
@@ -84,7 +89,7 @@ class ExecutionManager:
                  account: str = "123456789012", functions: FunctionRegistry | None = None,
                  tasks: TaskDispatcher | None = None, clock: Any = None,
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
-                 worker: bool = True) -> None:
+                 worker: bool = True, park_after: float | None = None) -> None:
         self.store = store
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = lease_seconds or float(
@@ -95,6 +100,16 @@ class ExecutionManager:
         self.region = region
         self.account = account
         self.clock = clock or RealClock()
+        # Executions waiting longer than this are parked (service/waits.py); never
+        # under a test clock that skips time (its time is this process's alone).
+        self.park_after = park_after if park_after is not None else park_after_from_env()
+        if not isinstance(self.clock, RealClock):
+            self.park_after = float("inf")
+        self._parking: dict[str, _Park] = {}  # parks whose write is to be retried
+        self._wake = asyncio.Event()  # set by on_work: claim now
+        self._wake_at: asyncio.TimerHandle | None = None
+        self._listening: list[Any] = []
+        self.remote_events: RemoteEvents | None = None
         self.max_history_events = max_history_events
         self.feed = EventFeed()  # every committed history event, for live followers
         self.metrics = Metrics()  # counted from the same events
@@ -103,6 +118,7 @@ class ExecutionManager:
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
                                                  account=account)[0]
         self.callbacks = CallbackHub(store, self.clock)
+        self.callbacks.books = self._book_of
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
         # The mock configuration for ``<machine ARN>#<test case>`` starts (a MockConfig).
@@ -117,7 +133,10 @@ class ExecutionManager:
         them; then keep claiming and renewing in the background."""
         await self._adopt_unleased()
         await self._release_dead_owners()
+        self.remote_events = RemoteEvents(self.store, self.feed, self.running.__contains__)
+        self.remote_events.start()
         if self.worker:
+            self._listening.append(self.store.on_work(self._work_available))
             await self._claim()
         # An API-only node renews too: a redrive it began runs on here.
         self._scheduler = asyncio.ensure_future(self._schedule())
@@ -129,6 +148,13 @@ class ExecutionManager:
             self._scheduler.cancel()
             await asyncio.gather(self._scheduler, return_exceptions=True)
             self._scheduler = None
+        for stop_listening in self._listening:
+            stop_listening()
+        self._listening.clear()
+        if self._wake_at is not None:
+            self._wake_at.cancel()
+        if self.remote_events is not None:
+            await self.remote_events.stop()
         entries = list(self.running.values())
         for entry in entries:
             entry.dropped = True
@@ -172,14 +198,19 @@ class ExecutionManager:
 
     async def _schedule(self) -> None:
         """Renew the leases held, drop executions whose lease was lost, claim more."""
-        tick = min(0.5, self.lease_seconds / 5)
+        tick = min(CLAIM_POLL_SECONDS, self.lease_seconds / 5)
         renewed = time.monotonic()
         while True:
-            await asyncio.sleep(tick)
+            # Polling is what correctness rests on; a wake-up (on_work) only comes sooner.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), tick)
+            self._wake.clear()
             try:
                 if time.monotonic() - renewed >= self.lease_seconds / 3:
                     renewed = time.monotonic()
                     await self._renew()
+                if self._parking:
+                    await self._retry_parks()
                 if self.worker:
                     await self._claim()
             except asyncio.CancelledError:
@@ -223,6 +254,63 @@ class ExecutionManager:
             log.exception("cannot resume %s", arn)
             await self.store.release_work(item.id, self.owner,
                                           available_at=time.time() + _RETRY_RESUME_SECONDS)
+
+    def _work_available(self, at: float) -> None:
+        """``store.on_work``: claim now, or when that work becomes due (only the
+        earliest such time is kept; later ones are found by polling)."""
+        delay = at - time.time()
+        if delay <= 0.005:
+            self._wake.set()
+            return
+        loop = asyncio.get_running_loop()
+        when = loop.time() + delay
+        if self._wake_at is None or self._wake_at.when() < loop.time() \
+                or when < self._wake_at.when():
+            if self._wake_at is not None:
+                self._wake_at.cancel()
+            self._wake_at = loop.call_at(when, self._wake.set)
+
+    def _book_of(self, execution_arn: str) -> WaitBook | None:
+        entry = self.running.get(execution_arn)
+        return entry.waits if entry is not None else None
+
+    # -- parking ------------------------------------------------------------------------------
+    def _park(self, entry: _Running) -> None:
+        """Drop a waiting execution's coroutines and hand its work item back (see
+        service/waits.py); whoever claims it next resumes it by replay."""
+        if entry.dropped or self.running.get(entry.record.arn) is not entry:
+            return
+        # Taken now: the cancelled coroutines may record more (aborted states), which
+        # nobody writes, as on shutdown.
+        events = list(entry.pending)
+        entry.pending.clear()
+        timers = entry.waits.take_timers() if entry.waits is not None else None
+        self._drop(entry)
+        park = _Park(entry.record.arn, events, timers)
+        asyncio.ensure_future(self._write_park(park))
+
+    async def _write_park(self, park: _Park) -> None:
+        arn = park.arn
+        try:
+            async with self.store.batch() as tx:
+                if park.events:
+                    tx.append_events(arn, _StoreEvents(park.events))
+                if park.timers is not None:
+                    park.timers(tx)
+                tx.park_work(arn, self.owner)
+        except Conflict:
+            log.warning("lost the lease of %s before parking it", arn)
+        except Exception as exc:  # noqa: BLE001 - the scheduler tries again
+            log.warning("cannot park %s yet (%s); retrying", arn, exc)
+            self._parking[arn] = park
+            return
+        self._parking.pop(arn, None)
+        if park.events:
+            self.feed.publish(arn, park.events, _to_store)
+
+    async def _retry_parks(self) -> None:
+        for park in list(self._parking.values()):
+            await self._write_park(park)
 
     def _drop(self, entry: _Running) -> None:
         """Stop an execution here without writing anything more for it."""
@@ -335,6 +423,11 @@ class ExecutionManager:
         if durable:
             history.on_append = entry.pending.append
             run.persist = lambda: self._flush(entry)
+            timeout_at = (record.start_date + machine.timeout_seconds
+                          if machine.timeout_seconds else None)
+            entry.waits = run.waits = WaitBook(
+                record.arn, history, self.clock, self.park_after, run.checkpoint,
+                lambda: self._park(entry), timeout_at, resumed=recorded is not None)
         history.on_append = logs.TaskFailureWatcher(_machine_name(record), record.arn,
                                                     history.on_append)
         return entry
@@ -408,12 +501,20 @@ class ExecutionManager:
             raise _Dropped()
         events, entry.pending[:] = list(entry.pending), []
         inserting = entry.inserting
-        if not events and record is None and inserting is None:
+        waits = entry.waits
+        if not events and record is None and inserting is None and \
+                not (waits is not None and waits.has_writes):
             return
         arn = entry.record.arn
         ended = record is not None and record.status != "RUNNING"
         try:
             async with self.store.batch() as tx:
+                if waits is not None:  # the timers of waits begun and ended
+                    waits.write_timers(tx)
+                if ended:
+                    tx.delete_timers_of(arn)
+                    if entry.record.parent_arn:  # a parent may wait for it (.sync)
+                        tx.wake_work(entry.record.parent_arn)
                 if inserting is not None:
                     tx.put_execution(record or entry.record)
                     if not ended and self.worker:
@@ -531,6 +632,9 @@ class ExecutionManager:
             try:
                 async with self.store.batch() as tx:
                     tx.finish_work(record.arn, None)
+                    tx.delete_timers_of(record.arn)
+                    if record.parent_arn:
+                        tx.wake_work(record.parent_arn)
                     tx.append_events(record.arn, [event])
                     tx.update_execution(record)
                 self.feed.publish(record.arn, [event])
@@ -602,6 +706,15 @@ def events_before_failed_state(events: list[Event]) -> list[Event]:
             and e.type != "ExecutionRedriven"]
 
 
+@dataclass
+class _Park:
+    """What parking an execution writes (kept to try again if the write fails)."""
+
+    arn: str
+    events: list[Event]
+    timers: Callable[[Batch], None] | None
+
+
 class _NotInserted(Exception):
     """An execution's first commit (its record) failed: it must not run on."""
 
@@ -613,6 +726,10 @@ class _Dropped(asyncio.CancelledError):
 
 _EXECUTION = "execution"  # the work-item kind whose lease owns an execution
 _RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
+# How often a worker looks for claimable work (new, due, answered, handed back) when no
+# wake-up came sooner: the path correctness rests on; LISTEN/NOTIFY (PostgreSQL) and
+# in-process signals (SQLite) only make it sooner.
+CLAIM_POLL_SECONDS = 0.5
 
 
 def _alive(pid: int) -> bool:
