@@ -23,13 +23,13 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..api.errors import ApiError
-from ..api.service import ActivityTaskGrant
 from ..errors import StatesError
 from ..jsonutil import loads
 from ..store.base import ActivityRecord, ActivityTask, Store, TaskTokenRecord
 from ..tasks.base import TaskCall, TaskDispatcher
 from ..tasks.tokens import execution_of_token
+from .contract import ActivityTaskGrant
+from .errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 
 if TYPE_CHECKING:
     from .waits import WaitBook
@@ -171,15 +171,15 @@ class CallbackHub:
         # A token this server did not sign (made up, altered, another server's) is
         # InvalidToken before the store is even asked.
         if execution_of_token(token) is None:
-            raise ApiError("InvalidToken", "Invalid token")
+            raise InvalidToken("Invalid token")
         record = await self.store.get_task_token(token)
         if record is None:
-            raise ApiError("TaskDoesNotExist", "Task does not exist")
+            raise TaskDoesNotExist("Task does not exist")
         if _answer_of(record) is not None:  # already answered: AWS says TaskTimedOut
             raise _closed()
         execution = await self.store.get_execution(record.execution_arn)
         if execution is None or execution.status != "RUNNING":
-            raise ApiError("TaskTimedOut", "Task Timed Out: the execution is no longer running")
+            raise TaskTimedOut("Task Timed Out: the execution is no longer running")
         return record
 
     async def forget_execution(self, execution_arn: str) -> None:
@@ -258,8 +258,8 @@ class _ActivityHandler:
         return await self.hub.schedule_activity(call, call.extra.get("started"))
 
 
-def _closed() -> ApiError:
-    return ApiError("TaskTimedOut", "Task Timed Out: the task has already been closed")
+def _closed() -> TaskTimedOut:
+    return TaskTimedOut("Task Timed Out: the task has already been closed")
 
 
 def _note_started(call: TaskCall, record: TaskTokenRecord) -> None:

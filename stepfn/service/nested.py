@@ -16,11 +16,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .. import jsonutil
-from ..api.errors import ApiError
-from ..api.service import StartRequest
 from ..errors import StatesError
 from ..store.base import ExecutionRecord
 from ..tasks.base import TaskCall
+from .contract import StartRequest
+from .errors import ServiceError
 
 if TYPE_CHECKING:
     from .executions import ExecutionManager
@@ -48,7 +48,7 @@ class NestedExecutions:
     async def _wait_for(self, call: TaskCall, child_arn: str) -> ExecutionRecord:
         """The child's record once it has ended. A durable wait: the child's end wakes
         this execution's work item, so a parked parent is resumed by any worker."""
-        book = self.manager._book_of(call.execution_arn)
+        book = self.manager.runner.book_of(call.execution_arn)
         if book is None:
             return await self.manager.wait_for_end(child_arn)
         return await book.wait(call.history, call.thread, "child", call.deadline,
@@ -78,8 +78,9 @@ class NestedExecutions:
                                machine.role_arn, machine.revision_id)
         try:
             return await self.manager.start_execution(request, parent_arn=call.execution_arn)
-        except ApiError as err:
-            raise StatesError(f"StepFunctions.{err.code}Exception", str(err)) from None
+        except ServiceError as err:  # named as the Step Functions API names it
+            raise StatesError(f"StepFunctions.{type(err).__name__}Exception",
+                              err.message) from None
 
 
 def _describe(record: ExecutionRecord, as_json: bool) -> dict:

@@ -333,14 +333,6 @@ class Batch(abc.ABC):
         be a lazy sequence."""
 
     @abc.abstractmethod
-    def put_snapshot(self, execution_arn: str, data: bytes) -> None:
-        """Store (replace) the engine's opaque snapshot of an execution."""
-
-    @abc.abstractmethod
-    def delete_snapshot(self, execution_arn: str) -> None:
-        """Drop an execution's snapshot (no-op if missing)."""
-
-    @abc.abstractmethod
     def put_map_run(self, map_run: MapRunRecord) -> None:
         """Insert or replace a map run."""
 
@@ -438,9 +430,6 @@ class Store(abc.ABC):
     async def get_state_machine(self, arn: str) -> StateMachineRecord | None: ...
 
     @abc.abstractmethod
-    async def get_state_machine_by_name(self, name: str) -> StateMachineRecord | None: ...
-
-    @abc.abstractmethod
     async def list_state_machines(self, limit: int,
                                   cursor: str | None = None) -> Page[StateMachineRecord]:
         """Machines by name."""
@@ -511,9 +500,6 @@ class Store(abc.ABC):
     async def count_events(self, execution_arn: str) -> int: ...
 
     @abc.abstractmethod
-    async def get_snapshot(self, execution_arn: str) -> bytes | None: ...
-
-    @abc.abstractmethod
     async def get_map_run(self, arn: str) -> MapRunRecord | None: ...
 
     @abc.abstractmethod
@@ -560,11 +546,6 @@ class Store(abc.ABC):
                          now: float | None = None) -> list[WorkItem]:
         """Lease up to ``limit`` available items (not leased, or lease expired) to
         ``owner``, earliest ``available_at`` first. PostgreSQL: SKIP LOCKED."""
-
-    @abc.abstractmethod
-    async def renew_lease(self, item_ids: Sequence[int], owner: str,
-                          lease_seconds: float) -> list[int]:
-        """Extend the leases ``owner`` still holds; returns the ids renewed."""
 
     @abc.abstractmethod
     async def release_work(self, item_id: int, owner: str,

@@ -20,7 +20,8 @@ import pytest
 import uvicorn
 from botocore.config import Config
 
-from stepfn.api import ActivityTaskGrant, ApiConfig, ApiError, StartRequest, SyncResult, create_app
+from stepfn.api import ActivityTaskGrant, ApiConfig, StartRequest, SyncResult, create_app
+from stepfn.service.errors import ExecutionNotRedrivable, TaskDoesNotExist, TaskTimedOut
 from stepfn.store import ExecutionRecord, HistoryEvent, SqliteStore, Store
 from stepfn.store.base import ActivityRecord
 
@@ -81,8 +82,8 @@ class FakeExecutionService:
     async def redrive_execution(self, execution: ExecutionRecord,
                                 client_token: str | None) -> float:
         if execution.status not in ("FAILED", "ABORTED", "TIMED_OUT"):
-            raise ApiError("ExecutionNotRedrivable",
-                           f"Execution with ARN {execution.arn} cannot be redriven")
+            raise ExecutionNotRedrivable(
+                f"Execution with ARN {execution.arn} cannot be redriven")
         return time.time()
 
     async def test_state(self, request: dict) -> dict:
@@ -95,9 +96,9 @@ class FakeExecutionService:
 
     def _open(self, token: str) -> None:
         if token not in self.tokens:
-            raise ApiError("TaskDoesNotExist", "Task Does Not Exist")
+            raise TaskDoesNotExist("Task Does Not Exist")
         if self.tokens[token]:
-            raise ApiError("TaskTimedOut", "Task Timed Out")
+            raise TaskTimedOut("Task Timed Out")
 
     async def send_task_success(self, task_token: str, output: str) -> None:
         self._open(task_token)

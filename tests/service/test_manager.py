@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from stepfn.api.service import StartRequest
+from stepfn.service.contract import StartRequest
 from stepfn.service.executions import ExecutionManager
 from stepfn.store.base import Conflict, StateMachineRecord
 from stepfn.store.sqlite import SqliteStore

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from stepfn.api.service import StartRequest
+from stepfn.service.contract import StartRequest
 from stepfn.service.executions import ExecutionManager
 from stepfn.store import PostgresStore, SqliteStore, Store
 from stepfn.store.base import ActivityRecord, StateMachineRecord
