@@ -248,7 +248,8 @@ class ExecutionRunner:
                 if waits is not None:  # the timers of waits begun and ended
                     waits.write_timers(tx)
                 if ended:
-                    tx.delete_timers_of(arn)
+                    if waits is not None and waits.has_timers:
+                        tx.delete_timers_of(arn)
                     if entry.record.parent_arn:  # a parent may wait for it (.sync)
                         tx.wake_work(entry.record.parent_arn)
                 if inserting is not None:

@@ -84,6 +84,9 @@ class WaitBook:
         # checkpoint; every wait still open registers its own again as it is replayed.
         self.clear_first = resumed
         self.parked = False
+        # Whether the execution may have timer rows (to delete when it ends): not for
+        # the many that never wait, whose end then costs no extra statement.
+        self.has_timers = resumed
 
     # -- the engine's hooks ---------------------------------------------------------------
     def thread_started(self, history: History, thread: str) -> None:
@@ -111,6 +114,7 @@ class WaitBook:
         timer_id = f"{self.arn}|{thread}"
         if durable and due is not None:
             self.pending[timer_id] = Timer(timer_id, self.arn, due, {"kind": kind})
+            self.has_timers = True
         await self._checkpoint()
         now = self.clock.now()
         self.waiting[key] = _Wait(kind, due, now, durable)
@@ -125,7 +129,8 @@ class WaitBook:
     # -- the service's side ---------------------------------------------------------------
     def write_timers(self, tx: Batch) -> None:
         """Add the pending timer writes to a checkpoint's batch."""
-        self.take_timers()(tx)
+        if self.clear_first or self.pending:
+            self.take_timers()(tx)
 
     def take_timers(self) -> Callable[[Batch], None]:
         """The pending timer writes (taken: the next checkpoint has none), as a
