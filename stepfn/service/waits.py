@@ -102,6 +102,10 @@ class WaitBook:
         parent = _parent(history, thread)
         if parent in self.live:
             self.live[parent] -= 1
+        if self.waiting and not self.parked:
+            # The threads left may all be waiting now (a branch ended beside one that
+            # waits for an answer): look again.
+            self._check_at(self.clock.now())
 
     async def wait(self, history: History, thread: str, kind: str, due: float | None,
                    waiting: Callable[[], Awaitable[T]]) -> T:
