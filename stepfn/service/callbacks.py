@@ -118,9 +118,11 @@ class CallbackHub:
             if call.heartbeat_seconds is not None and record.heartbeat_deadline is not None:
                 timeout = min(timeout, max(0.0, record.heartbeat_deadline
                                            - self.clock.now()))
-            done, _ = await asyncio.wait({future, waiter}, timeout=timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+            try:
+                done, _ = await asyncio.wait({future, waiter}, timeout=timeout,
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when cancelled (the execution parked or stopped)
+                waiter.cancel()
             if future in done:
                 return future.result()
             record = await self.store.get_task_token(token) or record
