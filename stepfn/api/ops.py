@@ -4,9 +4,9 @@ execution as Server-Sent Events, Prometheus metrics and a health check.
 - ``GET /feed/executions/<url-encoded execution ARN>``: the history so far, then the
   events as they are committed, one SSE message each (``id:`` the event id, ``data:``
   the event as GetExecutionHistory renders it), ending after the execution's terminal
-  event. Live events come from the service's in-process feed; the store is read again
-  whenever the feed is silent for a while or the subscriber lost events, so an
-  execution advanced by another process is followed too.
+  event. Live events come from the service's feed, which also carries the events other
+  processes append (NOTIFY on PostgreSQL, polling on SQLite: service/feed.py); the store
+  is read again whenever the feed is silent for a while or the subscriber lost events.
 - ``GET /metrics``: text exposition format 0.0.4.
 - ``GET /health``: 200 ``{"status":"ok"}`` when the store answers, else 503.
 """
