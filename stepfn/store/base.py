@@ -509,14 +509,6 @@ class Store(abc.ABC):
 
     # --- timers and task tokens
     @abc.abstractmethod
-    async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
-        """Timers due at or before ``now``, earliest first."""
-
-    @abc.abstractmethod
-    async def next_timer_due(self) -> float | None:
-        """When the earliest timer is due (None: no timers)."""
-
-    @abc.abstractmethod
     async def count_due_timers(self, now: float) -> int:
         """How many timers are due at or before ``now``."""
 
@@ -527,12 +519,6 @@ class Store(abc.ABC):
     async def heartbeat_task_token(self, token: str, deadline: float | None) -> bool:
         """Move a token's heartbeat deadline; False when the token does not exist."""
 
-    @abc.abstractmethod
-    async def expired_task_tokens(self, now: float,
-                                  limit: int = 100) -> list[TaskTokenRecord]:
-        """Tokens whose heartbeat deadline passed, earliest first."""
-
-    # --- secrets
     @abc.abstractmethod
     async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:
         """The secret stored under ``name``; when there is none yet, store ``candidate``

@@ -776,13 +776,6 @@ class PostgresStore(Store):
                                 lambda m: exec_cursor(m.start_date, m.arn))
 
     # --- timers and task tokens
-    async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
-        rows = await self._rows(q.DUE_TIMERS, {"now": now, "limit": limit})
-        return [Timer(r[0], r[1], r[2], orjson.loads(r[3])) for r in rows]
-
-    async def next_timer_due(self) -> float | None:
-        return await self._one(q.NEXT_TIMER_DUE, {}, float)
-
     async def count_due_timers(self, now: float) -> int:
         return await self._one(q.COUNT_DUE_TIMERS, {"now": now}, int)
 
@@ -812,11 +805,6 @@ class PostgresStore(Store):
                                                             "data": pack(record)})
                 return True
         return await self._read(write)  # setting a deadline twice is harmless
-
-    async def expired_task_tokens(self, now: float,
-                                  limit: int = 100) -> list[TaskTokenRecord]:
-        rows = await self._rows(q.EXPIRED_TASK_TOKENS, {"now": now, "limit": limit})
-        return [unpack(TaskTokenRecord, r[0]) for r in rows]
 
     # --- work queue
     async def claim_work(self, owner: str, lease_seconds: float, *, limit: int = 10,

@@ -179,10 +179,6 @@ VALUES (%(id)s, %(execution_arn)s, %(due)s, %(payload)s)
 ON CONFLICT (id) DO UPDATE SET execution_arn=EXCLUDED.execution_arn, due=EXCLUDED.due,
     payload=EXCLUDED.payload"""
 DELETE_TIMER = "DELETE FROM timers WHERE id=%(id)s"
-DUE_TIMERS = """
-SELECT id, execution_arn, due, payload FROM timers WHERE due <= %(now)s
-ORDER BY due, id LIMIT %(limit)s"""
-NEXT_TIMER_DUE = "SELECT min(due) FROM timers"
 COUNT_DUE_TIMERS = "SELECT count(*) FROM timers WHERE due <= %(now)s"
 DELETE_TIMERS_OF = "DELETE FROM timers WHERE execution_arn=%(execution_arn)s"
 UPSERT_TASK_TOKEN = """
@@ -195,9 +191,6 @@ GET_TASK_TOKEN = "SELECT data FROM task_tokens WHERE token=%(token)s"
 LOCK_TASK_TOKEN = "SELECT data FROM task_tokens WHERE token=%(token)s FOR UPDATE"
 HEARTBEAT_TASK_TOKEN = """
 UPDATE task_tokens SET heartbeat_deadline=%(deadline)s, data=%(data)s WHERE token=%(token)s"""
-EXPIRED_TASK_TOKENS = """
-SELECT data FROM task_tokens WHERE heartbeat_deadline <= %(now)s
-ORDER BY heartbeat_deadline LIMIT %(limit)s"""
 
 # --------------------------------------------------------------------------- work queue
 # Statements that make work claimable also tell LISTENers on WORK_CHANNEL (sent at

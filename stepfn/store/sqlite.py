@@ -785,16 +785,6 @@ class SqliteStore(Store):
                                 lambda m: exec_cursor(m.start_date, m.arn))
 
     # --- timers and task tokens
-    async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
-        def read(db: sqlite3.Connection) -> list[Timer]:
-            rows = db.execute("SELECT id, execution_arn, due, payload FROM timers "
-                              "WHERE due <= ? ORDER BY due LIMIT ?", (now, limit))
-            return [Timer(r[0], r[1], r[2], orjson.loads(r[3])) for r in rows]
-        return await self._call(read)
-
-    async def next_timer_due(self) -> float | None:
-        return await self._one("SELECT min(due) FROM timers", (), lambda v: v)
-
     async def count_due_timers(self, now: float) -> int:
         return await self._one("SELECT count(*) FROM timers WHERE due <= ?", (now,), int)
 
@@ -814,14 +804,6 @@ class SqliteStore(Store):
                        (deadline, pack(record), token))
             return True
         return await self._call(_in_transaction(write))
-
-    async def expired_task_tokens(self, now: float,
-                                  limit: int = 100) -> list[TaskTokenRecord]:
-        def read(db: sqlite3.Connection) -> list[TaskTokenRecord]:
-            rows = db.execute("SELECT data FROM task_tokens WHERE heartbeat_deadline "
-                              "<= ? ORDER BY heartbeat_deadline LIMIT ?", (now, limit))
-            return [unpack(TaskTokenRecord, r[0]) for r in rows]
-        return await self._call(read)
 
     # --- secrets
     async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:
