@@ -145,10 +145,10 @@ class ExecutionManager:
         record = replace(execution, status="ABORTED", stop_date=now, error=error,
                          cause=cause,
                          redrive_status="REDRIVABLE" if execution.type == "STANDARD" else None)
-        await self.runner.abort(record, details or None)
+        ended = await self.runner.abort(record, details or None)
         await self.callbacks.forget_execution(execution.arn)
-        self.runner.notify_end(record)
-        return now
+        self.runner.notify_end(ended)
+        return ended.stop_date or now
 
     async def redrive_execution(self, execution: ExecutionRecord,
                                 client_token: str | None) -> float:

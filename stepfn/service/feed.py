@@ -6,6 +6,11 @@ events are committed and never blocks the runner: each subscriber has a bounded 
 and a subscriber that falls behind loses its *oldest* events and is told how many (a
 ``Gap`` in its stream), so it can read them back from the store if it cares.
 
+Publisher and subscribers may live on different threads: ``stepfn serve`` runs
+executions on an event loop of their own while the API's loop streams the feed. A
+subscription belongs to the loop it was made on, and events reach it through that
+loop (``call_soon_threadsafe``) when they are published from another thread.
+
 Events appended by *other* processes (a ``stepfn worker`` advancing an execution that
 an API node's client follows) reach the same feed through ``RemoteEvents``: on
 PostgreSQL each append NOTIFYs its execution ARN and event ids and the subscriber's
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -68,6 +74,14 @@ class Subscription:
         self._lost = 0
         self._wake = asyncio.Event()
         self.closed = False
+        try:  # where _offer must run: the loop that reads this subscription
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+
+    def _offer_all(self, items: list[FeedEvent]) -> None:
+        for item in items:
+            self._offer(item)
 
     def _offer(self, item: FeedEvent) -> None:
         if len(self._items) >= self._buffer:
@@ -122,6 +136,7 @@ class EventFeed:
         self.buffer = buffer
         self._by_execution: dict[str, set[Subscription]] = {}
         self._everything: set[Subscription] = set()
+        self._lock = threading.Lock()  # subscribers come and go on another thread
         # Called synchronously with every published batch (cheap counters only).
         self.listeners: list[Callable[[str, Sequence[Any]], None]] = []
         # The last event id delivered per followed execution: an event that arrives
@@ -132,22 +147,24 @@ class EventFeed:
                   buffer: int | None = None) -> Subscription:
         """Events of ``execution_arn`` (or of every execution when None) from now on."""
         sub = Subscription(self, execution_arn, buffer or self.buffer)
-        if execution_arn is None:
-            self._everything.add(sub)
-        else:
-            self._by_execution.setdefault(execution_arn, set()).add(sub)
+        with self._lock:
+            if execution_arn is None:
+                self._everything.add(sub)
+            else:
+                self._by_execution.setdefault(execution_arn, set()).add(sub)
         return sub
 
     def _remove(self, sub: Subscription) -> None:
-        if sub.execution_arn is None:
-            self._everything.discard(sub)
-            return
-        subs = self._by_execution.get(sub.execution_arn)
-        if subs is not None:
-            subs.discard(sub)
-            if not subs:
-                del self._by_execution[sub.execution_arn]
-                self._delivered.pop(sub.execution_arn, None)
+        with self._lock:
+            if sub.execution_arn is None:
+                self._everything.discard(sub)
+                return
+            subs = self._by_execution.get(sub.execution_arn)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._by_execution[sub.execution_arn]
+                    self._delivered.pop(sub.execution_arn, None)
 
     @property
     def has_subscribers(self) -> bool:
@@ -160,11 +177,18 @@ class EventFeed:
 
     def followed(self) -> list[str]:
         """The executions subscribed to by ARN."""
-        return list(self._by_execution)
+        with self._lock:
+            return list(self._by_execution)
 
     def delivered(self, execution_arn: str) -> int | None:
         """The last event id delivered for ``execution_arn`` (None: none tracked)."""
         return self._delivered.get(execution_arn)
+
+    def mark_delivered(self, execution_arn: str, event_id: int) -> None:
+        """Take events up to ``event_id`` as delivered (a follower read them itself)."""
+        with self._lock:
+            if self.follows(execution_arn) and execution_arn not in self._delivered:
+                self._delivered[execution_arn] = event_id
 
     def publish_remote(self, execution_arn: str, events: Sequence[HistoryEvent]) -> None:
         """Deliver events another process appended (read back from the store) to the
@@ -183,27 +207,40 @@ class EventFeed:
 
     def _deliver(self, execution_arn: str, events: Sequence[Any],
                  render: Callable[[Any], HistoryEvent] | None) -> None:
-        targets = self._by_execution.get(execution_arn)
-        if not targets and not self._everything:
-            self._delivered.pop(execution_arn, None)
+        if not self._everything and execution_arn not in self._by_execution:
+            if self._delivered:
+                self._delivered.pop(execution_arn, None)
             return
-        if not events:
+        with self._lock:
+            targets = self._by_execution.get(execution_arn)
+            receivers = [*(targets or ()), *self._everything]
+            if not receivers or not events:
+                return
+            after = self._delivered.get(execution_arn, 0)
+            fresh = [event for event in events if event.id > after]  # not yet delivered
+            last = events[-1]
+            if last.type in _TERMINAL and not targets:
+                # Followed by everything-subscribers only: forget it, the map stays
+                # small (an ARN's own subscribers keep it until they leave: _remove).
+                self._delivered.pop(execution_arn, None)
+            elif last.id > after:
+                self._delivered[execution_arn] = last.id
+        if not fresh:
             return
-        receivers = [*(targets or ()), *self._everything]
-        after = self._delivered.get(execution_arn, 0)
-        for event in events:
-            if event.id <= after:
-                continue  # came the other way already
-            item = FeedEvent(execution_arn, render(event) if render else event)
-            for sub in receivers:
-                sub._offer(item)
-        last = events[-1]
-        if last.type in _TERMINAL and not targets:
-            # Followed by everything-subscribers only: forget it, the map stays small
-            # (an ARN's own subscribers keep it until they leave, see _remove).
-            self._delivered.pop(execution_arn, None)
-        elif last.id > after:
-            self._delivered[execution_arn] = last.id
+        items = [FeedEvent(execution_arn, render(event) if render else event)
+                 for event in fresh]
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        for sub in receivers:
+            if sub.loop is None or sub.loop is here:
+                sub._offer_all(items)
+                continue
+            try:
+                sub.loop.call_soon_threadsafe(sub._offer_all, items)
+            except RuntimeError:  # its loop has closed: nobody reads it any more
+                pass
 
 
 class RemoteEvents:
@@ -297,8 +334,7 @@ class RemoteEvents:
                     except Exception as exc:  # noqa: BLE001 - next round
                         log.warning("cannot read the history of %s: %s", arn, exc)
                         continue
-                    if self.feed.delivered(arn) is None and self.feed.follows(arn):
-                        self.feed._delivered[arn] = count
+                    self.feed.mark_delivered(arn, count)
                     continue
                 self._read_soon(arn, delivered)
 

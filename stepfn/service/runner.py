@@ -74,6 +74,9 @@ class _Running:
     inserting: asyncio.Future | None = None
     # Set once this process must write nothing more for it (shutdown, lease lost).
     dropped: bool = False
+    # Set once the run has ended and its end is being committed: a stop then waits for
+    # that commit instead of cancelling it (the execution has ended on its own).
+    ending: bool = False
     # Its threads and durable waits (None: not durable); see service/waits.py.
     waits: WaitBook | None = None
 
@@ -220,6 +223,7 @@ class ExecutionRunner:
             result = fail_unexpectedly(entry.run, exc)
         finished = _finished_record(entry.record, result, self.clock.now())
         entry.record = finished
+        entry.ending = True
         try:
             await self._flush(entry, finished)
         except (_NotInserted, _Dropped):
@@ -408,25 +412,42 @@ class ExecutionRunner:
                 return events
 
     # -- stopping ---------------------------------------------------------------------------
-    async def abort(self, record: ExecutionRecord, details: dict | None) -> None:
-        """End ``record`` (status ABORTED already) with an ExecutionAborted event, whether
-        it runs here or in another process."""
-        entry = self.running.pop(record.arn, None)
-        if entry is None:
-            await self._abort_elsewhere(record, details)
-        else:
-            if entry.task is not None:
-                entry.task.cancel()
-                await asyncio.gather(entry.task, return_exceptions=True)
-            history = entry.run.history
-            history.add("ExecutionAborted", details, len(history), True)
+    async def abort(self, record: ExecutionRecord, details: dict | None) -> ExecutionRecord:
+        """End ``record``'s execution (``record``: as it is to be stored, ABORTED) with an
+        ExecutionAborted event, whether it runs here or in another process. An execution
+        that has ended meanwhile on its own is left as it ended: its record is returned
+        instead."""
+        entry = self.running.get(record.arn)
+        if entry is not None and entry.ending and entry.task is not None:
+            # Its end is being committed: cancelling now could not take that back.
+            await asyncio.wait({entry.task})
+            entry = None
+        if entry is None or self.running.get(record.arn) is not entry:
+            return await self._abort_elsewhere(record, details)
+        del self.running[record.arn]
+        if entry.task is not None:
+            entry.task.cancel()
+            await asyncio.gather(entry.task, return_exceptions=True)
+        if self.tasks.mocks is not None:  # its test case, if it ran one
+            self.tasks.mocks.release(record.arn)
+        history = entry.run.history
+        history.add("ExecutionAborted", details, len(history), True)
+        try:
             await self._flush(entry, record)
+        except (_NotInserted, _Dropped):  # its lease went elsewhere meanwhile
+            return await self._abort_elsewhere(record, details)
+        return record
 
-    async def _abort_elsewhere(self, record: ExecutionRecord, details: dict | None) -> None:
-        """End an execution this process does not run. Its work item goes in the same
-        transaction, so whoever holds it finds its lease gone and writes no more; an
-        event id taken by that holder's last checkpoint meanwhile means count again."""
+    async def _abort_elsewhere(self, record: ExecutionRecord,
+                               details: dict | None) -> ExecutionRecord:
+        """End an execution this process does not run, unless it has ended. Its work
+        item goes in the same transaction, so whoever holds it finds its lease gone and
+        writes no more; an event id taken by that holder's last checkpoint meanwhile
+        means read again (it may have ended)."""
         for attempt in range(5):
+            stored = await self.store.get_execution(record.arn)
+            if stored is not None and stored.status != "RUNNING":
+                return stored
             count = await self.store.count_events(record.arn)
             event = HistoryEvent(count + 1, count, record.stop_date or self.clock.now(),
                                  "ExecutionAborted", details)
@@ -439,11 +460,12 @@ class ExecutionRunner:
                     tx.append_events(record.arn, [event])
                     tx.update_execution(record)
                 self.feed.publish(record.arn, [event])
-                return
+                return record
             except Conflict:
                 if attempt == 4:
                     raise
                 await asyncio.sleep(0.05)
+        raise AssertionError("unreachable")
 
     # -- waiting for an end -----------------------------------------------------------------
     async def wait_for_end(self, arn: str) -> ExecutionRecord:

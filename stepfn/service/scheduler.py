@@ -54,12 +54,14 @@ class LeaseScheduler:
         self._wake = asyncio.Event()  # set by a wake-up: claim now
         self._wake_at: asyncio.TimerHandle | None = None
         self._unlisten: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it claims on
 
     async def start(self) -> None:
         """Take the leases of executions nobody holds (or whose holder died) and resume
         them; then keep claiming and renewing in the background."""
         await self._adopt_unleased()
         await self._release_dead_owners()
+        self._loop = asyncio.get_running_loop()
         if self.lease.worker:
             self._unlisten = self.store.on_work(self._work_available)
             await self._claim()
@@ -134,7 +136,16 @@ class LeaseScheduler:
 
     def _work_available(self, at: float) -> None:
         """``store.on_work``: claim now, or when that work becomes due (only the
-        earliest such time is kept; later ones are found by polling)."""
+        earliest such time is kept; later ones are found by polling). Called on the
+        loop of whoever committed (the API's, in `stepfn serve`): hops to this one."""
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if self._loop is not None and here is not self._loop:
+            with contextlib.suppress(RuntimeError):  # closed: nobody claims any more
+                self._loop.call_soon_threadsafe(self._work_available, at)
+            return
         delay = at - time.time()
         if delay <= 0.005:
             self._wake.set()

@@ -350,10 +350,6 @@ class Batch(abc.ABC):
         """Insert or replace a task token."""
 
     @abc.abstractmethod
-    def delete_task_token(self, token: str) -> None:
-        """Delete a task token (no-op if missing)."""
-
-    @abc.abstractmethod
     def enqueue_activity_task(self, task: ActivityTask) -> None:
         """Queue a task for an activity's workers."""
 
@@ -419,6 +415,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Flush pending batches and release connections."""
+
+    def for_another_loop(self) -> Store:
+        """The store to use from another event loop of this process (``stepfn serve``
+        runs executions on a loop of their own): this one when it is tied to no loop,
+        else a new, unopened one on the same database, to open and close there."""
+        return self
 
     @abc.abstractmethod
     def batch(self) -> AbstractAsyncContextManager[Batch]:
@@ -519,6 +521,7 @@ class Store(abc.ABC):
     async def heartbeat_task_token(self, token: str, deadline: float | None) -> bool:
         """Move a token's heartbeat deadline; False when the token does not exist."""
 
+    # --- secrets
     @abc.abstractmethod
     async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:
         """The secret stored under ``name``; when there is none yet, store ``candidate``

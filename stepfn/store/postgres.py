@@ -252,9 +252,6 @@ class _PostgresBatch(Batch):
                                         "heartbeat_deadline": token.heartbeat_deadline,
                                         "data": pack(token)})
 
-    def delete_task_token(self, token: str) -> None:
-        self._add(q.DELETE_TASK_TOKEN, {"token": token})
-
     def enqueue_activity_task(self, task: ActivityTask) -> None:
         self._add(q.INSERT_ACTIVITY_TASK, {"id": task.id, "activity_arn": task.activity_arn,
                                            "created": task.created, "data": pack(task)})
@@ -481,6 +478,14 @@ class PostgresStore(Store):
         if self.schema:
             kwargs["options"] = f"-c search_path={self.schema}"
         return kwargs
+
+    def for_another_loop(self) -> PostgresStore:
+        """A pool and writer of their own: psycopg's belong to the loop that opened
+        them. The schema is this store's to check or upgrade, not the twin's."""
+        return PostgresStore(self.url, schema=self.schema, migrate=False,
+                             min_size=self.min_size, max_size=self.max_size,
+                             connect_timeout=self.connect_timeout,
+                             application_name=self.application_name)
 
     async def open(self) -> None:
         """Check the schema (upgrading it unless ``migrate=False``), then open the pool."""

@@ -186,7 +186,6 @@ INSERT INTO task_tokens (token, execution_arn, heartbeat_deadline, data)
 VALUES (%(token)s, %(execution_arn)s, %(heartbeat_deadline)s, %(data)s)
 ON CONFLICT (token) DO UPDATE SET execution_arn=EXCLUDED.execution_arn,
     heartbeat_deadline=EXCLUDED.heartbeat_deadline, data=EXCLUDED.data"""
-DELETE_TASK_TOKEN = "DELETE FROM task_tokens WHERE token=%(token)s"
 GET_TASK_TOKEN = "SELECT data FROM task_tokens WHERE token=%(token)s"
 LOCK_TASK_TOKEN = "SELECT data FROM task_tokens WHERE token=%(token)s FOR UPDATE"
 HEARTBEAT_TASK_TOKEN = """

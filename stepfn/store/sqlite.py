@@ -280,10 +280,6 @@ class _SqliteBatch(Batch):
             "data) VALUES (?,?,?,?)",
             (token.token, token.execution_arn, token.heartbeat_deadline, pack(token))))
 
-    def delete_task_token(self, token: str) -> None:
-        self.ops.append(lambda db: db.execute(
-            "DELETE FROM task_tokens WHERE token=?", (token,)))
-
     def enqueue_activity_task(self, task: ActivityTask) -> None:
         def op(db: sqlite3.Connection) -> None:
             try:

@@ -113,23 +113,21 @@ class FakeExecutionService:
         self._open(task_token)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serve_in_thread(app: Any, log_level: str = "warning") -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its URL."""
-    port = _free_port()
+    # The socket is bound here and handed to uvicorn: no other process (tests run in
+    # parallel on this machine) can take the port between choosing and binding it.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                        log_level=log_level, http="httptools"))
-    thread = threading.Thread(target=uv.run, daemon=True)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # start-up opens the store: slow on a busy machine
     while not uv.started:
-        assert time.monotonic() < deadline, "server did not start"
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
