@@ -8,9 +8,9 @@ execution as Server-Sent Events, Prometheus metrics and a health check.
   the UI needs to follow nested states), ending after the execution's terminal event
   (the last one: a redriven execution goes on past its earlier failure). ``?after=N``
   (or a ``Last-Event-ID`` header, as EventSource sends on reconnecting) starts after
-  event N. Live events come from the service's in-process feed; the store is read again
-  whenever the feed is silent for a while or the subscriber lost events, so an
-  execution advanced by another process is followed too.
+  event N. Live events come from the service's feed, which also carries the events other
+  processes append (NOTIFY on PostgreSQL, polling on SQLite: service/feed.py); the store
+  is read again whenever the feed is silent for a while or the subscriber lost events.
 - ``GET /metrics``: text exposition format 0.0.4.
 - ``GET /health``: 200 ``{"status":"ok"}`` when the store answers, else 503.
 """
@@ -95,11 +95,23 @@ async def _metrics(send: Send, store: Store, service: Any) -> None:
         await _plain(send, 404, b"no metrics\n", b"text/plain")
         return
     gauges: list[tuple[str, str, float]] = []
+    now = time.time()
     try:
-        due = await store.due_timers(time.time(), limit=100_000)
-        gauges.append(("stepfn_due_timers", "Timers due and not yet fired.", len(due)))
+        gauges.append(("stepfn_due_timers",
+                       "Timers (waits, back-offs, timeouts) due and not yet acted on.",
+                       await store.count_due_timers(now)))
+        work = await store.count_work(now)
+        gauges.append(("stepfn_queue_depth",
+                       "Executions claimable now and not yet claimed by a worker.",
+                       work["available"]))
+        gauges.append(("stepfn_parked_executions",
+                       "Executions parked while they wait (no lease, no memory).",
+                       work["waiting"]))
+        gauges.append(("stepfn_leased_executions",
+                       "Executions held by a live worker lease (all workers).",
+                       work["leased"]))
     except Exception as exc:  # noqa: BLE001 - metrics still answer without it
-        log.warning("metrics: due timers unreadable: %s", exc)
+        log.warning("metrics: timers or work queue unreadable: %s", exc)
     running = getattr(service, "running", None)
     if running is not None:
         gauges.append(("stepfn_running_executions",

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from orjson import dumps as _orjson_dumps
 
@@ -32,6 +33,25 @@ _LOCATED_PREFIX = "An error occurred while executing the state"
 INTERNAL_ERROR_DETAIL = "Internal error."
 # Errors whose cause AWS prefixes with the state and the event id it was entered at.
 _LOCATED_ERRORS = frozenset({"States.Runtime", "States.QueryEvaluationError"})
+
+
+T = TypeVar("T")
+
+
+class WaitHooks(Protocol):
+    """What a durable run tells the service about its threads and waits (see
+    ``stepfn.service.waits``). A thread is the top level, a Parallel branch or a Map
+    iteration; keys are (history, thread name)."""
+
+    def thread_started(self, history: History, thread: str) -> None: ...
+
+    def thread_ended(self, history: History, thread: str) -> None: ...
+
+    async def wait(self, history: History, thread: str, kind: str, due: float | None,
+                   waiting: Callable[[], Awaitable[T]]) -> T:
+        """Record the wait (a timer row when ``due`` is known) with a checkpoint, then
+        ``await waiting()``; the service may park the execution meanwhile."""
+        ...
 
 
 @dataclass
@@ -103,6 +123,9 @@ class ExecutionRun:
         # Where Distributed Map runs are kept (engine.map_run.MapRunHost): set by the
         # service for durable executions; None keeps them in memory.
         self.map_runs: Any = None
+        # The service's record of this run's threads and waits (``WaitHooks``): lets a
+        # durable execution wait as rows and be parked. None: waits are in memory.
+        self.waits: WaitHooks | None = None
 
     @property
     def execution_context(self) -> dict:
@@ -147,14 +170,26 @@ class ExecutionRun:
             raise
 
     async def sleep(self, frame: Frame, seconds: float) -> None:
-        """Wait (a retry back-off); no wait when replaying what already followed it."""
+        """Wait (a retry back-off) ``seconds`` from the event just recorded (its recorded
+        time when replaying: a resumed back-off keeps its deadline); no wait when
+        replaying what already followed it."""
         if self.history.peek(frame.thread) is None:
-            await self._sleep_within_timeout(seconds)
+            await self._wait_until(frame, "retry", self.now() + seconds)
 
     async def sleep_until(self, frame: Frame, deadline: float) -> None:
-        """Wait until ``deadline`` (epoch seconds), as ``sleep``."""
+        """Make the events so far durable, then wait until ``deadline`` (epoch
+        seconds), as ``sleep``."""
         if self.history.peek(frame.thread) is None:
-            await self._sleep_within_timeout(deadline - self.clock.now())
+            await self._wait_until(frame, "wait", deadline)
+
+    async def _wait_until(self, frame: Frame, kind: str, deadline: float) -> None:
+        def sleeping() -> Awaitable[None]:
+            return self._sleep_within_timeout(deadline - self.clock.now())
+        if self.waits is None:
+            await self.checkpoint()
+            await sleeping()
+        else:  # recorded as a row with the checkpoint; the execution may be parked
+            await self.waits.wait(frame.history, frame.thread, kind, deadline, sleeping)
 
     async def _sleep_within_timeout(self, seconds: float) -> None:
         """Sleep, but not past the execution's TimeoutSeconds: a wait that would outlast
@@ -229,6 +264,16 @@ class ExecutionRun:
     # -- running ----------------------------------------------------------------------
     async def run_branch(self, branch: Branch, frame: Frame, value: Any) -> Any:
         """Run states from the branch's start until one ends it; return the output."""
+        waits = self.waits
+        if waits is None:
+            return await self._run_branch(branch, frame, value)
+        waits.thread_started(frame.history, frame.thread)
+        try:
+            return await self._run_branch(branch, frame, value)
+        finally:
+            waits.thread_ended(frame.history, frame.thread)
+
+    async def _run_branch(self, branch: Branch, frame: Frame, value: Any) -> Any:
         states = branch.states
         state = branch.start
         try:

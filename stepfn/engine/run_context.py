@@ -58,7 +58,7 @@ class RunContext(Protocol):
         ...
 
     async def sleep_until(self, frame: Frame, deadline: float) -> None:
-        """Wait until an epoch time (a Wait state)."""
+        """Checkpoint, then wait until an epoch time (a Wait state)."""
         ...
 
     # -- errors --------------------------------------------------------------------------

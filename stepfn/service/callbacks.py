@@ -7,6 +7,12 @@ waiter is woken, so it survives a crash: the execution, resumed by replay, asks 
 same token again (tokens are derived from where the task stands in the execution) and
 finds the answer waiting. Heartbeats push the token's deadline forward; a missed one
 fails the task with ``States.HeartbeatTimeout``.
+
+The token's record is the durable side of the wait (service/waits.py): its heartbeat
+deadline is stored (epoch seconds, moved by each heartbeat), so it holds across a
+restart or a parked execution; answering a token, or an activity worker taking the
+task, also wakes the waiting execution's work item (``wake_work``), so a parked
+execution is claimed and resumed by whichever worker comes first.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StatesError
 from ..jsonutil import loads
@@ -23,6 +30,9 @@ from ..tasks.base import TaskCall, TaskDispatcher
 from ..tasks.tokens import execution_of_token
 from .contract import ActivityTaskGrant
 from .errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
+
+if TYPE_CHECKING:
+    from .waits import WaitBook
 
 ACTIVITY_POLL_SECONDS = 60.0  # GetActivityTask's long poll, as AWS
 # How often a waiting task looks in the store for an answer or a heartbeat given to
@@ -43,6 +53,8 @@ class CallbackHub:
         # Tokens being answered right now: a second answer racing the first must see
         # the token closed, as AWS answers it, not both succeed.
         self._answering: set[str] = set()
+        # The WaitBook of an execution this process runs (None: not running here).
+        self.books: Callable[[str], WaitBook | None] = lambda arn: None
 
     def install(self, dispatcher: TaskDispatcher) -> None:
         dispatcher.register_kind("activity", _ActivityHandler(self))
@@ -56,7 +68,10 @@ class CallbackHub:
         assert token is not None
         record = await self.store.get_task_token(token)
         if record is None:
-            record = TaskTokenRecord(token, call.execution_arn, {"state": call.state_name},
+            resume: dict[str, Any] = {"state": call.state_name}
+            if call.heartbeat_seconds is not None:
+                resume["heartbeat"] = call.heartbeat_seconds
+            record = TaskTokenRecord(token, call.execution_arn, resume,
                                      self.clock.now(), self._deadline(call))
             async with self.store.batch() as tx:
                 tx.put_task_token(record)
@@ -67,49 +82,55 @@ class CallbackHub:
         token = call.task_token
         assert token is not None
         record = await self.register(call)
+        _note_started(call, record)
         answered = _answer_of(record)
         if answered is not None:
             return _settle(answered)
+        _check_heartbeat(call, record, self.clock.now())
+        book = self.books(call.execution_arn)
+        if book is None:
+            return _settle(await self._wait_here(call, record))
+        due = _earliest(call.deadline, record.heartbeat_deadline if call.heartbeat_seconds
+                        else None)
+        answer = await book.wait(call.history, call.thread, "token", due,
+                                 lambda: self._wait_here(call, record))
+        return _settle(answer)
+
+    async def _wait_here(self, call: TaskCall, record: TaskTokenRecord) -> dict:
+        token = record.token
         future = asyncio.get_running_loop().create_future()
         self._waiters[token] = future
         beat = self._heartbeats[token] = asyncio.Event()
         try:
-            return _settle(await self._await_answer(token, future, beat, call))
+            return await self._await_answer(token, future, beat, call, record)
         finally:
             self._waiters.pop(token, None)
             self._heartbeats.pop(token, None)
 
     async def _await_answer(self, token: str, future: asyncio.Future, beat: asyncio.Event,
-                            call: TaskCall) -> dict:
+                            call: TaskCall, record: TaskTokenRecord) -> dict:
         """The answer, from this process or (polled from the store) any other API
-        node; heartbeats likewise arrive here or through the token's record."""
-        heartbeat = call.heartbeat_seconds
-        last_beat = time.monotonic()
-        record = await self.store.get_task_token(token)
-        seen = record.heartbeat_deadline if record is not None else None
+        node; heartbeats move the token's stored deadline, here or on another node."""
         while True:
             beat.clear()
             waiter = asyncio.ensure_future(beat.wait())
             timeout = ANSWER_POLL_SECONDS
-            if heartbeat is not None:
-                timeout = min(timeout, max(0.0, last_beat + heartbeat - time.monotonic()))
-            done, _ = await asyncio.wait({future, waiter}, timeout=timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+            if call.heartbeat_seconds is not None and record.heartbeat_deadline is not None:
+                timeout = min(timeout, max(0.0, record.heartbeat_deadline
+                                           - self.clock.now()))
+            try:
+                done, _ = await asyncio.wait({future, waiter}, timeout=timeout,
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when cancelled (the execution parked or stopped)
+                waiter.cancel()
             if future in done:
                 return future.result()
-            if waiter in done:
-                last_beat = time.monotonic()
-                continue
-            record = await self.store.get_task_token(token)
-            answered = _answer_of(record) if record is not None else None
+            record = await self.store.get_task_token(token) or record
+            _note_started(call, record)
+            answered = _answer_of(record)
             if answered is not None:
                 return answered
-            if record is not None and record.heartbeat_deadline != seen:
-                seen = record.heartbeat_deadline  # a heartbeat through another node
-                last_beat = time.monotonic()
-            if heartbeat is not None and time.monotonic() - last_beat >= heartbeat:
-                raise StatesError("States.HeartbeatTimeout", None)
+            _check_heartbeat(call, record, self.clock.now())
 
     def _deadline(self, call: TaskCall) -> float | None:
         if call.heartbeat_seconds is None:
@@ -131,6 +152,7 @@ class CallbackHub:
                 tx.put_task_token(TaskTokenRecord(record.token, record.execution_arn,
                                                   resume, record.created,
                                                   record.heartbeat_deadline))
+                tx.wake_work(record.execution_arn)  # parked: resumed by any worker
         finally:
             self._answering.discard(token)
         future = self._waiters.get(token)
@@ -140,8 +162,10 @@ class CallbackHub:
     async def heartbeat(self, token: str) -> None:
         record = await self._open_token(token)
         beat = self._heartbeats.get(token)
-        if record.heartbeat_deadline is not None:
-            await self.store.heartbeat_task_token(token, self.clock.now())
+        seconds = (record.resume or {}).get("heartbeat") \
+            if isinstance(record.resume, dict) else None
+        if record.heartbeat_deadline is not None and seconds:
+            await self.store.heartbeat_task_token(token, self.clock.now() + seconds)
         if beat is not None:
             beat.set()
 
@@ -195,6 +219,7 @@ class CallbackHub:
                 started = self._started.get(task.task_token)
                 if started is not None:
                     started(worker_name)
+                await self._record_started(task.task_token, worker_name, started is None)
                 return ActivityTaskGrant(task.task_token, task.input)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -203,6 +228,20 @@ class CallbackHub:
                 await asyncio.wait_for(signal.wait(), min(remaining, 1.0))
             except TimeoutError:
                 pass
+
+    async def _record_started(self, token: str, worker_name: str | None,
+                              elsewhere: bool) -> None:
+        """Keep in the token that a worker took the task, so an execution waiting on
+        another worker, or parked, records ActivityStarted; wake it if so."""
+        record = await self.store.get_task_token(token)
+        if record is None or not isinstance(record.resume, dict):
+            return
+        resume = {**record.resume, "started": {"worker": worker_name}}
+        async with self.store.batch() as tx:
+            tx.put_task_token(TaskTokenRecord(record.token, record.execution_arn, resume,
+                                              record.created, record.heartbeat_deadline))
+            if elsewhere:
+                tx.wake_work(record.execution_arn)
 
     def _signal(self, activity_arn: str) -> asyncio.Event:
         signal = self._activity_signal.get(activity_arn)
@@ -223,6 +262,28 @@ class _ActivityHandler:
 
 def _closed() -> TaskTimedOut:
     return TaskTimedOut("Task Timed Out: the task has already been closed")
+
+
+def _note_started(call: TaskCall, record: TaskTokenRecord) -> None:
+    """ActivityStarted, once, for an activity a worker took elsewhere (its token
+    says so): recorded by the execution waiting for it, wherever that runs."""
+    resume = record.resume if isinstance(record.resume, dict) else {}
+    started = call.extra.get("started")
+    taken = resume.get("started")
+    if started is not None and isinstance(taken, dict):
+        started(taken.get("worker"))
+
+
+def _check_heartbeat(call: TaskCall, record: TaskTokenRecord, now: float) -> None:
+    """States.HeartbeatTimeout once the token's stored heartbeat deadline passed."""
+    if call.heartbeat_seconds is not None and record.heartbeat_deadline is not None \
+            and now >= record.heartbeat_deadline:
+        raise StatesError("States.HeartbeatTimeout", None)
+
+
+def _earliest(*times: float | None) -> float | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 def _answer_of(record: TaskTokenRecord) -> dict | None:

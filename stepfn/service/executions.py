@@ -22,7 +22,7 @@ from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
 from .contract import ActivityTaskGrant, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
-from .feed import EventFeed
+from .feed import EventFeed, RemoteEvents
 from .metrics import Metrics
 from .nested import NestedExecutions
 from .runner import EXECUTION, ExecutionRunner, Lease, events_before_failed_state
@@ -38,7 +38,7 @@ class ExecutionManager:
                  account: str = "123456789012", functions: FunctionRegistry | None = None,
                  tasks: TaskDispatcher | None = None, clock: Any = None,
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
-                 worker: bool = True) -> None:
+                 worker: bool = True, park_after: float | None = None) -> None:
         import os
 
         self.store = store
@@ -55,9 +55,13 @@ class ExecutionManager:
                                                  account=account)[0]
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
                                       feed=self.feed, region=region,
-                                      max_history_events=max_history_events)
+                                      max_history_events=max_history_events,
+                                      park_after=park_after)
         self.scheduler = LeaseScheduler(store, self.runner, self.lease)
+        # Events other processes append, into this process's feed (service/feed.py).
+        self.remote_events = RemoteEvents(store, self.feed, self.runner.running.__contains__)
         self.callbacks = CallbackHub(store, self.clock)
+        self.callbacks.books = self.runner.book_of
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
 
@@ -92,10 +96,12 @@ class ExecutionManager:
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Resume what needs this process and keep claiming (see LeaseScheduler)."""
+        self.remote_events.start()
         await self.scheduler.start()
 
     async def stop(self) -> None:
         """Stop running executions without ending them; hand their leases back."""
+        await self.remote_events.stop()
         await self.scheduler.stop()
 
     # -- starting ---------------------------------------------------------------------------

@@ -11,6 +11,13 @@ executions on an event loop of their own while the API's loop streams the feed. 
 subscription belongs to the loop it was made on, and events reach it through that
 loop (``call_soon_threadsafe``) when they are published from another thread.
 
+Events appended by *other* processes (a ``stepfn worker`` advancing an execution that
+an API node's client follows) reach the same feed through ``RemoteEvents``: on
+PostgreSQL each append NOTIFYs its execution ARN and event ids and the subscriber's
+process reads those events from the store; on SQLite (no notifications between
+processes) the store is polled for the executions someone follows that this process
+does not run. Each event is delivered once per subscriber whichever way it came.
+
 ``state_status`` turns a history into the status of each state of the definition, for
 the UI's graph.
 """
@@ -18,6 +25,7 @@ the UI's graph.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -30,6 +38,13 @@ from ..asl.model import MachineModel, load_model
 from ..store.base import HistoryEvent
 
 DEFAULT_BUFFER = 1000  # events a subscriber may fall behind before it loses the oldest
+# How often, without notifications (SQLite), the store is read for followed executions
+# that another process may be advancing.
+REMOTE_POLL_SECONDS = 1.0
+_TERMINAL = frozenset(("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut",
+                       "ExecutionAborted"))
+
+log = logging.getLogger("stepfn.feed")
 
 
 @dataclass(frozen=True)
@@ -124,6 +139,9 @@ class EventFeed:
         self._lock = threading.Lock()  # subscribers come and go on another thread
         # Called synchronously with every published batch (cheap counters only).
         self.listeners: list[Callable[[str, Sequence[Any]], None]] = []
+        # The last event id delivered per followed execution: an event that arrives
+        # both from this process and from the store (RemoteEvents) is delivered once.
+        self._delivered: dict[str, int] = {}
 
     def subscribe(self, execution_arn: str | None = None,
                   buffer: int | None = None) -> Subscription:
@@ -146,11 +164,37 @@ class EventFeed:
                 subs.discard(sub)
                 if not subs:
                     del self._by_execution[sub.execution_arn]
+                    self._delivered.pop(sub.execution_arn, None)
 
     @property
     def has_subscribers(self) -> bool:
         """Whether anyone listens (publishing costs nothing otherwise)."""
         return bool(self._everything or self._by_execution)
+
+    def follows(self, execution_arn: str) -> bool:
+        """Whether a subscriber wants the events of ``execution_arn``."""
+        return bool(self._everything) or execution_arn in self._by_execution
+
+    def followed(self) -> list[str]:
+        """The executions subscribed to by ARN."""
+        with self._lock:
+            return list(self._by_execution)
+
+    def delivered(self, execution_arn: str) -> int | None:
+        """The last event id delivered for ``execution_arn`` (None: none tracked)."""
+        return self._delivered.get(execution_arn)
+
+    def mark_delivered(self, execution_arn: str, event_id: int) -> None:
+        """Take events up to ``event_id`` as delivered (a follower read them itself)."""
+        with self._lock:
+            if self.follows(execution_arn) and execution_arn not in self._delivered:
+                self._delivered[execution_arn] = event_id
+
+    def publish_remote(self, execution_arn: str, events: Sequence[HistoryEvent]) -> None:
+        """Deliver events another process appended (read back from the store) to the
+        subscribers, not the listeners (that process counted them), skipping those
+        delivered already."""
+        self._deliver(execution_arn, events, None)
 
     def publish(self, execution_arn: str, events: Sequence[Any],
                 render: Callable[[Any], HistoryEvent] | None = None) -> None:
@@ -159,14 +203,32 @@ class EventFeed:
         blocks."""
         for listener in self.listeners:
             listener(execution_arn, events)
+        self._deliver(execution_arn, events, render)
+
+    def _deliver(self, execution_arn: str, events: Sequence[Any],
+                 render: Callable[[Any], HistoryEvent] | None) -> None:
         if not self._everything and execution_arn not in self._by_execution:
+            if self._delivered:
+                self._delivered.pop(execution_arn, None)
             return
         with self._lock:
-            receivers = [*self._by_execution.get(execution_arn, ()), *self._everything]
-        if not receivers:
+            targets = self._by_execution.get(execution_arn)
+            receivers = [*(targets or ()), *self._everything]
+            if not receivers or not events:
+                return
+            after = self._delivered.get(execution_arn, 0)
+            fresh = [event for event in events if event.id > after]  # not yet delivered
+            last = events[-1]
+            if last.type in _TERMINAL and not targets:
+                # Followed by everything-subscribers only: forget it, the map stays
+                # small (an ARN's own subscribers keep it until they leave: _remove).
+                self._delivered.pop(execution_arn, None)
+            elif last.id > after:
+                self._delivered[execution_arn] = last.id
+        if not fresh:
             return
         items = [FeedEvent(execution_arn, render(event) if render else event)
-                 for event in events]
+                 for event in fresh]
         try:
             here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -179,6 +241,102 @@ class EventFeed:
                 sub.loop.call_soon_threadsafe(sub._offer_all, items)
             except RuntimeError:  # its loop has closed: nobody reads it any more
                 pass
+
+
+class RemoteEvents:
+    """Brings events that other processes append into ``feed`` (see the module
+    docstring): through ``store.on_events`` where the store notifies across processes,
+    else by reading the store every ``poll_seconds`` for each execution followed by
+    ARN that ``runs_here`` says this process does not run."""
+
+    def __init__(self, store: Any, feed: EventFeed, runs_here: Callable[[str], bool],
+                 poll_seconds: float = REMOTE_POLL_SECONDS) -> None:
+        self.store = store
+        self.feed = feed
+        self.runs_here = runs_here
+        self.poll_seconds = poll_seconds
+        self._stop: Callable[[], None] | None = None
+        self._poller: asyncio.Task | None = None
+        self._reading: dict[str, asyncio.Task] = {}
+        self._again: set[str] = set()
+
+    def start(self) -> None:
+        """Begin listening (or polling)."""
+        if self.store.events_across_processes:
+            self._stop = self.store.on_events(self._notified)
+        else:
+            self._poller = asyncio.ensure_future(self._poll())
+
+    async def stop(self) -> None:
+        """Stop listening and reading."""
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+        tasks = [t for t in (self._poller, *self._reading.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._poller = None
+        self._reading.clear()
+
+    def _notified(self, execution_arn: str, first: int, last: int) -> None:
+        delivered = self.feed.delivered(execution_arn)
+        if not self.feed.follows(execution_arn) or (delivered or 0) >= last:
+            return  # nobody follows it, or this process published those already
+        self._read_soon(execution_arn, first - 1)
+
+    def _read_soon(self, execution_arn: str, after: int) -> None:
+        """Read the execution's new events, one read per execution at a time (a
+        notification during a read makes it read once more)."""
+        if execution_arn in self._reading:
+            self._again.add(execution_arn)
+            return
+        self._reading[execution_arn] = asyncio.ensure_future(
+            self._read(execution_arn, after))
+
+    async def _read(self, execution_arn: str, after: int) -> None:
+        try:
+            while True:
+                self._again.discard(execution_arn)
+                delivered = self.feed.delivered(execution_arn)
+                if delivered is not None:
+                    after = delivered
+                await self._publish_after(execution_arn, after)
+                if execution_arn not in self._again:
+                    return
+        except Exception as exc:  # noqa: BLE001 - followers re-read the store themselves
+            log.warning("cannot read the new events of %s: %s", execution_arn, exc)
+        finally:
+            self._reading.pop(execution_arn, None)
+
+    async def _publish_after(self, execution_arn: str, after: int) -> None:
+        cursor = str(after) if after > 0 else None
+        while True:
+            page = await self.store.get_history(execution_arn, limit=1000, cursor=cursor)
+            if page.items:
+                self.feed.publish_remote(execution_arn, page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                return
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            for arn in self.feed.followed():
+                if self.runs_here(arn) or arn in self._reading:
+                    continue
+                delivered = self.feed.delivered(arn)
+                if delivered is None:
+                    # First look: what is stored now was there before anyone followed
+                    # (followers read the history themselves); deliver what comes next.
+                    try:
+                        count = await self.store.count_events(arn)
+                    except Exception as exc:  # noqa: BLE001 - next round
+                        log.warning("cannot read the history of %s: %s", arn, exc)
+                        continue
+                    self.feed.mark_delivered(arn, count)
+                    continue
+                self._read_soon(arn, delivered)
 
 
 # ------------------------------------------------------------------ per-state status

@@ -41,9 +41,18 @@ class NestedExecutions:
         params = call.parameters if isinstance(call.parameters, dict) else {}
         child = await self._start(call, params)
         if call.ref.pattern in ("sync", "sync:2"):
-            finished = await self.manager.wait_for_end(child.arn)
+            finished = await self._wait_for(call, child.arn)
             return _describe(finished, as_json=call.ref.pattern == "sync:2")
         return {"ExecutionArn": child.arn, "StartDate": _millis(child.start_date)}
+
+    async def _wait_for(self, call: TaskCall, child_arn: str) -> ExecutionRecord:
+        """The child's record once it has ended. A durable wait: the child's end wakes
+        this execution's work item, so a parked parent is resumed by any worker."""
+        book = self.manager.runner.book_of(call.execution_arn)
+        if book is None:
+            return await self.manager.wait_for_end(child_arn)
+        return await book.wait(call.history, call.thread, "child", call.deadline,
+                               lambda: self.manager.wait_for_end(child_arn))
 
     async def _start(self, call: TaskCall, params: dict) -> ExecutionRecord:
         store = self.manager.store

@@ -14,6 +14,11 @@ Fencing (design.md §4): every checkpoint checks, in its own transaction, that t
 process still holds the execution's lease (``LeaseScheduler`` takes and renews them),
 so a process that lost its lease writes nothing more for it.
 
+Waiting (design.md §4, service/waits.py): every wait of a Standard execution is a row
+written with the checkpoint that begins it, and an execution whose threads all wait
+long is *parked*: its coroutines dropped, its work item handed back until its earliest
+timer is due or an answer wakes it; any worker then resumes it by replay.
+
 Express executions run in memory, as on AWS.
 """
 
@@ -27,15 +32,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..engine.clock import RealClock
 from ..engine.execution import ExecutionResult, ExecutionRun, fail_unexpectedly
 from ..engine.history import Event, History, render_details
 from ..engine.machine import StateMachine, compile_definition
-from ..store.base import Conflict, ExecutionRecord, HistoryEvent, Store
+from ..store.base import Batch, Conflict, ExecutionRecord, HistoryEvent, Store
 from ..tasks.base import TaskDispatcher
 from . import logs
 from .errors import StateMachineDoesNotExist
 from .feed import EventFeed
 from .map_runs import StoredMapRuns
+from .waits import WaitBook, park_after_from_env
 
 log = logging.getLogger("stepfn.service")
 
@@ -71,17 +78,35 @@ class _Running:
     # Set once the run has ended and its end is being committed: a stop then waits for
     # that commit instead of cancelling it (the execution has ended on its own).
     ending: bool = False
+    # Its threads and durable waits (None: not durable); see service/waits.py.
+    waits: WaitBook | None = None
+
+
+@dataclass
+class _Park:
+    """What parking an execution writes (kept to try again if the write fails)."""
+
+    arn: str
+    events: list[Event]
+    timers: Callable[[Batch], None] | None
 
 
 class ExecutionRunner:
     """Runs executions: compiles, drives, checkpoints (fenced by the lease), replays."""
 
     def __init__(self, store: Store, tasks: TaskDispatcher, lease: Lease, *, clock: Any,
-                 feed: EventFeed, region: str, max_history_events: int) -> None:
+                 feed: EventFeed, region: str, max_history_events: int,
+                 park_after: float | None = None) -> None:
         self.store = store
         self.tasks = tasks
         self.lease = lease
         self.clock = clock
+        # Executions waiting longer than this are parked (service/waits.py); never
+        # under a test clock that skips time (its time is this process's alone).
+        self.park_after = park_after if park_after is not None else park_after_from_env()
+        if not isinstance(clock, RealClock):
+            self.park_after = float("inf")
+        self.parking: dict[str, _Park] = {}  # parks whose write is to be tried again
         self.feed = feed
         self.region = region
         self.max_history_events = max_history_events
@@ -175,6 +200,11 @@ class ExecutionRunner:
             history.on_append = entry.pending.append
             run.persist = lambda: self._flush(entry)
             run.map_runs = StoredMapRuns(self, entry)
+            timeout_at = (record.start_date + machine.timeout_seconds
+                          if machine.timeout_seconds else None)
+            entry.waits = run.waits = WaitBook(
+                record.arn, history, self.clock, self.park_after, run.checkpoint,
+                lambda: self.park(entry), timeout_at, resumed=recorded is not None)
         history.on_append = logs.TaskFailureWatcher(machine_name(record), record.arn,
                                                     history.on_append)
         return entry
@@ -214,13 +244,22 @@ class ExecutionRunner:
             raise _Dropped()
         events, entry.pending[:] = list(entry.pending), []
         inserting = entry.inserting
-        if not events and record is None and inserting is None:
+        waits = entry.waits
+        if not events and record is None and inserting is None and \
+                not (waits is not None and waits.has_writes):
             return
         arn = entry.record.arn
         ended = record is not None and record.status != "RUNNING"
         owner = self.lease.owner
         try:
             async with self.store.batch() as tx:
+                if waits is not None:  # the timers of waits begun and ended
+                    waits.write_timers(tx)
+                if ended:
+                    if waits is not None and waits.has_timers:
+                        tx.delete_timers_of(arn)
+                    if entry.record.parent_arn:  # a parent may wait for it (.sync)
+                        tx.wake_work(entry.record.parent_arn)
                 if inserting is not None:
                     tx.put_execution(record or entry.record)
                     if not ended and self.lease.worker:
@@ -265,6 +304,45 @@ class ExecutionRunner:
         if not inserting.done():
             inserting.set_exception(exc)
         raise _NotInserted() from exc
+
+    # -- parking ------------------------------------------------------------------------------
+    def book_of(self, execution_arn: str) -> WaitBook | None:
+        """The WaitBook of an execution running here (None: not running here)."""
+        entry = self.running.get(execution_arn)
+        return entry.waits if entry is not None else None
+
+    def park(self, entry: _Running) -> None:
+        """Drop a waiting execution's coroutines and hand its work item back (see
+        service/waits.py); whoever claims it next resumes it by replay."""
+        if entry.dropped or self.running.get(entry.record.arn) is not entry:
+            return
+        # Taken now: the cancelled coroutines may record more (aborted states), which
+        # nobody writes, as on shutdown.
+        events = list(entry.pending)
+        entry.pending.clear()
+        timers = entry.waits.take_timers() if entry.waits is not None else None
+        self.drop(entry)
+        asyncio.ensure_future(self.write_park(_Park(entry.record.arn, events, timers)))
+
+    async def write_park(self, park: _Park) -> None:
+        """Commit a park (tried again by the scheduler when it fails)."""
+        arn = park.arn
+        try:
+            async with self.store.batch() as tx:
+                if park.events:
+                    tx.append_events(arn, _StoreEvents(park.events))
+                if park.timers is not None:
+                    park.timers(tx)
+                tx.park_work(arn, self.lease.owner)
+        except Conflict:
+            log.warning("lost the lease of %s before parking it", arn)
+        except Exception as exc:  # noqa: BLE001 - the scheduler tries again
+            log.warning("cannot park %s yet (%s); retrying", arn, exc)
+            self.parking[arn] = park
+            return
+        self.parking.pop(arn, None)
+        if park.events:
+            self.feed.publish(arn, park.events, _to_store)
 
     def drop(self, entry: _Running) -> None:
         """Stop an execution here without writing anything more for it."""
@@ -385,6 +463,9 @@ class ExecutionRunner:
             try:
                 async with self.store.batch() as tx:
                     tx.finish_work(record.arn, None)
+                    tx.delete_timers_of(record.arn)
+                    if record.parent_arn:
+                        tx.wake_work(record.parent_arn)
                     tx.append_events(record.arn, [event])
                     tx.update_execution(record)
                 self.feed.publish(record.arn, [event])

@@ -5,15 +5,23 @@ of kind ``execution`` keyed by its ARN, leased to this process's owner id. The
 scheduler claims executions nobody holds (never started here, or whose holder died),
 hands them to the runner to resume by replay, renews the leases it holds, drops the
 executions whose lease it lost, and on shutdown hands its leases back.
+
+It looks for claimable work every ``CLAIM_POLL_SECONDS``: the path correctness rests
+on. The store's wake-ups (``Store.on_work``: PostgreSQL LISTEN/NOTIFY from any
+process, in-process signals on SQLite) only make it sooner: a new execution, a lease
+handed back, a parked execution answered is claimed at once, one whose timer is due
+at that time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 
 from ..store.base import Store, WorkItem
 from .runner import EXECUTION, ExecutionRunner, Lease
@@ -22,6 +30,9 @@ log = logging.getLogger("stepfn.service")
 
 _RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
 _CLAIM_BATCH = 50
+# How often a worker looks for claimable work (new, due, answered, handed back) when no
+# wake-up came sooner.
+CLAIM_POLL_SECONDS = 0.5
 
 
 def new_owner() -> str:
@@ -40,19 +51,21 @@ class LeaseScheduler:
         self.runner = runner
         self.lease = lease
         self._task: asyncio.Task | None = None
-        # Set when work was just offered here (a Distributed Map child): claim at once
-        # rather than at the next tick.
-        self._wake: asyncio.Event | None = None
+        self._wake = asyncio.Event()  # set by a wake-up: claim now
+        self._wake_at: asyncio.TimerHandle | None = None
+        self._unlisten: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it claims on
 
     async def start(self) -> None:
         """Take the leases of executions nobody holds (or whose holder died) and resume
         them; then keep claiming and renewing in the background."""
         await self._adopt_unleased()
         await self._release_dead_owners()
+        self._loop = asyncio.get_running_loop()
         if self.lease.worker:
+            self._unlisten = self.store.on_work(self._work_available)
             await self._claim()
         # An API-only node renews too: a redrive it began runs on here.
-        self._wake = asyncio.Event()
         self.runner.wake_scheduler = self._wake.set
         self._task = asyncio.ensure_future(self._schedule())
 
@@ -63,6 +76,11 @@ class LeaseScheduler:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+        if self._wake_at is not None:
+            self._wake_at.cancel()
         await self.runner.drop_all()
         try:
             await self.store.release_leases_of(self.lease.owner)
@@ -97,19 +115,18 @@ class LeaseScheduler:
 
     async def _schedule(self) -> None:
         """Renew the leases held, drop executions whose lease was lost, claim more."""
-        tick = min(0.5, self.lease.seconds / 5)
+        tick = min(CLAIM_POLL_SECONDS, self.lease.seconds / 5)
         renewed = time.monotonic()
-        wake = self._wake or asyncio.Event()
         while True:
-            try:
-                await asyncio.wait_for(wake.wait(), tick)
-            except TimeoutError:
-                pass
-            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), tick)
+            self._wake.clear()
             try:
                 if time.monotonic() - renewed >= self.lease.seconds / 3:
                     renewed = time.monotonic()
                     await self._renew()
+                for park in list(self.runner.parking.values()):
+                    await self.runner.write_park(park)
                 if self.lease.worker:
                     await self._claim()
             except asyncio.CancelledError:
@@ -117,6 +134,30 @@ class LeaseScheduler:
             except Exception as exc:  # noqa: BLE001 - transient; the next round retries
                 log.warning("lease renewal or claim failed, retrying: %s: %s",
                             type(exc).__name__, exc)
+
+    def _work_available(self, at: float) -> None:
+        """``store.on_work``: claim now, or when that work becomes due (only the
+        earliest such time is kept; later ones are found by polling). Called on the
+        loop of whoever committed (the API's, in `stepfn serve`): hops to this one."""
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if self._loop is not None and here is not self._loop:
+            with contextlib.suppress(RuntimeError):  # closed: nobody claims any more
+                self._loop.call_soon_threadsafe(self._work_available, at)
+            return
+        delay = at - time.time()
+        if delay <= 0.005:
+            self._wake.set()
+            return
+        loop = asyncio.get_running_loop()
+        when = loop.time() + delay
+        current = self._wake_at
+        if current is None or current.when() <= loop.time() or when < current.when():
+            if current is not None:
+                current.cancel()
+            self._wake_at = loop.call_at(when, self._wake.set)
 
     async def _renew(self) -> None:
         leased = self.runner.leased()

@@ -31,7 +31,8 @@ Shape of the contract
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -39,6 +40,12 @@ from typing import Any, Generic, NamedTuple, TypeVar
 T = TypeVar("T")
 
 JSON = Any  # a JSON-able value: dict, list, str, int, float, bool or None
+
+# ``available_at`` of a parked execution's work item with nothing to wake it but an
+# answer (a callback, an activity, a child execution): later than any real time.
+NEVER = 1e15
+
+log = logging.getLogger("stepfn.store")
 
 
 class StoreError(Exception):
@@ -380,6 +387,24 @@ class Batch(abc.ABC):
     def ensure_work(self, kind: str, key: str, available_at: float = 0.0) -> None:
         """Create item ``key`` unless it exists (left as it is when it does)."""
 
+    # --- parked executions (durable waits)
+    @abc.abstractmethod
+    def park_work(self, key: str, owner: str) -> None:
+        """Hand item ``key`` back while its execution waits (Conflict unless ``owner``
+        holds it). It becomes claimable again: at once if ``wake_work`` reached it
+        while it was held; else when the earliest timer of execution ``key`` is due;
+        with no timer, only when ``wake_work`` reaches it (``available_at`` NEVER)."""
+
+    @abc.abstractmethod
+    def wake_work(self, key: str) -> None:
+        """Make item ``key`` claimable now (an answer its execution waits for arrived).
+        When it is leased, it is marked so that ``park_work`` hands it back claimable
+        at once (no answer is missed). No-op when there is no such item."""
+
+    @abc.abstractmethod
+    def delete_timers_of(self, execution_arn: str) -> None:
+        """Delete every timer of an execution (no-op if none)."""
+
 
 # --------------------------------------------------------------------------- store
 class Store(abc.ABC):
@@ -489,8 +514,8 @@ class Store(abc.ABC):
 
     # --- timers and task tokens
     @abc.abstractmethod
-    async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
-        """Timers due at or before ``now``, earliest first."""
+    async def count_due_timers(self, now: float) -> int:
+        """How many timers are due at or before ``now``."""
 
     @abc.abstractmethod
     async def get_task_token(self, token: str) -> TaskTokenRecord | None: ...
@@ -531,3 +556,60 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def lease_owners(self) -> list[str]:
         """The distinct owners holding leases (expired or not)."""
+
+    @abc.abstractmethod
+    async def count_work(self, now: float) -> dict[str, int]:
+        """The work queue at ``now``: ``available`` (claimable: unleased or lease
+        expired, and due), ``leased`` (held by a live lease) and ``waiting`` (unleased,
+        not yet due: parked executions)."""
+
+    def _listening_changed(self) -> None:
+        """A listener was added (PostgreSQL starts its LISTEN connection here)."""
+        return None
+
+    # --- wake-ups (not abstract: every store has them, the transport differs)
+    #: True when ``on_events`` hears of events appended by *other* processes too
+    #: (PostgreSQL's NOTIFY); otherwise a follower of another process's execution
+    #: must poll the store.
+    events_across_processes = False
+
+    def on_work(self, fn: Callable[[float], None]) -> Callable[[], None]:
+        """Call ``fn(available_at)`` when work becomes claimable (now, or at that
+        epoch time): a new execution, a parked one due or answered, a lease handed
+        back. PostgreSQL: from any process (LISTEN); SQLite: from this process's
+        writes. A hint only: claiming by polling stays what correctness rests on.
+        Returns a function that removes ``fn``."""
+        return _listen(self, "work", fn)
+
+    def on_events(self, fn: Callable[[str, int, int], None]) -> Callable[[], None]:
+        """Call ``fn(execution_arn, first_id, last_id)`` when events are appended by
+        another process (only where ``events_across_processes``). Returns a function
+        that removes ``fn``."""
+        return _listen(self, "events", fn)
+
+    def _signal(self, channel: str, *args: Any) -> None:
+        """Hand a wake-up to the listeners of ``channel`` (never raises)."""
+        for fn in list(_listeners(self, channel)):
+            try:
+                fn(*args)
+            except Exception:  # noqa: BLE001 - a listener's bug must not fail a write
+                log.exception("a %s listener failed", channel)
+
+    def _has_listeners(self) -> bool:
+        return any(_listeners(self, c) for c in ("work", "events"))
+
+
+def _listeners(store: Store, channel: str) -> list[Callable[..., None]]:
+    registry = store.__dict__.setdefault("_wakeup_listeners", {})
+    return registry.setdefault(channel, [])
+
+
+def _listen(store: Store, channel: str, fn: Callable[..., None]) -> Callable[[], None]:
+    listeners = _listeners(store, channel)
+    listeners.append(fn)
+    store._listening_changed()
+
+    def remove() -> None:
+        if fn in listeners:
+            listeners.remove(fn)
+    return remove

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -35,6 +36,7 @@ import orjson
 from stepfn.store import postgres_sql as q
 from stepfn.store.base import (
     JSON,
+    NEVER,
     ActivityRecord,
     ActivityTask,
     AliasRecord,
@@ -71,6 +73,8 @@ try:  # optional: pip install 'stepfn[postgres]'
     from psycopg_pool import AsyncConnectionPool
 except ImportError:  # pragma: no cover - reported by PostgresStore.open
     psycopg = None  # type: ignore[assignment]
+
+log = logging.getLogger("stepfn.store")
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -297,6 +301,20 @@ class _PostgresBatch(Batch):
     def ensure_work(self, kind: str, key: str, available_at: float = 0.0) -> None:
         self._add(q.ENSURE_WORK, {"kind": kind, "key": key, "available_at": available_at})
 
+    def park_work(self, key: str, owner: str) -> None:
+        async def op(conn: Conn) -> None:
+            cur = await conn.execute(q.PARK_WORK, {"key": key, "owner": owner,
+                                                   "now": time.time(), "never": NEVER})
+            if await cur.fetchone() is None:
+                raise Conflict(f"work item {key} is not leased by {owner}")
+        self.ops.append(op)
+
+    def wake_work(self, key: str) -> None:
+        self._add(q.WAKE_WORK, {"key": key, "now": time.time()})
+
+    def delete_timers_of(self, execution_arn: str) -> None:
+        self._add(q.DELETE_TIMERS_OF, {"execution_arn": execution_arn})
+
 
 def _many(statement: str, rows: list[dict[str, Any]]) -> Op:
     async def op(conn: Conn) -> None:
@@ -431,6 +449,8 @@ class PostgresStore(Store):
     and refuses one that is not at the latest version (see ``stepfn db upgrade``).
     """
 
+    events_across_processes = True  # every append NOTIFYs (postgres_sql.INSERT_CHUNKS)
+
     def __init__(self, url: str, *, schema: str | None = None, migrate: bool = True,
                  min_size: int = 1, max_size: int = 10, connect_timeout: float = 10.0,
                  application_name: str = "stepfn") -> None:
@@ -448,6 +468,8 @@ class PostgresStore(Store):
         self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._write_conn: Any = None
+        self._listener: asyncio.Task[None] | None = None
+        self.listening = False  # True while the LISTEN connection is up
 
     # --- lifecycle
     def _connection_kwargs(self) -> dict[str, Any]:
@@ -494,9 +516,15 @@ class PostgresStore(Store):
         self._pool = pool
         self._jobs = asyncio.Queue()
         self._writer = asyncio.create_task(self._write_loop(), name="stepfn-pg-writer")
+        if self._has_listeners():
+            self._listening_changed()
 
     async def close(self) -> None:
         """Commit the batches already queued, then release every connection."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
         writer, self._writer = self._writer, None
         if writer is not None:
             self._jobs.put_nowait(None)
@@ -753,9 +781,8 @@ class PostgresStore(Store):
                                 lambda m: exec_cursor(m.start_date, m.arn))
 
     # --- timers and task tokens
-    async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
-        rows = await self._rows(q.DUE_TIMERS, {"now": now, "limit": limit})
-        return [Timer(r[0], r[1], r[2], orjson.loads(r[3])) for r in rows]
+    async def count_due_timers(self, now: float) -> int:
+        return await self._one(q.COUNT_DUE_TIMERS, {"now": now}, int)
 
     async def get_task_token(self, token: str) -> TaskTokenRecord | None:
         return await self._one(q.GET_TASK_TOKEN, {"token": token},
@@ -813,7 +840,63 @@ class PostgresStore(Store):
         async with self._conn() as conn:
             cur = await conn.execute(q.RELEASE_LEASES_OF, {"owner": owner,
                                                            "now": time.time()})
-            return cur.rowcount
+            row = await cur.fetchone()
+            return int(row[0]) if row else 0
 
     async def lease_owners(self) -> list[str]:
         return [r[0] for r in await self._rows(q.LEASE_OWNERS, {})]
+
+    async def count_work(self, now: float) -> dict[str, int]:
+        rows = await self._rows(q.COUNT_WORK, {"now": now})
+        leased, available, waiting = rows[0]
+        return {"leased": leased, "available": available, "waiting": waiting}
+
+    # --- LISTEN
+    def _listening_changed(self) -> None:
+        if self._pool is not None and self._listener is None:
+            self._listener = asyncio.create_task(self._listen_loop(),
+                                                 name="stepfn-pg-listen")
+
+    async def _listen_loop(self) -> None:
+        """One connection LISTENing on the work and events channels, for as long as
+        the store is open; reconnects (backing off up to 5 s) when it is lost. After
+        each (re)connect every work listener is told to claim now: notifications sent
+        while it was down are gone, and polling would only find that work later."""
+        delay = 0.2
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self.url, connect_timeout=max(1, int(self.connect_timeout)),
+                    **self._connection_kwargs())
+                async with conn:
+                    schema = await _scalar(conn, q.CURRENT_SCHEMA, {})
+                    for channel in (q.WORK_CHANNEL, q.EVENTS_CHANNEL):
+                        await conn.execute(pgsql.SQL(q.LISTEN).format(
+                            channel=pgsql.Identifier(channel)))
+                    delay = 0.2
+                    self.listening = True
+                    self._signal("work", time.time())
+                    async for note in conn.notifies():
+                        self._dispatch(schema, note.channel, note.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reconnect; polling covers the gap
+                log.warning("PostgreSQL LISTEN connection lost (%s: %s); reconnecting "
+                            "in %.1f s", type(exc).__name__, str(exc).strip(), delay)
+            finally:
+                self.listening = False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _dispatch(self, schema: str, channel: str, payload: str) -> None:
+        """Hand one notification of this store's schema to its listeners."""
+        parts = payload.split(" ", 3)
+        if not parts or parts[0] != schema:
+            return  # another stepfn schema in the same database
+        try:
+            if channel == q.WORK_CHANNEL and len(parts) == 2:
+                self._signal("work", float(parts[1]))
+            elif channel == q.EVENTS_CHANNEL and len(parts) == 4:
+                self._signal("events", parts[3], int(parts[1]), int(parts[2]))
+        except ValueError:
+            log.warning("unreadable %s notification: %r", channel, payload)

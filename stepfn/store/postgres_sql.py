@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+# --------------------------------------------------------------------------- notifications
+LISTEN = "LISTEN {channel}"  # channel: a psycopg Identifier
+CURRENT_SCHEMA = "SELECT current_schema()"
+
 # --------------------------------------------------------------------------- migrations
 SCHEMA_VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -175,9 +179,8 @@ VALUES (%(id)s, %(execution_arn)s, %(due)s, %(payload)s)
 ON CONFLICT (id) DO UPDATE SET execution_arn=EXCLUDED.execution_arn, due=EXCLUDED.due,
     payload=EXCLUDED.payload"""
 DELETE_TIMER = "DELETE FROM timers WHERE id=%(id)s"
-DUE_TIMERS = """
-SELECT id, execution_arn, due, payload FROM timers WHERE due <= %(now)s
-ORDER BY due, id LIMIT %(limit)s"""
+COUNT_DUE_TIMERS = "SELECT count(*) FROM timers WHERE due <= %(now)s"
+DELETE_TIMERS_OF = "DELETE FROM timers WHERE execution_arn=%(execution_arn)s"
 UPSERT_TASK_TOKEN = """
 INSERT INTO task_tokens (token, execution_arn, heartbeat_deadline, data)
 VALUES (%(token)s, %(execution_arn)s, %(heartbeat_deadline)s, %(data)s)
@@ -189,14 +192,22 @@ HEARTBEAT_TASK_TOKEN = """
 UPDATE task_tokens SET heartbeat_deadline=%(deadline)s, data=%(data)s WHERE token=%(token)s"""
 
 # --------------------------------------------------------------------------- work queue
+# Statements that make work claimable also tell LISTENers on WORK_CHANNEL (sent at
+# commit): "<schema> <available_at>", so idle workers claim at once (or at that time)
+# instead of at their next poll.
+WORK_CHANNEL = "stepfn_work"
 # A leased item re-enqueued is marked requeued: completing it then hands it back
 # instead of deleting it, so no wake-up is lost.
 ENQUEUE_WORK = """
-INSERT INTO work (kind, key, payload, available_at)
-VALUES (%(kind)s, %(key)s, %(payload)s, %(available_at)s)
-ON CONFLICT (key) DO UPDATE SET payload=EXCLUDED.payload,
-    available_at=least(work.available_at, EXCLUDED.available_at),
-    requeued=(work.lease_owner IS NOT NULL)"""
+WITH queued AS (
+  INSERT INTO work (kind, key, payload, available_at)
+  VALUES (%(kind)s, %(key)s, %(payload)s, %(available_at)s)
+  ON CONFLICT (key) DO UPDATE SET payload=EXCLUDED.payload,
+      available_at=least(work.available_at, EXCLUDED.available_at),
+      requeued=(work.lease_owner IS NOT NULL)
+  RETURNING available_at)
+SELECT pg_notify('stepfn_work', concat_ws(' ', current_schema(), available_at))
+FROM queued"""
 COMPLETE_REQUEUED_WORK = """
 UPDATE work SET lease_owner=NULL, lease_expires=NULL, requeued=false
 WHERE id=%(id)s AND lease_owner=%(owner)s AND requeued"""
@@ -217,8 +228,11 @@ FROM picked WHERE work.id = picked.id
 RETURNING work.id, work.kind, work.key, work.payload, work.available_at, work.attempts,
           work.lease_owner, work.lease_expires"""
 RELEASE_WORK = """
-UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(available_at)s
-WHERE id=%(id)s AND lease_owner=%(owner)s"""
+WITH released AS (
+  UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(available_at)s
+  WHERE id=%(id)s AND lease_owner=%(owner)s RETURNING available_at)
+SELECT pg_notify('stepfn_work', concat_ws(' ', current_schema(), available_at))
+FROM released"""
 
 # --------------------------------------------------------------------------- execution leases
 # Insert the item leased, or take it over when it is free, expired or already ours.
@@ -235,9 +249,36 @@ CHECK_LEASE = "SELECT lease_owner FROM work WHERE key=%(key)s FOR SHARE"
 FINISH_WORK = "DELETE FROM work WHERE key=%(key)s AND lease_owner=%(owner)s"
 DROP_WORK = "DELETE FROM work WHERE key=%(key)s"
 ENSURE_WORK = """
-INSERT INTO work (kind, key, payload, available_at)
-VALUES (%(kind)s, %(key)s, 'null'::bytea, %(available_at)s)
-ON CONFLICT (key) DO NOTHING"""
+WITH created AS (
+  INSERT INTO work (kind, key, payload, available_at)
+  VALUES (%(kind)s, %(key)s, 'null'::bytea, %(available_at)s)
+  ON CONFLICT (key) DO NOTHING RETURNING available_at)
+SELECT pg_notify('stepfn_work', concat_ws(' ', current_schema(), available_at))
+FROM created"""
+# A parked execution's item: unleased, claimable at once if woken while held, else at
+# its earliest timer, else never (until woken). Told to LISTENers unless never.
+PARK_WORK = """
+WITH parked AS (
+  UPDATE work SET lease_owner=NULL, lease_expires=NULL, requeued=false,
+      available_at=CASE WHEN requeued THEN %(now)s ELSE coalesce(
+          (SELECT min(due) FROM timers WHERE execution_arn=%(key)s), %(never)s) END
+  WHERE key=%(key)s AND lease_owner=%(owner)s RETURNING available_at)
+SELECT available_at, CASE WHEN available_at < %(never)s THEN
+    pg_notify('stepfn_work', concat_ws(' ', current_schema(), available_at)) END
+FROM parked"""
+WAKE_WORK = """
+WITH woken AS (
+  UPDATE work SET available_at=least(available_at, %(now)s),
+      requeued=(lease_owner IS NOT NULL)
+  WHERE key=%(key)s RETURNING available_at)
+SELECT pg_notify('stepfn_work', concat_ws(' ', current_schema(), available_at))
+FROM woken"""
+COUNT_WORK = """
+SELECT count(*) FILTER (WHERE lease_expires > %(now)s),
+       count(*) FILTER (WHERE (lease_expires IS NULL OR lease_expires <= %(now)s)
+                        AND available_at <= %(now)s),
+       count(*) FILTER (WHERE lease_expires IS NULL AND available_at > %(now)s)
+FROM work"""
 # SKIP LOCKED: a row locked by the owner's own checkpoint in flight (FOR SHARE, maybe
 # grouped with others) is renewed next round rather than waited for, which could
 # deadlock; every key held is returned all the same.
@@ -248,6 +289,10 @@ WITH renewed AS (
                  ORDER BY id FOR UPDATE SKIP LOCKED))
 SELECT key FROM work WHERE lease_owner=%(owner)s"""
 RELEASE_LEASES_OF = """
-UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(now)s
-WHERE lease_owner=%(owner)s"""
+WITH released AS (
+  UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(now)s
+  WHERE lease_owner=%(owner)s RETURNING 1)
+SELECT count(*), CASE WHEN count(*) > 0 THEN
+    pg_notify('stepfn_work', concat_ws(' ', current_schema(), %(now)s::text)) END
+FROM released"""
 LEASE_OWNERS = "SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL"

@@ -37,6 +37,7 @@ import orjson
 
 from stepfn.store.base import (
     JSON,
+    NEVER,
     ActivityRecord,
     ActivityTask,
     AliasRecord,
@@ -113,6 +114,7 @@ CREATE TABLE IF NOT EXISTS timers (
     id TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, due REAL NOT NULL,
     payload BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS timers_by_due ON timers (due);
+CREATE INDEX IF NOT EXISTS timers_by_execution ON timers (execution_arn, due);
 CREATE TABLE IF NOT EXISTS task_tokens (
     token TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, heartbeat_deadline REAL,
     data BLOB NOT NULL);
@@ -141,6 +143,9 @@ class _SqliteBatch(Batch):
 
     def __init__(self) -> None:
         self.ops: list[Op] = []
+        # When work this batch made claimable becomes so (epoch seconds), filled in by
+        # its ops as they run: told to on_work listeners once the batch committed.
+        self.wakes: list[float] = []
 
     # --- state machines
     def put_state_machine(self, machine: StateMachineRecord) -> None:
@@ -290,12 +295,15 @@ class _SqliteBatch(Batch):
         blob = orjson.dumps(payload)
         # A leased item is being worked on: re-enqueueing its key marks it requeued,
         # so completing it hands it back instead of deleting it (no wake-up is lost).
-        self.ops.append(lambda db: db.execute(
-            "INSERT INTO work (kind, key, payload, available_at) VALUES (?,?,?,?) "
-            "ON CONFLICT(key) DO UPDATE SET payload=excluded.payload, "
-            "available_at=min(work.available_at, excluded.available_at), "
-            "requeued=(work.lease_owner IS NOT NULL)",
-            (kind, key, blob, available_at)))
+        def op(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO work (kind, key, payload, available_at) VALUES (?,?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET payload=excluded.payload, "
+                "available_at=min(work.available_at, excluded.available_at), "
+                "requeued=(work.lease_owner IS NOT NULL)",
+                (kind, key, blob, available_at))
+            self.wakes.append(available_at)
+        self.ops.append(op)
 
     def complete_work(self, item_id: int, owner: str) -> None:
         def op(db: sqlite3.Connection) -> None:
@@ -339,9 +347,41 @@ class _SqliteBatch(Batch):
         self.ops.append(op)
 
     def ensure_work(self, kind: str, key: str, available_at: float = 0.0) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            cur = db.execute(
+                "INSERT INTO work (kind, key, payload, available_at) VALUES (?,?,'null',?) "
+                "ON CONFLICT(key) DO NOTHING", (kind, key, available_at))
+            if cur.rowcount:
+                self.wakes.append(available_at)
+        self.ops.append(op)
+
+    def park_work(self, key: str, owner: str) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            now = time.time()
+            row = db.execute(
+                "UPDATE work SET lease_owner=NULL, lease_expires=NULL, requeued=0, "
+                "available_at=CASE WHEN requeued THEN ? ELSE coalesce((SELECT min(due) "
+                "FROM timers WHERE execution_arn=?), ?) END "
+                "WHERE key=? AND lease_owner=? RETURNING available_at",
+                (now, key, NEVER, key, owner)).fetchone()
+            if row is None:
+                raise Conflict(f"work item {key} is not leased by {owner}")
+            if row[0] < NEVER:
+                self.wakes.append(row[0])
+        self.ops.append(op)
+
+    def wake_work(self, key: str) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            now = time.time()
+            cur = db.execute("UPDATE work SET available_at=min(available_at, ?), "
+                             "requeued=(lease_owner IS NOT NULL) WHERE key=?", (now, key))
+            if cur.rowcount:
+                self.wakes.append(now)
+        self.ops.append(op)
+
+    def delete_timers_of(self, execution_arn: str) -> None:
         self.ops.append(lambda db: db.execute(
-            "INSERT INTO work (kind, key, payload, available_at) VALUES (?,?,'null',?) "
-            "ON CONFLICT(key) DO NOTHING", (kind, key, available_at)))
+            "DELETE FROM timers WHERE execution_arn=?", (execution_arn,)))
 
 
 def _put_revision(db: sqlite3.Connection, machine: StateMachineRecord) -> None:
@@ -551,6 +591,8 @@ class SqliteStore(Store):
                 for op in ops:
                     op(db)
             await self._call(apply, is_write=True)
+            if unit.wakes:  # in-process wake-ups (another process polls)
+                self._signal("work", min(unit.wakes))
 
     async def schema_version(self) -> int:
         """The schema version of the open database (SQLite's ``user_version``)."""
@@ -739,12 +781,8 @@ class SqliteStore(Store):
                                 lambda m: exec_cursor(m.start_date, m.arn))
 
     # --- timers and task tokens
-    async def due_timers(self, now: float, limit: int = 100) -> list[Timer]:
-        def read(db: sqlite3.Connection) -> list[Timer]:
-            rows = db.execute("SELECT id, execution_arn, due, payload FROM timers "
-                              "WHERE due <= ? ORDER BY due LIMIT ?", (now, limit))
-            return [Timer(r[0], r[1], r[2], orjson.loads(r[3])) for r in rows]
-        return await self._call(read)
+    async def count_due_timers(self, now: float) -> int:
+        return await self._one("SELECT count(*) FROM timers WHERE due <= ?", (now,), int)
 
     async def get_task_token(self, token: str) -> TaskTokenRecord | None:
         return await self._one("SELECT data FROM task_tokens WHERE token=?", (token,),
@@ -805,7 +843,10 @@ class SqliteStore(Store):
                              "available_at=? WHERE id=? AND lease_owner=?",
                              (at, item_id, owner))
             return cur.rowcount > 0
-        return await self._call(_in_transaction(release))
+        released = await self._call(_in_transaction(release))
+        if released:
+            self._signal("work", at)
+        return bool(released)
 
     async def renew_leases_of(self, owner: str, lease_seconds: float) -> list[str]:
         expires = time.time() + lease_seconds
@@ -823,12 +864,26 @@ class SqliteStore(Store):
         def release(db: sqlite3.Connection) -> int:
             return db.execute("UPDATE work SET lease_owner=NULL, lease_expires=NULL, "
                               "available_at=? WHERE lease_owner=?", (at, owner)).rowcount
-        return await self._call(_in_transaction(release))
+        count = await self._call(_in_transaction(release))
+        if count:
+            self._signal("work", at)
+        return int(count)
 
     async def lease_owners(self) -> list[str]:
         def read(db: sqlite3.Connection) -> list[str]:
             return [r[0] for r in db.execute(
                 "SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL")]
+        return await self._call(read)
+
+    async def count_work(self, now: float) -> dict[str, int]:
+        def read(db: sqlite3.Connection) -> dict[str, int]:
+            row = db.execute(
+                "SELECT coalesce(sum(lease_expires > ?), 0), "
+                "coalesce(sum((lease_expires IS NULL OR lease_expires <= ?) "
+                "AND available_at <= ?), 0), "
+                "coalesce(sum(lease_expires IS NULL AND available_at > ?), 0) FROM work",
+                (now, now, now, now)).fetchone()
+            return {"leased": row[0], "available": row[1], "waiting": row[2]}
         return await self._call(read)
 
 

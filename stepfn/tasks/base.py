@@ -82,6 +82,11 @@ class TaskCall:
     # reads to number the invocations of a state (the same numbers on replay).
     history: Any = None
     scheduled_event_id: int = 0
+    # The thread of the execution the Task runs in (Frame.thread), and when its
+    # TimeoutSeconds runs out (epoch seconds from the recorded TaskScheduled, so a
+    # resumed task keeps its deadline; None: no timeout).
+    thread: str = ""
+    deadline: float | None = None
 
 
 class TaskHandler(Protocol):

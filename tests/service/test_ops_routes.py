@@ -66,6 +66,9 @@ def test_health_and_metrics_after_a_few_executions(server: Server, sfn) -> None:
     assert sample(text, 'stepfn_task_duration_seconds_bucket{le="+Inf"}') == 3
     assert sample(text, "stepfn_lease_takeovers_total") == 0
     assert sample(text, "stepfn_due_timers") == 0
+    assert sample(text, "stepfn_queue_depth") == 0
+    assert sample(text, "stepfn_parked_executions") == 0
+    assert sample(text, "stepfn_leased_executions") == 0
     assert "# TYPE stepfn_task_duration_seconds histogram" in text
 
 

@@ -316,3 +316,34 @@ def test_appended_events_are_announced_to_listeners_at_commit(pg_schema: str) ->
             await store.close()
             await listener.close()
     run(body)
+
+
+def test_the_listen_connection_comes_back_after_it_is_cut(pg_schema: str) -> None:
+    """One LISTEN connection per store: cut by the server, it reconnects (and tells its
+    listeners to claim at once, since notifications sent meanwhile are lost), then
+    hears other connections' notifications again."""
+    import time
+    import uuid
+
+    name = "stepfn-listen-" + uuid.uuid4().hex[:8]
+
+    async def body() -> None:
+        store = await opened(pg_schema, application_name=name)
+        writer = await opened(pg_schema)
+        works: asyncio.Queue[float] = asyncio.Queue()
+        store.on_work(works.put_nowait)
+        try:
+            await asyncio.wait_for(works.get(), NO_HANG)  # connected: "claim now"
+            assert store.listening
+            cut = pg_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             f"WHERE application_name = '{name}' AND query LIKE 'LISTEN%'")
+            assert cut == [(True,)]
+            assert await asyncio.wait_for(works.get(), NO_HANG) <= time.time()  # back
+            assert store.listening
+            async with writer.batch() as tx:
+                tx.ensure_work("execution", "e1", available_at=123.0)
+            assert await asyncio.wait_for(works.get(), NO_HANG) == 123.0
+        finally:
+            await writer.close()
+            await store.close()
+    run(body)

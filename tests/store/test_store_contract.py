@@ -217,10 +217,11 @@ def test_timers_tokens_and_activity_tasks(backend: Backend) -> None:
             tx.put_activity(ActivityRecord("arn:act", "act", 1.0))
             tx.enqueue_activity_task(ActivityTask("a1", "arn:act", "tok", "{}", 1.0))
             tx.enqueue_activity_task(ActivityTask("a2", "arn:act", "tok2", "{}", 2.0))
-        assert [t.id for t in await store.due_timers(15.0)] == ["t1"]
+        assert await store.count_due_timers(15.0) == 1
         async with store.batch() as tx:
             tx.delete_timer("t1")
-        assert [t.payload for t in await store.due_timers(99.0)] == [{"state": "W"}]
+        assert await store.count_due_timers(15.0) == 0
+        assert await store.count_due_timers(99.0) == 1
         assert (await store.get_task_token("tok")).resume == {"state": "T"}
         assert await store.heartbeat_task_token("tok", 100.0)
         assert (await store.get_task_token("tok")).heartbeat_deadline == 100.0
@@ -374,7 +375,7 @@ def test_missing_things_read_as_none_or_empty(backend: Backend) -> None:
         assert await store.count_events("arn:nope") == 0
         assert await store.get_map_run("arn:nope") is None
         assert await store.list_map_runs("arn:nope", 10) == Page([], None)
-        assert await store.due_timers(1e12) == []
+        assert await store.count_due_timers(1e12) == 0
         assert await store.get_task_token("nope") is None
         assert await store.claim_work("w", 30.0) == []
         assert await store.renew_leases_of("w", 30.0) == []
@@ -538,15 +539,18 @@ def test_map_runs_replace_and_page_newest_first(backend: Backend) -> None:
     backend.run(body)
 
 
-def test_timers_replace_order_and_limit(backend: Backend) -> None:
+def test_a_timer_added_again_is_replaced(backend: Backend) -> None:
     async def body(store: Store) -> None:
         async with store.batch() as tx:
             for i in range(5):
                 tx.add_timer(Timer(f"t{i}", "arn:e", 100.0 - i, [i]))
             tx.add_timer(Timer("t0", "arn:e", 1.0, {"moved": True}))  # replaced
-        due = await store.due_timers(97.0, limit=3)
-        assert [t.id for t in due] == ["t0", "t4", "t3"]
-        assert due[0] == Timer("t0", "arn:e", 1.0, {"moved": True})
+            tx.lease_work("execution", "arn:e", "w1", 1e12)
+        assert await store.count_due_timers(97.0) == 3  # t0 (now due at 1), t4, t3
+        async with store.batch() as tx:
+            tx.park_work("arn:e", "w1")  # claimable at its earliest timer: t0's new due
+        assert await store.claim_work("w2", 30.0, now=0.5) == []
+        assert [i.key for i in await store.claim_work("w2", 30.0, now=1.0)] == ["arn:e"]
     backend.run(body)
 
 
@@ -825,4 +829,103 @@ def test_a_secret_is_created_once_and_kept(backend: Backend) -> None:
                                        for n in range(2, 6)))
         assert again == [first] * 4
         assert await store.get_or_create_secret("other", b"\x09") == b"\x09"
+    backend.run(body)
+
+
+def test_parked_work_comes_back_at_its_timer_or_when_woken(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        now = time.time()
+        async with store.batch() as tx:
+            tx.lease_work("execution", "e1", "w1", now + 60)
+            tx.add_timer(Timer("e1#a", "e1", now + 100))
+            tx.add_timer(Timer("e1#b", "e1", now + 50))
+            tx.add_timer(Timer("other", "e2", now + 1))
+        with pytest.raises(Conflict):  # only the holder parks it
+            async with store.batch() as tx:
+                tx.park_work("e1", "w2")
+        async with store.batch() as tx:
+            tx.park_work("e1", "w1")
+        assert await store.lease_owners() == []
+        assert await store.claim_work("w2", 30.0, now=now + 49) == []
+        assert await store.count_work(now + 10) == {"leased": 0, "available": 0,
+                                                    "waiting": 1}
+        assert await store.count_due_timers(now + 60) == 2
+        (item,) = await store.claim_work("w2", 30.0, now=now + 51)
+        assert item.key == "e1"
+        # Parked with no timer: claimable only once woken.
+        async with store.batch() as tx:
+            tx.delete_timers_of("e1")
+            tx.park_work("e1", "w2")
+        assert await store.count_due_timers(now + 1e6) == 1  # e2's is left
+        assert await store.claim_work("w3", 30.0, now=now + 1e6) == []
+        async with store.batch() as tx:
+            tx.wake_work("e1")
+            tx.wake_work("missing")  # no item: nothing happens
+        assert [i.key for i in await store.claim_work("w3", 30.0)] == ["e1"]
+        assert await store.count_work(time.time()) == {"leased": 1, "available": 0,
+                                                       "waiting": 0}
+        # Woken while held: parking hands it back claimable at once, timers or not.
+        async with store.batch() as tx:
+            tx.add_timer(Timer("e1#c", "e1", now + 500))
+            tx.wake_work("e1")
+        async with store.batch() as tx:
+            tx.park_work("e1", "w3")
+        assert [i.key for i in await store.claim_work("w4", 30.0)] == ["e1"]
+        # ...and only that once: the next park waits for the timer again.
+        async with store.batch() as tx:
+            tx.park_work("e1", "w4")
+        assert await store.claim_work("w5", 30.0) == []
+    backend.run(body)
+
+
+def test_wake_ups_reach_listeners(backend: Backend) -> None:
+    """Work made claimable is told to ``on_work`` listeners (PostgreSQL: from another
+    store's connection, through LISTEN/NOTIFY; SQLite: this process's writes), and on
+    PostgreSQL appended events are told to ``on_events`` listeners."""
+    async def body(store: Store) -> None:
+        loop = asyncio.get_running_loop()
+        works: asyncio.Queue[float] = asyncio.Queue()
+        events: asyncio.Queue[tuple] = asyncio.Queue()
+        remove = store.on_work(lambda at: loop.call_soon(works.put_nowait, at))
+        store.on_events(lambda *args: loop.call_soon(events.put_nowait, args))
+        writer = backend.make() if backend.name == "postgres" else store
+        if writer is not store:
+            await writer.open()
+            while not getattr(store, "listening", False):  # the LISTEN is up
+                await asyncio.sleep(0.02)
+            while not works.empty():  # the "claim now" of the connect itself
+                works.get_nowait()
+        try:
+            now = time.time()
+            async with writer.batch() as tx:
+                tx.ensure_work("execution", "e1", available_at=now)
+            assert await asyncio.wait_for(works.get(), 10) == pytest.approx(now)
+            async with writer.batch() as tx:
+                tx.lease_work("execution", "e2", "w1", now + 60)
+                tx.add_timer(Timer("t", "e2", now + 30))
+            async with writer.batch() as tx:
+                tx.park_work("e2", "w1")
+            assert await asyncio.wait_for(works.get(), 10) == pytest.approx(now + 30)
+            async with writer.batch() as tx:
+                tx.wake_work("e2")
+            assert await asyncio.wait_for(works.get(), 10) <= time.time()
+            if backend.name == "postgres":
+                assert store.events_across_processes
+                async with writer.batch() as tx:
+                    tx.put_execution(execution("x", 1.0))
+                    tx.append_events(execution("x", 1.0).arn, [
+                        HistoryEvent(1, 0, 1.0, "ExecutionStarted", None),
+                        HistoryEvent(2, 1, 1.0, "PassStateEntered", None)])
+                assert await asyncio.wait_for(events.get(), 10) == (
+                    execution("x", 1.0).arn, 1, 2)
+            else:
+                assert not store.events_across_processes
+            remove()
+            async with writer.batch() as tx:
+                tx.wake_work("e1")
+            await asyncio.sleep(0.2)
+            assert works.empty()  # removed: told no more
+        finally:
+            if writer is not store:
+                await writer.close()
     backend.run(body)

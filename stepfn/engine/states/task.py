@@ -63,6 +63,8 @@ class TaskState(State):
         scheduled_id = frame.emit(events.scheduled,
                                   events.scheduled_details(self.ref, text, timeout, heartbeat))
         scheduled = frame.history.replayed
+        # From the (recorded) scheduling: a resumed task keeps its timeout's deadline.
+        deadline = run.now() + timeout if timeout else None
         if scheduled is not None and scheduled.details is not None:
             # replaying: the recorded parameters are the truth
             details = scheduled.details
@@ -73,15 +75,18 @@ class TaskState(State):
         call = TaskCall(self.ref, arguments, text, self.name, run.execution_arn,
                         timeout, heartbeat, frame.task_token,
                         invocation_id=f"{frame.thread}#{len(frame.history)}",
-                        history=frame.history, scheduled_event_id=scheduled_id)
+                        history=frame.history, scheduled_event_id=scheduled_id,
+                        thread=frame.thread, deadline=deadline)
         try:
-            recorded = self._replayed_progress(frame)
+            recorded = self._replayed_progress(frame, call)
             if recorded is not None:
                 result = _recorded_outcome(recorded)
             else:
                 await run.checkpoint()
                 coro = self._call(frame, call)
-                result = await (asyncio.wait_for(coro, timeout) if timeout else coro)
+                if deadline is not None:
+                    coro = asyncio.wait_for(coro, max(0.0, deadline - run.clock.now()))
+                result = await coro
         except TimeoutError:
             self._record_failure(frame, "States.Timeout", None, timed_out=True)
             raise StatesError("States.Timeout", None) from None
@@ -94,13 +99,15 @@ class TaskState(State):
         frame.emit(events.succeeded, details)
         return result
 
-    def _replayed_progress(self, frame: Frame) -> Any:
+    def _replayed_progress(self, frame: Frame, call: TaskCall) -> Any:
         """Replay the events recorded between scheduling and the outcome; return the
         recorded outcome event, or None when the task must (still) run."""
         history = frame.run.history
         recorded = history.peek(frame.thread)
         while recorded is not None and recorded.type in _PROGRESS:
             frame.emit(recorded.type, recorded.details)
+            if recorded.type == "ActivityStarted":
+                call.extra["started_recorded"] = True  # not to be recorded twice
             recorded = history.peek(frame.thread)
         return recorded if recorded is not None and recorded.type in _OUTCOMES else None
 
@@ -109,6 +116,8 @@ class TaskState(State):
         if self.ref.kind == "activity":
             started = _once(lambda worker: frame.emit(
                 "ActivityStarted", {"workerName": worker} if worker else None))
+            if call.extra.get("started_recorded"):  # the replayed history has it
+                started = _once(lambda worker: None)
             call.extra["started"] = started
             return await run.tasks.handler_for(self.ref).invoke(call)
         if self.ref.pattern != "waitForTaskToken":

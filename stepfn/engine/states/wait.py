@@ -27,8 +27,7 @@ class WaitState(State):
             self.record_entered(frame, raw_input)
             effective = io.effective_input(frame, raw_input)
             deadline = self.deadline(frame, effective)
-            await frame.run.checkpoint()
-            await frame.run.sleep_until(frame, deadline)
+            await frame.run.sleep_until(frame, deadline)  # checkpoints first
             output, assigned = io.plain_output(frame, raw_input, effective)
             return self.record_exited(frame, output, assigned), self.next_state
         except StatesError as err:
