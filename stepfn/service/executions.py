@@ -110,6 +110,9 @@ class ExecutionManager:
         self._ended: dict[str, list[asyncio.Future]] = {}
         self.running: dict[str, _Running] = {}
         self._machines: OrderedDict[tuple[str, str], StateMachine] = OrderedDict()
+        # (version ARN or "", machine ARN, revision id) -> (definition, role ARN)
+        self._definitions: OrderedDict[tuple[str, str, str | None], tuple[str, str]] = \
+            OrderedDict()
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -199,13 +202,18 @@ class ExecutionManager:
                 self._drop(entry)
 
     async def _claim(self) -> None:
-        """Lease executions nobody holds and resume them by replay."""
+        """Lease executions nobody holds and resume them by replay (the executions of
+        one claim are read and resumed concurrently: their reads overlap)."""
         while True:
             items = await self.store.claim_work(self.owner, self.lease_seconds,
-                                                limit=50, kinds=[_EXECUTION])
-            for item in items:
-                await self._take(item)
-            if len(items) < 50:
+                                                limit=_CLAIM_BATCH, kinds=[_EXECUTION])
+            outcomes = await asyncio.gather(*(self._take(item) for item in items),
+                                            return_exceptions=True)
+            for item, outcome in zip(items, outcomes, strict=True):
+                if isinstance(outcome, Exception):  # its lease lapses; claimed again
+                    log.warning("cannot take %s: %s: %s", item.key,
+                                type(outcome).__name__, outcome)
+            if len(items) < _CLAIM_BATCH:
                 return
 
     async def _take(self, item: WorkItem) -> None:
@@ -469,13 +477,18 @@ class ExecutionManager:
         self._launch(entry)
 
     async def _definition_of(self, record: ExecutionRecord) -> tuple[str, str]:
+        # Versions and revisions never change once written: read each once.
+        key = (record.version_arn or "", record.machine_arn, record.revision_id)
+        known = self._definitions.get(key)
+        if known is not None:
+            return known
         if record.version_arn:
             version = await self.store.get_version(record.version_arn)
             if version is not None:
-                return version.definition, version.role_arn
+                return self._keep_definition(key, version.definition, version.role_arn)
         revision = await self.store.get_revision(record.machine_arn, record.revision_id)
         if revision is not None:
-            return revision.definition, revision.role_arn
+            return self._keep_definition(key, revision.definition, revision.role_arn)
         machine = await self.store.get_state_machine(record.machine_arn)
         if machine is None:
             raise ApiError("StateMachineDoesNotExist",
@@ -492,6 +505,13 @@ class ExecutionManager:
             cursor = page.next_cursor
             if not cursor:
                 return events
+
+    def _keep_definition(self, key: tuple[str, str, str | None], definition: str,
+                         role_arn: str) -> tuple[str, str]:
+        self._definitions[key] = (definition, role_arn)
+        if len(self._definitions) > _MACHINE_CACHE_SIZE:
+            self._definitions.popitem(last=False)
+        return definition, role_arn
 
     # -- stopping and redriving -------------------------------------------------------------
     async def stop_execution(self, execution: ExecutionRecord, error: str | None,
@@ -612,6 +632,7 @@ class _Dropped(asyncio.CancelledError):
 
 
 _EXECUTION = "execution"  # the work-item kind whose lease owns an execution
+_CLAIM_BATCH = 50  # executions leased per claim statement
 _RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
 
 

@@ -116,10 +116,9 @@ LIST_EXECUTIONS_ORDER = " ORDER BY start_date DESC, arn DESC LIMIT %(limit)s"
 
 # --------------------------------------------------------------------------- history
 # Appends to one execution's history are serialised (the lock is held to the end of
-# the transaction), so the highest stored id read here stays the highest until commit.
-LOCK_HISTORY_LAST_ID = """
-SELECT pg_advisory_xact_lock(hashtextextended(%(execution_arn)s, 1)),
-       (SELECT max(last_id) FROM event_chunks WHERE execution_arn=%(execution_arn)s)"""
+# the transaction): the insert that follows, a statement of its own, sees every append
+# committed before, so its check against the highest stored id holds until commit.
+LOCK_HISTORY = "SELECT pg_advisory_xact_lock(hashtextextended(%(execution_arn)s, 1))"
 # All the chunks of one append in one statement (one round trip), column by column.
 # The insert also tells LISTENers on EVENTS_CHANNEL which events were appended (sent at
 # commit, never for a rolled-back batch): "<schema> <first id> <last id> <execution
@@ -131,9 +130,11 @@ WITH chunk AS (
   SELECT %(execution_arn)s, last_id, first_id, count, data
   FROM unnest(%(last_ids)s::integer[], %(first_ids)s::integer[], %(counts)s::integer[],
               %(data)s::bytea[]) AS chunk (last_id, first_id, count, data)
+  WHERE NOT EXISTS (SELECT 1 FROM event_chunks WHERE execution_arn=%(execution_arn)s
+                    AND last_id >= %(first_id)s)
   RETURNING first_id, last_id)
-SELECT pg_notify('stepfn_events', concat_ws(' ', current_schema(), min(first_id),
-                                            max(last_id), %(execution_arn)s::text))
+SELECT count(*), pg_notify('stepfn_events', concat_ws(' ', current_schema(),
+                           min(first_id), max(last_id), %(execution_arn)s::text))
 FROM chunk"""
 # A few chunks at a time: a page needs ``limit + 1`` events, and chunks of big payloads
 # hold few events each, so reading every remaining chunk at once could be huge.
@@ -208,10 +209,15 @@ VALUES (%(kind)s, %(key)s, %(payload)s, %(available_at)s)
 ON CONFLICT (key) DO UPDATE SET payload=EXCLUDED.payload,
     available_at=least(work.available_at, EXCLUDED.available_at),
     requeued=(work.lease_owner IS NOT NULL)"""
-COMPLETE_REQUEUED_WORK = """
-UPDATE work SET lease_owner=NULL, lease_expires=NULL, requeued=false
-WHERE id=%(id)s AND lease_owner=%(owner)s AND requeued"""
-COMPLETE_WORK = "DELETE FROM work WHERE id=%(id)s AND lease_owner=%(owner)s"
+# One statement, two disjoint cases: a requeued item is handed back, any other deleted.
+COMPLETE_WORK = """
+WITH handed_back AS (
+    UPDATE work SET lease_owner=NULL, lease_expires=NULL, requeued=false
+    WHERE id=%(id)s AND lease_owner=%(owner)s AND requeued RETURNING id),
+deleted AS (
+    DELETE FROM work WHERE id=%(id)s AND lease_owner=%(owner)s AND NOT requeued
+    RETURNING id)
+SELECT (SELECT count(*) FROM handed_back) + (SELECT count(*) FROM deleted)"""
 # Available items (never leased, or whose lease expired) that no concurrent claimer has
 # locked, leased in the same statement: two workers never get the same item.
 CLAIM_WORK = """

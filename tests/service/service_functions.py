@@ -33,3 +33,21 @@ def fail_unless_flag(event):
     if not os.path.exists(event["flag"]):
         raise RuntimeError("the flag file is not there yet")
     return event
+
+
+def record_call(event):
+    """Adds one to ``value`` after a short nap, and appends ``key`` to the file named by
+    STEPFN_FAULT_LOG (one line per invocation, so duplicates can be counted). The line
+    is written before the nap: an invocation cut short by kill -9 still counts."""
+    with open(os.environ["STEPFN_FAULT_LOG"], "a", encoding="utf-8") as log:
+        log.write(event["key"] + "\n")
+    time.sleep(event.get("nap", 0.05))
+    return {"value": event["value"] + 1}
+
+
+def hand_token(event):
+    """Gives a .waitForTaskToken token to the test (a line in STEPFN_FAULT_TOKENS),
+    which answers it through the API."""
+    with open(os.environ["STEPFN_FAULT_TOKENS"], "a", encoding="utf-8") as out:
+        out.write(f'{event["value"]} {event["token"]}\n')
+    return {"handed": True}
