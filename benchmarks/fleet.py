@@ -29,7 +29,14 @@ second worker must first see the lease expire, claim, and replay them; their Wai
 over by then), and until every lease is the second worker's. Target: within the lease
 (``--lease`` seconds, STEPFN_LEASE_SECONDS) + 1 s.
 
-Every PostgreSQL configuration gets a database of its own, dropped afterwards.
+CPU. Beside the clock, every row gives the CPU time (user + system) spent per execution
+by this process, the worker processes and the PostgreSQL backends serving the
+database (not the server's background writers): on a machine shared with other work
+the clock slows down but this does not, so it is what to compare between builds.
+
+Every PostgreSQL configuration gets a database of its own, dropped afterwards. stepfn is
+imported as installed (``PYTHONPATH=<another checkout>`` measures that one instead, in
+this process and in the workers).
 """
 
 from __future__ import annotations
@@ -45,11 +52,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
 FUNCTIONS = Path(__file__).with_name("fleet_functions.py")
 REGION, ACCOUNT = "us-east-1", "123456789012"
 ROLE = "arn:aws:iam::123456789012:role/stepfn-bench"
@@ -100,6 +107,11 @@ class Row:
     start_s: float  # first start to last start answered
     total_s: float  # first start to last end
     transitions: int
+    cpu_s: float = 0.0  # CPU of every process involved (this one, workers, PostgreSQL)
+
+    @property
+    def cpu_ms_per_execution(self) -> float:
+        return self.cpu_s * 1000 / self.executions
 
     @property
     def started_per_s(self) -> float:
@@ -112,6 +124,55 @@ class Row:
     @property
     def transitions_per_s(self) -> float:
         return self.executions * self.transitions / self.total_s
+
+
+# ----------------------------------------------------------------- CPU accounting
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+class CpuMeter:
+    """CPU spent by this process, the given worker processes and the database's server
+    backends between ``start`` and ``stop``: a machine shared with other work slows the
+    clock, not this count, so it says what one execution costs wherever it runs."""
+
+    def __init__(self, worker_pids: list[int], backend_pids: Any) -> None:
+        self.worker_pids = worker_pids
+        self.backend_pids = backend_pids  # () -> the server's backends for the database
+        self.before: dict[int, float] = {}
+
+    def _now(self) -> dict[int, float]:
+        pids = [os.getpid(), *self.worker_pids, *self.backend_pids()]
+        return {pid: process_cpu(pid) for pid in pids}
+
+    def start(self) -> None:
+        self.before = self._now()
+
+    def stop(self) -> float:
+        after = self._now()
+        return sum(max(0.0, cpu - self.before.get(pid, 0.0)) for pid, cpu in after.items())
+
+
+def backends_of(url: str | None) -> Any:
+    """A function listing the server pids serving the database at ``url``."""
+    def pids() -> list[int]:
+        if url is None:
+            return []
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = "
+                                "current_database() AND pid <> pg_backend_pid()").fetchall()
+        return [r[0] for r in rows]
+    return pids
 
 
 # ----------------------------------------------------------------- PostgreSQL plumbing
@@ -149,7 +210,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "stepfn.cli", "worker", "--db", url,
              "--functions", str(FUNCTIONS), "--log-level", "warning"],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=REPO)
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=log.parent)
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -273,7 +334,7 @@ async def ended_count(store: Any, machine_arn: str) -> int:
 # ----------------------------------------------------------------- throughput runs
 async def measure(config: str, db_url: str, *, in_process_worker: bool, postgres: bool,
                   executions: int, in_flight: int, lease: float,
-                  machines: list[str]) -> list[Row]:
+                  machines: list[str], worker_pids: Sequence[int] = ()) -> list[Row]:
     """Both machines on one configuration whose workers (if any) already run."""
     import orjson
 
@@ -286,6 +347,8 @@ async def measure(config: str, db_url: str, *, in_process_worker: bool, postgres
                                            definition)
             manager.compile(machine.definition, "STANDARD")
             inputs = [orjson.dumps(input_doc).decode()] * executions
+            meter = CpuMeter(list(worker_pids), backends_of(db_url if postgres else None))
+            await asyncio.to_thread(meter.start)
             t0 = time.perf_counter()
             arns = await start_many(manager, machine, inputs, in_flight)
             started = time.perf_counter()
@@ -295,9 +358,10 @@ async def measure(config: str, db_url: str, *, in_process_worker: bool, postgres
             else:
                 await asyncio.gather(*(manager.wait_for_end(arn) for arn in arns))
             ended = time.perf_counter()
+            cpu = await asyncio.to_thread(meter.stop)
             await check_outputs(store, machine.arn, expected, executions)
             rows.append(Row(config, name, executions, started - t0, ended - t0,
-                            transitions))
+                            transitions, cpu))
     finally:
         await close_service(store, manager)
     return rows
@@ -315,7 +379,8 @@ def run_postgres(base: str, workers: int, args: argparse.Namespace, logs: Path) 
         return asyncio.run(measure(label, db.url, in_process_worker=workers == 0,
                                    postgres=True, executions=args.executions,
                                    in_flight=args.in_flight, lease=args.lease,
-                                   machines=args.machines))
+                                   machines=args.machines,
+                                   worker_pids=[w.proc.pid for w in fleet]))
     finally:
         for worker in fleet:
             worker.stop()
@@ -425,10 +490,11 @@ def run_takeover(base: str, args: argparse.Namespace, logs: Path) -> dict[str, f
 # ----------------------------------------------------------------- table
 def print_rows(rows: list[Row]) -> None:
     header = ("configuration", "machine", "executions", "started/s", "completed/s",
-              "transitions/s", "total s")
+              "transitions/s", "total s", "CPU ms/execution")
     lines = [header] + [
         (r.config, r.machine, str(r.executions), f"{r.started_per_s:,.0f}",
-         f"{r.completed_per_s:,.0f}", f"{r.transitions_per_s:,.0f}", f"{r.total_s:.2f}")
+         f"{r.completed_per_s:,.0f}", f"{r.transitions_per_s:,.0f}", f"{r.total_s:.2f}",
+         f"{r.cpu_ms_per_execution:.2f}")
         for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for index, line in enumerate(lines):
@@ -470,7 +536,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-single", action="store_true",
                         help="skip PostgreSQL with one process")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO))
     logs = Path(tempfile.mkdtemp(prefix="stepfn-fleet-logs-"))
     runs: list[list[Row]] = []
     for _ in range(args.runs):

@@ -85,6 +85,12 @@ async def _metrics(send: Send, store: Store, service: Any) -> None:
         gauges.append(("stepfn_due_timers", "Timers due and not yet fired.", len(due)))
     except Exception as exc:  # noqa: BLE001 - metrics still answer without it
         log.warning("metrics: due timers unreadable: %s", exc)
+    try:
+        depth = await store.queue_depth(time.time())
+        gauges.append(("stepfn_queue_depth", "Work items (executions to run or take "
+                       "over) ready and held by no worker.", depth))
+    except Exception as exc:  # noqa: BLE001 - metrics still answer without it
+        log.warning("metrics: queue depth unreadable: %s", exc)
     running = getattr(service, "running", None)
     if running is not None:
         gauges.append(("stepfn_running_executions",

@@ -207,8 +207,10 @@ class ExecutionManager:
         while True:
             items = await self.store.claim_work(self.owner, self.lease_seconds,
                                                 limit=_CLAIM_BATCH, kinds=[_EXECUTION])
-            outcomes = await asyncio.gather(*(self._take(item) for item in items),
-                                            return_exceptions=True)
+            loaded = await self.store.load_executions([i.key for i in items]) if items \
+                else {}
+            outcomes = await asyncio.gather(*(self._take(item, loaded.get(item.key))
+                                              for item in items), return_exceptions=True)
             for item, outcome in zip(items, outcomes, strict=True):
                 if isinstance(outcome, Exception):  # its lease lapses; claimed again
                     log.warning("cannot take %s: %s: %s", item.key,
@@ -216,17 +218,22 @@ class ExecutionManager:
             if len(items) < _CLAIM_BATCH:
                 return
 
-    async def _take(self, item: WorkItem) -> None:
+    async def _take(self, item: WorkItem,
+                    loaded: tuple[ExecutionRecord, list[HistoryEvent]] | None) -> None:
+        """Resume a leased execution from its record and history, read at the claim."""
         arn = item.key
-        record = await self.store.get_execution(arn)
+        record = loaded[0] if loaded else None
         if record is None or record.status != "RUNNING" or record.type != "STANDARD":
             async with self.store.batch() as tx:
                 tx.finish_work(arn, self.owner)
             return
         if arn in self.running:
             return
+        assert loaded is not None
+        recorded = [Event(e.id, e.previous_event_id, e.timestamp, e.type, e.details,
+                          e.thread) for e in loaded[1]]
         try:
-            await self._resume(record)
+            await self._resume(record, recorded=recorded)
         except Exception:  # noqa: BLE001 - offered again later, here or elsewhere
             log.exception("cannot resume %s", arn)
             await self.store.release_work(item.id, self.owner,
@@ -465,13 +472,15 @@ class ExecutionManager:
             raise _Dropped()
 
     # -- resuming ---------------------------------------------------------------------------
-    async def _resume(self, record: ExecutionRecord, replay_filter: Any = None) -> None:
+    async def _resume(self, record: ExecutionRecord, replay_filter: Any = None,
+                      recorded: list[Event] | None = None) -> None:
         definition, role_arn = await self._definition_of(record)
         machine = self.compile(definition, record.type)
         if record.test_case is not None:
             self._mock_execution(record.arn, record.machine_arn.rsplit(":", 1)[-1],
                                  record.test_case)
-        recorded = await self._load_history(record.arn)
+        if recorded is None:
+            recorded = await self._load_history(record.arn)
         replay = replay_filter(recorded) if replay_filter else None
         entry = self._prepare(record, machine, role_arn, recorded, replay)
         self._launch(entry)

@@ -769,6 +769,23 @@ class PostgresStore(Store):
         del items[limit:]
         return Page(items, str(items[-1].id) if more and items else None)
 
+    async def load_executions(
+            self, arns: Sequence[str]) -> dict[str, tuple[ExecutionRecord, list[HistoryEvent]]]:
+        async def read(conn: Conn) -> tuple[list[tuple], list[tuple]]:
+            params = {"arns": list(arns)}
+            async with conn.pipeline():  # both statements in one round trip
+                records = await conn.execute(q.GET_EXECUTIONS, params)
+                chunks = await conn.execute(q.HISTORIES, params)
+                return await records.fetchall(), await chunks.fetchall()
+        if not arns:
+            return {}
+        records, chunks = await self._read(read)
+        histories: dict[str, list[HistoryEvent]] = {}
+        for arn, data in chunks:  # by ARN, then id
+            histories.setdefault(arn, []).extend(chunk_events(data))
+        return {arn: (unpack(ExecutionRecord, data), histories.get(arn, []))
+                for arn, data in records}
+
     async def count_events(self, execution_arn: str) -> int:
         return await self._one(q.COUNT_EVENTS, {"execution_arn": execution_arn}, int)
 
@@ -869,6 +886,9 @@ class PostgresStore(Store):
             cur = await conn.execute(q.RELEASE_LEASES_OF, {"owner": owner,
                                                            "now": time.time()})
             return cur.rowcount
+
+    async def queue_depth(self, now: float) -> int:
+        return await self._one(q.QUEUE_DEPTH, {"now": now}, int)
 
     async def lease_owners(self) -> list[str]:
         return [r[0] for r in await self._rows(q.LEASE_OWNERS, {})]

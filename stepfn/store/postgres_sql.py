@@ -100,6 +100,7 @@ UPDATE executions SET machine_arn=%(machine_arn)s, version_arn=%(version_arn)s,
     start_date=%(start_date)s, redrive_count=%(redrive_count)s, data=%(data)s
 WHERE arn=%(arn)s"""
 GET_EXECUTION = "SELECT data FROM executions WHERE arn=%(arn)s"
+GET_EXECUTIONS = "SELECT arn, data FROM executions WHERE arn = ANY(%(arns)s::text[])"
 # LIST_EXECUTIONS is completed by the filters given (EXECUTION_FILTERS, joined by AND).
 LIST_EXECUTIONS = "SELECT data FROM executions"
 EXECUTION_FILTERS = {
@@ -146,6 +147,10 @@ HISTORY_REVERSE = """
 SELECT last_id, first_id, data FROM event_chunks
 WHERE execution_arn=%(execution_arn)s AND first_id < %(bound)s
 ORDER BY last_id DESC LIMIT %(chunks)s"""
+# The whole histories of several executions (resuming what a claim leased).
+HISTORIES = """
+SELECT execution_arn, data FROM event_chunks WHERE execution_arn = ANY(%(arns)s::text[])
+ORDER BY execution_arn, last_id"""
 COUNT_EVENTS = """
 SELECT coalesce(sum(count), 0) FROM event_chunks WHERE execution_arn=%(execution_arn)s"""
 UPSERT_SNAPSHOT = """
@@ -271,4 +276,7 @@ SELECT key FROM work WHERE lease_owner=%(owner)s"""
 RELEASE_LEASES_OF = """
 UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(now)s
 WHERE lease_owner=%(owner)s"""
+QUEUE_DEPTH = """
+SELECT count(*) FROM work
+WHERE available_at <= %(now)s AND (lease_expires IS NULL OR lease_expires <= %(now)s)"""
 LEASE_OWNERS = "SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL"
