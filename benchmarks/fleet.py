@@ -281,7 +281,7 @@ async def create_machine(store: Any, name: str, definition: dict) -> Any:
 async def start_many(manager: Any, machine: Any, inputs: list[str],
                      in_flight: int) -> list[str]:
     """StartExecution for every input, ``in_flight`` at a time; the ARNs."""
-    from stepfn.api.service import StartRequest
+    from stepfn.service.contract import StartRequest
 
     arns: list[str] = []
     gate = asyncio.Semaphore(in_flight)

@@ -146,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
                              max(ms), ran))
         finally:
             server.stop()
-    print(f"budget {args.timeout_ms} ms, {args.clients} clients, {args.seconds:g} s each")
+    load = os.getloadavg()[0]  # the figures mean little on a machine busy elsewhere
+    print(f"budget {args.timeout_ms} ms, {args.clients} clients, {args.seconds:g} s each, "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs")
     print(f"{'scenario':<10}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
           f"{'pathological runs':>19}")
     for name, calls, p50, p99, worst, ran in rows:

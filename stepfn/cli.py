@@ -386,7 +386,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from .service.worker import run_worker
+    from .service.app import ServiceSettings, run_worker
     from .store.base import StoreError
 
     logging.basicConfig(level=(args.log_level or "info").upper(),
@@ -395,10 +395,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     check_functions_load(args.functions or ())  # as serve: one error line, not a traceback
     check_db_path(db)
     try:
-        asyncio.run(run_worker(
-            db, region=args.region or os.environ.get("STEPFN_REGION", "us-east-1"),
+        asyncio.run(run_worker(db, ServiceSettings(
+            region=args.region or os.environ.get("STEPFN_REGION", "us-east-1"),
             account=args.account or os.environ.get("STEPFN_ACCOUNT", "123456789012"),
-            functions=args.functions or [], max_history_events=args.max_history_events))
+            functions=tuple(args.functions or ()),
+            max_history_events=args.max_history_events)))
     except (StoreError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     return 0

@@ -45,7 +45,7 @@ class Driver:
     async def _setup(self) -> None:
         import orjson
 
-        from stepfn.api.service import StartRequest  # noqa: F401 - fail early if missing
+        from stepfn.service.contract import StartRequest  # noqa: F401 - fail early if missing
         from stepfn.service.executions import ExecutionManager
         from stepfn.store.base import StateMachineRecord
         from stepfn.store.sqlite import SqliteStore
@@ -80,7 +80,7 @@ class Driver:
         """Start one execution, wait for its end, and read it back from the store."""
         import orjson
 
-        from stepfn.api.service import StartRequest
+        from stepfn.service.contract import StartRequest
 
         name = str(uuid.uuid4())
         machine = self.machine

@@ -2,7 +2,7 @@
 
 from stepfn.api.errors import ApiError
 from stepfn.api.server import ApiConfig, create_app, serve
-from stepfn.api.service import ActivityTaskGrant, ExecutionService, StartRequest, SyncResult
+from stepfn.service.contract import ActivityTaskGrant, ExecutionService, StartRequest, SyncResult
 
 __all__ = ["ActivityTaskGrant", "ApiConfig", "ApiError", "ExecutionService",
            "StartRequest", "SyncResult", "create_app", "serve"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 
+from stepfn.service import errors as service
+
 
 class ApiError(Exception):
     """An error answered as HTTP ``status`` with ``{"__type": code, "message": ...}``.
 
-    The execution service may raise it too (e.g. ``TaskDoesNotExist``) and the API
-    passes it through unchanged.
+    The API raises it for what it checks itself; the service raises its own errors
+    (``stepfn.service.errors``), answered through ``AWS_CODES``.
     """
 
     def __init__(self, code: str, message: str, status: int = 400,
@@ -25,6 +27,40 @@ class ApiError(Exception):
         if self.reason:
             body["reason"] = self.reason
         return body
+
+
+# The AWS error code answered for each of the service's errors.
+AWS_CODES: dict[type[service.ServiceError], str] = {
+    service.InvalidRequest: "ValidationException",
+    service.MissingParameter: "MissingRequiredParameter",
+    service.InvalidArn: "InvalidArn",
+    service.InvalidName: "InvalidName",
+    service.InvalidDefinition: "InvalidDefinition",
+    service.StateMachineDoesNotExist: "StateMachineDoesNotExist",
+    service.StateMachineAlreadyExists: "StateMachineAlreadyExists",
+    service.StateMachineDeleting: "StateMachineDeleting",
+    service.MachineTypeNotSupported: "StateMachineTypeNotSupported",
+    service.RevisionMismatch: "ConflictException",
+    service.VersionInUse: "ConflictException",
+    service.AliasExists: "ConflictException",
+    service.VersionLimitReached: "ServiceQuotaExceededException",
+    service.ResourceNotFound: "ResourceNotFound",
+    service.ExecutionAlreadyExists: "ExecutionAlreadyExists",
+    service.ExecutionNotRedrivable: "ExecutionNotRedrivable",
+    service.InvalidToken: "InvalidToken",
+    service.TaskDoesNotExist: "TaskDoesNotExist",
+    service.TaskTimedOut: "TaskTimedOut",
+}
+
+
+def from_service(exc: service.ServiceError) -> ApiError:
+    """The answer to an error the service raised (a subclass answers as its nearest
+    listed base; an unlisted one is a bug, answered as InternalFailure)."""
+    for kind in type(exc).__mro__:
+        code = AWS_CODES.get(kind)
+        if code is not None:
+            return ApiError(code, exc.message, reason=getattr(exc, "reason", None))
+    return ApiError("InternalFailure", "An internal error occurred", 500)
 
 
 def validation(message: str, reason: str | None = None) -> ApiError:

@@ -18,14 +18,15 @@ from typing import Any
 import orjson
 
 from stepfn.api import ops
-from stepfn.api.arns import Arns
 from stepfn.api.auth import SigV4Verifier, load_access_keys
-from stepfn.api.errors import ApiError, is_declared
+from stepfn.api.errors import ApiError, from_service, is_declared
 from stepfn.api.handlers import StepFunctionsApi
 from stepfn.api.model import operation_names, validate_request
-from stepfn.api.service import ExecutionService
+from stepfn.service.app import open_store
+from stepfn.service.arns import Arns
+from stepfn.service.contract import ExecutionService
+from stepfn.service.errors import ServiceError
 from stepfn.store.base import Store
-from stepfn.tasks import tokens
 
 log = logging.getLogger("stepfn.api")
 
@@ -175,11 +176,9 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    await store.open()
                     # Task tokens are signed with a secret kept in the store, so a token
                     # handed out before a restart is still recognised after it.
-                    tokens.use_secret(await store.get_or_create_secret(
-                        tokens.SECRET_NAME, tokens.new_secret()))
+                    await open_store(store)
                     # The service resumes the executions a previous run left running.
                     if hasattr(service, "start"):
                         await service.start()
@@ -226,6 +225,9 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
             status, payload = await call(operation, body)
         except ApiError as exc:
             status, payload = _error_answer(operation, exc, config.strict_errors)
+        except ServiceError as exc:
+            status, payload = _error_answer(operation, from_service(exc),
+                                            config.strict_errors)
         except ConnectionError:
             return
         except RecursionError:
@@ -295,7 +297,7 @@ def _is_loopback(host: str) -> bool:
 
 def _default_service_factory() -> Callable[[Store, ApiConfig], ExecutionService]:
     try:
-        from stepfn.service import create_execution_service
+        from stepfn.service.app import create_execution_service
     except ImportError as exc:
         raise RuntimeError("no execution service available: pass service_factory") from exc
     return create_execution_service

@@ -16,13 +16,13 @@ import time
 import uuid
 from typing import Any
 
-from ..api.errors import ApiError
-from ..api.service import ActivityTaskGrant
 from ..errors import StatesError
 from ..jsonutil import loads
 from ..store.base import ActivityRecord, ActivityTask, Store, TaskTokenRecord
 from ..tasks.base import TaskCall, TaskDispatcher
 from ..tasks.tokens import execution_of_token
+from .contract import ActivityTaskGrant
+from .errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
 
 ACTIVITY_POLL_SECONDS = 60.0  # GetActivityTask's long poll, as AWS
 # How often a waiting task looks in the store for an answer or a heartbeat given to
@@ -149,15 +149,15 @@ class CallbackHub:
         # A token this server did not sign (made up, altered, another server's) is
         # InvalidToken before the store is even asked.
         if execution_of_token(token) is None:
-            raise ApiError("InvalidToken", "Invalid token")
+            raise InvalidToken("Invalid token")
         record = await self.store.get_task_token(token)
         if record is None:
-            raise ApiError("TaskDoesNotExist", "Task does not exist")
+            raise TaskDoesNotExist("Task does not exist")
         if _answer_of(record) is not None:  # already answered: AWS says TaskTimedOut
             raise _closed()
         execution = await self.store.get_execution(record.execution_arn)
         if execution is None or execution.status != "RUNNING":
-            raise ApiError("TaskTimedOut", "Task Timed Out: the execution is no longer running")
+            raise TaskTimedOut("Task Timed Out: the execution is no longer running")
         return record
 
     async def forget_execution(self, execution_arn: str) -> None:
@@ -221,8 +221,8 @@ class _ActivityHandler:
         return await self.hub.schedule_activity(call, call.extra.get("started"))
 
 
-def _closed() -> ApiError:
-    return ApiError("TaskTimedOut", "Task Timed Out: the task has already been closed")
+def _closed() -> TaskTimedOut:
+    return TaskTimedOut("Task Timed Out: the task has already been closed")
 
 
 def _answer_of(record: TaskTokenRecord) -> dict | None:

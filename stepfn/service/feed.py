@@ -6,6 +6,11 @@ events are committed and never blocks the runner: each subscriber has a bounded 
 and a subscriber that falls behind loses its *oldest* events and is told how many (a
 ``Gap`` in its stream), so it can read them back from the store if it cares.
 
+Publisher and subscribers may live on different threads: ``stepfn serve`` runs
+executions on an event loop of their own while the API's loop streams the feed. A
+subscription belongs to the loop it was made on, and events reach it through that
+loop (``call_soon_threadsafe``) when they are published from another thread.
+
 ``state_status`` turns a history into the status of each state of the definition, for
 the UI's graph.
 """
@@ -13,6 +18,7 @@ the UI's graph.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -53,6 +59,14 @@ class Subscription:
         self._lost = 0
         self._wake = asyncio.Event()
         self.closed = False
+        try:  # where _offer must run: the loop that reads this subscription
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+
+    def _offer_all(self, items: list[FeedEvent]) -> None:
+        for item in items:
+            self._offer(item)
 
     def _offer(self, item: FeedEvent) -> None:
         if len(self._items) >= self._buffer:
@@ -107,6 +121,7 @@ class EventFeed:
         self.buffer = buffer
         self._by_execution: dict[str, set[Subscription]] = {}
         self._everything: set[Subscription] = set()
+        self._lock = threading.Lock()  # subscribers come and go on another thread
         # Called synchronously with every published batch (cheap counters only).
         self.listeners: list[Callable[[str, Sequence[Any]], None]] = []
 
@@ -114,21 +129,23 @@ class EventFeed:
                   buffer: int | None = None) -> Subscription:
         """Events of ``execution_arn`` (or of every execution when None) from now on."""
         sub = Subscription(self, execution_arn, buffer or self.buffer)
-        if execution_arn is None:
-            self._everything.add(sub)
-        else:
-            self._by_execution.setdefault(execution_arn, set()).add(sub)
+        with self._lock:
+            if execution_arn is None:
+                self._everything.add(sub)
+            else:
+                self._by_execution.setdefault(execution_arn, set()).add(sub)
         return sub
 
     def _remove(self, sub: Subscription) -> None:
-        if sub.execution_arn is None:
-            self._everything.discard(sub)
-            return
-        subs = self._by_execution.get(sub.execution_arn)
-        if subs is not None:
-            subs.discard(sub)
-            if not subs:
-                del self._by_execution[sub.execution_arn]
+        with self._lock:
+            if sub.execution_arn is None:
+                self._everything.discard(sub)
+                return
+            subs = self._by_execution.get(sub.execution_arn)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._by_execution[sub.execution_arn]
 
     @property
     def has_subscribers(self) -> bool:
@@ -142,14 +159,26 @@ class EventFeed:
         blocks."""
         for listener in self.listeners:
             listener(execution_arn, events)
-        targets = self._by_execution.get(execution_arn)
-        if not targets and not self._everything:
+        if not self._everything and execution_arn not in self._by_execution:
             return
-        receivers = [*(targets or ()), *self._everything]
-        for event in events:
-            item = FeedEvent(execution_arn, render(event) if render else event)
-            for sub in receivers:
-                sub._offer(item)
+        with self._lock:
+            receivers = [*self._by_execution.get(execution_arn, ()), *self._everything]
+        if not receivers:
+            return
+        items = [FeedEvent(execution_arn, render(event) if render else event)
+                 for event in events]
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        for sub in receivers:
+            if sub.loop is None or sub.loop is here:
+                sub._offer_all(items)
+                continue
+            try:
+                sub.loop.call_soon_threadsafe(sub._offer_all, items)
+            except RuntimeError:  # its loop has closed: nobody reads it any more
+                pass
 
 
 # ------------------------------------------------------------------ per-state status

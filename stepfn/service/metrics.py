@@ -9,6 +9,7 @@ hot path only bumps integers in dicts.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -39,9 +40,15 @@ class Metrics:
         self.task_count = 0
         self.task_sum = 0.0
         self._scheduled: dict[tuple[str, str], float] = {}  # (arn, thread) -> when
+        # Executions count on their own event loop's thread, /metrics reads on the API's.
+        self._lock = threading.Lock()
 
     def observe(self, execution_arn: str, events: Sequence[_Event]) -> None:
         """Count committed history events of one execution."""
+        with self._lock:
+            self._observe(execution_arn, events)
+
+    def _observe(self, execution_arn: str, events: Sequence[_Event]) -> None:
         for event in events:
             kind = event.type
             if kind.endswith("StateEntered"):
@@ -70,6 +77,10 @@ class Metrics:
 
     def render(self, gauges: Iterable[tuple[str, str, float]] = ()) -> str:
         """The exposition text, with ``gauges`` (name, help, value) read at scrape."""
+        with self._lock:
+            return self._render(gauges)
+
+    def _render(self, gauges: Iterable[tuple[str, str, float]]) -> str:
         out: list[str] = []
         family(out, "stepfn_executions_started_total", "counter",
                "Executions started, per state machine.",

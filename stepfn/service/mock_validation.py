@@ -12,8 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from ..api.errors import ApiError
 from ..tasks.base import parse_resource
+from .errors import InvalidRequest
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "blob": (str,), "boolean": (bool,),
@@ -39,8 +39,7 @@ def check_mock_result(resource: str, result: Any, mode: str | None) -> None:
     problems: list[str] = []
     _check(shape, result, "", mode == "STRICT", problems)
     if problems:
-        raise ApiError("ValidationException",
-                       f"The mocked result does not match the API model of "
+        raise InvalidRequest(f"The mocked result does not match the API model of "
                        f"{ref.resource_type}:{ref.resource} ({mode}): {problems[0]}")
 
 

@@ -16,11 +16,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .. import jsonutil
-from ..api.errors import ApiError
-from ..api.service import StartRequest
 from ..errors import StatesError
 from ..store.base import ExecutionRecord
 from ..tasks.base import TaskCall
+from .contract import StartRequest
+from .errors import ServiceError
 
 if TYPE_CHECKING:
     from .executions import ExecutionManager
@@ -69,8 +69,9 @@ class NestedExecutions:
                                machine.role_arn, machine.revision_id)
         try:
             return await self.manager.start_execution(request, parent_arn=call.execution_arn)
-        except ApiError as err:
-            raise StatesError(f"StepFunctions.{err.code}Exception", str(err)) from None
+        except ServiceError as err:  # named as the Step Functions API names it
+            raise StatesError(f"StepFunctions.{type(err).__name__}Exception",
+                              err.message) from None
 
 
 def _describe(record: ExecutionRecord, as_json: bool) -> dict:

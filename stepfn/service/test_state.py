@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import jsonutil
-from ..api.errors import ApiError
 from ..asl.model import JSONPATH, StateModel, load_model, load_state
 from ..engine.execution import ExecutionRun
 from ..engine.frame import Frame
@@ -39,6 +38,7 @@ from ..engine.states.recoverable import error_output_of
 from ..errors import StatesError
 from ..tasks.base import TaskDispatcher
 from ..tasks.http import HTTP_TRACE, HttpAnswer, HttpRequest
+from .errors import InvalidDefinition, InvalidRequest
 from .mock_validation import check_mock_result
 
 #: The state types a mock may stand in for (the API: "Task, Map, or Parallel states").
@@ -89,7 +89,7 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
     try:
         state = Compiler(region).compile_state(model)
     except (KeyError, ValueError, TypeError) as exc:
-        raise ApiError("InvalidDefinition", f"Invalid State Definition: {exc}") from None
+        raise InvalidDefinition(f"Invalid State Definition: {exc}") from None
     _use_reader_data(state, request.get("stateConfiguration") or {})
     input_text = request.get("input") or "{}"
     run = ExecutionRun(
@@ -184,8 +184,7 @@ def _use_reader_data(state: State, config: dict) -> None:
         return
     reader = getattr(state, "item_reader", None)
     if reader is None:
-        raise ApiError("ValidationException",
-                       "mapItemReaderData applies to a Map state with an ItemReader")
+        raise InvalidRequest("mapItemReaderData applies to a Map state with an ItemReader")
     state.item_reader = _GivenItems(reader, data)  # type: ignore[attr-defined]
 
 
@@ -397,18 +396,18 @@ def _state_of(request: dict) -> tuple[StateModel, dict | None]:
     try:
         document = jsonutil.loads(request["definition"])
     except ValueError as exc:
-        raise ApiError("InvalidDefinition", f"Invalid State Definition: {exc}") from None
+        raise InvalidDefinition(f"Invalid State Definition: {exc}") from None
     if not isinstance(document, dict):
-        raise ApiError("InvalidDefinition", "Invalid State Definition: not a JSON object")
+        raise InvalidDefinition("Invalid State Definition: not a JSON object")
     if "States" in document:  # a whole machine and the name of the state to test
         machine = load_model(document)
         name = request.get("stateName") or machine.start_at
         state = machine.states.get(name) if isinstance(name, str) else None
         if state is None:
-            raise ApiError("InvalidDefinition", f"State '{name}' not found in the definition")
+            raise InvalidDefinition(f"State '{name}' not found in the definition")
         return state, document
     if request.get("stateName"):
-        raise ApiError("InvalidDefinition", "Invalid State Definition: stateName needs a "
+        raise InvalidDefinition("Invalid State Definition: stateName needs a "
                        "full state machine definition (StartAt and States)")
     return load_state("TestState", document, JSONPATH), None
 
@@ -418,54 +417,48 @@ def _check_request(request: dict, model: StateModel, machine: dict | None) -> No
     mock = request.get("mock")
     if mock is None and model.type in ("Map", "Parallel"):
         # AWS runs a Map or Parallel state only against a mock of its result or error.
-        raise ApiError("InvalidDefinition", "TestState API does not support Map or Parallel "
+        raise InvalidDefinition("TestState API does not support Map or Parallel "
                        "states. Supported state types include: [Task, Wait, Pass, Succeed, "
                        "Fail, Choice]")
     if mock is not None:
         if model.type not in MOCKABLE:
-            raise ApiError("ValidationException", f"State type '{model.type}' is not "
+            raise InvalidRequest(f"State type '{model.type}' is not "
                            "supported when a mock is specified")
         if request.get("revealSecrets"):
-            raise ApiError("ValidationException",
-                           "TestState does not support RevealSecrets when a mock is specified.")
+            raise InvalidRequest(
+                "TestState does not support RevealSecrets when a mock is specified.")
         has_result = mock.get("result") is not None
         has_error = mock.get("errorOutput") is not None
         if has_result and has_error:
-            raise ApiError("ValidationException", "A test mock should have only one of the "
+            raise InvalidRequest("A test mock should have only one of the "
                            "following fields: [result, errorOutput].")
         if not has_result and not has_error:
-            raise ApiError("ValidationException",
-                           "A mock must specify exactly one of result or errorOutput")
+            raise InvalidRequest("A mock must specify exactly one of result or errorOutput")
         if has_result:
             try:
                 result = jsonutil.loads(mock["result"])
             except ValueError:
-                raise ApiError("ValidationException",
-                               "Mocked result must be valid JSON") from None
+                raise InvalidRequest("Mocked result must be valid JSON") from None
             if model.type == "Map":  # a Map's result: its array, or ResultWriter's object
                 if "ResultWriter" in model.fields and not isinstance(result, dict):
-                    raise ApiError("ValidationException",
-                                   "Mocked result must be a JSON object.")
+                    raise InvalidRequest("Mocked result must be a JSON object.")
                 if "ResultWriter" not in model.fields and not isinstance(result, list):
-                    raise ApiError("ValidationException", "Mocked result must be an array.")
+                    raise InvalidRequest("Mocked result must be an array.")
             if model.type == "Task" and isinstance(model.fields.get("Resource"), str):
                 check_mock_result(model.fields["Resource"], result,
                                   mock.get("fieldValidationMode"))
     elif request.get("context") is not None:
-        raise ApiError("ValidationException",
-                       "context may only be specified together with a mock")
+        raise InvalidRequest("context may only be specified together with a mock")
     config = request.get("stateConfiguration") or {}
     caused_by = config.get("errorCausedByState")
     if caused_by is not None:
         if model.type not in ("Map", "Parallel") or mock is None or "errorOutput" not in mock:
-            raise ApiError("ValidationException", "errorCausedByState applies to a mocked "
+            raise InvalidRequest("errorCausedByState applies to a mocked "
                            "error of a Map or Parallel state")
         if caused_by not in _inner_state_names(model.fields):
-            raise ApiError("ValidationException",
-                           f"State '{caused_by}' is not a state of {model.name}")
+            raise InvalidRequest(f"State '{caused_by}' is not a state of {model.name}")
     if config.get("mapIterationFailureCount") is not None and model.type != "Map":
-        raise ApiError("ValidationException",
-                       "mapIterationFailureCount applies to a Map state")
+        raise InvalidRequest("mapIterationFailureCount applies to a Map state")
 
 
 def _inner_state_names(fields: dict) -> set[str]:

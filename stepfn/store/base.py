@@ -326,14 +326,6 @@ class Batch(abc.ABC):
         be a lazy sequence."""
 
     @abc.abstractmethod
-    def put_snapshot(self, execution_arn: str, data: bytes) -> None:
-        """Store (replace) the engine's opaque snapshot of an execution."""
-
-    @abc.abstractmethod
-    def delete_snapshot(self, execution_arn: str) -> None:
-        """Drop an execution's snapshot (no-op if missing)."""
-
-    @abc.abstractmethod
     def put_map_run(self, map_run: MapRunRecord) -> None:
         """Insert or replace a map run."""
 
@@ -403,6 +395,12 @@ class Store(abc.ABC):
     async def close(self) -> None:
         """Flush pending batches and release connections."""
 
+    def for_another_loop(self) -> Store:
+        """The store to use from another event loop of this process (``stepfn serve``
+        runs executions on a loop of their own): this one when it is tied to no loop,
+        else a new, unopened one on the same database, to open and close there."""
+        return self
+
     @abc.abstractmethod
     def batch(self) -> AbstractAsyncContextManager[Batch]:
         """A unit of work committed in one transaction when the block exits cleanly
@@ -411,9 +409,6 @@ class Store(abc.ABC):
     # --- state machines, revisions, versions, aliases
     @abc.abstractmethod
     async def get_state_machine(self, arn: str) -> StateMachineRecord | None: ...
-
-    @abc.abstractmethod
-    async def get_state_machine_by_name(self, name: str) -> StateMachineRecord | None: ...
 
     @abc.abstractmethod
     async def list_state_machines(self, limit: int,
@@ -492,9 +487,6 @@ class Store(abc.ABC):
         together (what a worker needs to resume the executions it just leased)."""
 
     @abc.abstractmethod
-    async def get_snapshot(self, execution_arn: str) -> bytes | None: ...
-
-    @abc.abstractmethod
     async def get_map_run(self, arn: str) -> MapRunRecord | None: ...
 
     @abc.abstractmethod
@@ -537,11 +529,6 @@ class Store(abc.ABC):
                          now: float | None = None) -> list[WorkItem]:
         """Lease up to ``limit`` available items (not leased, or lease expired) to
         ``owner``, earliest ``available_at`` first. PostgreSQL: SKIP LOCKED."""
-
-    @abc.abstractmethod
-    async def renew_lease(self, item_ids: Sequence[int], owner: str,
-                          lease_seconds: float) -> list[int]:
-        """Extend the leases ``owner`` still holds; returns the ids renewed."""
 
     @abc.abstractmethod
     async def release_work(self, item_id: int, owner: str,

@@ -236,12 +236,6 @@ class _PostgresBatch(Batch):
             return check
         self.ops.append(op)
 
-    def put_snapshot(self, execution_arn: str, data: bytes) -> None:
-        self._add(q.UPSERT_SNAPSHOT, {"execution_arn": execution_arn, "data": bytes(data)})
-
-    def delete_snapshot(self, execution_arn: str) -> None:
-        self._add(q.DELETE_SNAPSHOT, {"execution_arn": execution_arn})
-
     def put_map_run(self, map_run: MapRunRecord) -> None:
         self._add(q.UPSERT_MAP_RUN, {"arn": map_run.arn,
                                      "execution_arn": map_run.execution_arn,
@@ -496,6 +490,14 @@ class PostgresStore(Store):
             kwargs["options"] = f"-c search_path={self.schema}"
         return kwargs
 
+    def for_another_loop(self) -> PostgresStore:
+        """A pool and writer of their own: psycopg's belong to the loop that opened
+        them. The schema is this store's to check or upgrade, not the twin's."""
+        return PostgresStore(self.url, schema=self.schema, migrate=False,
+                             min_size=self.min_size, max_size=self.max_size,
+                             connect_timeout=self.connect_timeout,
+                             application_name=self.application_name)
+
     async def open(self) -> None:
         """Check the schema (upgrading it unless ``migrate=False``), then open the pool."""
         if self._pool is not None:
@@ -644,10 +646,6 @@ class PostgresStore(Store):
         return await self._one(q.GET_MACHINE, {"arn": arn},
                                lambda b: unpack(StateMachineRecord, b))
 
-    async def get_state_machine_by_name(self, name: str) -> StateMachineRecord | None:
-        return await self._one(q.GET_MACHINE_BY_NAME, {"name": name},
-                               lambda b: unpack(StateMachineRecord, b))
-
     async def list_state_machines(self, limit: int,
                                   cursor: str | None = None) -> Page[StateMachineRecord]:
         return await self._page(q.LIST_MACHINES, {"after": cursor or ""}, limit,
@@ -789,9 +787,6 @@ class PostgresStore(Store):
     async def count_events(self, execution_arn: str) -> int:
         return await self._one(q.COUNT_EVENTS, {"execution_arn": execution_arn}, int)
 
-    async def get_snapshot(self, execution_arn: str) -> bytes | None:
-        return await self._one(q.GET_SNAPSHOT, {"execution_arn": execution_arn}, bytes)
-
     async def get_map_run(self, arn: str) -> MapRunRecord | None:
         return await self._one(q.GET_MAP_RUN, {"arn": arn},
                                lambda b: unpack(MapRunRecord, b))
@@ -858,15 +853,6 @@ class PostgresStore(Store):
         items = [_work_item(r) for r in rows]
         items.sort(key=lambda i: (i.available_at, i.id))
         return items
-
-    async def renew_lease(self, item_ids: Sequence[int], owner: str,
-                          lease_seconds: float) -> list[int]:
-        if not item_ids:
-            return []
-        rows = await self._rows(q.RENEW_LEASES, {"ids": list(item_ids), "owner": owner,
-                                                 "expires": time.time() + lease_seconds})
-        renewed = {r[0] for r in rows}
-        return [i for i in item_ids if i in renewed]
 
     async def release_work(self, item_id: int, owner: str,
                            available_at: float | None = None) -> bool:

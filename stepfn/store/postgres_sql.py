@@ -31,7 +31,6 @@ INSERT INTO revisions (machine_arn, revision_id, data)
 VALUES (%(machine_arn)s, %(revision_id)s, %(data)s)
 ON CONFLICT (machine_arn, revision_id) DO UPDATE SET data=EXCLUDED.data"""
 GET_MACHINE = "SELECT data FROM state_machines WHERE arn=%(arn)s"
-GET_MACHINE_BY_NAME = "SELECT data FROM state_machines WHERE name=%(name)s"
 LIST_MACHINES = """
 SELECT data FROM state_machines WHERE name > %(after)s ORDER BY name LIMIT %(limit)s"""
 GET_REVISION = """
@@ -153,11 +152,6 @@ SELECT execution_arn, data FROM event_chunks WHERE execution_arn = ANY(%(arns)s:
 ORDER BY execution_arn, last_id"""
 COUNT_EVENTS = """
 SELECT coalesce(sum(count), 0) FROM event_chunks WHERE execution_arn=%(execution_arn)s"""
-UPSERT_SNAPSHOT = """
-INSERT INTO snapshots (execution_arn, data) VALUES (%(execution_arn)s, %(data)s)
-ON CONFLICT (execution_arn) DO UPDATE SET data=EXCLUDED.data"""
-DELETE_SNAPSHOT = "DELETE FROM snapshots WHERE execution_arn=%(execution_arn)s"
-GET_SNAPSHOT = "SELECT data FROM snapshots WHERE execution_arn=%(execution_arn)s"
 
 # --------------------------------------------------------------------------- secrets
 # The first server to store a secret wins; every other one reads the winner's back.
@@ -238,10 +232,6 @@ UPDATE work SET lease_owner=%(owner)s, lease_expires=%(expires)s, attempts=attem
 FROM picked WHERE work.id = picked.id
 RETURNING work.id, work.kind, work.key, work.payload, work.available_at, work.attempts,
           work.lease_owner, work.lease_expires"""
-RENEW_LEASES = """
-UPDATE work SET lease_expires=%(expires)s
-WHERE id = ANY(%(ids)s::bigint[]) AND lease_owner=%(owner)s
-RETURNING id"""
 RELEASE_WORK = """
 UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(available_at)s
 WHERE id=%(id)s AND lease_owner=%(owner)s"""

@@ -254,15 +254,6 @@ class _SqliteBatch(Batch):
                            chunk_rows(execution_arn, events, stored or 0))
         self.ops.append(op)
 
-    def put_snapshot(self, execution_arn: str, data: bytes) -> None:
-        self.ops.append(lambda db: db.execute(
-            "INSERT OR REPLACE INTO snapshots (execution_arn, data) VALUES (?,?)",
-            (execution_arn, bytes(data))))
-
-    def delete_snapshot(self, execution_arn: str) -> None:
-        self.ops.append(lambda db: db.execute(
-            "DELETE FROM snapshots WHERE execution_arn=?", (execution_arn,)))
-
     def put_map_run(self, map_run: MapRunRecord) -> None:
         self.ops.append(lambda db: db.execute(
             "INSERT OR REPLACE INTO map_runs (arn, execution_arn, start_date, data) "
@@ -592,10 +583,6 @@ class SqliteStore(Store):
         return await self._one("SELECT data FROM state_machines WHERE arn=?", (arn,),
                                lambda b: unpack(StateMachineRecord, b))
 
-    async def get_state_machine_by_name(self, name: str) -> StateMachineRecord | None:
-        return await self._one("SELECT data FROM state_machines WHERE name=?", (name,),
-                               lambda b: unpack(StateMachineRecord, b))
-
     async def list_state_machines(self, limit: int,
                                   cursor: str | None = None) -> Page[StateMachineRecord]:
         return await self._page(
@@ -756,10 +743,6 @@ class SqliteStore(Store):
         return await self._one("SELECT coalesce(sum(count), 0) FROM event_chunks WHERE "
                                "execution_arn=?", (execution_arn,), int)
 
-    async def get_snapshot(self, execution_arn: str) -> bytes | None:
-        return await self._one("SELECT data FROM snapshots WHERE execution_arn=?",
-                               (execution_arn,), bytes)
-
     async def get_map_run(self, arn: str) -> MapRunRecord | None:
         return await self._one("SELECT data FROM map_runs WHERE arn=?", (arn,),
                                lambda b: unpack(MapRunRecord, b))
@@ -844,20 +827,6 @@ class SqliteStore(Store):
                 f"lease_expires FROM work WHERE id IN ({','.join('?' * len(ids))}) "
                 "ORDER BY available_at, id", ids)] if ids else []
         return await self._call(_in_transaction(claim))
-
-    async def renew_lease(self, item_ids: Sequence[int], owner: str,
-                          lease_seconds: float) -> list[int]:
-        expires = time.time() + lease_seconds
-
-        def renew(db: sqlite3.Connection) -> list[int]:
-            renewed = []
-            for item_id in item_ids:
-                cur = db.execute("UPDATE work SET lease_expires=? WHERE id=? AND "
-                                 "lease_owner=?", (expires, item_id, owner))
-                if cur.rowcount:
-                    renewed.append(item_id)
-            return renewed
-        return await self._call(_in_transaction(renew))
 
     async def release_work(self, item_id: int, owner: str,
                            available_at: float | None = None) -> bool:

@@ -20,7 +20,8 @@ import pytest
 import uvicorn
 from botocore.config import Config
 
-from stepfn.api import ActivityTaskGrant, ApiConfig, ApiError, StartRequest, SyncResult, create_app
+from stepfn.api import ActivityTaskGrant, ApiConfig, StartRequest, SyncResult, create_app
+from stepfn.service.errors import ExecutionNotRedrivable, TaskDoesNotExist, TaskTimedOut
 from stepfn.store import ExecutionRecord, HistoryEvent, SqliteStore, Store
 from stepfn.store.base import ActivityRecord
 
@@ -81,8 +82,8 @@ class FakeExecutionService:
     async def redrive_execution(self, execution: ExecutionRecord,
                                 client_token: str | None) -> float:
         if execution.status not in ("FAILED", "ABORTED", "TIMED_OUT"):
-            raise ApiError("ExecutionNotRedrivable",
-                           f"Execution with ARN {execution.arn} cannot be redriven")
+            raise ExecutionNotRedrivable(
+                f"Execution with ARN {execution.arn} cannot be redriven")
         return time.time()
 
     async def test_state(self, request: dict) -> dict:
@@ -95,9 +96,9 @@ class FakeExecutionService:
 
     def _open(self, token: str) -> None:
         if token not in self.tokens:
-            raise ApiError("TaskDoesNotExist", "Task Does Not Exist")
+            raise TaskDoesNotExist("Task Does Not Exist")
         if self.tokens[token]:
-            raise ApiError("TaskTimedOut", "Task Timed Out")
+            raise TaskTimedOut("Task Timed Out")
 
     async def send_task_success(self, task_token: str, output: str) -> None:
         self._open(task_token)
@@ -112,23 +113,21 @@ class FakeExecutionService:
         self._open(task_token)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serve_in_thread(app: Any, log_level: str = "warning") -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its URL."""
-    port = _free_port()
+    # The socket is bound here and handed to uvicorn: no other process (tests run in
+    # parallel on this machine) can take the port between choosing and binding it.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                        log_level=log_level, http="httptools"))
-    thread = threading.Thread(target=uv.run, daemon=True)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not uv.started:
-        assert time.monotonic() < deadline, "server did not start"
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

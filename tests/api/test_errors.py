@@ -353,33 +353,34 @@ def test_strict_errors_from_the_environment() -> None:
 
 
 def test_redrive_of_an_execution_whose_machine_is_gone(tmp_path) -> None:
-    """The service's StateMachineDoesNotExist is not RedriveExecution's: it is
-    answered as ExecutionNotRedrivable."""
+    """An execution whose machine (and revision) is gone cannot be redriven: the
+    service says ExecutionNotRedrivable (not StateMachineDoesNotExist, which
+    RedriveExecution's model does not declare) and writes nothing."""
     import asyncio
 
-    from stepfn.api.arns import Arns
-    from stepfn.api.errors import ApiError
-    from stepfn.api.handlers import StepFunctionsApi
+    from stepfn.api.errors import from_service
+    from stepfn.service.errors import ServiceError
+    from stepfn.service.executions import ExecutionManager
     from stepfn.store import ExecutionRecord, SqliteStore
 
-    class GoneMachineService:
-        async def redrive_execution(self, execution: Any, client_token: Any) -> float:
-            raise ApiError("StateMachineDoesNotExist", "State Machine Does Not Exist")
-
-    async def scenario() -> str:
+    async def scenario() -> tuple[str, str, int]:
         store = SqliteStore(str(tmp_path / "s.db"))
         await store.open()
         arn = PREFIX + "execution:gone:run"
         async with store.batch() as tx:
             tx.put_execution(ExecutionRecord(arn=arn, machine_arn=PREFIX + "stateMachine:gone",
                                              name="run", status="FAILED", start_date=1.0))
-        api = StepFunctionsApi(store, GoneMachineService(), Arns())  # type: ignore[arg-type]
+        manager = ExecutionManager(store)
         try:
-            await api.redrive_execution({"executionArn": arn})
-        except ApiError as exc:
-            return exc.code
+            record = await store.get_execution(arn)
+            assert record is not None
+            await manager.redrive_execution(record, None)
+        except ServiceError as exc:
+            after = await store.get_execution(arn)
+            assert after is not None
+            return from_service(exc).code, after.status, await store.count_events(arn)
         finally:
             await store.close()
-        return "no error"
+        return "no error", "", 0
 
-    assert asyncio.run(scenario()) == "ExecutionNotRedrivable"
+    assert asyncio.run(scenario()) == ("ExecutionNotRedrivable", "FAILED", 0)

@@ -252,7 +252,9 @@ CODES: dict[str, int] = {}
 def test_no_request_gets_a_server_error(url: str) -> None:
     failures: list[str] = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+    # Not derandomized: each run tries new requests. print_blob: a failure prints the
+    # @reproduce_failure line that replays it.
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
               suppress_health_check=list(HealthCheck))
     @given(requests())
     def fuzz(request: tuple[str, bytes]) -> None:

@@ -13,10 +13,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from stepfn.api.arns import is_valid_name
 from stepfn.api.handlers import check_definition
 from stepfn.asl.validate import parse_definition, validate_definition
 from stepfn.errors import DefinitionError
+from stepfn.service.arns import is_valid_name
 
 SCHEMA = "SCHEMA_VALIDATION_FAILED"
 TARGET = "MISSING_TRANSITION_TARGET"

@@ -51,3 +51,10 @@ def hand_token(event):
     with open(os.environ["STEPFN_FAULT_TOKENS"], "a", encoding="utf-8") as out:
         out.write(f'{event["value"]} {event["token"]}\n')
     return {"handed": True}
+
+
+def touch_flag(event):
+    """Creates the file ``event["flag"]`` (the test then knows the execution got here)."""
+    with open(event["flag"], "w"):
+        pass
+    return event

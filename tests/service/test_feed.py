@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from stepfn.api.service import StartRequest
 from stepfn.engine.clock import SkippingClock
+from stepfn.service.contract import StartRequest
 from stepfn.service.executions import ExecutionManager
 from stepfn.service.feed import EventFeed, FeedEvent, Gap, state_status
 from stepfn.store.base import HistoryEvent, StateMachineRecord

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from stepfn.api.service import StartRequest
+from stepfn.service.contract import StartRequest
 from stepfn.service.executions import ExecutionManager
 from stepfn.store.base import Conflict, StateMachineRecord
 from stepfn.store.sqlite import SqliteStore
@@ -132,3 +132,83 @@ def test_start_uses_the_new_definition_right_after_an_update(sfn) -> None:
     with pytest.raises(ClientError) as err:
         sfn.start_sync_execution(stateMachineArn=arn)
     assert err.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
+
+
+class GatedStore(SqliteStore):
+    """A real SqliteStore whose next batch, once ``gate`` is set, waits for ``open``:
+    it holds an execution in the middle of its final checkpoint."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.gate: asyncio.Event | None = None
+        self.held = asyncio.Event()
+
+    def batch(self):  # type: ignore[override]
+        gate, self.gate = self.gate, None
+        inner = super().batch()
+        if gate is None:
+            return inner
+        held = self.held
+
+        class Gated:
+            async def __aenter__(self):
+                return await inner.__aenter__()
+
+            async def __aexit__(self, *exc):
+                held.set()
+                await gate.wait()
+                return await inner.__aexit__(*exc)
+        return Gated()
+
+
+def test_stop_racing_the_end_of_an_execution_leaves_it_ended(tmp_path: Path) -> None:
+    """StopExecution of an execution whose end is being committed (the API read it
+    RUNNING a moment before) leaves it as it ended: no second terminal event, no error
+    (this race once made the fuzz test see a 500), and the stop date is its end."""
+    async def main() -> None:
+        store = GatedStore(str(tmp_path / "s.db"))
+        await store.open()
+        manager = ExecutionManager(store)
+        await manager.start()
+        try:
+            m = machine("race", {"StartAt": "W", "States": {
+                "W": {"Type": "Wait", "Seconds": 0, "End": True}}})
+            async with store.batch() as tx:
+                tx.put_state_machine(m)
+            record = await manager.start_execution(request(m, "r1"))
+            opened = asyncio.Event()
+            store.gate = opened  # the next commit is the execution's end
+            await asyncio.wait_for(store.held.wait(), 10)
+            stop = asyncio.ensure_future(manager.stop_execution(record, "E", "c"))
+            await asyncio.sleep(0.05)  # the stop is waiting, not cancelling
+            opened.set()
+            stop_date = await asyncio.wait_for(stop, 10)
+            ended = await store.get_execution(record.arn)
+            assert ended is not None and ended.status == "SUCCEEDED"
+            assert stop_date == ended.stop_date
+            events = (await store.get_history(record.arn)).items
+            assert [e.id for e in events] == list(range(1, len(events) + 1))
+            assert [e.type for e in events if e.type.startswith("Execution")] == [
+                "ExecutionStarted", "ExecutionSucceeded"]
+        finally:
+            await manager.stop()
+            await store.close()
+    asyncio.run(main())
+
+
+def test_stop_of_an_execution_that_ended_meanwhile_writes_nothing(tmp_path: Path) -> None:
+    """The API read the execution RUNNING, then it ended (here or in another process)
+    before the stop reached the service: the stop leaves it as it ended."""
+    async def body(store: SqliteStore, manager: ExecutionManager) -> None:
+        m = machine("pure", PURE)
+        async with store.batch() as tx:
+            tx.put_state_machine(m)
+        record = await manager.start_execution(request(m, "done"))
+        await manager.wait_for_end(record.arn)
+        before = (await store.get_history(record.arn)).items
+        stop_date = await manager.stop_execution(record, None, None)  # a stale RUNNING read
+        ended = await store.get_execution(record.arn)
+        assert ended is not None and ended.status == "SUCCEEDED"
+        assert stop_date == ended.stop_date
+        assert (await store.get_history(record.arn)).items == before
+    with_manager(tmp_path, body)

@@ -95,9 +95,10 @@ def test_committed_data_survives_reopen_with_synchronous_normal(tmp_path: Path) 
     async def write(store: SqliteStore) -> None:
         async with store.batch() as tx:
             tx.put_execution(execution("e", 1.0))
-            tx.put_snapshot(arn, b"\x00engine-state")
+            tx.append_events(arn, [HistoryEvent(1, 0, 1.0, "ExecutionStarted",
+                                                {"input": "{}"})])
 
     async def read(store: SqliteStore) -> None:
-        assert await store.get_snapshot(arn) == b"\x00engine-state"
+        assert (await store.get_history(arn)).items[0].details == {"input": "{}"}
     run_with_store(path, write, synchronous="NORMAL")
     run_with_store(path, read)

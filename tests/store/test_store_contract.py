@@ -65,7 +65,7 @@ def test_machines_revisions_and_pagination(backend: Backend) -> None:
         async with store.batch() as tx:
             tx.update_state_machine(updated)
         assert (await store.get_state_machine(ARN + "a")).definition == '{"y":2}'
-        assert (await store.get_state_machine_by_name("a")).revision_id == "r2"
+        assert (await store.get_state_machine(ARN + "a")).revision_id == "r2"
         assert (await store.get_revision(ARN + "a", None)).definition == '{"x":1}'
         assert (await store.get_revision(ARN + "a", "r2")).definition == '{"y":2}'
         with pytest.raises(NotFound):
@@ -232,12 +232,10 @@ def test_committed_data_survives_reopen(backend: Backend) -> None:
             tx.put_execution(execution("e", 1.0))
             tx.append_events(arn, [HistoryEvent(1, 0, 1.0, "ExecutionStarted",
                                                 {"input": "{}"})])
-            tx.put_snapshot(arn, b"\x00engine-state")
 
     async def read(store: Store) -> None:
         assert (await store.get_execution(arn)).status == "RUNNING"
         assert (await store.get_history(arn)).items[0].details == {"input": "{}"}
-        assert await store.get_snapshot(arn) == b"\x00engine-state"
     backend.run(write)
     backend.run(read)
 
@@ -290,8 +288,8 @@ def test_work_queue_leases(backend: Backend) -> None:
         with pytest.raises(Conflict):  # w1 lost its lease
             async with store.batch() as tx:
                 tx.complete_work(first.id, "w1")
-        assert await store.renew_lease([first.id], "w1", 30.0) == []
-        assert await store.renew_lease([first.id], "w2", 30.0) == [first.id]
+        assert await store.renew_leases_of("w1", 30.0) == []
+        assert first.key in await store.renew_leases_of("w2", 30.0)
         # Re-enqueued while leased: completing it hands it back instead of deleting.
         async with store.batch() as tx:
             tx.enqueue_work("resume", first.key, {"again": True}, available_at=0.0)
@@ -398,7 +396,6 @@ def test_long_histories_are_chunked_and_page_across_chunks(backend: Backend) -> 
 def test_missing_things_read_as_none_or_empty(backend: Backend) -> None:
     async def body(store: Store) -> None:
         assert await store.get_state_machine(ARN + "nope") is None
-        assert await store.get_state_machine_by_name("nope") is None
         assert await store.get_revision(ARN + "nope", None) is None
         assert await store.get_version(ARN + "nope:1") is None
         assert await store.next_version_number(ARN + "nope") == 1
@@ -409,7 +406,6 @@ def test_missing_things_read_as_none_or_empty(backend: Backend) -> None:
         assert await store.get_execution("arn:nope") is None
         assert await store.get_history("arn:nope") == Page([], None)
         assert await store.count_events("arn:nope") == 0
-        assert await store.get_snapshot("arn:nope") is None
         assert await store.get_map_run("arn:nope") is None
         assert await store.list_map_runs("arn:nope", 10) == Page([], None)
         assert await store.due_timers(1e12) == []
@@ -417,7 +413,7 @@ def test_missing_things_read_as_none_or_empty(backend: Backend) -> None:
         assert await store.get_task_token("nope") is None
         assert await store.expired_task_tokens(1e12) == []
         assert await store.claim_work("w", 30.0) == []
-        assert await store.renew_lease([1, 2], "w", 30.0) == []
+        assert await store.renew_leases_of("w", 30.0) == []
         assert not await store.release_work(1, "w")
         assert (await store.list_state_machines(10)).items == []
         assert (await store.list_activities(10)).items == []
@@ -432,7 +428,6 @@ def test_missing_things_read_as_none_or_empty(backend: Backend) -> None:
             tx.delete_alias(ARN + "nope:a")
             tx.delete_activity("arn:nope")
             tx.remove_tags(ARN + "nope", ["k"])
-            tx.delete_snapshot("arn:nope")
             tx.delete_timer("nope")
             tx.delete_task_token("nope")
         with pytest.raises(Conflict):
@@ -559,18 +554,6 @@ def test_execution_filters_alias_map_run_and_redrive(backend: Backend) -> None:
     backend.run(body)
 
 
-def test_snapshots_replace_and_delete(backend: Backend) -> None:
-    async def body(store: Store) -> None:
-        async with store.batch() as tx:
-            tx.put_snapshot("arn:e", b"one")
-            tx.put_snapshot("arn:e", bytearray(b"\x00\xfftwo"))
-        assert await store.get_snapshot("arn:e") == b"\x00\xfftwo"
-        async with store.batch() as tx:
-            tx.delete_snapshot("arn:e")
-        assert await store.get_snapshot("arn:e") is None
-    backend.run(body)
-
-
 def test_map_runs_replace_and_page_newest_first(backend: Backend) -> None:
     async def body(store: Store) -> None:
         runs = [MapRunRecord(f"arn:map:{i}", "arn:e", "RUNNING", float(i),
@@ -664,12 +647,10 @@ def test_renew_lease_keeps_an_item_from_other_workers(backend: Backend) -> None:
             tx.enqueue_work("resume", "a", available_at=0.0)
             tx.enqueue_work("resume", "b", available_at=0.0)
         mine = await store.claim_work("w1", 3600.0, now=None)
-        ids = [i.id for i in mine]
-        assert len(ids) == 2
-        assert await store.renew_lease([ids[1], ids[0], 999999], "w1", 3600.0) == [
-            ids[1], ids[0]]
+        assert len(mine) == 2
+        assert sorted(await store.renew_leases_of("w1", 3600.0)) == ["a", "b"]
         assert await store.claim_work("w2", 30.0) == []  # leased (for an hour)
-        assert await store.renew_lease(ids, "w2", 30.0) == []
+        assert await store.renew_leases_of("w2", 30.0) == []
     backend.run(body)
 
 

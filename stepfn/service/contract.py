@@ -1,10 +1,11 @@
-"""What the API needs from the execution layer, as a Protocol.
+"""What the API needs from the execution layer, as a Protocol, and the values that
+cross between them.
 
 The API validates requests, resolves ARNs against the store (machine, version, alias,
-execution, activity) and maps errors; the service runs executions. The service may
-raise ``stepfn.api.errors.ApiError`` with AWS's codes for what only it can know
-(``TaskDoesNotExist``, ``TaskTimedOut``, ``InvalidToken``, ``ExecutionNotRedrivable``,
-``ExecutionLimitExceeded``, ``InvalidOutput``...); the API passes those through.
+execution, activity) and renders answers; the service runs executions. The service
+raises its own errors (``stepfn.service.errors``: ``TaskDoesNotExist``,
+``TaskTimedOut``, ``InvalidToken``, ``ExecutionNotRedrivable``...), which the API
+answers with AWS's codes.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class ExecutionService(Protocol):
         """Start an execution (Standard: persist it before answering) and return its
         record (``arn`` and ``start_date`` are answered). For an existing ARN the API
         has already applied AWS's idempotency rule; a race may still raise
-        ``ApiError("ExecutionAlreadyExists", ...)``."""
+        the store's ``Conflict``."""
         ...
 
     async def start_sync_execution(self, request: StartRequest) -> SyncResult:

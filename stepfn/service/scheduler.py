@@ -1,0 +1,169 @@
+"""The scheduler: which executions this process runs, by lease (design.md §4).
+
+A Standard execution is advanced by one process at a time, under a lease: a work item
+of kind ``execution`` keyed by its ARN, leased to this process's owner id. The
+scheduler claims executions nobody holds (never started here, or whose holder died),
+hands them to the runner to resume by replay, renews the leases it holds, drops the
+executions whose lease it lost, and on shutdown hands its leases back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+
+from ..engine.history import Event
+from ..store.base import ExecutionRecord, HistoryEvent, Store, WorkItem
+from .runner import EXECUTION, ExecutionRunner, Lease
+
+log = logging.getLogger("stepfn.service")
+
+_RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
+_CLAIM_BATCH = 50
+
+
+def new_owner() -> str:
+    """A lease owner id for this process: host, pid (to spot dead holders on this
+    host) and a random part (a pid may be reused)."""
+    import uuid
+
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class LeaseScheduler:
+    """Claims, renews and releases the leases of the executions ``runner`` runs."""
+
+    def __init__(self, store: Store, runner: ExecutionRunner, lease: Lease) -> None:
+        self.store = store
+        self.runner = runner
+        self.lease = lease
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Take the leases of executions nobody holds (or whose holder died) and resume
+        them; then keep claiming and renewing in the background."""
+        await self._adopt_unleased()
+        await self._release_dead_owners()
+        if self.lease.worker:
+            await self._claim()
+        # An API-only node renews too: a redrive it began runs on here.
+        self._task = asyncio.ensure_future(self._schedule())
+
+    async def stop(self) -> None:
+        """Stop the executions running here without writing anything, then hand their
+        leases back."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.runner.drop_all()
+        try:
+            await self.store.release_leases_of(self.lease.owner)
+        except Exception:  # noqa: BLE001 - the leases then lapse on their own
+            log.warning("could not hand the leases back; they lapse in %.0f s",
+                        self.lease.seconds)
+
+    async def _adopt_unleased(self) -> None:
+        """RUNNING Standard executions written before leases existed get a work item."""
+        cursor = None
+        while True:
+            page = await self.store.list_executions(status="RUNNING", limit=500,
+                                                    cursor=cursor)
+            standard = [r.arn for r in page.items if r.type == "STANDARD"]
+            if standard:
+                async with self.store.batch() as tx:
+                    for arn in standard:
+                        tx.ensure_work(EXECUTION, arn)
+            cursor = page.next_cursor
+            if not cursor:
+                return
+
+    async def _release_dead_owners(self) -> None:
+        """A holder on this host whose process is gone loses its leases now rather
+        than at expiry (a restart after kill -9 resumes at once)."""
+        host = socket.gethostname()
+        for owner in await self.store.lease_owners():
+            holder_host, _, rest = owner.partition(":")
+            pid = rest.partition(":")[0]
+            if holder_host == host and pid.isdigit() and not _alive(int(pid)):
+                await self.store.release_leases_of(owner)
+
+    async def _schedule(self) -> None:
+        """Renew the leases held, drop executions whose lease was lost, claim more."""
+        tick = min(0.5, self.lease.seconds / 5)
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                if time.monotonic() - renewed >= self.lease.seconds / 3:
+                    renewed = time.monotonic()
+                    await self._renew()
+                if self.lease.worker:
+                    await self._claim()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - transient; the next round retries
+                log.warning("lease renewal or claim failed, retrying: %s: %s",
+                            type(exc).__name__, exc)
+
+    async def _renew(self) -> None:
+        leased = self.runner.leased()
+        held = set(await self.store.renew_leases_of(self.lease.owner, self.lease.seconds))
+        for arn in leased:
+            entry = self.runner.running.get(arn)
+            if entry is not None and arn not in held:
+                log.warning("lost the lease of %s; another process resumes it", arn)
+                self.runner.drop(entry)
+
+    async def _claim(self) -> None:
+        """Lease executions nobody holds and resume them by replay. The records and
+        histories of one claim are read in one round trip, and its executions resumed
+        concurrently."""
+        while True:
+            items = await self.store.claim_work(self.lease.owner, self.lease.seconds,
+                                                limit=_CLAIM_BATCH, kinds=[EXECUTION])
+            loaded = await self.store.load_executions([i.key for i in items]) if items \
+                else {}
+            outcomes = await asyncio.gather(*(self._take(item, loaded.get(item.key))
+                                              for item in items), return_exceptions=True)
+            for item, outcome in zip(items, outcomes, strict=True):
+                if isinstance(outcome, Exception):  # its lease lapses; claimed again
+                    log.warning("cannot take %s: %s: %s", item.key,
+                                type(outcome).__name__, outcome)
+            if len(items) < _CLAIM_BATCH:
+                return
+
+    async def _take(self, item: WorkItem,
+                    loaded: tuple[ExecutionRecord, list[HistoryEvent]] | None) -> None:
+        """Resume a leased execution from its record and history, read at the claim."""
+        arn = item.key
+        record = loaded[0] if loaded else None
+        if record is None or record.status != "RUNNING" or record.type != "STANDARD":
+            async with self.store.batch() as tx:
+                tx.finish_work(arn, self.lease.owner)
+            return
+        if arn in self.runner.running:
+            return
+        assert loaded is not None
+        recorded = [Event(e.id, e.previous_event_id, e.timestamp, e.type, e.details,
+                          e.thread) for e in loaded[1]]
+        try:
+            await self.runner.resume(record, recorded=recorded)
+        except Exception:  # noqa: BLE001 - offered again later, here or elsewhere
+            log.exception("cannot resume %s", arn)
+            await self.store.release_work(item.id, self.lease.owner,
+                                          available_at=time.time() + _RETRY_RESUME_SECONDS)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
