@@ -23,6 +23,7 @@ log = logging.getLogger("stepfn.service")
 
 _RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
 _CLAIM_BATCH = 50
+_STALE_RETRY_SECONDS = 0.5  # before an execution whose run here went stale is offered again
 
 
 def new_owner() -> str:
@@ -145,7 +146,18 @@ class LeaseScheduler:
             async with self.store.batch() as tx:
                 tx.finish_work(arn, self.lease.owner)
             return
-        if arn in self.runner.running:
+        stale = self.runner.running.get(arn)
+        if stale is not None:
+            # Claimable means this process's lease lapsed (a starved loop renewed too
+            # late) while it ran it here, and another worker may have advanced it since:
+            # that run is stale. Ignoring the claim would hold the lease, renewed, with
+            # nothing running it. Drop the run (a checkpoint of it still queued fails
+            # the fence once the lease is handed back) and offer the execution again.
+            log.warning("lease of %s had lapsed while running here; resuming it afresh",
+                        arn)
+            self.runner.drop(stale)
+            await self.store.release_work(item.id, self.lease.owner,
+                                          available_at=time.time() + _STALE_RETRY_SECONDS)
             return
         assert loaded is not None
         recorded = [Event(e.id, e.previous_event_id, e.timestamp, e.type, e.details,
