@@ -223,10 +223,16 @@ class _PostgresBatch(Batch):
             rows = list(chunk_rows(execution_arn, events, 0))
             params = {"execution_arn": execution_arn}
             await conn.execute(q.LOCK_HISTORY, params)
-            cur = await conn.execute(q.INSERT_CHUNKS, {
-                **params, "first_id": rows[0][2], "last_ids": [r[1] for r in rows],
-                "first_ids": [r[2] for r in rows], "counts": [r[3] for r in rows],
-                "data": [r[4] for r in rows]})
+            if len(rows) == 1:
+                _, last_id, first_id, count, data = rows[0]
+                cur = await conn.execute(q.INSERT_CHUNK, {
+                    **params, "last_id": last_id, "first_id": first_id, "count": count,
+                    "data": data})
+            else:
+                cur = await conn.execute(q.INSERT_CHUNKS, {
+                    **params, "first_id": rows[0][2], "last_ids": [r[1] for r in rows],
+                    "first_ids": [r[2] for r in rows], "counts": [r[3] for r in rows],
+                    "data": [r[4] for r in rows]})
 
             async def check() -> None:
                 row = await cur.fetchone()

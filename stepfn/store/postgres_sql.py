@@ -136,6 +136,17 @@ WITH chunk AS (
 SELECT count(*), pg_notify('stepfn_events', concat_ws(' ', current_schema(),
                            min(first_id), max(last_id), %(execution_arn)s::text))
 FROM chunk"""
+# The same for the common case of one chunk, with plain parameters (no arrays to dump).
+INSERT_CHUNK = """
+WITH chunk AS (
+  INSERT INTO event_chunks (execution_arn, last_id, first_id, count, data)
+  SELECT %(execution_arn)s, %(last_id)s, %(first_id)s, %(count)s, %(data)s
+  WHERE NOT EXISTS (SELECT 1 FROM event_chunks WHERE execution_arn=%(execution_arn)s
+                    AND last_id >= %(first_id)s)
+  RETURNING first_id, last_id)
+SELECT count(*), pg_notify('stepfn_events', concat_ws(' ', current_schema(),
+                           min(first_id), max(last_id), %(execution_arn)s::text))
+FROM chunk"""
 # A few chunks at a time: a page needs ``limit + 1`` events, and chunks of big payloads
 # hold few events each, so reading every remaining chunk at once could be huge.
 HISTORY_FORWARD = """
