@@ -88,6 +88,7 @@ STEPS = {
         "Done": {"Type": "Succeed"},
     },
 }
+STUCK_SECONDS = 300.0  # a row whose executions have not all ended by then fails
 # name -> (definition, input, expected output, state transitions per execution)
 MACHINES: dict[str, tuple[dict, dict, dict, int]] = {
     "small": (SMALL, {"x": 1}, {"sum": 3}, 3),
@@ -281,7 +282,10 @@ async def create_machine(store: Any, name: str, definition: dict) -> Any:
 async def start_many(manager: Any, machine: Any, inputs: list[str],
                      in_flight: int) -> list[str]:
     """StartExecution for every input, ``in_flight`` at a time; the ARNs."""
-    from stepfn.service.contract import StartRequest
+    try:
+        from stepfn.service.contract import StartRequest
+    except ImportError:  # a checkout from before the service/API split
+        from stepfn.api.service import StartRequest  # type: ignore[no-redef]
 
     arns: list[str] = []
     gate = asyncio.Semaphore(in_flight)
@@ -353,7 +357,12 @@ async def measure(config: str, db_url: str, *, in_process_worker: bool, postgres
             arns = await start_many(manager, machine, inputs, in_flight)
             started = time.perf_counter()
             if postgres:
-                while await ended_count(store, machine.arn) < executions:
+                give_up = time.perf_counter() + STUCK_SECONDS
+                while (done := await ended_count(store, machine.arn)) < executions:
+                    if time.perf_counter() > give_up:
+                        raise RuntimeError(f"{config}, {name}: {executions - done} "
+                                           f"executions still RUNNING after "
+                                           f"{STUCK_SECONDS:.0f} s")
                     await asyncio.sleep(0.01)
             else:
                 await asyncio.gather(*(manager.wait_for_end(arn) for arn in arns))
