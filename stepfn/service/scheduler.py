@@ -42,6 +42,7 @@ class LeaseScheduler:
         self.runner = runner
         self.lease = lease
         self._task: asyncio.Task | None = None
+        self._orphans: set[str] = set()  # leases held with nothing running them, last round
 
     async def start(self) -> None:
         """Take the leases of executions nobody holds (or whose holder died) and resume
@@ -118,6 +119,23 @@ class LeaseScheduler:
             if entry is not None and arn not in held:
                 log.warning("lost the lease of %s; another process resumes it", arn)
                 self.runner.drop(entry)
+        await self._release_orphans(held)
+
+    async def _release_orphans(self, held: set[str]) -> None:
+        """Hand back leases held here with nothing running them, seen so two rounds in a
+        row (not a resume in progress). A run dropped on a Conflict leaves one: e.g. a
+        checkpoint of a stale run of the same execution, queued before the lease lapsed
+        and committed after this process had leased it again, took the event ids the new
+        run then wrote. Renewed as it is, such a lease would keep the execution RUNNING
+        for ever; handed back, it is resumed by replay from what is stored."""
+        # Execution leases only: other kinds of work items are not the runner's.
+        orphans = {k for k in held if ":execution:" in k} - set(self.runner.running)
+        stale = orphans & self._orphans
+        self._orphans = orphans - stale
+        if stale:
+            log.warning("handing back %d lease(s) held with nothing running them",
+                        len(stale))
+            await self.store.release_leases_of(self.lease.owner, sorted(stale))
 
     async def _claim(self) -> None:
         """Lease executions nobody holds and resume them by replay. The records and

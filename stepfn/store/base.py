@@ -541,8 +541,9 @@ class Store(abc.ABC):
         """Extend every lease ``owner`` holds; returns the keys of those items."""
 
     @abc.abstractmethod
-    async def release_leases_of(self, owner: str) -> int:
-        """Give back every item ``owner`` holds, available now; returns how many."""
+    async def release_leases_of(self, owner: str, keys: Sequence[str] | None = None) -> int:
+        """Give back every item ``owner`` holds (only those of ``keys``, when given),
+        available now; returns how many."""
 
     @abc.abstractmethod
     async def queue_depth(self, now: float) -> int:

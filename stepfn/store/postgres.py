@@ -873,10 +873,11 @@ class PostgresStore(Store):
                                                     "expires": time.time() + lease_seconds})
         return [r[0] for r in rows]
 
-    async def release_leases_of(self, owner: str) -> int:
+    async def release_leases_of(self, owner: str, keys: Sequence[str] | None = None) -> int:
         async with self._conn() as conn:
-            cur = await conn.execute(q.RELEASE_LEASES_OF, {"owner": owner,
-                                                           "now": time.time()})
+            cur = await conn.execute(q.RELEASE_LEASES_OF, {
+                "owner": owner, "now": time.time(),
+                "keys": None if keys is None else list(keys)})
             return cur.rowcount
 
     async def queue_depth(self, now: float) -> int:

@@ -276,7 +276,7 @@ WITH renewed AS (
 SELECT key FROM work WHERE lease_owner=%(owner)s"""
 RELEASE_LEASES_OF = """
 UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(now)s
-WHERE lease_owner=%(owner)s"""
+WHERE lease_owner=%(owner)s AND (%(keys)s::text[] IS NULL OR key = ANY(%(keys)s::text[]))"""
 QUEUE_DEPTH = """
 SELECT count(*) FROM work
 WHERE available_at <= %(now)s AND (lease_expires IS NULL OR lease_expires <= %(now)s)"""

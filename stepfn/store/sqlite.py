@@ -849,12 +849,16 @@ class SqliteStore(Store):
                                              (owner,))]
         return await self._call(_in_transaction(renew))
 
-    async def release_leases_of(self, owner: str) -> int:
+    async def release_leases_of(self, owner: str, keys: Sequence[str] | None = None) -> int:
         at = time.time()
 
         def release(db: sqlite3.Connection) -> int:
-            return db.execute("UPDATE work SET lease_owner=NULL, lease_expires=NULL, "
-                              "available_at=? WHERE lease_owner=?", (at, owner)).rowcount
+            sql = ("UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=? "
+                   "WHERE lease_owner=?")
+            if keys is None:
+                return db.execute(sql, (at, owner)).rowcount
+            return sum(db.execute(sql + " AND key=?", (at, owner, key)).rowcount
+                       for key in keys)
         return await self._call(_in_transaction(release))
 
     async def queue_depth(self, now: float) -> int:

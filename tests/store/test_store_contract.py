@@ -185,6 +185,18 @@ def test_load_executions_reads_records_and_whole_histories(backend: Backend) -> 
     backend.run(body)
 
 
+def test_release_leases_of_some_keys_only(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for key in ("a", "b", "c"):
+                tx.lease_work("execution", key, "w1", time.time() + 60)
+            tx.lease_work("execution", "d", "w2", time.time() + 60)
+        assert await store.release_leases_of("w1", ["a", "c", "d"]) == 2
+        assert await store.queue_depth(time.time() + 1) == 2
+        assert sorted(await store.renew_leases_of("w1", 60)) == ["b"]
+    backend.run(body)
+
+
 def test_queue_depth_counts_ready_items_held_by_nobody(backend: Backend) -> None:
     async def body(store: Store) -> None:
         async with store.batch() as tx:
