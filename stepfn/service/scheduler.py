@@ -43,6 +43,7 @@ class LeaseScheduler:
         self.lease = lease
         self._task: asyncio.Task | None = None
         self._orphans: set[str] = set()  # leases held with nothing running them, last round
+        self._renewed = time.monotonic()  # when the leases were last renewed
 
     async def start(self) -> None:
         """Take the leases of executions nobody holds (or whose holder died) and resume
@@ -96,13 +97,11 @@ class LeaseScheduler:
     async def _schedule(self) -> None:
         """Renew the leases held, drop executions whose lease was lost, claim more."""
         tick = min(0.5, self.lease.seconds / 5)
-        renewed = time.monotonic()
+        self._renewed = time.monotonic()
         while True:
             await asyncio.sleep(tick)
             try:
-                if time.monotonic() - renewed >= self.lease.seconds / 3:
-                    renewed = time.monotonic()
-                    await self._renew()
+                await self._renew_if_due()
                 if self.lease.worker:
                     await self._claim()
             except asyncio.CancelledError:
@@ -110,6 +109,14 @@ class LeaseScheduler:
             except Exception as exc:  # noqa: BLE001 - transient; the next round retries
                 log.warning("lease renewal or claim failed, retrying: %s: %s",
                             type(exc).__name__, exc)
+
+    async def _renew_if_due(self) -> None:
+        """Renew every third of the lease: called between claims too, so that a long
+        run of claims (a worker starting on a deep queue) never lets the leases of the
+        executions it already runs lapse."""
+        if time.monotonic() - self._renewed >= self.lease.seconds / 3:
+            self._renewed = time.monotonic()
+            await self._renew()
 
     async def _renew(self) -> None:
         leased = self.runner.leased()
@@ -154,6 +161,7 @@ class LeaseScheduler:
                                 type(outcome).__name__, outcome)
             if len(items) < _CLAIM_BATCH:
                 return
+            await self._renew_if_due()
 
     async def _take(self, item: WorkItem,
                     loaded: tuple[ExecutionRecord, list[HistoryEvent]] | None) -> None:
