@@ -12,7 +12,18 @@
 
 from __future__ import annotations
 
-from .app import create_execution_service
-from .executions import ExecutionManager
+from typing import Any
 
 __all__ = ["ExecutionManager", "create_execution_service"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the API imports stepfn.service.errors and should not pay
+    # for the engine and the task integrations before it needs them.
+    if name == "ExecutionManager":
+        from .executions import ExecutionManager
+        return ExecutionManager
+    if name == "create_execution_service":
+        from .app import create_execution_service
+        return create_execution_service
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,9 @@ the API's loop. A thread rather than a process: the executions share the store (
 SQLite connection and its group commit), the event feed and the task-token secret with
 the API, and the expensive evaluations leave the interpreter to the API's thread:
 ``regex`` releases the GIL while it matches, and Python code (JSONata) is interrupted
-every ``sys.getswitchinterval()`` (5 ms) for the other thread.
+every ``sys.getswitchinterval()`` (set to 1 ms while serving; Python's default is 5 ms)
+for the other thread. Single long C calls (building a huge list) are not; a process
+would isolate those too (benchmarks/README.md, "Runaway expressions").
 
 (``stepfn run`` runs one execution in memory with ``stepfn.runtime.Engine``: no store,
 no service, nothing to wire.)

@@ -70,8 +70,9 @@ class NestedExecutions:
         try:
             return await self.manager.start_execution(request, parent_arn=call.execution_arn)
         except ServiceError as err:  # named as the Step Functions API names it
-            raise StatesError(f"StepFunctions.{type(err).__name__}Exception",
-                              err.message) from None
+            name = type(err).__name__
+            raise StatesError(f"StepFunctions.{name}Exception",
+                              f"{name}: {err.message}") from None
 
 
 def _describe(record: ExecutionRecord, as_json: bool) -> dict:

@@ -368,6 +368,8 @@ class ExecutionRunner:
         if entry.task is not None:
             entry.task.cancel()
             await asyncio.gather(entry.task, return_exceptions=True)
+        if self.tasks.mocks is not None:  # its test case, if it ran one
+            self.tasks.mocks.release(record.arn)
         history = entry.run.history
         history.add("ExecutionAborted", details, len(history), True)
         try:

@@ -343,10 +343,6 @@ class Batch(abc.ABC):
         """Insert or replace a task token."""
 
     @abc.abstractmethod
-    def delete_task_token(self, token: str) -> None:
-        """Delete a task token (no-op if missing)."""
-
-    @abc.abstractmethod
     def enqueue_activity_task(self, task: ActivityTask) -> None:
         """Queue a task for an activity's workers."""
 
@@ -500,20 +496,11 @@ class Store(abc.ABC):
         """Timers due at or before ``now``, earliest first."""
 
     @abc.abstractmethod
-    async def next_timer_due(self) -> float | None:
-        """When the earliest timer is due (None: no timers)."""
-
-    @abc.abstractmethod
     async def get_task_token(self, token: str) -> TaskTokenRecord | None: ...
 
     @abc.abstractmethod
     async def heartbeat_task_token(self, token: str, deadline: float | None) -> bool:
         """Move a token's heartbeat deadline; False when the token does not exist."""
-
-    @abc.abstractmethod
-    async def expired_task_tokens(self, now: float,
-                                  limit: int = 100) -> list[TaskTokenRecord]:
-        """Tokens whose heartbeat deadline passed, earliest first."""
 
     # --- secrets
     @abc.abstractmethod

@@ -262,9 +262,6 @@ class _PostgresBatch(Batch):
                                         "heartbeat_deadline": token.heartbeat_deadline,
                                         "data": pack(token)})
 
-    def delete_task_token(self, token: str) -> None:
-        self._add(q.DELETE_TASK_TOKEN, {"token": token})
-
     def enqueue_activity_task(self, task: ActivityTask) -> None:
         self._add(q.INSERT_ACTIVITY_TASK, {"id": task.id, "activity_arn": task.activity_arn,
                                            "created": task.created, "data": pack(task)})
@@ -813,9 +810,6 @@ class PostgresStore(Store):
         rows = await self._rows(q.DUE_TIMERS, {"now": now, "limit": limit})
         return [Timer(r[0], r[1], r[2], orjson.loads(r[3])) for r in rows]
 
-    async def next_timer_due(self) -> float | None:
-        return await self._one(q.NEXT_TIMER_DUE, {}, float)
-
     async def get_task_token(self, token: str) -> TaskTokenRecord | None:
         return await self._one(q.GET_TASK_TOKEN, {"token": token},
                                lambda b: unpack(TaskTokenRecord, b))
@@ -842,11 +836,6 @@ class PostgresStore(Store):
                                                             "data": pack(record)})
                 return True
         return await self._read(write)  # setting a deadline twice is harmless
-
-    async def expired_task_tokens(self, now: float,
-                                  limit: int = 100) -> list[TaskTokenRecord]:
-        rows = await self._rows(q.EXPIRED_TASK_TOKENS, {"now": now, "limit": limit})
-        return [unpack(TaskTokenRecord, r[0]) for r in rows]
 
     # --- work queue
     async def claim_work(self, owner: str, lease_seconds: float, *, limit: int = 10,

@@ -195,20 +195,15 @@ DELETE_TIMER = "DELETE FROM timers WHERE id=%(id)s"
 DUE_TIMERS = """
 SELECT id, execution_arn, due, payload FROM timers WHERE due <= %(now)s
 ORDER BY due, id LIMIT %(limit)s"""
-NEXT_TIMER_DUE = "SELECT min(due) FROM timers"
 UPSERT_TASK_TOKEN = """
 INSERT INTO task_tokens (token, execution_arn, heartbeat_deadline, data)
 VALUES (%(token)s, %(execution_arn)s, %(heartbeat_deadline)s, %(data)s)
 ON CONFLICT (token) DO UPDATE SET execution_arn=EXCLUDED.execution_arn,
     heartbeat_deadline=EXCLUDED.heartbeat_deadline, data=EXCLUDED.data"""
-DELETE_TASK_TOKEN = "DELETE FROM task_tokens WHERE token=%(token)s"
 GET_TASK_TOKEN = "SELECT data FROM task_tokens WHERE token=%(token)s"
 LOCK_TASK_TOKEN = "SELECT data FROM task_tokens WHERE token=%(token)s FOR UPDATE"
 HEARTBEAT_TASK_TOKEN = """
 UPDATE task_tokens SET heartbeat_deadline=%(deadline)s, data=%(data)s WHERE token=%(token)s"""
-EXPIRED_TASK_TOKENS = """
-SELECT data FROM task_tokens WHERE heartbeat_deadline <= %(now)s
-ORDER BY heartbeat_deadline LIMIT %(limit)s"""
 
 # --------------------------------------------------------------------------- work queue
 # A leased item re-enqueued is marked requeued: completing it then hands it back

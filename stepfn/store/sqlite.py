@@ -275,10 +275,6 @@ class _SqliteBatch(Batch):
             "data) VALUES (?,?,?,?)",
             (token.token, token.execution_arn, token.heartbeat_deadline, pack(token))))
 
-    def delete_task_token(self, token: str) -> None:
-        self.ops.append(lambda db: db.execute(
-            "DELETE FROM task_tokens WHERE token=?", (token,)))
-
     def enqueue_activity_task(self, task: ActivityTask) -> None:
         def op(db: sqlite3.Connection) -> None:
             try:
@@ -767,9 +763,6 @@ class SqliteStore(Store):
             return [Timer(r[0], r[1], r[2], orjson.loads(r[3])) for r in rows]
         return await self._call(read)
 
-    async def next_timer_due(self) -> float | None:
-        return await self._one("SELECT min(due) FROM timers", (), lambda v: v)
-
     async def get_task_token(self, token: str) -> TaskTokenRecord | None:
         return await self._one("SELECT data FROM task_tokens WHERE token=?", (token,),
                                lambda b: unpack(TaskTokenRecord, b))
@@ -786,14 +779,6 @@ class SqliteStore(Store):
                        (deadline, pack(record), token))
             return True
         return await self._call(_in_transaction(write))
-
-    async def expired_task_tokens(self, now: float,
-                                  limit: int = 100) -> list[TaskTokenRecord]:
-        def read(db: sqlite3.Connection) -> list[TaskTokenRecord]:
-            rows = db.execute("SELECT data FROM task_tokens WHERE heartbeat_deadline "
-                              "<= ? ORDER BY heartbeat_deadline LIMIT ?", (now, limit))
-            return [unpack(TaskTokenRecord, r[0]) for r in rows]
-        return await self._call(read)
 
     # --- secrets
     async def get_or_create_secret(self, name: str, candidate: bytes) -> bytes:

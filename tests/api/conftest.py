@@ -125,7 +125,7 @@ def serve_in_thread(app: Any, log_level: str = "warning") -> Iterator[str]:
                                        log_level=log_level, http="httptools"))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # start-up opens the store: slow on a busy machine
     while not uv.started:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)

@@ -384,3 +384,21 @@ def test_redrive_of_an_execution_whose_machine_is_gone(tmp_path) -> None:
         return "no error", "", 0
 
     assert asyncio.run(scenario()) == ("ExecutionNotRedrivable", "FAILED", 0)
+
+
+def test_every_service_error_has_an_aws_code() -> None:
+    """Each error the service can raise is answered with an AWS code of its own (none
+    falls through to InternalFailure), keeping its message and reason."""
+    import inspect
+
+    from stepfn.api.errors import AWS_CODES, from_service
+    from stepfn.service import errors
+
+    kinds = [k for _, k in inspect.getmembers(errors, inspect.isclass)
+             if issubclass(k, errors.ServiceError) and k is not errors.ServiceError]
+    assert kinds and set(kinds) == set(AWS_CODES)
+    answer = from_service(errors.InvalidRequest("bad routing", "INVALID_ROUTING_CONFIGURATION"))
+    assert (answer.code, answer.message, answer.reason, answer.status) == (
+        "ValidationException", "bad routing", "INVALID_ROUTING_CONFIGURATION", 400)
+    assert from_service(errors.TaskTimedOut("closed")).code == "TaskTimedOut"
+    assert from_service(errors.ServiceError("?")).code == "InternalFailure"

@@ -201,3 +201,47 @@ def test_a_slow_subscriber_loses_its_oldest_events_and_is_told() -> None:
         sub.close()
         assert [item async for item in sub] == []
     asyncio.run(main())
+
+
+def test_events_published_on_another_threads_loop_reach_the_subscriber() -> None:
+    """stepfn serve publishes on the executions' loop (its own thread) while the SSE
+    route reads on the API's loop: each event wakes the reader's loop (no timer of its
+    own would), in order; a subscriber on the publisher's loop gets them at once."""
+    import threading
+
+    feed = EventFeed()
+    arn = PREFIX + "execution:m:x"
+    events = [HistoryEvent(i, i - 1, float(i), "PassStateEntered", {"name": "P"})
+              for i in range(1, 4)]
+    reader_loop = asyncio.new_event_loop()
+    subscribed = threading.Event()
+    got: list = []
+
+    async def read() -> None:
+        sub = feed.subscribe(arn)
+        subscribed.set()
+        for _ in events:  # no timeout: only a publish can wake this loop
+            got.append(await sub.get())
+        sub.close()
+
+    reader = threading.Thread(target=reader_loop.run_until_complete, args=(read(),))
+    reader.start()
+    assert subscribed.wait(10)
+
+    async def publish() -> list:
+        local = feed.subscribe(arn)
+        for event in events:
+            feed.publish(arn, [event])
+        return [local.get_nowait() for _ in events]
+    seen_here = asyncio.run(publish())
+    reader.join(10)
+    stuck = reader.is_alive()
+    if stuck:  # wake it so the thread ends, then fail
+        while reader.is_alive():
+            reader_loop.call_soon_threadsafe(lambda: None)
+            reader.join(0.5)
+    reader_loop.close()
+    assert not stuck, "the reader's loop was never woken"
+    assert [item.event.id for item in seen_here] == [1, 2, 3]
+    assert all(isinstance(item, FeedEvent) and item.execution_arn == arn for item in got)
+    assert [item.event.id for item in got] == [1, 2, 3]
