@@ -117,6 +117,9 @@ class ExecutionRunner:
         self.wake_scheduler: Callable[[], None] | None = None
         self._ended: dict[str, list[asyncio.Future]] = {}
         self._machines: OrderedDict[tuple[str, str], StateMachine] = OrderedDict()
+        # (version ARN or "", machine ARN, revision id) -> (definition, role ARN)
+        self._definitions: OrderedDict[tuple[str, str, str | None], tuple[str, str]] = \
+            OrderedDict()
 
     # -- compiling --------------------------------------------------------------------------
     def compile(self, definition: str, machine_type: str) -> StateMachine:
@@ -377,36 +380,51 @@ class ExecutionRunner:
 
     # -- resuming ---------------------------------------------------------------------------
     async def resume(self, record: ExecutionRecord,
-                     replay_filter: Callable[[list[Event]], list[Event]] | None = None) -> None:
+                     replay_filter: Callable[[list[Event]], list[Event]] | None = None,
+                     recorded: list[Event] | None = None) -> None:
         """Run a stored execution on by replaying its history (``replay_filter``: the
-        part of it to replay, for a redrive)."""
+        part of it to replay, for a redrive; ``recorded``: the history, when the caller
+        has read it already)."""
         definition, role_arn = await self.definition_of(record)
         machine = self.compile(definition, record.type)
         if record.test_case is not None:
             self.mock_execution(record.arn, machine_name(record), record.test_case)
-        recorded = await self.load_history(record.arn)
+        if recorded is None:
+            recorded = await self.load_history(record.arn)
         replay = replay_filter(recorded) if replay_filter else None
         self._launch(self._prepare(record, machine, role_arn, recorded, replay))
 
     async def definition_of(self, record: ExecutionRecord) -> tuple[str, str]:
         """The definition and role ``record`` runs: its version's, its revision's, or
         (for records older than revisions) its machine's; a Distributed Map child runs
-        its Map Run's item processor."""
+        its Map Run's item processor. Versions and revisions never change once written:
+        each is read once."""
         if record.map_run_arn:
             map_run = await self.store.get_map_run(record.map_run_arn)
             if map_run is not None and map_run.definition:
                 return map_run.definition, map_run.role_arn or ""
+        key = (record.version_arn or "", record.machine_arn, record.revision_id)
+        known = self._definitions.get(key)
+        if known is not None:
+            return known
         if record.version_arn:
             version = await self.store.get_version(record.version_arn)
             if version is not None:
-                return version.definition, version.role_arn
+                return self._keep_definition(key, version.definition, version.role_arn)
         revision = await self.store.get_revision(record.machine_arn, record.revision_id)
         if revision is not None:
-            return revision.definition, revision.role_arn
+            return self._keep_definition(key, revision.definition, revision.role_arn)
         machine = await self.store.get_state_machine(record.machine_arn)
         if machine is None:
             raise StateMachineDoesNotExist(record.machine_arn)
         return machine.definition, machine.role_arn
+
+    def _keep_definition(self, key: tuple[str, str, str | None], definition: str,
+                         role_arn: str) -> tuple[str, str]:
+        self._definitions[key] = (definition, role_arn)
+        if len(self._definitions) > _MACHINE_CACHE_SIZE:
+            self._definitions.popitem(last=False)
+        return definition, role_arn
 
     async def load_history(self, arn: str) -> list[Event]:
         """Execution ``arn``'s stored history, as the interpreter's events."""

@@ -23,7 +23,8 @@ import socket
 import time
 from collections.abc import Callable
 
-from ..store.base import Store, WorkItem
+from ..engine.history import Event
+from ..store.base import ExecutionRecord, HistoryEvent, Store, WorkItem
 from .runner import EXECUTION, ExecutionRunner, Lease
 
 log = logging.getLogger("stepfn.service")
@@ -33,6 +34,7 @@ _CLAIM_BATCH = 50
 # How often a worker looks for claimable work (new, due, answered, handed back) when no
 # wake-up came sooner.
 CLAIM_POLL_SECONDS = 0.5
+_STALE_RETRY_SECONDS = 0.5  # before an execution whose run here went stale is offered again
 
 
 def new_owner() -> str:
@@ -55,6 +57,8 @@ class LeaseScheduler:
         self._wake_at: asyncio.TimerHandle | None = None
         self._unlisten: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it claims on
+        self._orphans: set[str] = set()  # leases held with nothing running them, last round
+        self._renewed = time.monotonic()  # when the leases were last renewed
 
     async def start(self) -> None:
         """Take the leases of executions nobody holds (or whose holder died) and resume
@@ -116,15 +120,13 @@ class LeaseScheduler:
     async def _schedule(self) -> None:
         """Renew the leases held, drop executions whose lease was lost, claim more."""
         tick = min(CLAIM_POLL_SECONDS, self.lease.seconds / 5)
-        renewed = time.monotonic()
+        self._renewed = time.monotonic()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), tick)
             self._wake.clear()
             try:
-                if time.monotonic() - renewed >= self.lease.seconds / 3:
-                    renewed = time.monotonic()
-                    await self._renew()
+                await self._renew_if_due()
                 for park in list(self.runner.parking.values()):
                     await self.runner.write_park(park)
                 if self.lease.worker:
@@ -159,6 +161,14 @@ class LeaseScheduler:
                 current.cancel()
             self._wake_at = loop.call_at(when, self._wake.set)
 
+    async def _renew_if_due(self) -> None:
+        """Renew every third of the lease: called between claims too, so that a long
+        run of claims (a worker starting on a deep queue) never lets the leases of the
+        executions it already runs lapse."""
+        if time.monotonic() - self._renewed >= self.lease.seconds / 3:
+            self._renewed = time.monotonic()
+            await self._renew()
+
     async def _renew(self) -> None:
         leased = self.runner.leased()
         held = set(await self.store.renew_leases_of(self.lease.owner, self.lease.seconds))
@@ -167,28 +177,70 @@ class LeaseScheduler:
             if entry is not None and arn not in held:
                 log.warning("lost the lease of %s; another process resumes it", arn)
                 self.runner.drop(entry)
+        await self._release_orphans(held)
+
+    async def _release_orphans(self, held: set[str]) -> None:
+        """Hand back leases held here with nothing running them, seen so two rounds in a
+        row (not a resume in progress). A run dropped on a Conflict leaves one: e.g. a
+        checkpoint of a stale run of the same execution, queued before the lease lapsed
+        and committed after this process had leased it again, took the event ids the new
+        run then wrote. Renewed as it is, such a lease would keep the execution RUNNING
+        for ever; handed back, it is resumed by replay from what is stored."""
+        # Execution leases only: other kinds of work items are not the runner's.
+        orphans = {k for k in held if ":execution:" in k} - set(self.runner.running)
+        stale = orphans & self._orphans
+        self._orphans = orphans - stale
+        if stale:
+            log.warning("handing back %d lease(s) held with nothing running them",
+                        len(stale))
+            await self.store.release_leases_of(self.lease.owner, sorted(stale))
 
     async def _claim(self) -> None:
-        """Lease executions nobody holds and resume them by replay."""
+        """Lease executions nobody holds and resume them by replay. The records and
+        histories of one claim are read in one round trip, and its executions resumed
+        concurrently."""
         while True:
             items = await self.store.claim_work(self.lease.owner, self.lease.seconds,
                                                 limit=_CLAIM_BATCH, kinds=[EXECUTION])
-            for item in items:
-                await self._take(item)
+            loaded = await self.store.load_executions([i.key for i in items]) if items \
+                else {}
+            outcomes = await asyncio.gather(*(self._take(item, loaded.get(item.key))
+                                              for item in items), return_exceptions=True)
+            for item, outcome in zip(items, outcomes, strict=True):
+                if isinstance(outcome, Exception):  # its lease lapses; claimed again
+                    log.warning("cannot take %s: %s: %s", item.key,
+                                type(outcome).__name__, outcome)
             if len(items) < _CLAIM_BATCH:
                 return
+            await self._renew_if_due()
 
-    async def _take(self, item: WorkItem) -> None:
+    async def _take(self, item: WorkItem,
+                    loaded: tuple[ExecutionRecord, list[HistoryEvent]] | None) -> None:
+        """Resume a leased execution from its record and history, read at the claim."""
         arn = item.key
-        record = await self.store.get_execution(arn)
+        record = loaded[0] if loaded else None
         if record is None or record.status != "RUNNING" or record.type != "STANDARD":
             async with self.store.batch() as tx:
                 tx.finish_work(arn, self.lease.owner)
             return
-        if arn in self.runner.running:
+        stale = self.runner.running.get(arn)
+        if stale is not None:
+            # Claimable means this process's lease lapsed (a starved loop renewed too
+            # late) while it ran it here, and another worker may have advanced it since:
+            # that run is stale. Ignoring the claim would hold the lease, renewed, with
+            # nothing running it. Drop the run (a checkpoint of it still queued fails
+            # the fence once the lease is handed back) and offer the execution again.
+            log.warning("lease of %s had lapsed while running here; resuming it afresh",
+                        arn)
+            self.runner.drop(stale)
+            await self.store.release_work(item.id, self.lease.owner,
+                                          available_at=time.time() + _STALE_RETRY_SECONDS)
             return
+        assert loaded is not None
+        recorded = [Event(e.id, e.previous_event_id, e.timestamp, e.type, e.details,
+                          e.thread) for e in loaded[1]]
         try:
-            await self.runner.resume(record)
+            await self.runner.resume(record, recorded=recorded)
         except Exception:  # noqa: BLE001 - offered again later, here or elsewhere
             log.exception("cannot resume %s", arn)
             await self.store.release_work(item.id, self.lease.owner,

@@ -505,6 +505,12 @@ class Store(abc.ABC):
     async def count_events(self, execution_arn: str) -> int: ...
 
     @abc.abstractmethod
+    async def load_executions(
+            self, arns: Sequence[str]) -> dict[str, tuple[ExecutionRecord, list[HistoryEvent]]]:
+        """The records and whole histories of the executions of ``arns`` that exist, read
+        together (what a worker needs to resume the executions it just leased)."""
+
+    @abc.abstractmethod
     async def get_map_run(self, arn: str) -> MapRunRecord | None: ...
 
     @abc.abstractmethod
@@ -550,8 +556,14 @@ class Store(abc.ABC):
         """Extend every lease ``owner`` holds; returns the keys of those items."""
 
     @abc.abstractmethod
-    async def release_leases_of(self, owner: str) -> int:
-        """Give back every item ``owner`` holds, available now; returns how many."""
+    async def release_leases_of(self, owner: str, keys: Sequence[str] | None = None) -> int:
+        """Give back every item ``owner`` holds (only those of ``keys``, when given),
+        available now; returns how many."""
+
+    @abc.abstractmethod
+    async def queue_depth(self, now: float) -> int:
+        """How many work items are ready to be claimed and held by nobody (never leased,
+        or their lease expired) at ``now``: work waiting for a worker."""
 
     @abc.abstractmethod
     async def lease_owners(self) -> list[str]:

@@ -84,7 +84,9 @@ _MAX_GROUP = 256  # batches committed together at most
 
 T = TypeVar("T")
 Conn = Any  # psycopg.AsyncConnection (psycopg is an optional dependency)
-Op = Callable[[Conn], Awaitable[None]]
+Check = Callable[[], Awaitable[None]]
+# Sends a write's statements; may return a check to run once their results are in.
+Op = Callable[[Conn], Awaitable["Check | None"]]
 
 
 def is_postgres_url(value: str) -> bool:
@@ -121,7 +123,12 @@ def latest_version() -> int:
 
 # ----------------------------------------------------------------- unit of work
 class _PostgresBatch(Batch):
-    """Records writes as coroutines over plain values, run in one transaction."""
+    """Records writes as coroutines over plain values, run in one transaction.
+
+    Each op only *sends* its statements (the writer runs them in pipeline mode, so no
+    op waits for the server) and may return a check, run once the whole group's
+    results are in, that raises the contract's error (Conflict, NotFound) from a row
+    count or a row it fetched; the transaction then rolls back."""
 
     def __init__(self) -> None:
         self.ops: list[Op] = []
@@ -133,21 +140,19 @@ class _PostgresBatch(Batch):
 
     # --- state machines
     def put_state_machine(self, machine: StateMachineRecord) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check:
             cur = await conn.execute(q.INSERT_MACHINE, {
                 "arn": machine.arn, "name": machine.name, "data": pack(machine)})
-            if cur.rowcount == 0:
-                raise Conflict(f"state machine exists: {machine.arn}")
             await _put_revision(conn, machine)
+            return _expect_rows(cur, Conflict, f"state machine exists: {machine.arn}")
         self.ops.append(op)
 
     def update_state_machine(self, machine: StateMachineRecord) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check:
             cur = await conn.execute(q.UPDATE_MACHINE,
                                      {"arn": machine.arn, "data": pack(machine)})
-            if cur.rowcount == 0:
-                raise NotFound(machine.arn)
             await _put_revision(conn, machine)
+            return _expect_rows(cur, NotFound, machine.arn)
         self.ops.append(op)
 
     def delete_state_machine(self, arn: str) -> None:
@@ -159,13 +164,12 @@ class _PostgresBatch(Batch):
         self.ops.append(op)
 
     def put_version(self, version: VersionRecord) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check:
             params = {"arn": version.arn, "machine_arn": version.machine_arn,
                       "version": version.version, "data": pack(version)}
             cur = await conn.execute(q.INSERT_VERSION, params)
-            if cur.rowcount == 0:
-                raise Conflict(f"version exists: {version.arn}")
             await conn.execute(q.BUMP_VERSION_COUNTER, params)
+            return _expect_rows(cur, Conflict, f"version exists: {version.arn}")
         self.ops.append(op)
 
     def delete_version(self, arn: str) -> None:
@@ -188,11 +192,10 @@ class _PostgresBatch(Batch):
         self.ops.append(_many(q.DELETE_TAG, rows))
 
     def put_activity(self, activity: ActivityRecord) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check:
             cur = await conn.execute(q.INSERT_ACTIVITY, {
                 "arn": activity.arn, "name": activity.name, "data": pack(activity)})
-            if cur.rowcount == 0:
-                raise Conflict(f"activity exists: {activity.arn}")
+            return _expect_rows(cur, Conflict, f"activity exists: {activity.arn}")
         self.ops.append(op)
 
     def delete_activity(self, arn: str) -> None:
@@ -204,32 +207,43 @@ class _PostgresBatch(Batch):
 
     # --- executions
     def put_execution(self, execution: ExecutionRecord) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check:
             cur = await conn.execute(q.INSERT_EXECUTION, _execution_params(execution))
-            if cur.rowcount == 0:
-                raise Conflict(f"execution exists: {execution.arn}")
+            return _expect_rows(cur, Conflict, f"execution exists: {execution.arn}")
         self.ops.append(op)
 
     def update_execution(self, execution: ExecutionRecord) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check:
             cur = await conn.execute(q.UPDATE_EXECUTION, _execution_params(execution))
-            if cur.rowcount == 0:
-                raise NotFound(execution.arn)
+            return _expect_rows(cur, NotFound, execution.arn)
         self.ops.append(op)
 
     def append_events(self, execution_arn: str, events: Sequence[HistoryEvent]) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check | None:
             if not events:
-                return
-            cur = await conn.execute(q.LOCK_HISTORY_LAST_ID,
-                                     {"execution_arn": execution_arn})
-            row = await cur.fetchone()
-            stored = row[1] if row else None
-            rows = list(chunk_rows(execution_arn, events, stored or 0))
-            await conn.execute(q.INSERT_CHUNKS, {
-                "execution_arn": execution_arn, "last_ids": [r[1] for r in rows],
-                "first_ids": [r[2] for r in rows], "counts": [r[3] for r in rows],
-                "data": [r[4] for r in rows]})
+                return None
+            # Ids must increase within the events (checked here) and past the highest
+            # stored one (checked by the insert, after the lock: see INSERT_CHUNKS).
+            rows = list(chunk_rows(execution_arn, events, 0))
+            params = {"execution_arn": execution_arn}
+            await conn.execute(q.LOCK_HISTORY, params)
+            if len(rows) == 1:
+                _, last_id, first_id, count, data = rows[0]
+                cur = await conn.execute(q.INSERT_CHUNK, {
+                    **params, "last_id": last_id, "first_id": first_id, "count": count,
+                    "data": data})
+            else:
+                cur = await conn.execute(q.INSERT_CHUNKS, {
+                    **params, "first_id": rows[0][2], "last_ids": [r[1] for r in rows],
+                    "first_ids": [r[2] for r in rows], "counts": [r[3] for r in rows],
+                    "data": [r[4] for r in rows]})
+
+            async def check() -> None:
+                row = await cur.fetchone()
+                if not row or not row[0]:
+                    raise Conflict(f"event id {rows[0][2]} already stored for "
+                                   f"{execution_arn}")
+            return check
         self.ops.append(op)
 
     def put_map_run(self, map_run: MapRunRecord) -> None:
@@ -263,39 +277,42 @@ class _PostgresBatch(Batch):
                                    "available_at": available_at})
 
     def complete_work(self, item_id: int, owner: str) -> None:
-        async def op(conn: Conn) -> None:
-            params = {"id": item_id, "owner": owner}
-            cur = await conn.execute(q.COMPLETE_REQUEUED_WORK, params)
-            if cur.rowcount == 0:
-                cur = await conn.execute(q.COMPLETE_WORK, params)
-            if cur.rowcount == 0:
-                raise Conflict(f"work item {item_id} is not leased by {owner}")
+        async def op(conn: Conn) -> Check:
+            cur = await conn.execute(q.COMPLETE_WORK, {"id": item_id, "owner": owner})
+
+            async def check() -> None:
+                row = await cur.fetchone()
+                if not row or not row[0]:
+                    raise Conflict(f"work item {item_id} is not leased by {owner}")
+            return check
         self.ops.append(op)
 
     def lease_work(self, kind: str, key: str, owner: str, expires: float) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check:
             cur = await conn.execute(q.LEASE_WORK, {"kind": kind, "key": key,
                                                     "owner": owner, "expires": expires,
                                                     "now": time.time()})
-            if cur.rowcount == 0:
-                raise Conflict(f"work item {key} is leased by another owner")
+            return _expect_rows(cur, Conflict, f"work item {key} is leased by another owner")
         self.ops.append(op)
 
     def check_lease(self, key: str, owner: str) -> None:
-        async def op(conn: Conn) -> None:
-            row = await (await conn.execute(q.CHECK_LEASE, {"key": key})).fetchone()
-            if row is None or row[0] != owner:
-                raise Conflict(f"work item {key} is not leased by {owner}")
+        async def op(conn: Conn) -> Check:
+            cur = await conn.execute(q.CHECK_LEASE, {"key": key})
+
+            async def check() -> None:
+                row = await cur.fetchone()
+                if row is None or row[0] != owner:
+                    raise Conflict(f"work item {key} is not leased by {owner}")
+            return check
         self.ops.append(op)
 
     def finish_work(self, key: str, owner: str | None) -> None:
-        async def op(conn: Conn) -> None:
+        async def op(conn: Conn) -> Check | None:
             if owner is None:
                 await conn.execute(q.DROP_WORK, {"key": key})
-                return
+                return None
             cur = await conn.execute(q.FINISH_WORK, {"key": key, "owner": owner})
-            if cur.rowcount == 0:
-                raise Conflict(f"work item {key} is not leased by {owner}")
+            return _expect_rows(cur, Conflict, f"work item {key} is not leased by {owner}")
         self.ops.append(op)
 
     def ensure_work(self, kind: str, key: str, available_at: float = 0.0) -> None:
@@ -314,6 +331,14 @@ class _PostgresBatch(Batch):
 
     def delete_timers_of(self, execution_arn: str) -> None:
         self._add(q.DELETE_TIMERS_OF, {"execution_arn": execution_arn})
+
+
+def _expect_rows(cur: Any, error: type[StoreError], message: str) -> Check:
+    """A check that ``cur``'s statement changed a row (``error(message)`` otherwise)."""
+    async def check() -> None:
+        if cur.rowcount == 0:
+            raise error(message)
+    return check
 
 
 def _many(statement: str, rows: list[dict[str, Any]]) -> Op:
@@ -352,12 +377,25 @@ def _work_item(row: tuple) -> WorkItem:
 _Job = tuple[list[Op], "asyncio.Future[None]"]
 
 
+async def _run(conn: Conn, group: list[list[Op]]) -> None:
+    """Send every op of ``group`` in one transaction down the pipeline, wait for the
+    results once, then run the ops' checks (any error rolls the transaction back)."""
+    async with conn.pipeline() as pipeline, conn.transaction():
+        checks = []
+        for ops in group:
+            for op in ops:
+                check = await op(conn)
+                if check is not None:
+                    checks.append(check)
+        await pipeline.sync()
+        for check in checks:
+            await check()
+
+
 async def _apply_alone(conn: Conn, ops: list[Op]) -> BaseException | None:
     """Run one batch as its own transaction; the error that rolled it back, if any."""
     try:
-        async with conn.transaction():
-            for op in ops:
-                await op(conn)
+        await _run(conn, [ops])
     except psycopg.OperationalError:
         raise  # the connection, not the batch: the caller fails the group
     except Exception as exc:  # noqa: BLE001 - handed to the batch's caller
@@ -368,16 +406,14 @@ async def _apply_alone(conn: Conn, ops: list[Op]) -> BaseException | None:
 async def _apply_group(conn: Conn, group: list[list[Op]]) -> list[BaseException | None]:
     """Commit a group of batches in one transaction; the outcome of each.
 
-    Batches rarely fail, so the group is first tried whole (no savepoints: they would
-    cost two round trips per batch). If any batch fails, that transaction rolls back and
-    the batches are applied again one by one, in order, each as its own transaction, so
-    a failing batch fails alone."""
+    The statements of the whole group are pipelined (sent without waiting for one
+    another's results: one round trip for the group, not one per statement). Batches
+    rarely fail, so the group is first tried whole. If any batch fails (a lost lease,
+    a duplicate key), that transaction rolls back and the batches are applied again one
+    by one, in order, each as its own transaction, so a failing batch fails alone."""
     if len(group) > 1:
         try:
-            async with conn.transaction():
-                for ops in group:
-                    for op in ops:
-                        await op(conn)
+            await _run(conn, group)
             return [None] * len(group)
         except psycopg.OperationalError:
             raise  # the connection, not a batch: the caller fails the group
@@ -762,6 +798,23 @@ class PostgresStore(Store):
         del items[limit:]
         return Page(items, str(items[-1].id) if more and items else None)
 
+    async def load_executions(
+            self, arns: Sequence[str]) -> dict[str, tuple[ExecutionRecord, list[HistoryEvent]]]:
+        async def read(conn: Conn) -> tuple[list[tuple], list[tuple]]:
+            params = {"arns": list(arns)}
+            async with conn.pipeline():  # both statements in one round trip
+                records = await conn.execute(q.GET_EXECUTIONS, params)
+                chunks = await conn.execute(q.HISTORIES, params)
+                return await records.fetchall(), await chunks.fetchall()
+        if not arns:
+            return {}
+        records, chunks = await self._read(read)
+        histories: dict[str, list[HistoryEvent]] = {}
+        for arn, data in chunks:  # by ARN, then id
+            histories.setdefault(arn, []).extend(chunk_events(data))
+        return {arn: (unpack(ExecutionRecord, data), histories.get(arn, []))
+                for arn, data in records}
+
     async def count_events(self, execution_arn: str) -> int:
         return await self._one(q.COUNT_EVENTS, {"execution_arn": execution_arn}, int)
 
@@ -836,12 +889,16 @@ class PostgresStore(Store):
                                                     "expires": time.time() + lease_seconds})
         return [r[0] for r in rows]
 
-    async def release_leases_of(self, owner: str) -> int:
+    async def release_leases_of(self, owner: str, keys: Sequence[str] | None = None) -> int:
         async with self._conn() as conn:
-            cur = await conn.execute(q.RELEASE_LEASES_OF, {"owner": owner,
-                                                           "now": time.time()})
+            cur = await conn.execute(q.RELEASE_LEASES_OF, {
+                "owner": owner, "now": time.time(),
+                "keys": None if keys is None else list(keys)})
             row = await cur.fetchone()
             return int(row[0]) if row else 0
+
+    async def queue_depth(self, now: float) -> int:
+        return await self._one(q.QUEUE_DEPTH, {"now": now}, int)
 
     async def lease_owners(self) -> list[str]:
         return [r[0] for r in await self._rows(q.LEASE_OWNERS, {})]

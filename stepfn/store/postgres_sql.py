@@ -103,6 +103,7 @@ UPDATE executions SET machine_arn=%(machine_arn)s, version_arn=%(version_arn)s,
     start_date=%(start_date)s, redrive_count=%(redrive_count)s, data=%(data)s
 WHERE arn=%(arn)s"""
 GET_EXECUTION = "SELECT data FROM executions WHERE arn=%(arn)s"
+GET_EXECUTIONS = "SELECT arn, data FROM executions WHERE arn = ANY(%(arns)s::text[])"
 # LIST_EXECUTIONS is completed by the filters given (EXECUTION_FILTERS, joined by AND).
 LIST_EXECUTIONS = "SELECT data FROM executions"
 EXECUTION_FILTERS = {
@@ -119,10 +120,9 @@ LIST_EXECUTIONS_ORDER = " ORDER BY start_date DESC, arn DESC LIMIT %(limit)s"
 
 # --------------------------------------------------------------------------- history
 # Appends to one execution's history are serialised (the lock is held to the end of
-# the transaction), so the highest stored id read here stays the highest until commit.
-LOCK_HISTORY_LAST_ID = """
-SELECT pg_advisory_xact_lock(hashtextextended(%(execution_arn)s, 1)),
-       (SELECT max(last_id) FROM event_chunks WHERE execution_arn=%(execution_arn)s)"""
+# the transaction): the insert that follows, a statement of its own, sees every append
+# committed before, so its check against the highest stored id holds until commit.
+LOCK_HISTORY = "SELECT pg_advisory_xact_lock(hashtextextended(%(execution_arn)s, 1))"
 # All the chunks of one append in one statement (one round trip), column by column.
 # The insert also tells LISTENers on EVENTS_CHANNEL which events were appended (sent at
 # commit, never for a rolled-back batch): "<schema> <first id> <last id> <execution
@@ -134,9 +134,22 @@ WITH chunk AS (
   SELECT %(execution_arn)s, last_id, first_id, count, data
   FROM unnest(%(last_ids)s::integer[], %(first_ids)s::integer[], %(counts)s::integer[],
               %(data)s::bytea[]) AS chunk (last_id, first_id, count, data)
+  WHERE NOT EXISTS (SELECT 1 FROM event_chunks WHERE execution_arn=%(execution_arn)s
+                    AND last_id >= %(first_id)s)
   RETURNING first_id, last_id)
-SELECT pg_notify('stepfn_events', concat_ws(' ', current_schema(), min(first_id),
-                                            max(last_id), %(execution_arn)s::text))
+SELECT count(*), pg_notify('stepfn_events', concat_ws(' ', current_schema(),
+                           min(first_id), max(last_id), %(execution_arn)s::text))
+FROM chunk"""
+# The same for the common case of one chunk, with plain parameters (no arrays to dump).
+INSERT_CHUNK = """
+WITH chunk AS (
+  INSERT INTO event_chunks (execution_arn, last_id, first_id, count, data)
+  SELECT %(execution_arn)s, %(last_id)s, %(first_id)s, %(count)s, %(data)s
+  WHERE NOT EXISTS (SELECT 1 FROM event_chunks WHERE execution_arn=%(execution_arn)s
+                    AND last_id >= %(first_id)s)
+  RETURNING first_id, last_id)
+SELECT count(*), pg_notify('stepfn_events', concat_ws(' ', current_schema(),
+                           min(first_id), max(last_id), %(execution_arn)s::text))
 FROM chunk"""
 # A few chunks at a time: a page needs ``limit + 1`` events, and chunks of big payloads
 # hold few events each, so reading every remaining chunk at once could be huge.
@@ -148,6 +161,10 @@ HISTORY_REVERSE = """
 SELECT last_id, first_id, data FROM event_chunks
 WHERE execution_arn=%(execution_arn)s AND first_id < %(bound)s
 ORDER BY last_id DESC LIMIT %(chunks)s"""
+# The whole histories of several executions (resuming what a claim leased).
+HISTORIES = """
+SELECT execution_arn, data FROM event_chunks WHERE execution_arn = ANY(%(arns)s::text[])
+ORDER BY execution_arn, last_id"""
 COUNT_EVENTS = """
 SELECT coalesce(sum(count), 0) FROM event_chunks WHERE execution_arn=%(execution_arn)s"""
 
@@ -208,10 +225,15 @@ WITH queued AS (
   RETURNING available_at)
 SELECT pg_notify('stepfn_work', concat_ws(' ', current_schema(), available_at))
 FROM queued"""
-COMPLETE_REQUEUED_WORK = """
-UPDATE work SET lease_owner=NULL, lease_expires=NULL, requeued=false
-WHERE id=%(id)s AND lease_owner=%(owner)s AND requeued"""
-COMPLETE_WORK = "DELETE FROM work WHERE id=%(id)s AND lease_owner=%(owner)s"
+# One statement, two disjoint cases: a requeued item is handed back, any other deleted.
+COMPLETE_WORK = """
+WITH handed_back AS (
+    UPDATE work SET lease_owner=NULL, lease_expires=NULL, requeued=false
+    WHERE id=%(id)s AND lease_owner=%(owner)s AND requeued RETURNING id),
+deleted AS (
+    DELETE FROM work WHERE id=%(id)s AND lease_owner=%(owner)s AND NOT requeued
+    RETURNING id)
+SELECT (SELECT count(*) FROM handed_back) + (SELECT count(*) FROM deleted)"""
 # Available items (never leased, or whose lease expired) that no concurrent claimer has
 # locked, leased in the same statement: two workers never get the same item.
 CLAIM_WORK = """
@@ -291,8 +313,13 @@ SELECT key FROM work WHERE lease_owner=%(owner)s"""
 RELEASE_LEASES_OF = """
 WITH released AS (
   UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=%(now)s
-  WHERE lease_owner=%(owner)s RETURNING 1)
+  WHERE lease_owner=%(owner)s
+    AND (%(keys)s::text[] IS NULL OR key = ANY(%(keys)s::text[]))
+  RETURNING 1)
 SELECT count(*), CASE WHEN count(*) > 0 THEN
     pg_notify('stepfn_work', concat_ws(' ', current_schema(), %(now)s::text)) END
 FROM released"""
+QUEUE_DEPTH = """
+SELECT count(*) FROM work
+WHERE available_at <= %(now)s AND (lease_expires IS NULL OR lease_expires <= %(now)s)"""
 LEASE_OWNERS = "SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL"

@@ -760,6 +760,23 @@ class SqliteStore(Store):
             return Page(items, str(items[-1].id) if more and items else None)
         return await self._call(read)
 
+    async def load_executions(
+            self, arns: Sequence[str]) -> dict[str, tuple[ExecutionRecord, list[HistoryEvent]]]:
+        def read(db: sqlite3.Connection) -> dict[str, tuple[ExecutionRecord,
+                                                           list[HistoryEvent]]]:
+            found = {}
+            for arn in arns:
+                row = db.execute("SELECT data FROM executions WHERE arn=?", (arn,)).fetchone()
+                if row is None:
+                    continue
+                events: list[HistoryEvent] = []
+                for (data,) in db.execute("SELECT data FROM event_chunks WHERE "
+                                          "execution_arn=? ORDER BY last_id", (arn,)):
+                    events.extend(chunk_events(data))
+                found[arn] = (unpack(ExecutionRecord, row[0]), events)
+            return found
+        return await self._call(read)
+
     async def count_events(self, execution_arn: str) -> int:
         return await self._one("SELECT coalesce(sum(count), 0) FROM event_chunks WHERE "
                                "execution_arn=?", (execution_arn,), int)
@@ -858,16 +875,25 @@ class SqliteStore(Store):
                                              (owner,))]
         return await self._call(_in_transaction(renew))
 
-    async def release_leases_of(self, owner: str) -> int:
+    async def release_leases_of(self, owner: str, keys: Sequence[str] | None = None) -> int:
         at = time.time()
 
         def release(db: sqlite3.Connection) -> int:
-            return db.execute("UPDATE work SET lease_owner=NULL, lease_expires=NULL, "
-                              "available_at=? WHERE lease_owner=?", (at, owner)).rowcount
+            sql = ("UPDATE work SET lease_owner=NULL, lease_expires=NULL, available_at=? "
+                   "WHERE lease_owner=?")
+            if keys is None:
+                return db.execute(sql, (at, owner)).rowcount
+            return sum(db.execute(sql + " AND key=?", (at, owner, key)).rowcount
+                       for key in keys)
         count = await self._call(_in_transaction(release))
         if count:
             self._signal("work", at)
         return int(count)
+
+    async def queue_depth(self, now: float) -> int:
+        return await self._one(
+            "SELECT count(*) FROM work WHERE available_at <= ? "
+            "AND (lease_expires IS NULL OR lease_expires <= ?)", (now, now), int)
 
     async def lease_owners(self) -> list[str]:
         def read(db: sqlite3.Connection) -> list[str]:

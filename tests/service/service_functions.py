@@ -35,6 +35,24 @@ def fail_unless_flag(event):
     return event
 
 
+def record_call(event):
+    """Adds one to ``value`` after a short nap, and appends ``key`` to the file named by
+    STEPFN_FAULT_LOG (one line per invocation, so duplicates can be counted). The line
+    is written before the nap: an invocation cut short by kill -9 still counts."""
+    with open(os.environ["STEPFN_FAULT_LOG"], "a", encoding="utf-8") as log:
+        log.write(event["key"] + "\n")
+    time.sleep(event.get("nap", 0.05))
+    return {"value": event["value"] + 1}
+
+
+def hand_token(event):
+    """Gives a .waitForTaskToken token to the test (a line in STEPFN_FAULT_TOKENS),
+    which answers it through the API."""
+    with open(os.environ["STEPFN_FAULT_TOKENS"], "a", encoding="utf-8") as out:
+        out.write(f'{event["value"]} {event["token"]}\n')
+    return {"handed": True}
+
+
 def touch_flag(event):
     """Creates the file ``event["flag"]`` (the test then knows the execution got here)."""
     with open(event["flag"], "w"):

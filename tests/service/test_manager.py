@@ -212,3 +212,57 @@ def test_stop_of_an_execution_that_ended_meanwhile_writes_nothing(tmp_path: Path
         assert stop_date == ended.stop_date
         assert (await store.get_history(record.arn)).items == before
     with_manager(tmp_path, body)
+
+
+def test_a_lapsed_lease_claimed_back_while_running_here_is_resumed_afresh(
+        tmp_path: Path) -> None:
+    """A starved loop renews too late: the lease lapses while the execution still runs
+    here and this process claims it again. The stale run is dropped and the execution
+    resumed by replay, rather than left RUNNING under a lease renewed with nothing
+    running it."""
+    naps = machine("naps", {"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+        "P": {"Type": "Pass", "Result": {"done": True}, "End": True}}})
+
+    async def body(store: SqliteStore, manager: ExecutionManager) -> None:
+        async with store.batch() as tx:
+            tx.put_state_machine(naps)
+        record = await manager.start_execution(request(naps, "lapsed"))
+        stale = manager.running[record.arn]
+        # The lease lapses (as if the renewal came too late) while it runs here.
+        async with store.batch() as tx:
+            tx.lease_work("execution", record.arn, manager.owner, time.time() - 1)
+        await manager.scheduler._claim()
+        assert stale.dropped and manager.running.get(record.arn) is not stale
+        ended = await asyncio.wait_for(manager.wait_for_end(record.arn), 10)
+        assert ended.status == "SUCCEEDED" and json.loads(ended.output) == {"done": True}
+        history = (await store.get_history(record.arn)).items
+        assert [e.id for e in history] == list(range(1, len(history) + 1))
+        assert [e.type for e in history].count("WaitStateEntered") == 1
+    with_manager(tmp_path, body)
+
+
+def test_a_lease_held_with_nothing_running_it_is_handed_back_and_resumed(
+        tmp_path: Path) -> None:
+    """A run dropped on a Conflict while its lease is still this process's (stale
+    events took its ids) leaves a lease renewed with nothing running it: the scheduler
+    hands it back after two renewals and the execution is resumed by replay."""
+    naps = machine("orphan", {"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+        "P": {"Type": "Pass", "Result": {"done": True}, "End": True}}})
+
+    async def body(store: SqliteStore, manager: ExecutionManager) -> None:
+        async with store.batch() as tx:
+            tx.put_state_machine(naps)
+        record = await manager.start_execution(request(naps, "orphan"))
+        manager.runner.drop(manager.running[record.arn])  # as a Conflict drops it
+        await manager.scheduler._renew()
+        assert await store.queue_depth(time.time()) == 0  # one round: maybe a resume
+        await manager.scheduler._renew()
+        assert await store.queue_depth(time.time()) == 1  # handed back
+        await manager.scheduler._claim()
+        ended = await asyncio.wait_for(manager.wait_for_end(record.arn), 10)
+        assert ended.status == "SUCCEEDED" and json.loads(ended.output) == {"done": True}
+        history = (await store.get_history(record.arn)).items
+        assert [e.id for e in history] == list(range(1, len(history) + 1))
+    with_manager(tmp_path, body)

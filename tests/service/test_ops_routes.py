@@ -7,6 +7,7 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -70,6 +71,24 @@ def test_health_and_metrics_after_a_few_executions(server: Server, sfn) -> None:
     assert sample(text, "stepfn_parked_executions") == 0
     assert sample(text, "stepfn_leased_executions") == 0
     assert "# TYPE stepfn_task_duration_seconds histogram" in text
+
+
+def test_queue_depth_counts_executions_no_worker_holds(tmp_path: Path) -> None:
+    """An API-only node starts executions and leaves them to workers: until one comes,
+    they wait in the queue."""
+    api = Server(tmp_path / "stepfn.db", tmp_path / "api.log", args=("--no-worker",))
+    api.start()
+    try:
+        sfn = api.client()
+        arn = machine(sfn, "queued", {"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "End": True}}})
+        for _ in range(3):
+            sfn.start_execution(stateMachineArn=arn)
+        text = get(api, "/metrics")[2].decode()
+        assert sample(text, "stepfn_queue_depth") == 3
+        assert "# TYPE stepfn_queue_depth gauge" in text
+    finally:
+        api.stop()
 
 
 def test_feed_streams_the_history_then_live_events_until_the_end(server: Server,

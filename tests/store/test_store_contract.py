@@ -165,6 +165,50 @@ def test_history_batches_pages_and_reverse(backend: Backend) -> None:
     backend.run(body)
 
 
+def test_load_executions_reads_records_and_whole_histories(backend: Backend) -> None:
+    first, second = execution("a", 1.0), execution("b", 2.0)
+
+    async def body(store: Store) -> None:
+        events = [HistoryEvent(i, i - 1, float(i), "PassStateEntered",
+                               {"name": "S", "input": "{}",
+                                "inputDetails": {"truncated": False}})
+                  for i in range(1, 300)]  # more than one chunk
+        async with store.batch() as tx:
+            tx.put_execution(first)
+            tx.put_execution(second)
+            tx.append_events(first.arn, events)
+        assert await store.load_executions([]) == {}
+        loaded = await store.load_executions([first.arn, second.arn, first.arn + "-gone"])
+        assert set(loaded) == {first.arn, second.arn}
+        assert loaded[first.arn] == (first, events)
+        assert loaded[second.arn] == (second, [])
+    backend.run(body)
+
+
+def test_release_leases_of_some_keys_only(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            for key in ("a", "b", "c"):
+                tx.lease_work("execution", key, "w1", time.time() + 60)
+            tx.lease_work("execution", "d", "w2", time.time() + 60)
+        assert await store.release_leases_of("w1", ["a", "c", "d"]) == 2
+        assert await store.queue_depth(time.time() + 1) == 2
+        assert sorted(await store.renew_leases_of("w1", 60)) == ["b"]
+    backend.run(body)
+
+
+def test_queue_depth_counts_ready_items_held_by_nobody(backend: Backend) -> None:
+    async def body(store: Store) -> None:
+        async with store.batch() as tx:
+            tx.ensure_work("execution", "ready")
+            tx.ensure_work("execution", "later", available_at=2000.0)
+            tx.lease_work("execution", "held", "w1", 1500.0)
+            tx.lease_work("execution", "lapsed", "w2", 900.0)
+        assert await store.queue_depth(1000.0) == 2  # ready, and lapsed's expired lease
+        assert await store.queue_depth(3000.0) == 4
+    backend.run(body)
+
+
 def test_failed_batch_writes_nothing_and_others_still_commit(backend: Backend) -> None:
     arn = execution("e", 1.0).arn
 
