@@ -1,22 +1,13 @@
-// Layout with ELK (elkjs), run in a Web Worker (/static/elk-worker.js) so a large graph
-// never blocks the page. One worker serves every graph of the page.
-import ELK from 'elkjs/lib/elk-api.js';
+// Layout of model.js's graph by dagre (graph/dagre.js), answered as a Promise of the
+// graph laid out in ELK's JSON shape (every node and edge with absolute coordinates).
+import { dagreLayout } from './dagre.js';
 
-let elk = null;
+/** Kept for callers of the earlier ELK worker: dagre needs no warm-up. */
+export function warmUp() {}
 
-function engine() {
-  if (!elk) elk = new ELK({ workerUrl: '/static/elk-worker.js' });
-  return elk;
-}
-
-/** Start the worker before the first graph needs it (it loads a large script). */
-export function warmUp() {
-  engine();
-}
-
-/** The ELK graph laid out: every node and edge with absolute coordinates. */
+/** The graph laid out: every node and edge with absolute coordinates. */
 export function layout(graph) {
-  return engine().layout(graph);
+  return new Promise((resolve) => resolve(dagreLayout(graph)));
 }
 
 /**
