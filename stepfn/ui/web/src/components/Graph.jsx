@@ -1,4 +1,4 @@
-// <Graph>: any definition drawn as SVG, laid out by ELK. Zoom (wheel or buttons), pan
+// <Graph>: any definition drawn as SVG, laid out by dagre (graph/dagre.js). Zoom (wheel or buttons), pan
 // (drag the background), fit, export to SVG/PNG. Every state node carries
 // data-state="<name>" and, when `statuses` is given, data-status="<status>".
 //
@@ -37,9 +37,20 @@ function subtitle(info) {
   return info.type;
 }
 
+/**
+ * An edge through `points`: straight from the first point to the middle of the first
+ * segment, then a quadratic curve around each bend point to the middle of the next
+ * segment, and straight into the last point (so the arrow keeps the last direction).
+ */
 function pathOf(points) {
   if (!points.length) return '';
-  return points.map((p, i) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ');
+  const mid = (a, b) => `${(a.x + b.x) / 2},${(a.y + b.y) / 2}`;
+  let d = `M${points[0].x},${points[0].y}`;
+  for (let i = 1; i < points.length - 1; i += 1) {
+    d += ` L${mid(points[i - 1], points[i])} Q${points[i].x},${points[i].y} ${mid(points[i], points[i + 1])}`;
+  }
+  const last = points[points.length - 1];
+  return `${d} L${last.x},${last.y}`;
 }
 
 function Node({ node, status, selected, extra, onSelect }) {

@@ -11,6 +11,11 @@ import dagre from '@dagrejs/dagre';
 
 const SPACING = { nodesep: 28, ranksep: 36, edgesep: 12 };
 const ROOT_PADDING = 12;
+// Scopes of more nodes than this are laid out with dagre's cheaper settings: the
+// tight-tree ranker instead of network simplex, and no crossing-reduction sweeps (the
+// initial order, depth-first along the edges, is kept). A definition's top level is
+// mostly a chain, where the sweeps find little to improve.
+const LARGE_SCOPE = 100;
 
 /** Padding of a compound node, from model.js's `elk.padding` option. */
 function padding(node) {
@@ -36,7 +41,9 @@ function layoutScope(node, isRoot) {
   }
   const pad = isRoot ? padding({}) : padding(node);
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'TB', ...SPACING, marginx: 0, marginy: 0 });
+  const large = children.length > LARGE_SCOPE;
+  g.setGraph({ rankdir: 'TB', ...SPACING, marginx: 0, marginy: 0,
+    ranker: large ? 'tight-tree' : 'network-simplex' });
   g.setDefaultEdgeLabel(() => ({}));
   for (const child of children) {
     g.setNode(child.id, { width: child.width || 0, height: child.height || 0 });
@@ -44,10 +51,11 @@ function layoutScope(node, isRoot) {
   for (const edge of node.edges || []) {
     const label = edge.labels?.[0];
     g.setEdge(edge.sources[0], edge.targets[0], label
-      ? { width: label.width, height: label.height, labelpos: 'c' }
+      // Beside its edge (on the right), as the label of a line crossing it is hard to read.
+      ? { width: label.width, height: label.height, labelpos: 'r', labeloffset: 6 }
       : {}, edge.id);
   }
-  if (children.length) dagre.layout(g, globalThis.__dagreOpts);
+  if (children.length) dagre.layout(g, { disableOptimalOrderHeuristic: large });
   let right = 0;
   let bottom = 0;
   const grow = (x, y) => {
