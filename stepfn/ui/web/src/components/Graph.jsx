@@ -12,8 +12,8 @@
 //   height       CSS height of the canvas (default 520px)
 //   onLaidOut    ({nodes, edges, groups, timing}) => void, after each layout is drawn
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { toElkGraph, START, END } from '../graph/model.js';
-import { layout, flatten } from '../graph/layout.js';
+import { START, END } from '../graph/model.js';
+import { drawing } from '../graph/layout.js';
 import { GRAPH_CSS } from '../graph/style.js';
 import { download } from '../util.js';
 
@@ -140,13 +140,12 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
   useEffect(() => {
     let stale = false;
     const t0 = performance.now();
-    const { graph, info } = toElkGraph(parsed);
-    layout(graph).then((laid) => {
+    Promise.resolve(parsed).then(drawing).then((laid) => {
       if (stale) return;
       const t1 = performance.now();
       pending.current = { t0, t1 };
       setError(null);
-      setDrawn(flatten(laid, info));
+      setDrawn(laid);
     }).catch((e) => !stale && setError(String(e && e.message || e)));
     return () => { stale = true; };
   }, [parsed]);

@@ -13,9 +13,36 @@ const SPACING = { nodesep: 28, ranksep: 36, edgesep: 12 };
 const ROOT_PADDING = 12;
 // Scopes of more nodes than this are laid out with dagre's cheaper settings: the
 // tight-tree ranker instead of network simplex, and no crossing-reduction sweeps (the
-// initial order, depth-first along the edges, is kept). A definition's top level is
-// mostly a chain, where the sweeps find little to improve.
+// order within each rank is depth-first along the edges, see depthFirstOrder). A
+// definition's top level is mostly a chain, where the sweeps find little to improve.
 const LARGE_SCOPE = 100;
+
+/**
+ * dagre's `customOrder` for large scopes: each rank's nodes in the order a depth-first
+ * walk from the topmost nodes meets them (what dagre starts its sweeps from). dagre's
+ * own `disableOptimalOrderHeuristic` still builds the sweeps' layer graphs first, which
+ * cost ~80 ms on a 500-state definition.
+ */
+function depthFirstOrder(graph) {
+  const next = new Map(); // rank -> next free position in it
+  const seen = new Set();
+  const starts = graph.nodes().filter((v) => !graph.children(v).length)
+    .sort((a, b) => graph.node(a).rank - graph.node(b).rank);
+  for (const start of starts) {
+    const stack = [start];
+    while (stack.length) {
+      const v = stack.pop();
+      if (seen.has(v)) continue;
+      seen.add(v);
+      const node = graph.node(v);
+      const at = next.get(node.rank) || 0;
+      node.order = at;
+      next.set(node.rank, at + 1);
+      const successors = graph.successors(v) || [];
+      for (let i = successors.length - 1; i >= 0; i -= 1) stack.push(successors[i]);
+    }
+  }
+}
 
 /** Padding of a compound node, from model.js's `elk.padding` option. */
 function padding(node) {
@@ -55,7 +82,7 @@ function layoutScope(node, isRoot) {
       ? { width: label.width, height: label.height, labelpos: 'r', labeloffset: 6 }
       : {}, edge.id);
   }
-  if (children.length) dagre.layout(g, { disableOptimalOrderHeuristic: large });
+  if (children.length) dagre.layout(g, large ? { customOrder: depthFirstOrder } : {});
   let right = 0;
   let bottom = 0;
   const grow = (x, y) => {
