@@ -145,6 +145,8 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
       const t1 = performance.now();
       pending.current = { t0, t1 };
       setError(null);
+      // Fitted in the same render as the drawing (a fit afterwards would draw it twice).
+      setView(fitted(laid));
       setDrawn(laid);
     }).catch((e) => !stale && setError(String(e && e.message || e)));
     return () => { stale = true; };
@@ -155,7 +157,6 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
     if (!drawn || !pending.current) return;
     const { t0, t1 } = pending.current;
     pending.current = null;
-    fit();
     const at = performance.now();
     const timing = { layoutMs: t1 - t0, totalMs: at - t0, at,
       states: [...drawn.nodes, ...drawn.groups].filter((n) => n.info.kind === 'state').length };
@@ -163,13 +164,17 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
     if (onLaidOut) onLaidOut({ ...drawn, timing });
   }, [drawn]);
 
-  function fit() {
+  /** The view that shows all of `laid` in the canvas (at most at 100 %). */
+  function fitted(laid) {
     const el = box.current;
-    if (!el || !drawn) return;
-    const w = el.clientWidth || 800;
-    const h = el.clientHeight || 500;
-    const k = Math.min(1, (w - 20) / Math.max(drawn.width, 1), (h - 20) / Math.max(drawn.height, 1));
-    setView({ k, x: (w - drawn.width * k) / 2, y: Math.max(10, (h - drawn.height * k) / 2) });
+    const w = (el && el.clientWidth) || 800;
+    const h = (el && el.clientHeight) || 500;
+    const k = Math.min(1, (w - 20) / Math.max(laid.width, 1), (h - 20) / Math.max(laid.height, 1));
+    return { k, x: (w - laid.width * k) / 2, y: Math.max(10, (h - laid.height * k) / 2) };
+  }
+
+  function fit() {
+    if (drawn) setView(fitted(drawn));
   }
 
   function zoom(factor, cx, cy) {
@@ -243,6 +248,22 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
   }
 
   const status = (name) => (statuses ? statuses[name] || 'not-started' : undefined);
+  // The drawing itself, made again only when what it shows changes: zooming and panning
+  // change only the transform around it.
+  const content = useMemo(() => drawn && (
+    <>
+      {drawn.groups.map((g) => (
+        <Group key={g.id} group={g} status={g.info.kind === 'state' ? status(g.info.name) : undefined}
+          selected={selected === g.info.name} onSelect={onSelect} />
+      ))}
+      {drawn.edges.map((e) => <Edge key={e.id} edge={e} onEdgeClick={onEdgeClick} />)}
+      {drawn.nodes.map((n) => (
+        <Node key={n.id} node={n} status={n.info.kind === 'state' ? status(n.info.name) : undefined}
+          selected={selected === n.info.name} onSelect={onSelect}
+          extra={nodeClass && n.info.kind === 'state' ? nodeClass(n.info.name, n.info) : ''} />
+      ))}
+    </>
+  ), [drawn, statuses, selected, onSelect, onEdgeClick, nodeClass]);
   return (
     <div class="graph">
       <div class="graph-tools">
@@ -268,16 +289,7 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
           </defs>
           {drawn && (
             <g class="g-view" transform={`translate(${view.x},${view.y}) scale(${view.k})`}>
-              {drawn.groups.map((g) => (
-                <Group key={g.id} group={g} status={g.info.kind === 'state' ? status(g.info.name) : undefined}
-                  selected={selected === g.info.name} onSelect={onSelect} />
-              ))}
-              {drawn.edges.map((e) => <Edge key={e.id} edge={e} onEdgeClick={onEdgeClick} />)}
-              {drawn.nodes.map((n) => (
-                <Node key={n.id} node={n} status={n.info.kind === 'state' ? status(n.info.name) : undefined}
-                  selected={selected === n.info.name} onSelect={onSelect}
-                  extra={nodeClass && n.info.kind === 'state' ? nodeClass(n.info.name, n.info) : ''} />
-              ))}
+              {content}
             </g>
           )}
         </svg>
