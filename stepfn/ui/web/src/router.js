@@ -48,7 +48,10 @@ export function Link({ href, children, ...rest }) {
 export function match(routes, path) {
   for (const [pattern, component] of routes) {
     const m = pattern.exec(path);
-    if (m) return { component, params: m.slice(1).map(decodeURIComponent) };
+    if (m) {
+      // An optional group that did not match stays undefined (not the text "undefined").
+      return { component, params: m.slice(1).map((g) => (g === undefined ? g : decodeURIComponent(g))) };
+    }
   }
   return null;
 }

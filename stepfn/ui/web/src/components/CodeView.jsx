@@ -2,8 +2,11 @@
 // a new `value` from outside replaces the text (without moving the cursor needlessly).
 import { useEffect, useRef } from 'preact/hooks';
 import { EditorView, basicSetup } from 'codemirror';
-import { EditorState } from '@codemirror/state';
+import { Annotation, EditorState } from '@codemirror/state';
 import { json } from '@codemirror/lang-json';
+
+// Marks a change that came from the `value` prop (it is not echoed to onChange).
+const fromProps = Annotation.define();
 
 /** Props: value (text), onChange(text), readOnly, height (CSS), extensions (more CM6). */
 export function CodeView({ value, onChange, readOnly = !onChange, height = '360px',
@@ -12,6 +15,10 @@ export function CodeView({ value, onChange, readOnly = !onChange, height = '360p
   const view = useRef(null);
   const changed = useRef(onChange);
   changed.current = onChange;
+  // Texts sent to onChange that `value` has not caught up with yet: while the user types
+  // faster than the page re-renders, a `value` still holding one of them is stale and must
+  // not replace the newer text (that would echo back and forth).
+  const sent = useRef(new Set());
 
   useEffect(() => {
     view.current = new EditorView({
@@ -23,7 +30,11 @@ export function CodeView({ value, onChange, readOnly = !onChange, height = '360p
           EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly),
           EditorView.contentAttributes.of({ 'aria-label': label }),
           EditorView.updateListener.of((u) => {
-            if (u.docChanged && changed.current) changed.current(u.state.doc.toString());
+            if (!u.docChanged || !changed.current) return;
+            if (u.transactions.some((t) => t.annotation(fromProps))) return;
+            const text = u.state.doc.toString();
+            sent.current.add(text);
+            changed.current(text);
           }),
           EditorView.theme({ '&': { height }, '.cm-scroller': { overflow: 'auto' } }),
           ...extensions,
@@ -35,9 +46,15 @@ export function CodeView({ value, onChange, readOnly = !onChange, height = '360p
 
   useEffect(() => {
     const v = view.current;
-    if (v && value !== v.state.doc.toString()) {
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value || '' } });
+    if (!v) return;
+    if (value === v.state.doc.toString()) {
+      sent.current.clear();
+      return;
     }
+    if (sent.current.has(value)) return;
+    sent.current.clear();
+    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value || '' },
+      annotations: fromProps.of(true) });
   }, [value]);
 
   return <div class="code-view" ref={host} />;

@@ -11,6 +11,12 @@
 //   nodeClass    (name, info) => extra class names for a state's node
 //   height       CSS height of the canvas (default 520px)
 //   onLaidOut    ({nodes, edges, groups, timing}) => void, after each layout is drawn
+//   dropType     a drag-and-drop data type the canvas accepts (with onDrop)
+//   onDrop       (target, event) => void, when something of `dropType` is dropped: target
+//                is {kind: 'edge', edge: edgeInfo}, {kind: 'state', name}, {kind: 'scope',
+//                id} (a Map state's name or `Parallel#i`: the scope of its states) or
+//                {kind: 'canvas'}; the edge, state or scope under the pointer is marked
+//                `drop-target` while dragging
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { START, END } from '../graph/model.js';
 import { drawing } from '../graph/layout.js';
@@ -53,7 +59,7 @@ function pathOf(points) {
   return `${d} L${last.x},${last.y}`;
 }
 
-function Node({ node, status, selected, extra, onSelect }) {
+function Node({ node, status, selected, extra, onSelect, hover }) {
   const { info, x, y, width: w, height: h } = node;
   if (info.kind === 'start' || info.kind === 'end') {
     return (
@@ -63,7 +69,7 @@ function Node({ node, status, selected, extra, onSelect }) {
       </g>
     );
   }
-  const cls = `g-node kind-state type-${info.type}${selected ? ' selected' : ''}${extra ? ` ${extra}` : ''}`;
+  const cls = `g-node kind-state type-${info.type}${selected ? ' selected' : ''}${extra ? ` ${extra}` : ''}${hover ? ' drop-target' : ''}`;
   const click = (e) => { e.stopPropagation(); onSelect && onSelect(info.name); };
   let shape;
   if (info.type === 'Choice') {
@@ -75,7 +81,7 @@ function Node({ node, status, selected, extra, onSelect }) {
   }
   return (
     <g class={cls} data-state={info.name} data-type={info.type} data-status={status}
-       onClick={click}>
+       data-drop={`state:${info.name}`} onClick={click}>
       <title>{`${info.name} (${info.type})${status ? `: ${status}` : ''}`}</title>
       {shape}
       <text x={x + w / 2} y={y + 19} text-anchor="middle">{info.name}</text>
@@ -84,11 +90,12 @@ function Node({ node, status, selected, extra, onSelect }) {
   );
 }
 
-function Group({ group, status, selected, onSelect }) {
+function Group({ group, status, selected, onSelect, hover, extra }) {
   const { info, x, y, width: w, height: h } = group;
   if (info.kind === 'branch') {
     return (
-      <g class="g-group kind-branch" data-branch={group.id}>
+      <g class={`g-group kind-branch${hover ? ' drop-target' : ''}`} data-branch={group.id}
+         data-drop={`scope:${group.id}`}>
         <rect x={x} y={y} width={w} height={h} rx={6} />
         <text class="sub" x={x + 8} y={y + 14}>{info.name}</text>
       </g>
@@ -96,8 +103,9 @@ function Group({ group, status, selected, onSelect }) {
   }
   const click = (e) => { e.stopPropagation(); onSelect && onSelect(info.name); };
   return (
-    <g class={`g-group kind-state type-${info.type}${selected ? ' selected' : ''}`}
-       data-state={info.name} data-type={info.type} data-status={status} onClick={click}>
+    <g class={`g-group kind-state type-${info.type}${selected ? ' selected' : ''}${extra ? ` ${extra}` : ''}${hover ? ' drop-target' : ''}`}
+       data-state={info.name} data-type={info.type} data-status={status}
+       data-drop={info.type === 'Map' ? `scope:${info.name}` : `state:${info.name}`} onClick={click}>
       <title>{`${info.name} (${info.type})${status ? `: ${status}` : ''}`}</title>
       <rect x={x} y={y} width={w} height={h} rx={8} />
       <text x={x + 10} y={y + 18}>{info.name}</text>
@@ -108,14 +116,16 @@ function Group({ group, status, selected, onSelect }) {
   );
 }
 
-function Edge({ edge, onEdgeClick }) {
+function Edge({ edge, onEdgeClick, hit, hover }) {
   const { info } = edge;
   const click = onEdgeClick ? (e) => { e.stopPropagation(); onEdgeClick(info, e); } : undefined;
+  const d = pathOf(edge.points);
   return (
-    <g class={`g-edge kind-${info.kind}`} data-from={info.from} data-to={info.to}
-       onClick={click}>
+    <g class={`g-edge kind-${info.kind}${hover ? ' drop-target' : ''}`} data-from={info.from}
+       data-to={info.to} data-drop={`edge:${edge.id}`} onClick={click}>
       {info.title && <title>{info.title}</title>}
-      <path d={pathOf(edge.points)} marker-end={`url(#arrow-${info.kind === 'catch' ? 'catch' : 'plain'})`} />
+      {hit && <path class="g-hit" d={d} />}
+      <path d={d} marker-end={`url(#arrow-${info.kind === 'catch' ? 'catch' : 'plain'})`} />
       {edge.labels.map((l) => (
         <g>
           <rect x={l.x} y={l.y} width={l.width} height={l.height} rx={3} />
@@ -128,7 +138,7 @@ function Edge({ edge, onEdgeClick }) {
 
 /** The graph component (see the props at the top of this file). */
 export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, nodeClass,
-  height = '520px', onLaidOut }) {
+  height = '520px', onLaidOut, dropType, onDrop }) {
   const parsed = useMemo(() => parse(definition), [definition]);
   const [drawn, setDrawn] = useState(null);
   const [error, setError] = useState(null);
@@ -136,6 +146,7 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
   const box = useRef(null);
   const svg = useRef(null);
   const pending = useRef(null);
+  const [hover, setHover] = useState(null); // the data-drop key under a dragged item
 
   useEffect(() => {
     let stale = false;
@@ -247,6 +258,30 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
     img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(exportSvgText())}`;
   }
 
+  const accepts = (e) => onDrop && dropType && [...(e.dataTransfer?.types || [])].includes(dropType);
+  const dropKey = (e) => e.target.closest?.('[data-drop]')?.getAttribute('data-drop') || 'canvas';
+  function onDragOver(e) {
+    if (!accepts(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    const key = dropKey(e);
+    if (key !== hover) setHover(key);
+  }
+  function onDropped(e) {
+    if (!accepts(e)) return;
+    e.preventDefault();
+    setHover(null);
+    const key = dropKey(e);
+    const cut = key.indexOf(':');
+    const [kind, id] = cut < 0 ? [key, ''] : [key.slice(0, cut), key.slice(cut + 1)];
+    if (kind === 'edge') {
+      const edge = drawn && drawn.edges.find((x) => x.id === id);
+      onDrop(edge ? { kind: 'edge', edge: edge.info } : { kind: 'canvas' }, e);
+    } else if (kind === 'state') onDrop({ kind: 'state', name: id }, e);
+    else if (kind === 'scope') onDrop({ kind: 'scope', id }, e);
+    else onDrop({ kind: 'canvas' }, e);
+  }
+  const dragLeave = (e) => { if (!e.currentTarget.contains(e.relatedTarget)) setHover(null); };
   const status = (name) => (statuses ? statuses[name] || 'not-started' : undefined);
   // The drawing itself, made again only when what it shows changes: zooming and panning
   // change only the transform around it.
@@ -254,16 +289,20 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
     <>
       {drawn.groups.map((g) => (
         <Group key={g.id} group={g} status={g.info.kind === 'state' ? status(g.info.name) : undefined}
-          selected={selected === g.info.name} onSelect={onSelect} />
+          selected={selected === g.info.name} onSelect={onSelect}
+          hover={hover === `scope:${g.id}` || hover === `state:${g.info.name}`}
+          extra={nodeClass && g.info.kind === 'state' ? nodeClass(g.info.name, g.info) : ''} />
       ))}
-      {drawn.edges.map((e) => <Edge key={e.id} edge={e} onEdgeClick={onEdgeClick} />)}
+      {drawn.edges.map((e) => <Edge key={e.id} edge={e} onEdgeClick={onEdgeClick}
+        hit={!!(onEdgeClick || onDrop)} hover={hover === `edge:${e.id}`} />)}
       {drawn.nodes.map((n) => (
         <Node key={n.id} node={n} status={n.info.kind === 'state' ? status(n.info.name) : undefined}
           selected={selected === n.info.name} onSelect={onSelect}
+          hover={n.info.kind === 'state' && hover === `state:${n.info.name}`}
           extra={nodeClass && n.info.kind === 'state' ? nodeClass(n.info.name, n.info) : ''} />
       ))}
     </>
-  ), [drawn, statuses, selected, onSelect, onEdgeClick, nodeClass]);
+  ), [drawn, statuses, selected, onSelect, onEdgeClick, nodeClass, hover, onDrop]);
   return (
     <div class="graph">
       <div class="graph-tools">
@@ -275,7 +314,9 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
         <button type="button" disabled={!drawn} data-action="export-png" onClick={exportPng}>PNG</button>
       </div>
       <div class="graph-canvas" ref={box} style={{ height }} onPointerDown={onPointerDown}
-           onClick={() => onSelect && onSelect(null)} data-graph-ready={drawn ? 'true' : 'false'}>
+           onClick={() => onSelect && onSelect(null)} data-graph-ready={drawn ? 'true' : 'false'}
+           onDragOver={onDragOver} onDrop={onDropped} onDragLeave={dragLeave}
+           data-drop-hover={hover || undefined}>
         {error && <p class="error">Layout failed: {error}</p>}
         <svg ref={svg} width="100%" height="100%">
           <style>{GRAPH_CSS}</style>

@@ -20,6 +20,10 @@ export const GRAPH_CSS = `
 .g-group text.sub { font-weight: 400; fill: #5f6b7a; }
 .g-group.selected > rect { stroke: #ff9900; stroke-width: 3; }
 .g-edge path { fill: none; stroke: #5f6b7a; stroke-width: 1.3; }
+/* The wide, invisible line that takes clicks and drops for a thin edge (above every kind's colour). */
+.g-edge path.g-hit { stroke: transparent !important; stroke-width: 14px !important; stroke-dasharray: none !important; cursor: pointer; }
+.g-edge.drop-target path:not(.g-hit) { stroke: #0972d3; stroke-width: 3; }
+.g-node.drop-target rect, .g-node.drop-target polygon, .g-group.drop-target > rect { stroke: #0972d3; stroke-width: 3; }
 .g-edge.kind-default path { stroke-dasharray: 6 3; }
 .g-edge.kind-catch path { stroke: #d45b07; stroke-dasharray: 3 3; }
 .g-edge.kind-choice path { stroke: #7d3c98; }
