@@ -6,7 +6,7 @@ Starts ``stepfn serve`` (SQLite in a temporary folder), then:
 
 - **graph**: a machine of ``--states`` states (Pass, Task with Retry/Catch, Choice,
   Wait, Parallel branches and Map processors nested in them) opened on its page: the
-  time ELK takes to lay it out (in its Web Worker) and the time until the drawn SVG is
+  time dagre takes to lay it out and the time until the drawn SVG is
   in the page (from the definition in hand to the frame after the DOM holds every
   node), plus the time from navigation to that frame.
 - **execution**: an execution of about ``--events`` history events (an inline Map)
@@ -264,7 +264,7 @@ def report(args: argparse.Namespace, graph: list[dict], execution: list[dict],
     print(f"| {'measure':<58} | {'median':>8} | {'min':>6} | {'max':>6} |")
     print(f"|{'-' * 60}|{'-' * 10}|{'-' * 8}|{'-' * 8}|")
     states = graph[0]["states"]
-    row(f"graph of {states} states: ELK layout (Web Worker)", [g["layout"] for g in graph])
+    row(f"graph of {states} states: layout (dagre)", [g["layout"] for g in graph])
     row(f"graph of {states} states: layout and drawing, to the next frame",
         [g["drawn"] for g in graph])
     row(f"graph of {states} states: page navigation to drawn graph",

@@ -39,8 +39,7 @@ def test_every_page_path_answers_the_app_page(ui_server: str, path: str) -> None
 
 
 @pytest.mark.parametrize(("name", "kind"), [
-    ("app.js", "text/javascript; charset=utf-8"), ("app.css", "text/css; charset=utf-8"),
-    ("elk-worker.js", "text/javascript; charset=utf-8")])
+    ("app.js", "text/javascript; charset=utf-8"), ("app.css", "text/css; charset=utf-8")])
 def test_static_files_with_their_type_etag_and_gzip(ui_server: str, name: str,
                                                     kind: str) -> None:
     url = f"{ui_server}/static/{name}"
@@ -82,6 +81,6 @@ def test_the_wheel_ships_the_built_ui_and_not_its_sources(tmp_path: Path) -> Non
                     str(tmp_path), str(root)], check=True, timeout=300)
     wheel = next(tmp_path.glob("stepfn-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("app.js", "app.css", "index.html", "elk-worker.js"):
+    for name in ("app.js", "app.css", "index.html"):
         assert f"stepfn/ui/static/{name}" in names
     assert not [n for n in names if "/web/" in n or "node_modules" in n]

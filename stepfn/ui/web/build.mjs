@@ -1,8 +1,8 @@
-// Builds the UI into ../static (or --outdir DIR): one JS bundle, one CSS file, the page
-// and ELK's layout worker. The output depends only on the sources and the locked
+// Builds the UI into ../static (or --outdir DIR): one JS bundle, one CSS file and the
+// page. The output depends only on the sources and the locked
 // packages (no timestamps, no hashes of paths), so CI can rebuild it and compare.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,8 +25,4 @@ await build({
   outdir,
   logLevel: 'warning',
 });
-// ELK's layout engine runs in a Web Worker (elk-api.js posts the graph to it), so
-// laying out a large graph never blocks the page.
-copyFileSync(join(here, 'node_modules/elkjs/lib/elk-worker.min.js'),
-             join(outdir, 'elk-worker.js'));
 writeFileSync(join(outdir, 'index.html'), readFileSync(join(here, 'src/index.html')));

@@ -1,4 +1,4 @@
-// <Graph>: any definition drawn as SVG, laid out by ELK. Zoom (wheel or buttons), pan
+// <Graph>: any definition drawn as SVG, laid out by dagre (graph/dagre.js). Zoom (wheel or buttons), pan
 // (drag the background), fit, export to SVG/PNG. Every state node carries
 // data-state="<name>" and, when `statuses` is given, data-status="<status>".
 //
@@ -18,8 +18,8 @@
 //                {kind: 'canvas'}; the edge, state or scope under the pointer is marked
 //                `drop-target` while dragging
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { toElkGraph, START, END } from '../graph/model.js';
-import { layout, flatten } from '../graph/layout.js';
+import { START, END } from '../graph/model.js';
+import { drawing } from '../graph/layout.js';
 import { GRAPH_CSS } from '../graph/style.js';
 import { download } from '../util.js';
 
@@ -43,9 +43,20 @@ function subtitle(info) {
   return info.type;
 }
 
+/**
+ * An edge through `points`: straight from the first point to the middle of the first
+ * segment, then a quadratic curve around each bend point to the middle of the next
+ * segment, and straight into the last point (so the arrow keeps the last direction).
+ */
 function pathOf(points) {
   if (!points.length) return '';
-  return points.map((p, i) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ');
+  const mid = (a, b) => `${(a.x + b.x) / 2},${(a.y + b.y) / 2}`;
+  let d = `M${points[0].x},${points[0].y}`;
+  for (let i = 1; i < points.length - 1; i += 1) {
+    d += ` L${mid(points[i - 1], points[i])} Q${points[i].x},${points[i].y} ${mid(points[i], points[i + 1])}`;
+  }
+  const last = points[points.length - 1];
+  return `${d} L${last.x},${last.y}`;
 }
 
 function Node({ node, status, selected, extra, onSelect, hover }) {
@@ -140,13 +151,14 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
   useEffect(() => {
     let stale = false;
     const t0 = performance.now();
-    const { graph, info } = toElkGraph(parsed);
-    layout(graph).then((laid) => {
+    Promise.resolve(parsed).then(drawing).then((laid) => {
       if (stale) return;
       const t1 = performance.now();
       pending.current = { t0, t1 };
       setError(null);
-      setDrawn(flatten(laid, info));
+      // Fitted in the same render as the drawing (a fit afterwards would draw it twice).
+      setView(fitted(laid));
+      setDrawn(laid);
     }).catch((e) => !stale && setError(String(e && e.message || e)));
     return () => { stale = true; };
   }, [parsed]);
@@ -156,7 +168,6 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
     if (!drawn || !pending.current) return;
     const { t0, t1 } = pending.current;
     pending.current = null;
-    fit();
     const at = performance.now();
     const timing = { layoutMs: t1 - t0, totalMs: at - t0, at,
       states: [...drawn.nodes, ...drawn.groups].filter((n) => n.info.kind === 'state').length };
@@ -164,13 +175,17 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
     if (onLaidOut) onLaidOut({ ...drawn, timing });
   }, [drawn]);
 
-  function fit() {
+  /** The view that shows all of `laid` in the canvas (at most at 100 %). */
+  function fitted(laid) {
     const el = box.current;
-    if (!el || !drawn) return;
-    const w = el.clientWidth || 800;
-    const h = el.clientHeight || 500;
-    const k = Math.min(1, (w - 20) / Math.max(drawn.width, 1), (h - 20) / Math.max(drawn.height, 1));
-    setView({ k, x: (w - drawn.width * k) / 2, y: Math.max(10, (h - drawn.height * k) / 2) });
+    const w = (el && el.clientWidth) || 800;
+    const h = (el && el.clientHeight) || 500;
+    const k = Math.min(1, (w - 20) / Math.max(laid.width, 1), (h - 20) / Math.max(laid.height, 1));
+    return { k, x: (w - laid.width * k) / 2, y: Math.max(10, (h - laid.height * k) / 2) };
+  }
+
+  function fit() {
+    if (drawn) setView(fitted(drawn));
   }
 
   function zoom(factor, cx, cy) {
@@ -268,6 +283,26 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
   }
   const dragLeave = (e) => { if (!e.currentTarget.contains(e.relatedTarget)) setHover(null); };
   const status = (name) => (statuses ? statuses[name] || 'not-started' : undefined);
+  // The drawing itself, made again only when what it shows changes: zooming and panning
+  // change only the transform around it.
+  const content = useMemo(() => drawn && (
+    <>
+      {drawn.groups.map((g) => (
+        <Group key={g.id} group={g} status={g.info.kind === 'state' ? status(g.info.name) : undefined}
+          selected={selected === g.info.name} onSelect={onSelect}
+          hover={hover === `scope:${g.id}` || hover === `state:${g.info.name}`}
+          extra={nodeClass && g.info.kind === 'state' ? nodeClass(g.info.name, g.info) : ''} />
+      ))}
+      {drawn.edges.map((e) => <Edge key={e.id} edge={e} onEdgeClick={onEdgeClick}
+        hit={!!(onEdgeClick || onDrop)} hover={hover === `edge:${e.id}`} />)}
+      {drawn.nodes.map((n) => (
+        <Node key={n.id} node={n} status={n.info.kind === 'state' ? status(n.info.name) : undefined}
+          selected={selected === n.info.name} onSelect={onSelect}
+          hover={n.info.kind === 'state' && hover === `state:${n.info.name}`}
+          extra={nodeClass && n.info.kind === 'state' ? nodeClass(n.info.name, n.info) : ''} />
+      ))}
+    </>
+  ), [drawn, statuses, selected, onSelect, onEdgeClick, nodeClass, hover, onDrop]);
   return (
     <div class="graph">
       <div class="graph-tools">
@@ -295,20 +330,7 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
           </defs>
           {drawn && (
             <g class="g-view" transform={`translate(${view.x},${view.y}) scale(${view.k})`}>
-              {drawn.groups.map((g) => (
-                <Group key={g.id} group={g} status={g.info.kind === 'state' ? status(g.info.name) : undefined}
-                  selected={selected === g.info.name} onSelect={onSelect}
-                  hover={hover === `scope:${g.id}` || hover === `state:${g.info.name}`}
-                  extra={nodeClass && g.info.kind === 'state' ? nodeClass(g.info.name, g.info) : ''} />
-              ))}
-              {drawn.edges.map((e) => <Edge key={e.id} edge={e} onEdgeClick={onEdgeClick}
-                hit={!!(onEdgeClick || onDrop)} hover={hover === `edge:${e.id}`} />)}
-              {drawn.nodes.map((n) => (
-                <Node key={n.id} node={n} status={n.info.kind === 'state' ? status(n.info.name) : undefined}
-                  selected={selected === n.info.name} onSelect={onSelect}
-                  hover={n.info.kind === 'state' && hover === `state:${n.info.name}`}
-                  extra={nodeClass && n.info.kind === 'state' ? nodeClass(n.info.name, n.info) : ''} />
-              ))}
+              {content}
             </g>
           )}
         </svg>

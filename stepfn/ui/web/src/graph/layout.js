@@ -1,22 +1,39 @@
-// Layout with ELK (elkjs), run in a Web Worker (/static/elk-worker.js) so a large graph
-// never blocks the page. One worker serves every graph of the page.
-import ELK from 'elkjs/lib/elk-api.js';
+// Layout of model.js's graph by dagre (graph/dagre.js), answered as a Promise of the
+// graph laid out in ELK's JSON shape (every node and edge with absolute coordinates).
+import { dagreLayout } from './dagre.js';
+import { toElkGraph } from './model.js';
 
-let elk = null;
+/** Kept for callers of the earlier ELK worker: dagre needs no warm-up. */
+export function warmUp() {}
 
-function engine() {
-  if (!elk) elk = new ELK({ workerUrl: '/static/elk-worker.js' });
-  return elk;
-}
-
-/** Start the worker before the first graph needs it (it loads a large script). */
-export function warmUp() {
-  engine();
-}
-
-/** The ELK graph laid out: every node and edge with absolute coordinates. */
+/** The graph laid out: every node and edge with absolute coordinates. */
 export function layout(graph) {
-  return engine().layout(graph);
+  return new Promise((resolve) => resolve(dagreLayout(graph)));
+}
+
+// The last few definitions' drawings (flatten's answer), by their JSON text: going from
+// a machine's page to one of its executions (or back) draws the same definition again.
+const CACHE_SIZE = 4;
+const drawings = new Map();
+
+/**
+ * The drawing of `definition` (a parsed ASL object) as `flatten` returns it, laid out
+ * once per distinct definition among the last few (the answer is shared: do not
+ * modify it).
+ */
+export function drawing(definition) {
+  const key = JSON.stringify(definition);
+  const known = drawings.get(key);
+  if (known) {
+    drawings.delete(key); // most recently used last
+    drawings.set(key, known);
+    return known;
+  }
+  const { graph, info } = toElkGraph(definition);
+  const drawn = flatten(dagreLayout(graph), info);
+  drawings.set(key, drawn);
+  if (drawings.size > CACHE_SIZE) drawings.delete(drawings.keys().next().value);
+  return drawn;
 }
 
 /**

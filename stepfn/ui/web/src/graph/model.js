@@ -1,5 +1,7 @@
-// A definition (ASL) as an ELK graph: one node per state (state names are unique within
-// a whole machine, nested ones included, so the name is the node's id), Parallel
+// A definition (ASL) as a graph in ELK's JSON shape (laid out by graph/dagre.js, which
+// reads that shape; the name toElkGraph is kept for its callers): one node per state
+// (state names are unique within a whole machine, nested ones included, so the name is
+// the node's id), Parallel
 // branches and Map item processors as compound nodes holding their states, and edges
 // for Next, End, Choice rules, Default and Catch, each with a `kind`.
 import { shortRule, ruleText } from './rules.js';
@@ -9,7 +11,6 @@ export const END = '__end__';
 const CHAR = 7.2; // average width of a character of the node font, in px
 const NODE_H = 44;
 const LABEL_H = 14;
-const LARGE = 150; // states from which a graph is laid out with the faster settings
 
 function nodeSize(name, type) {
   const width = Math.min(280, Math.max(130, Math.ceil(name.length * CHAR) + 44));
@@ -26,49 +27,20 @@ export function processorOf(state) {
 }
 
 /**
- * The ELK graph of `definition` (a parsed ASL object) and `info`, a Map from every
+ * The graph (ELK's JSON shape) of `definition` (a parsed ASL object) and `info`, a Map from every
  * node id to {name, type, state, kind: 'state'|'branch'|'start'|'end', parent}, and
  * from every edge id to {kind, from, to, label, title, index}.
  */
 export function toElkGraph(definition) {
   const info = new Map();
-  const root = {
-    id: 'root',
-    layoutOptions: {
-      'elk.algorithm': 'layered',
-      'elk.direction': 'DOWN',
-      // Next, Catch and Choice targets are always in the same scope as their state, so
-      // no edge crosses a Parallel branch or Map processor: each compound node is laid
-      // out on its own, bottom-up (much faster than one layout of the whole hierarchy).
-      'elk.hierarchyHandling': 'SEPARATE_CHILDREN',
-      'elk.edgeRouting': 'ORTHOGONAL',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '36',
-      'elk.spacing.nodeNode': '28',
-      'elk.spacing.edgeLabel': '4',
-      'elk.layered.spacing.edgeNodeBetweenLayers': '18',
-      'elk.edgeLabels.placement': 'CENTER',
-      'elk.json.edgeCoords': 'ROOT',
-      'elk.json.shapeCoords': 'ROOT',
-    },
-    children: [],
-    edges: [],
-  };
+  // A compound node's padding is given as ELK's `elk.padding` option (see compound()).
+  const root = { id: 'root', children: [], edges: [] };
   const start = { id: START, width: 56, height: 28 };
   const end = { id: END, width: 56, height: 28 };
   info.set(START, { kind: 'start', name: 'Start' });
   info.set(END, { kind: 'end', name: 'End' });
   root.children.push(start);
   addScope(root, definition, info, null);
-  let states = 0;
-  for (const entry of info.values()) if (entry.kind === 'state') states += 1;
-  if (states > LARGE) {
-    // Large graphs: fewer crossing-reduction passes, so they lay out in about a second.
-    Object.assign(root.layoutOptions, {
-      'elk.layered.thoroughness': '1',
-      'elk.layered.crossingMinimization.greedySwitch.type': 'OFF',
-      'elk.separateConnectedComponents': 'false',
-    });
-  }
   root.children.push(end);
   if (definition && definition.StartAt && info.has(definition.StartAt)) {
     addEdge(root, info, START, definition.StartAt, 'start');
@@ -142,10 +114,10 @@ function compound(node, direction, top = 30) {
   delete node.height;
   node.children = node.children || [];
   node.edges = node.edges || [];
+  // Room for the title at the top; branches end up side by side (dagre puts unconnected
+  // nodes of the same rank in one row).
   node.layoutOptions = {
     'elk.padding': `[top=${top + 14},left=14,bottom=14,right=14]`,
     'elk.direction': direction,
-    // Branches side by side (as unconnected parts they would be stacked otherwise).
-    'elk.separateConnectedComponents': 'false',
   };
 }
