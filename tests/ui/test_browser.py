@@ -138,9 +138,11 @@ def test_execution_statuses_change_live_then_a_state_is_inspected(page: Any, sfn
     seen = page.evaluate("window.__seen")
     assert page.evaluate("window.__sameDocument") is True
     charge = [status for name, status in seen if name == "Charge"]
-    # Live: each state was seen running before it ended (the engine commits a failed
-    # attempt together with its retry, so "retrying" may pass within one frame).
-    assert charge[0] == "running" and charge[-1] == "caught"
+    # Live: the failed first attempt is committed before its 1 s back-off, so the page
+    # shows it failed for that second before the state ends caught. (Entering the state
+    # and the failure can land in one frame, as can the retry and the catch.)
+    assert charge[0] in ("running", "failed") and charge[-1] == "caught"
+    assert "failed" in charge[:-1]
     hold = [status for name, status in seen if name == "Hold"]
     assert hold == ["succeeded"]  # it was already running when the observer started
     assert seen.index(["Hold", "succeeded"]) < seen.index(["Charge", "running"])
