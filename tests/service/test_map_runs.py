@@ -259,6 +259,9 @@ def test_redriving_the_parent_redrives_its_map_run(sfn, tmp_path) -> None:
     assert len(children) == 6 and {c["status"] for c in children} == {"SUCCEEDED"}
     redriven = [c for c in children if c.get("redriveCount", 0) == 1]
     assert len(redriven) == 2  # items 1 and 4; item 5 started for the first time
+    listed = sfn.list_executions(mapRunArn=run_arn, redriveFilter="REDRIVEN")["executions"]
+    assert sorted(c["executionArn"] for c in listed) == sorted(
+        c["executionArn"] for c in redriven)
     child = sfn.describe_execution(executionArn=redriven[0]["executionArn"])
     assert child["redriveCount"] == 1 and "redriveDate" in child
     child_events = [e["type"] for e in history(sfn, child["executionArn"])]
@@ -287,3 +290,30 @@ def test_redriving_express_children_reruns_their_failed_items(sfn, tmp_path) -> 
     assert run["itemCounts"]["succeeded"] == 6
     output = json.loads(sfn.describe_execution(executionArn=ex)["output"])
     assert output == [{"done": str(i)} for i in range(6)]
+
+
+def test_a_map_run_redriven_twice(sfn, tmp_path) -> None:
+    log, flag = tmp_path / "twice.log", tmp_path / "twice.flag"
+    items = [{"key": str(i), "gate": i == 1, "log": str(log), "flag": str(flag)}
+             for i in range(3)]
+    machine = redrive_machine(sfn, "dmap-redrive-twice", "STANDARD")
+    ex = sfn.start_execution(stateMachineArn=machine, input=json.dumps(
+        items + [{**items[1], "key": "1b"}]))["executionArn"]
+    assert wait_for_status(sfn, ex)["status"] == "FAILED"
+    run_arn = map_run_of(sfn, ex)
+    sfn.redrive_execution(executionArn=ex)  # the flag is still missing: fails again
+    assert wait_for_status(sfn, ex)["status"] == "FAILED"
+    again = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (again["status"], again["redriveCount"]) == ("FAILED", 1)
+    flag.write_text("go")
+    sfn.redrive_execution(executionArn=ex)
+    assert wait_for_status(sfn, ex)["status"] == "SUCCEEDED"
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"], run["executionCounts"]["succeeded"]) == (
+        "SUCCEEDED", 2, 4)
+    assert log.read_text().split() == ["0", "1", "2", "1b", "1", "1b", "1", "1b"]
+    redriven = [e for e in history(sfn, ex) if e["type"] == "MapRunRedriven"]
+    assert [e["mapRunRedrivenEventDetails"]["redriveCount"] for e in redriven] == [1, 2]
+    counts = sorted(c.get("redriveCount", 0)
+                    for c in sfn.list_executions(mapRunArn=run_arn)["executions"])
+    assert counts == [0, 0, 2, 2]
