@@ -391,6 +391,8 @@ class ExecutionRunner:
             self.mock_execution(record.arn, machine_name(record), record.test_case)
         if recorded is None:
             recorded = await self.load_history(record.arn)
+        if replay_filter is None and record.redrive_count:
+            replay_filter = events_of_redriven_attempt  # resumed after a crash
         replay = replay_filter(recorded) if replay_filter else None
         self._launch(self._prepare(record, machine, role_arn, recorded, replay))
 
@@ -558,6 +560,16 @@ def events_before_failed_state(events: list[Event]) -> list[Event]:
         kept.extend(e for e in attempt if e.id < last_entered
                     and e.type not in TERMINAL_EVENTS)
     return kept
+
+
+def events_of_redriven_attempt(events: list[Event]) -> list[Event]:
+    """The part of a redriven execution's history that a resumed run (a crash, a lost
+    lease) replays: what its redrive replayed, then what the redriven attempt recorded."""
+    last = max((i for i, e in enumerate(events) if e.type == "ExecutionRedriven"),
+               default=-1)
+    if last < 0:
+        return events
+    return events_before_failed_state(events[:last]) + events[last + 1:]
 
 
 class _NotInserted(Exception):

@@ -317,3 +317,31 @@ def test_a_map_run_redriven_twice(sfn, tmp_path) -> None:
     counts = sorted(c.get("redriveCount", 0)
                     for c in sfn.list_executions(mapRunArn=run_arn)["executions"])
     assert counts == [0, 0, 2, 2]
+
+
+def test_kill_9_during_a_redriven_map_run(server, sfn, tmp_path) -> None:
+    """The parent's redrive is cut short by kill -9: the restarted server resumes the
+    redriven run (not the first attempt) and the children that succeeded stay run once."""
+    log, flag = tmp_path / "kill.log", tmp_path / "kill.flag"
+    items = [{"key": str(i), "gate": i in (1, 2), "log": str(log), "flag": str(flag),
+              "nap": 3 if i == 1 else 0} for i in range(4)]
+    machine = redrive_machine(sfn, "dmap-redrive-kill", "STANDARD")
+    ex = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
+    assert wait_for_status(sfn, ex, timeout=30)["status"] == "FAILED"
+    run_arn = map_run_of(sfn, ex)
+    first = log.read_text().split()
+    assert first == ["0", "1", "2"]
+    flag.write_text("go")
+    sfn.redrive_execution(executionArn=ex)
+    until(lambda: log.read_text().split()[len(first):] == ["1"])  # item 1 naps
+    server.kill()
+    server.start()
+    sfn = server.client()
+    assert wait_for_status(sfn, ex, timeout=40)["status"] == "SUCCEEDED"
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"], run["itemCounts"]["succeeded"]) == (
+        "SUCCEEDED", 1, 4)
+    calls = log.read_text().split()
+    assert calls.count("0") == 1 and "3" in calls
+    types = [e["type"] for e in history(sfn, ex)]
+    assert types.count("MapRunRedriven") == 1 and types[-1] == "ExecutionSucceeded"
