@@ -55,6 +55,9 @@ class ChildExecution:
     output_text: str | None = None
     error: str | None = None
     cause: str | None = None
+    # Set when a redriven Map Run runs this (STANDARD) child again: the service redrives
+    # the stored execution (same ARN, its redriveCount raised) instead of starting one.
+    redrive: bool = False
 
 
 @dataclass
@@ -74,6 +77,9 @@ class MapRunView:
     execution_counts: dict = field(default_factory=dict)
     definition: str | None = None  # the item processor as a state machine definition
     role_arn: str = ""
+    redrive_count: int = 0  # how many times the parent's redrives redrove this Map Run
+    redrive_date: float | None = None  # the last redrive; children that ended before it
+    # unsuccessfully run again
 
 
 class MapRunHost(Protocol):
@@ -202,6 +208,8 @@ class MapRun:
             if stored is not None and stored.status not in ("RUNNING", "PENDING"):
                 child = stored  # ended before the parent was resumed: not run again
                 child.index, child.items = index, item_sizes[index]
+                if self._redrives(child):
+                    child = self._redriven(child, recorded)
             self.children.append(child)
         self.total_items = sum(item_sizes)
         self.failed_items = sum(c.items for c in self.children if c.status in _FAILED_STATUSES)
@@ -233,6 +241,33 @@ class MapRun:
         except BaseException:
             await _abort(running)
             raise
+
+    def _redrives(self, child: ChildExecution) -> bool:
+        """Whether a redrive of the Map Run runs ``child`` again: it ended unsuccessfully
+        before the redrive (children of this attempt keep how they ended)."""
+        redrive_date = self.view.redrive_date
+        return (redrive_date is not None and child.status in _FAILED_STATUSES
+                and (child.stop or 0.0) < redrive_date)
+
+    def _redriven(self, child: ChildExecution,
+                  recorded: dict[str, ChildExecution]) -> ChildExecution:
+        """The child that runs ``child``'s item again. A STANDARD child of a service that
+        keeps executions is the same execution, redriven; otherwise (EXPRESS, as AWS
+        restarts those with StartExecution) a new execution, named after the attempt."""
+        if self.host is not None and getattr(self.host, "remote", False) and (
+                self.view.execution_type == "STANDARD"):
+            return ChildExecution(child.index, child.arn, child.name, child.machine_arn,
+                                  child.input_text, items=child.items, redrive=True)
+        prefix, _ = child_prefix(self.view.arn)
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.view.arn}#{child.index}"
+                                                  f"#redrive{self.view.redrive_count}"))
+        fresh = ChildExecution(child.index, prefix + name, name, child.machine_arn,
+                               child.input_text, items=child.items)
+        stored = recorded.get(fresh.arn)
+        if stored is not None and stored.status not in ("RUNNING", "PENDING"):
+            stored.index, stored.items = child.index, child.items
+            return stored
+        return fresh
 
     async def begin(self) -> None:
         """Record the Map Run as started (before its items are read)."""

@@ -21,6 +21,7 @@ are waited for. EXPRESS children run in the parent's process (``child_started`` 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .runner import ExecutionRunner
 
 _POLL_SECONDS = 1.0  # how often children running in other processes are looked at
+_UNSUCCESSFUL = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 class StoredMapRuns:
@@ -64,7 +66,8 @@ class StoredMapRuns:
             tolerated_failure_percentage=float(view.tolerated_percentage or 0.0),
             tolerated_failure_count=int(view.tolerated_count or 0),
             item_counts=dict(view.item_counts), execution_counts=dict(view.execution_counts),
-            stop_date=view.stop, definition=view.definition, role_arn=view.role_arn)
+            stop_date=view.stop, definition=view.definition, role_arn=view.role_arn,
+            redrive_count=view.redrive_count, redrive_date=view.redrive_date)
         if stored is not None:
             record = replace(record, start_date=stored.start_date,
                              max_concurrency=stored.max_concurrency,
@@ -95,7 +98,9 @@ class StoredMapRuns:
 
         self._check()
         record = await self.store.get_execution(child.arn)
-        if record is None:
+        if child.redrive and record is not None and record.status in _UNSUCCESSFUL:
+            record = await self._redrive_child(run, record)
+        elif record is None:
             record = _child_record(run, child)
             map_run = await self._record(run)
             async with self.store.batch() as tx:
@@ -109,6 +114,32 @@ class StoredMapRuns:
         child.start, child.stop = finished.start_date, finished.stop_date
         child.output_text = finished.output
         child.output = jsonutil.loads(finished.output) if finished.output else None
+
+    async def _redrive_child(self, run: MapRunView, record: ExecutionRecord) -> ExecutionRecord:
+        """Redrive a child that ended unsuccessfully, as RedriveExecution does (AWS
+        redrives a redriven Map Run's STANDARD children): ExecutionRedriven in its
+        history, its redriveCount raised, and it runs on here from the state that failed,
+        under this process's lease."""
+        from .runner import EXECUTION, events_before_failed_state
+
+        now = self.runner.clock.now()
+        count = await self.store.count_events(record.arn)
+        redrive_count = record.redrive_count + 1
+        redriven = HistoryEvent(count + 1, count, now, "ExecutionRedriven",
+                                {"redriveCount": redrive_count})
+        record = replace(record, status="RUNNING", stop_date=None, output=None, error=None,
+                         cause=None, redrive_count=redrive_count, redrive_date=now,
+                         redrive_status=None)
+        lease = self.runner.lease
+        map_run = await self._record(run)
+        async with self.store.batch() as tx:
+            tx.append_events(record.arn, [redriven])
+            tx.update_execution(record)
+            tx.lease_work(EXECUTION, record.arn, lease.owner, time.time() + lease.seconds)
+            tx.put_map_run(map_run)
+        self.feed.publish(record.arn, [redriven])
+        await self.runner.resume(record, replay_filter=events_before_failed_state)
+        return record
 
     async def _wait(self, run: MapRunView, arn: str) -> ExecutionRecord:
         """The child's record once it has ended: at once when it ends in this process,

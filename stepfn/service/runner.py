@@ -391,6 +391,8 @@ class ExecutionRunner:
             self.mock_execution(record.arn, machine_name(record), record.test_case)
         if recorded is None:
             recorded = await self.load_history(record.arn)
+        if replay_filter is None and record.redrive_count:
+            replay_filter = events_of_redriven_attempt  # resumed after a crash
         replay = replay_filter(recorded) if replay_filter else None
         self._launch(self._prepare(record, machine, role_arn, recorded, replay))
 
@@ -537,13 +539,37 @@ class ExecutionRunner:
 # -- helpers ----------------------------------------------------------------------------
 def events_before_failed_state(events: list[Event]) -> list[Event]:
     """The part of a history a redrive replays: everything before the top-level state
-    that ended the execution was entered, so that state runs again from its start."""
-    last_entered = 0
+    that ended the execution was entered, so that state runs again from its start.
+
+    An execution redriven before has one attempt per ``ExecutionRedriven``: each later
+    attempt replayed what the one before it kept and recorded only its new events, so
+    what each attempt ran before its failing state is kept, and never an earlier
+    attempt's failed state (it would replay that failure)."""
+    attempts: list[list[Event]] = [[]]
     for event in events:
-        if event.thread == "" and event.type.endswith("StateEntered"):
-            last_entered = event.id
-    return [e for e in events if e.id < last_entered and e.type not in TERMINAL_EVENTS
-            and e.type != "ExecutionRedriven"]
+        if event.type == "ExecutionRedriven":
+            attempts.append([])
+        else:
+            attempts[-1].append(event)
+    kept: list[Event] = []
+    for attempt in attempts:
+        last_entered = 0
+        for event in attempt:
+            if event.thread == "" and event.type.endswith("StateEntered"):
+                last_entered = event.id
+        kept.extend(e for e in attempt if e.id < last_entered
+                    and e.type not in TERMINAL_EVENTS)
+    return kept
+
+
+def events_of_redriven_attempt(events: list[Event]) -> list[Event]:
+    """The part of a redriven execution's history that a resumed run (a crash, a lost
+    lease) replays: what its redrive replayed, then what the redriven attempt recorded."""
+    last = max((i for i, e in enumerate(events) if e.type == "ExecutionRedriven"),
+               default=-1)
+    if last < 0:
+        return events
+    return events_before_failed_state(events[:last]) + events[last + 1:]
 
 
 class _NotInserted(Exception):

@@ -58,3 +58,15 @@ def touch_flag(event):
     with open(event["flag"], "w"):
         pass
     return event
+
+
+def counted_gate(event):
+    """Appends ``key`` to the file ``event["log"]`` (one line per invocation), naps
+    ``nap`` seconds, then fails when ``gate`` is set and the file ``event["flag"]`` is
+    not there yet."""
+    with open(event["log"], "a", encoding="utf-8") as log:
+        log.write(f'{event["key"]}\n')
+    time.sleep(event.get("nap", 0))
+    if event.get("gate") and not os.path.exists(event["flag"]):
+        raise RuntimeError(f'item {event["key"]} is gated')
+    return {"done": event["key"]}

@@ -136,17 +136,27 @@ class MapState(State):
             raise run.runtime_error(frame, "ToleratedFailurePercentage must be between 0 and 100.")
         if tolerated_count is not None and tolerated_count < 0:
             raise run.runtime_error(frame, "ToleratedFailureCount cannot be negative.")
-        map_run_arn = run.map_run_arn(self.label)
-        frame.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+        previous = _previous_map_run(frame)
+        redrive_count, redrive_date = 0, None
+        if previous is None:
+            map_run_arn = run.map_run_arn(self.label)
+            frame.emit("MapRunStarted", {"mapRunArn": map_run_arn})
+        else:  # a redriven parent redrives the Map Run it ran before (AWS)
+            map_run_arn, redrive_count = previous[0], previous[1] + 1
+            frame.emit("MapRunRedriven", {"mapRunArn": map_run_arn,
+                                          "redriveCount": redrive_count})
         replayed = run.history.replayed
         if replayed is not None and replayed.details:  # resumed: the same Map Run
             map_run_arn = replayed.details.get("mapRunArn", map_run_arn)
+        if previous is not None:  # the event's time: the same when replayed
+            redrive_date = (replayed or run.history.events[-1]).timestamp
         await run.checkpoint()
         view = MapRunView(map_run_arn, run.execution_arn, run.now(),
                           execution_type=self.execution_type, max_concurrency=limit,
                           tolerated_count=tolerated_count,
                           tolerated_percentage=tolerated_percentage,
-                          definition=self.child_definition, role_arn=run.role_arn)
+                          definition=self.child_definition, role_arn=run.role_arn,
+                          redrive_count=redrive_count, redrive_date=redrive_date)
         return MapRun(frame, view, run.map_runs,
                       tolerated_count is not None, tolerated_percentage is not None)
 
@@ -272,6 +282,29 @@ class MapState(State):
         tracker.last_succeeded = child.emit_side("MapIterationSucceeded", details)
         frame.prev = child.prev
         return output
+
+
+def _previous_map_run(frame: Frame) -> tuple[str, int] | None:
+    """For a redriven execution, the Map Run this state ran (in the same thread) before
+    the last redrive, and how many times it was redriven then; None otherwise (not
+    redriven, or the state had not started a Map Run: a new one starts)."""
+    run = frame.run
+    if not getattr(run, "redrive_count", 0):
+        return None
+    events = run.history.events
+    last_redrive = max((i for i, e in enumerate(events) if e.type == "ExecutionRedriven"),
+                       default=-1)
+    entered: dict[str, str] = {}  # thread -> the last state entered there
+    found: tuple[str, int] | None = None
+    for event in events[:max(last_redrive, 0)]:
+        details = event.details or {}
+        if event.type.endswith("StateEntered"):
+            entered[event.thread] = details.get("name", "")
+        elif event.type in ("MapRunStarted", "MapRunRedriven") and (
+                event.thread == frame.thread and entered.get(event.thread) == frame.state_name
+                and details.get("mapRunArn")):
+            found = (details["mapRunArn"], int(details.get("redriveCount", 0)))
+    return found
 
 
 async def _quietly(step: Any) -> None:
