@@ -62,5 +62,7 @@ export function CodeView({ value, onChange, readOnly = !onChange, height = '360p
 
 /** The EditorView of a CodeView's host element (for editors that need the instance). */
 export function viewOf(element) {
-  return EditorView.findFromDOM(element.querySelector('.cm-editor'));
+  // Null until CodeMirror has drawn into the host (findFromDOM needs its element).
+  const editor = element.querySelector('.cm-editor');
+  return editor ? EditorView.findFromDOM(editor) : null;
 }
