@@ -897,9 +897,6 @@ class PostgresStore(Store):
             row = await cur.fetchone()
             return int(row[0]) if row else 0
 
-    async def queue_depth(self, now: float) -> int:
-        return await self._one(q.QUEUE_DEPTH, {"now": now}, int)
-
     async def lease_owners(self) -> list[str]:
         return [r[0] for r in await self._rows(q.LEASE_OWNERS, {})]
 

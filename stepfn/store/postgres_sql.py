@@ -319,7 +319,4 @@ WITH released AS (
 SELECT count(*), CASE WHEN count(*) > 0 THEN
     pg_notify('stepfn_work', concat_ws(' ', current_schema(), %(now)s::text)) END
 FROM released"""
-QUEUE_DEPTH = """
-SELECT count(*) FROM work
-WHERE available_at <= %(now)s AND (lease_expires IS NULL OR lease_expires <= %(now)s)"""
 LEASE_OWNERS = "SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL"

@@ -890,10 +890,6 @@ class SqliteStore(Store):
             self._signal("work", at)
         return int(count)
 
-    async def queue_depth(self, now: float) -> int:
-        return await self._one(
-            "SELECT count(*) FROM work WHERE available_at <= ? "
-            "AND (lease_expires IS NULL OR lease_expires <= ?)", (now, now), int)
 
     async def lease_owners(self) -> list[str]:
         def read(db: sqlite3.Connection) -> list[str]:
