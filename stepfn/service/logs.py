@@ -21,6 +21,8 @@ FIELDS = ("event", "machine", "execution", "status", "duration_ms", "state", "er
           "cause", "operation")
 
 #: History events that say a task failed (the state and the error are in the run).
+_STATE_ENTERED = frozenset(kind + "StateEntered" for kind in (
+    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"))
 TASK_FAILURES = frozenset({"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed",
                            "LambdaFunctionTimedOut", "ActivityFailed", "ActivityTimedOut"})
 
@@ -90,9 +92,11 @@ class TaskFailureWatcher:
         self._state: dict[str, str] = {}  # thread -> state entered last
 
     def __call__(self, event: Any) -> None:
-        if event.type.endswith("StateEntered") and event.details:
-            self._state[event.thread] = str(event.details.get("name", ""))
-        elif event.type in TASK_FAILURES:
+        kind = event.type
+        if kind in _STATE_ENTERED:  # a set, not endswith: this runs for every event
+            if event.details:
+                self._state[event.thread] = str(event.details.get("name", ""))
+        elif kind in TASK_FAILURES:
             details = event.details or {}
             task_failed(self.machine, self.execution, self._state.get(event.thread, ""),
                         details.get("error"), details.get("cause"))

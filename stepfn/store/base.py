@@ -184,9 +184,12 @@ class HistoryEvent(NamedTuple):
     """One history event in AWS's shape (a NamedTuple rather than a dataclass: an
     execution may hold tens of thousands, and a tuple is cheaper to make and to keep).
 
-    ``details`` is the value of the ``<type>EventDetails`` member exactly as
-    GetExecutionHistory returns it (``input``/``output`` as JSON *text* beside
-    ``inputDetails``/``outputDetails``); None for events without details.
+    ``details`` is the value of the ``<type>EventDetails`` member as the interpreter
+    recorded it (``input``/``output`` as JSON *text*), None for events without details.
+    GetExecutionHistory renders it (``engine.history.render_details`` adds the
+    ``inputDetails``/``outputDetails`` siblings, on the read side: writing is the hot
+    path); histories stored by earlier stepfn builds hold them already, and rendering
+    again leaves such details unchanged.
     """
 
     id: int
