@@ -408,6 +408,14 @@ class Batch(abc.ABC):
     def delete_timers_of(self, execution_arn: str) -> None:
         """Delete every timer of an execution (no-op if none)."""
 
+    # --- wake-ups
+    @abc.abstractmethod
+    def signal(self, topic: str) -> None:
+        """Tell the ``Store.on_signal`` listeners ``topic`` once this batch has
+        committed (never when it fails): "something about ``topic`` is in the store
+        now, read it". Topics are short strings chosen by the caller (at most a few
+        hundred characters: PostgreSQL carries them in a NOTIFY payload)."""
+
 
 # --------------------------------------------------------------------------- store
 class Store(abc.ABC):
@@ -602,6 +610,15 @@ class Store(abc.ABC):
         that removes ``fn``."""
         return _listen(self, "events", fn)
 
+    def on_signal(self, fn: Callable[[str | None], None]) -> Callable[[], None]:
+        """Call ``fn(topic)`` for each ``Batch.signal(topic)`` committed: PostgreSQL,
+        by any process (LISTEN/NOTIFY); SQLite, by this process only (two processes
+        on one file poll the store). ``fn(None)`` means signals may have been missed
+        (PostgreSQL's LISTEN connection was (re)established): look at everything.
+        A hint only, as ``on_work``: whoever waits must still read the store now and
+        then. Returns a function that removes ``fn``."""
+        return _listen(self, "signal", fn)
+
     def _signal(self, channel: str, *args: Any) -> None:
         """Hand a wake-up to the listeners of ``channel`` (never raises)."""
         for fn in list(_listeners(self, channel)):
@@ -611,7 +628,7 @@ class Store(abc.ABC):
                 log.exception("a %s listener failed", channel)
 
     def _has_listeners(self) -> bool:
-        return any(_listeners(self, c) for c in ("work", "events"))
+        return any(_listeners(self, c) for c in ("work", "events", "signal"))
 
 
 def _listeners(store: Store, channel: str) -> list[Callable[..., None]]:

@@ -150,6 +150,8 @@ class _SqliteBatch(Batch):
         # When work this batch made claimable becomes so (epoch seconds), filled in by
         # its ops as they run: told to on_work listeners once the batch committed.
         self.wakes: list[float] = []
+        # Batch.signal topics, told to on_signal listeners once the batch committed.
+        self.signals: list[str] = []
 
     # --- state machines
     def put_state_machine(self, machine: StateMachineRecord) -> None:
@@ -387,6 +389,9 @@ class _SqliteBatch(Batch):
         self.ops.append(lambda db: db.execute(
             "DELETE FROM timers WHERE execution_arn=?", (execution_arn,)))
 
+    def signal(self, topic: str) -> None:
+        self.signals.append(topic)
+
 
 def _put_revision(db: sqlite3.Connection, machine: StateMachineRecord) -> None:
     revision = RevisionRecord(
@@ -618,6 +623,10 @@ class SqliteStore(Store):
             await self._call(apply, is_write=True)
             if unit.wakes:  # in-process wake-ups (another process polls)
                 self._signal("work", min(unit.wakes))
+        # In-process only, as the work wake-ups: SQLite has no way to tell another
+        # process, which finds what the topic is about by reading the store.
+        for topic in dict.fromkeys(unit.signals):
+            self._signal("signal", topic)
 
     async def schema_version(self) -> int:
         """The schema version of the open database (SQLite's ``user_version``)."""
