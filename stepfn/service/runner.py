@@ -176,7 +176,6 @@ class ExecutionRunner:
                        role_arn: str) -> ExecutionRecord:
         """Run an Express execution in memory to its end; its finished record."""
         history = History(self.max_history_events)
-        history.on_append = logs.TaskFailureWatcher(machine_name(record), record.arn)
         run = self._new_run(record, machine, role_arn, history)
         logs.execution_started(machine_name(record), record.arn)
         try:
@@ -186,6 +185,8 @@ class ExecutionRunner:
         finally:
             if self.tasks.mocks is not None:
                 self.tasks.mocks.release(record.arn)
+        logs.log_task_failures(machine_name(record), record.arn, history.events,
+                               history.events)
         finished = _finished_record(record, result, self.clock.now())
         _log_end(finished)
         return finished
@@ -214,8 +215,6 @@ class ExecutionRunner:
             entry.waits = run.waits = WaitBook(
                 record.arn, history, self.clock, self.park_after, run.checkpoint,
                 lambda: self.park(entry), timeout_at, resumed=recorded is not None)
-        history.on_append = logs.TaskFailureWatcher(machine_name(record), record.arn,
-                                                    history.on_append)
         return entry
 
     def _launch(self, entry: _Running) -> None:
@@ -234,6 +233,10 @@ class ExecutionRunner:
             raise
         except Exception as exc:  # a bug in stepfn must not leave the execution hanging
             result = fail_unexpectedly(entry.run, exc)
+        if entry.run.persist is None:  # in memory: no checkpoint logged its failures
+            events = entry.run.history.events
+            logs.log_task_failures(machine_name(entry.record), entry.record.arn, events,
+                                   events)
         finished = _finished_record(entry.record, result, self.clock.now())
         entry.record = finished
         entry.ending = True
@@ -301,6 +304,8 @@ class ExecutionRunner:
                 inserting.set_result(None)
         if events:  # committed: now they may be seen
             self.feed.publish(entry.record.arn, events, _to_store)
+            logs.log_task_failures(machine_name(entry.record), arn, events,
+                                   entry.run.history.events)
         if inserting is not None and not self.lease.worker and not ended:
             self.drop(entry)  # an API-only node: a worker runs it from here
             raise _Dropped()
