@@ -25,6 +25,7 @@ Express executions run in memory, as on AWS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -152,7 +153,11 @@ class ExecutionRunner:
                     role_arn: str) -> None:
         """Run a new execution; returns once its record is stored (a Standard one's with
         its first checkpoint, in one transaction: a crash from then on resumes it)."""
-        if record.arn in self.running:
+        running = self.running.get(record.arn)
+        if running is not None:
+            if running.inserting is not None:  # answer the repeat once the first is
+                with contextlib.suppress(Exception):  # stored (or failed to be)
+                    await asyncio.shield(running.inserting)
             raise Conflict(f"execution exists: {record.arn}")
         if record.type == "EXPRESS":
             async with self.store.batch() as tx:

@@ -291,3 +291,32 @@ def test_a_lease_held_with_nothing_running_it_is_handed_back_and_resumed(
         history = (await store.get_history(record.arn)).items
         assert [e.id for e in history] == list(range(1, len(history) + 1))
     with_manager(tmp_path, body)
+
+
+def test_a_repeat_start_is_refused_only_once_the_first_is_stored(tmp_path: Path) -> None:
+    """An effect-free execution is stored when it ends: a repeat of its start that
+    arrives meanwhile waits for that, so the API finds the first one and answers as
+    AWS does (ExecutionAlreadyExists for a closed one, the same ARN for a running one
+    with the same input) instead of finding nothing."""
+    many = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+
+    async def body(store: SqliteStore, manager: ExecutionManager) -> None:
+        m = machine("many", many)
+        async with store.batch() as tx:
+            tx.put_state_machine(m)
+        text = json.dumps({"items": list(range(3000))})
+
+        async def repeat() -> object:  # runs once the first start waits for its run
+            try:
+                await manager.start_execution(request(m, "same", text))
+            except Conflict:
+                return await store.get_execution(f"{PREFIX}execution:many:same")
+            return None
+
+        first, stored = await asyncio.gather(
+            manager.start_execution(request(m, "same", text)), repeat())
+        assert stored is not None and stored.arn == first.arn
+        assert stored.status == "SUCCEEDED"
+    with_manager(tmp_path, body)
