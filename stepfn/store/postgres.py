@@ -132,6 +132,7 @@ class _PostgresBatch(Batch):
 
     def __init__(self) -> None:
         self.ops: list[Op] = []
+        self._inserted: set[str] = set()  # executions this batch inserts
 
     def _add(self, statement: str, params: dict[str, Any]) -> None:
         async def op(conn: Conn) -> None:
@@ -211,6 +212,7 @@ class _PostgresBatch(Batch):
             cur = await conn.execute(q.INSERT_EXECUTION, _execution_params(execution))
             return _expect_rows(cur, Conflict, f"execution exists: {execution.arn}")
         self.ops.append(op)
+        self._inserted.add(execution.arn)
 
     def update_execution(self, execution: ExecutionRecord) -> None:
         async def op(conn: Conn) -> Check:
@@ -219,6 +221,10 @@ class _PostgresBatch(Batch):
         self.ops.append(op)
 
     def append_events(self, execution_arn: str, events: Sequence[HistoryEvent]) -> None:
+        # No other transaction can append to an execution this one inserts (it cannot
+        # see it before the commit, and the insert conflicts if it exists): no lock.
+        locking = execution_arn not in self._inserted
+
         async def op(conn: Conn) -> Check | None:
             if not events:
                 return None
@@ -226,7 +232,8 @@ class _PostgresBatch(Batch):
             # stored one (checked by the insert, after the lock: see INSERT_CHUNKS).
             rows = list(chunk_rows(execution_arn, events, 0))
             params = {"execution_arn": execution_arn}
-            await conn.execute(q.LOCK_HISTORY, params)
+            if locking:
+                await conn.execute(q.LOCK_HISTORY, params)
             if len(rows) == 1:
                 _, last_id, first_id, count, data = rows[0]
                 cur = await conn.execute(q.INSERT_CHUNK, {
