@@ -53,6 +53,10 @@ ENGINE_MODES: dict[str, EngineMode] = {mode.name: mode for mode in (
     EngineMode("inprocess", "stepfn in-process", "inprocess", _main_python),
     # (b) Standard executions, durable on the SQLite store (drivers/sqlite_store.py).
     EngineMode("sqlite", "stepfn Standard+SQLite", "sqlite_store", _main_python),
+    # The durable floor: the in-process engine, then one fsynced SQLite commit per
+    # execution (drivers/durable_floor.py); not an engine, a lower bound.
+    EngineMode("floor", "floor: in-process + 1 commit", "durable_floor", _main_python,
+               is_stepfn=False),
     # (c) Express executions through a `stepfn serve` subprocess over HTTP, one boto3
     # StartSyncExecution per execution (drivers/serve_http.py).
     EngineMode("serve", "stepfn serve (Express, HTTP)", "serve_http", _main_python),

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DEFAULT_WORKLOADS_DIR, Workload, load_workloads, shrink  # noqa: E402
 from engines import BENCH_DIR, ENGINE_MODES, REFERENCE_MODE, EngineMode  # noqa: E402
 
-QUICK_ENGINES = "inprocess,sqlite"
-DEFAULT_ENGINES = "inprocess,sqlite,serve,moto"
+QUICK_ENGINES = "inprocess,sqlite,floor"
+DEFAULT_ENGINES = "inprocess,sqlite,floor,serve,moto"
 
 
 @dataclass
@@ -158,6 +158,31 @@ def render_table(measurements: list[Measurement]) -> str:
     return "\n".join([line(rows[0]), rule] + [line(r) for r in rows[1:]])
 
 
+def render_durability(measurements: list[Measurement]) -> str:
+    """What durability costs, per workload: the SQLite row against the in-process row
+    and against the durable floor (in-process + one fsynced commit per execution),
+    when those ran; empty otherwise."""
+    medians: dict[tuple[str, str], float] = {
+        (m.workload.name, m.mode.name): m.median for m in measurements if m.ok}
+    rows = [("workload", "in-process s", "SQLite s", "SQLite / in-process", "floor s",
+             "SQLite / floor")]
+    for name in dict.fromkeys(m.workload.name for m in measurements):
+        inproc, durable = medians.get((name, "inprocess")), medians.get((name, "sqlite"))
+        if inproc is None or durable is None:
+            continue
+        floor = medians.get((name, "floor"))
+        rows.append((name, _seconds(inproc), _seconds(durable), f"{durable / inproc:.1f}x",
+                     _seconds(floor) if floor else "-",
+                     f"{durable / floor:.1f}x" if floor else "-"))
+    if len(rows) == 1:
+        return ""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+             for row in rows]
+    lines.insert(1, "| " + " | ".join("-" * w for w in widths) + " |")
+    return "What durability costs (medians):\n" + "\n".join(lines)
+
+
 def render_problems(measurements: list[Measurement]) -> str:
     lines: list[str] = []
     notes: list[str] = []
@@ -269,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr, flush=True)
     measurements = merge_saved(measurements, workloads, modes, args.saved)
     print(render_table(measurements))
+    durability = render_durability(measurements)
+    if durability:
+        print("\n" + durability)
     problems = render_problems(measurements)
     if problems:
         print("\n" + problems)

@@ -6,7 +6,7 @@ import base64
 import binascii
 
 from stepfn.api.errors import ApiError
-from stepfn.engine.history import details_key
+from stepfn.engine.history import details_key, render_details
 from stepfn.store.base import (
     AliasRecord,
     ExecutionRecord,
@@ -19,7 +19,6 @@ from stepfn.store.base import (
 DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 DEFAULT_TRACING = {"enabled": False}
 DEFAULT_ENCRYPTION = {"type": "AWS_OWNED_KEY"}
-_DATA_KEYS = ("input", "output")
 
 
 def drop_none(members: dict) -> dict:
@@ -117,10 +116,7 @@ def history_event(event: HistoryEvent, include_data: bool) -> dict:
     out: dict = {"timestamp": event.timestamp, "type": event.type, "id": event.id,
                  "previousEventId": event.previous_event_id}
     if event.details is not None:
-        details = event.details
-        if not include_data:
-            details = {k: v for k, v in details.items() if k not in _DATA_KEYS}
-        out[details_key(event.type)] = details
+        out[details_key(event.type)] = render_details(event.details, include_data)
     return out
 
 

@@ -111,6 +111,11 @@ class ExecutionRun:
         self.history.clock = self.clock.now
         self.start_time = start_time if start_time is not None else self.clock.now()
         self.persist = persist  # async callable that commits the new events
+        # True: a machine whose states can neither wait nor act outside the execution
+        # (``Branch.effect_free``) is run to its end before its first checkpoint, so
+        # that its start and its end are made durable together. The service sets it
+        # for a new execution it runs itself.
+        self.effect_free_in_one_checkpoint = False
         self.redrive_count = redrive_count
         self.machine_arn = machine_arn
         self.machine_name = machine_name
@@ -313,11 +318,13 @@ class ExecutionRun:
         """Run the execution to its end and return how it ended."""
         history = self.history
         history.add("ExecutionStarted", {"input": self.input_text, "roleArn": self.role_arn}, 0)
-        if self.persist is not None:  # self.checkpoint(), without a coroutine when idle
-            await self._persist()
+        machine = self.machine
+        in_one = (self.effect_free_in_one_checkpoint and machine.effect_free
+                  and not machine.timeout_seconds)
+        if self.persist is not None and not in_one:
+            await self._persist()  # self.checkpoint(), without a coroutine when idle
         frame = Frame(self, {}, 0)
         result = ExecutionResult("RUNNING", start_time=self.start_time)
-        machine = self.machine
         try:
             if machine.timeout_seconds:
                 # Counted from the execution's start, also when it resumes after a crash.

@@ -38,6 +38,7 @@ class Branch:
         # Only pure states: the branch runs to its end without ever suspending, so a
         # Map iteration or Parallel branch over it needs no coroutine or asyncio Task.
         self.pure = all(state.pure for state in self.states.values())
+        self.effect_free = all(state.effect_free for state in self.states.values())
 
     @property
     def start(self) -> State:

@@ -13,11 +13,25 @@ deadline is stored (epoch seconds, moved by each heartbeat), so it holds across 
 restart or a parked execution; answering a token, or an activity worker taking the
 task, also wakes the waiting execution's work item (``wake_work``), so a parked
 execution is claimed and resumed by whichever worker comes first.
+
+Across processes (an answer given to another API node than the worker the task waits
+on; an activity task queued by a worker while an API node long-polls GetActivityTask),
+the answering side also ``Batch.signal``s a topic in the same transaction: on
+PostgreSQL a NOTIFY, so the waiter, LISTENing through ``Store.on_signal``, reads the
+store at once. Reading the store every ``POLL_SECONDS`` stays what correctness rests
+on: a lost notification costs latency, never an answer. SQLite tells only its own
+process (two processes on one file wait for the poll); within one process the hub
+also hands answers over directly (no store read). Heartbeats given elsewhere signal
+nothing: they only move the token's stored deadline, which the waiter reads again
+anyway when the deadline it knows passes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -35,9 +49,22 @@ if TYPE_CHECKING:
     from .waits import WaitBook
 
 ACTIVITY_POLL_SECONDS = 60.0  # GetActivityTask's long poll, as AWS
-# How often a waiting task looks in the store for an answer or a heartbeat given to
-# another process (the in-process path wakes it at once).
-ANSWER_POLL_SECONDS = 1.0
+#: How often a waiting task looks in the store for an answer or a heartbeat given to
+#: another process, and GetActivityTask for a task queued by another process, when no
+#: signal woke it first (STEPFN_TOKEN_POLL_SECONDS overrides it). Only the fallback on
+#: PostgreSQL (NOTIFY wakes them at once); the path between two processes on SQLite.
+POLL_SECONDS = float(os.environ.get("STEPFN_TOKEN_POLL_SECONDS", "1.0"))
+
+
+def token_topic(token: str) -> str:
+    """The ``Batch.signal`` topic of a token's answer (or its task taken by a worker):
+    a digest, as tokens are long and are not to be broadcast to every listener."""
+    return "token " + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def activity_topic(activity_arn: str) -> str:
+    """The ``Batch.signal`` topic of a task queued for an activity."""
+    return "activity " + activity_arn
 
 
 class CallbackHub:
@@ -48,6 +75,8 @@ class CallbackHub:
         self.clock = clock
         self._waiters: dict[str, asyncio.Future] = {}
         self._heartbeats: dict[str, asyncio.Event] = {}
+        # The same events by token_topic: what a signal from the store wakes.
+        self._watched: dict[str, asyncio.Event] = {}
         self._activity_signal: dict[str, asyncio.Event] = {}
         self._started: dict[str, Any] = {}
         # Tokens being answered right now: a second answer racing the first must see
@@ -55,10 +84,50 @@ class CallbackHub:
         self._answering: set[str] = set()
         # The WaitBook of an execution this process runs (None: not running here).
         self.books: Callable[[str], WaitBook | None] = lambda arn: None
+        self._unlisten: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def install(self, dispatcher: TaskDispatcher) -> None:
         dispatcher.register_kind("activity", _ActivityHandler(self))
         dispatcher.token_waiter = self
+
+    def start(self) -> None:
+        """Listen to the store's signals (answers and activity tasks from other
+        processes); without it, waits find those by polling only."""
+        self._loop = asyncio.get_running_loop()
+        if self._unlisten is None:
+            self._unlisten = self.store.on_signal(self._signalled)
+
+    def stop(self) -> None:
+        """Stop listening."""
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def _signalled(self, topic: str | None) -> None:
+        """``store.on_signal``: wake the wait the topic is about (every wait for None).
+        Called on the loop of whoever committed (in `stepfn serve` on SQLite, maybe
+        the API's): hops to this hub's loop."""
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if self._loop is not None and here is not self._loop:
+            with contextlib.suppress(RuntimeError):  # closed: nobody waits any more
+                self._loop.call_soon_threadsafe(self._signalled, topic)
+            return
+        if topic is None:
+            for each in (*self._watched.values(), *self._activity_signal.values()):
+                each.set()
+            return
+        kind, _, key = topic.partition(" ")
+        event: asyncio.Event | None = None
+        if kind == "token":
+            event = self._watched.get(topic)
+        elif kind == "activity":
+            event = self._activity_signal.get(key)
+        if event is not None:
+            event.set()
 
     # -- the waiting side -------------------------------------------------------------------
     async def register(self, call: TaskCall) -> TaskTokenRecord:
@@ -81,26 +150,35 @@ class CallbackHub:
         """Wait for the answer to ``call.task_token`` (registering the token if needed)."""
         token = call.task_token
         assert token is not None
-        record = await self.register(call)
-        _note_started(call, record)
-        answered = _answer_of(record)
-        if answered is not None:
-            return _settle(answered)
-        _check_heartbeat(call, record, self.clock.now())
-        book = self.books(call.execution_arn)
-        if book is None:
-            return _settle(await self._wait_here(call, record))
-        due = _earliest(call.deadline, record.heartbeat_deadline if call.heartbeat_seconds
-                        else None)
-        answer = await book.wait(call.history, call.thread, "token", due,
-                                 lambda: self._wait_here(call, record))
-        return _settle(answer)
+        # Watched before the store is first read: a signal for an answer written after
+        # that read (while the wait is checkpointed, say) is then not missed.
+        topic = token_topic(token)
+        beat = self._watched[topic] = asyncio.Event()
+        try:
+            record = await self.register(call)
+            _note_started(call, record)
+            answered = _answer_of(record)
+            if answered is not None:
+                return _settle(answered)
+            _check_heartbeat(call, record, self.clock.now())
+            book = self.books(call.execution_arn)
+            if book is None:
+                return _settle(await self._wait_here(call, record, beat))
+            due = _earliest(call.deadline, record.heartbeat_deadline
+                            if call.heartbeat_seconds else None)
+            answer = await book.wait(call.history, call.thread, "token", due,
+                                     lambda: self._wait_here(call, record, beat))
+            return _settle(answer)
+        finally:
+            if self._watched.get(topic) is beat:
+                del self._watched[topic]
 
-    async def _wait_here(self, call: TaskCall, record: TaskTokenRecord) -> dict:
+    async def _wait_here(self, call: TaskCall, record: TaskTokenRecord,
+                         beat: asyncio.Event) -> dict:
         token = record.token
         future = asyncio.get_running_loop().create_future()
         self._waiters[token] = future
-        beat = self._heartbeats[token] = asyncio.Event()
+        self._heartbeats[token] = beat
         try:
             return await self._await_answer(token, future, beat, call, record)
         finally:
@@ -109,12 +187,13 @@ class CallbackHub:
 
     async def _await_answer(self, token: str, future: asyncio.Future, beat: asyncio.Event,
                             call: TaskCall, record: TaskTokenRecord) -> dict:
-        """The answer, from this process or (polled from the store) any other API
-        node; heartbeats move the token's stored deadline, here or on another node."""
+        """The answer, from this process or (read from the store: when signalled, or
+        every POLL_SECONDS) any other API node; heartbeats move the token's stored
+        deadline, here or on another node. ``beat`` may be set already (a signal came
+        while the wait began): the store is then read at once."""
         while True:
-            beat.clear()
             waiter = asyncio.ensure_future(beat.wait())
-            timeout = ANSWER_POLL_SECONDS
+            timeout = POLL_SECONDS
             if call.heartbeat_seconds is not None and record.heartbeat_deadline is not None:
                 timeout = min(timeout, max(0.0, record.heartbeat_deadline
                                            - self.clock.now()))
@@ -125,6 +204,7 @@ class CallbackHub:
                 waiter.cancel()
             if future in done:
                 return future.result()
+            beat.clear()  # before the read: a signal during it makes one more
             record = await self.store.get_task_token(token) or record
             _note_started(call, record)
             answered = _answer_of(record)
@@ -153,6 +233,7 @@ class CallbackHub:
                                                   resume, record.created,
                                                   record.heartbeat_deadline))
                 tx.wake_work(record.execution_arn)  # parked: resumed by any worker
+                tx.signal(token_topic(token))  # waiting in another process: at once
         finally:
             self._answering.discard(token)
         future = self._waiters.get(token)
@@ -200,6 +281,8 @@ class CallbackHub:
                                 self.clock.now())
             async with self.store.batch() as tx:
                 tx.enqueue_activity_task(task)
+                # GetActivityTask long-polling on another node: it claims at once.
+                tx.signal(activity_topic(call.ref.arn))
         self._started[token] = started
         self._signal(call.ref.arn).set()
         try:
@@ -225,7 +308,7 @@ class CallbackHub:
             if remaining <= 0:
                 return None
             try:
-                await asyncio.wait_for(signal.wait(), min(remaining, 1.0))
+                await asyncio.wait_for(signal.wait(), min(remaining, POLL_SECONDS))
             except TimeoutError:
                 pass
 
@@ -242,6 +325,8 @@ class CallbackHub:
                                               record.created, record.heartbeat_deadline))
             if elsewhere:
                 tx.wake_work(record.execution_arn)
+                # Its execution waits in another process: records ActivityStarted now.
+                tx.signal(token_topic(token))
 
     def _signal(self, activity_arn: str) -> asyncio.Event:
         signal = self._activity_signal.get(activity_arn)

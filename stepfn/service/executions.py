@@ -97,11 +97,13 @@ class ExecutionManager:
     async def start(self) -> None:
         """Resume what needs this process and keep claiming (see LeaseScheduler)."""
         self.remote_events.start()
+        self.callbacks.start()
         await self.scheduler.start()
 
     async def stop(self) -> None:
         """Stop running executions without ending them; hand their leases back."""
         await self.remote_events.stop()
+        self.callbacks.stop()
         await self.scheduler.stop()
 
     # -- starting ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ FIELDS = ("event", "machine", "execution", "status", "duration_ms", "state", "er
           "cause", "operation")
 
 #: History events that say a task failed (the state and the error are in the run).
+_STATE_ENTERED = frozenset(kind + "StateEntered" for kind in (
+    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"))
 TASK_FAILURES = frozenset({"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed",
                            "LambdaFunctionTimedOut", "ActivityFailed", "ActivityTimedOut"})
 
@@ -80,21 +83,23 @@ def task_failed(machine: str, execution: str, state: str, error: str | None,
                        "cause": cause[:500] if isinstance(cause, str) else None})
 
 
-class TaskFailureWatcher:
-    """A history hook that logs each failed task with the state it ran in."""
-
-    def __init__(self, machine: str, execution: str, then: Any = None) -> None:
-        self.machine = machine
-        self.execution = execution
-        self.then = then  # the hook already installed (the store's checkpointing)
-        self._state: dict[str, str] = {}  # thread -> state entered last
-
-    def __call__(self, event: Any) -> None:
-        if event.type.endswith("StateEntered") and event.details:
-            self._state[event.thread] = str(event.details.get("name", ""))
-        elif event.type in TASK_FAILURES:
+def log_task_failures(machine: str, execution: str, events: Iterable[Any],
+                      history: Sequence[Any]) -> None:
+    """A line per failed task among ``events`` (some of ``history``'s, where the event
+    with id N is at index N - 1), naming the state the task ran in. Called with the
+    events a checkpoint committed rather than as a hook on every event: one set lookup
+    per event, and the state's name is only looked up for a failure."""
+    for event in events:
+        if event.type in TASK_FAILURES:
             details = event.details or {}
-            task_failed(self.machine, self.execution, self._state.get(event.thread, ""),
+            task_failed(machine, execution, _state_of(history, event),
                         details.get("error"), details.get("cause"))
-        if self.then is not None:
-            self.then(event)
+
+
+def _state_of(history: Sequence[Any], event: Any) -> str:
+    """The state ``event``'s thread entered last before it."""
+    for index in range(min(event.id - 2, len(history) - 1), -1, -1):
+        earlier = history[index]
+        if earlier.thread == event.thread and earlier.type in _STATE_ENTERED:
+            return str((earlier.details or {}).get("name", ""))
+    return ""

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import jsonutil
-from ..engine.history import Event, render_details
+from ..engine.history import Event
 from ..engine.map_run import ChildExecution, MapRunView
 from ..store.base import ExecutionRecord, HistoryEvent, MapRunRecord
 
@@ -256,6 +256,4 @@ def _child_of(record: ExecutionRecord) -> ChildExecution:
 
 
 def _to_store(event: Event) -> HistoryEvent:
-    details = render_details(event.details) if event.details else None
-    return HistoryEvent(event.id, event.previous_event_id, event.timestamp, event.type,
-                        details, event.thread)
+    return HistoryEvent(*event)  # details are rendered when read (see HistoryEvent)

@@ -21,6 +21,24 @@ _ENDS = {"ExecutionSucceeded": "succeeded", "ExecutionFailed": "failed",
 _TASK_ENDS = ("Succeeded", "Failed", "TimedOut")
 
 
+# What an event type counts as, worked out once per type: observing runs for every
+# committed event, and a dict lookup costs less than the string tests.
+_OTHER, _TRANSITION, _SCHEDULED, _TASK_END, _STARTED, _ENDED = range(6)
+_ROLES: dict[str, int] = {}
+
+
+def _role_of(kind: str) -> int:
+    if kind.endswith("StateEntered"):
+        return _TRANSITION
+    if kind.endswith("Scheduled"):
+        return _SCHEDULED
+    if kind.endswith(_TASK_ENDS) and not kind.startswith(("Execution", "Map")):
+        return _TASK_END
+    if kind == "ExecutionStarted":
+        return _STARTED
+    return _ENDED if kind in _ENDS else _OTHER
+
+
 class _Event(Protocol):
     type: str
     timestamp: float
@@ -49,20 +67,26 @@ class Metrics:
             self._observe(execution_arn, events)
 
     def _observe(self, execution_arn: str, events: Sequence[_Event]) -> None:
+        roles = _ROLES
         for event in events:
             kind = event.type
-            if kind.endswith("StateEntered"):
+            role = roles.get(kind)
+            if role is None:
+                role = roles[kind] = _role_of(kind)
+            if role == _TRANSITION:
                 self.transitions += 1
-            elif kind.endswith("Scheduled"):
+            elif role == _OTHER:
+                continue
+            elif role == _SCHEDULED:
                 self._scheduled[execution_arn, event.thread] = event.timestamp
-            elif kind.endswith(_TASK_ENDS) and not kind.startswith(("Execution", "Map")):
+            elif role == _TASK_END:
                 began = self._scheduled.pop((execution_arn, event.thread), None)
                 if began is not None:
                     self._task_done(event.timestamp - began)
-            elif kind == "ExecutionStarted":
+            elif role == _STARTED:
                 machine = machine_of(execution_arn)
                 self.started[machine] = self.started.get(machine, 0) + 1
-            elif kind in _ENDS:
+            else:
                 key = (machine_of(execution_arn), _ENDS[kind])
                 self.ended[key] = self.ended.get(key, 0) + 1
 

@@ -184,9 +184,12 @@ class HistoryEvent(NamedTuple):
     """One history event in AWS's shape (a NamedTuple rather than a dataclass: an
     execution may hold tens of thousands, and a tuple is cheaper to make and to keep).
 
-    ``details`` is the value of the ``<type>EventDetails`` member exactly as
-    GetExecutionHistory returns it (``input``/``output`` as JSON *text* beside
-    ``inputDetails``/``outputDetails``); None for events without details.
+    ``details`` is the value of the ``<type>EventDetails`` member as the interpreter
+    recorded it (``input``/``output`` as JSON *text*), None for events without details.
+    GetExecutionHistory renders it (``engine.history.render_details`` adds the
+    ``inputDetails``/``outputDetails`` siblings, on the read side: writing is the hot
+    path); histories stored by earlier stepfn builds hold them already, and rendering
+    again leaves such details unchanged.
     """
 
     id: int
@@ -405,6 +408,14 @@ class Batch(abc.ABC):
     def delete_timers_of(self, execution_arn: str) -> None:
         """Delete every timer of an execution (no-op if none)."""
 
+    # --- wake-ups
+    @abc.abstractmethod
+    def signal(self, topic: str) -> None:
+        """Tell the ``Store.on_signal`` listeners ``topic`` once this batch has
+        committed (never when it fails): "something about ``topic`` is in the store
+        now, read it". Topics are short strings chosen by the caller (at most a few
+        hundred characters: PostgreSQL carries them in a NOTIFY payload)."""
+
 
 # --------------------------------------------------------------------------- store
 class Store(abc.ABC):
@@ -599,6 +610,15 @@ class Store(abc.ABC):
         that removes ``fn``."""
         return _listen(self, "events", fn)
 
+    def on_signal(self, fn: Callable[[str | None], None]) -> Callable[[], None]:
+        """Call ``fn(topic)`` for each ``Batch.signal(topic)`` committed: PostgreSQL,
+        by any process (LISTEN/NOTIFY); SQLite, by this process only (two processes
+        on one file poll the store). ``fn(None)`` means signals may have been missed
+        (PostgreSQL's LISTEN connection was (re)established): look at everything.
+        A hint only, as ``on_work``: whoever waits must still read the store now and
+        then. Returns a function that removes ``fn``."""
+        return _listen(self, "signal", fn)
+
     def _signal(self, channel: str, *args: Any) -> None:
         """Hand a wake-up to the listeners of ``channel`` (never raises)."""
         for fn in list(_listeners(self, channel)):
@@ -608,7 +628,7 @@ class Store(abc.ABC):
                 log.exception("a %s listener failed", channel)
 
     def _has_listeners(self) -> bool:
-        return any(_listeners(self, c) for c in ("work", "events"))
+        return any(_listeners(self, c) for c in ("work", "events", "signal"))
 
 
 def _listeners(store: Store, channel: str) -> list[Callable[..., None]]:

@@ -91,9 +91,12 @@ def chunk_rows(execution_arn: str, events: Sequence[HistoryEvent],
 # Chunks written by earlier versions are orjson arrays (first byte "[") and still read.
 FORMAT = b"\x01"
 # Detail strings shorter than this stay inline: a reference would cost as much.
-PAYLOAD_MIN = 64
+PAYLOAD_MIN = 1024
 # A full chunk still takes an event whose new text costs at most this much (a delta).
 DELTA_MAX = 4096
+# Shorter texts are kept whole: finding a delta costs ~3 us whatever the length, more
+# than a short text's copy saves (most states' payloads are this small).
+DELTA_MIN = 1024
 
 
 class _Chunk:
@@ -129,7 +132,7 @@ class _Chunk:
         if planned is not None and planned[0] is text:
             return planned[1]
         plan: tuple[bytes, tuple[int, ...]]
-        if self.texts:
+        if self.texts and len(text) >= DELTA_MIN:
             base = self.texts[-1]
             head = common_prefix(base, text)
             tail = common_suffix(base, text, min(len(base), len(text)) - head)

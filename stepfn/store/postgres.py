@@ -332,6 +332,9 @@ class _PostgresBatch(Batch):
     def delete_timers_of(self, execution_arn: str) -> None:
         self._add(q.DELETE_TIMERS_OF, {"execution_arn": execution_arn})
 
+    def signal(self, topic: str) -> None:
+        self._add(q.SIGNAL, {"topic": topic})
+
 
 def _expect_rows(cur: Any, error: type[StoreError], message: str) -> Check:
     """A check that ``cur``'s statement changed a row (``error(message)`` otherwise)."""
@@ -912,10 +915,11 @@ class PostgresStore(Store):
                                                  name="stepfn-pg-listen")
 
     async def _listen_loop(self) -> None:
-        """One connection LISTENing on the work and events channels, for as long as
-        the store is open; reconnects (backing off up to 5 s) when it is lost. After
-        each (re)connect every work listener is told to claim now: notifications sent
-        while it was down are gone, and polling would only find that work later."""
+        """One connection LISTENing on the work, events and signal channels, for as
+        long as the store is open; reconnects (backing off up to 5 s) when it is lost.
+        After each (re)connect every work listener is told to claim now, and every
+        signal listener to look at everything: notifications sent while it was down
+        are gone, and polling would only find what they told later."""
         delay = 0.2
         while True:
             try:
@@ -924,12 +928,13 @@ class PostgresStore(Store):
                     **self._connection_kwargs())
                 async with conn:
                     schema = await _scalar(conn, q.CURRENT_SCHEMA, {})
-                    for channel in (q.WORK_CHANNEL, q.EVENTS_CHANNEL):
+                    for channel in (q.WORK_CHANNEL, q.EVENTS_CHANNEL, q.SIGNAL_CHANNEL):
                         await conn.execute(pgsql.SQL(q.LISTEN).format(
                             channel=pgsql.Identifier(channel)))
                     delay = 0.2
                     self.listening = True
                     self._signal("work", time.time())
+                    self._signal("signal", None)
                     async for note in conn.notifies():
                         self._dispatch(schema, note.channel, note.payload)
             except asyncio.CancelledError:
@@ -948,7 +953,11 @@ class PostgresStore(Store):
         if not parts or parts[0] != schema:
             return  # another stepfn schema in the same database
         try:
-            if channel == q.WORK_CHANNEL and len(parts) == 2:
+            if channel == q.SIGNAL_CHANNEL:
+                topic = payload[len(schema) + 1:]  # may hold spaces
+                if topic:
+                    self._signal("signal", topic)
+            elif channel == q.WORK_CHANNEL and len(parts) == 2:
                 self._signal("work", float(parts[1]))
             elif channel == q.EVENTS_CHANNEL and len(parts) == 4:
                 self._signal("events", parts[3], int(parts[1]), int(parts[2]))

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 # --------------------------------------------------------------------------- notifications
 LISTEN = "LISTEN {channel}"  # channel: a psycopg Identifier
+# Batch.signal: "<schema> <topic>" on SIGNAL_CHANNEL, sent at commit (never for a
+# rolled-back batch); e.g. a task token answered, an activity task queued.
+SIGNAL_CHANNEL = "stepfn_signal"
+SIGNAL = """
+SELECT pg_notify('stepfn_signal', concat_ws(' ', current_schema(), %(topic)s::text))"""
 CURRENT_SCHEMA = "SELECT current_schema()"
 
 # --------------------------------------------------------------------------- migrations

@@ -97,10 +97,12 @@ CREATE TABLE IF NOT EXISTS executions (
     alias_arn TEXT, map_run_arn TEXT, status TEXT NOT NULL,
     start_date REAL NOT NULL, redrive_count INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_date);
-CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version_arn, start_date);
-CREATE INDEX IF NOT EXISTS executions_by_alias ON executions (alias_arn, start_date);
-CREATE INDEX IF NOT EXISTS executions_by_map_run ON executions (map_run_arn, start_date);
-CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
+CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version_arn, start_date)
+    WHERE version_arn IS NOT NULL;
+CREATE INDEX IF NOT EXISTS executions_by_alias ON executions (alias_arn, start_date)
+    WHERE alias_arn IS NOT NULL;
+CREATE INDEX IF NOT EXISTS executions_by_map_run ON executions (map_run_arn, start_date)
+    WHERE map_run_arn IS NOT NULL;
 CREATE TABLE IF NOT EXISTS event_chunks (
     execution_arn TEXT NOT NULL, last_id INTEGER NOT NULL, first_id INTEGER NOT NULL,
     count INTEGER NOT NULL, data BLOB NOT NULL,
@@ -131,7 +133,9 @@ _MAX_GROUP = 256  # batches committed together at most
 # The schema this stepfn writes (PRAGMA user_version). The tables are created with
 # IF NOT EXISTS and older layouts are migrated in place; a database written by a newer
 # stepfn (a higher number) is refused rather than misread.
-SCHEMA_VERSION = 1
+# 2: history details stored as recorded (rendered when read: see HistoryEvent); the
+#    executions' version, alias and Map Run indexes partial, no index on status.
+SCHEMA_VERSION = 2
 
 
 # ----------------------------------------------------------------- unit of work
@@ -146,6 +150,8 @@ class _SqliteBatch(Batch):
         # When work this batch made claimable becomes so (epoch seconds), filled in by
         # its ops as they run: told to on_work listeners once the batch committed.
         self.wakes: list[float] = []
+        # Batch.signal topics, told to on_signal listeners once the batch committed.
+        self.signals: list[str] = []
 
     # --- state machines
     def put_state_machine(self, machine: StateMachineRecord) -> None:
@@ -383,6 +389,9 @@ class _SqliteBatch(Batch):
         self.ops.append(lambda db: db.execute(
             "DELETE FROM timers WHERE execution_arn=?", (execution_arn,)))
 
+    def signal(self, topic: str) -> None:
+        self.signals.append(topic)
+
 
 def _put_revision(db: sqlite3.Connection, machine: StateMachineRecord) -> None:
     revision = RevisionRecord(
@@ -421,6 +430,20 @@ def _migrate_event_rows(db: sqlite3.Connection) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
+
+
+def _migrate_indexes(db: sqlite3.Connection) -> None:
+    """Drop version 1's full indexes of executions by version, alias, Map Run and
+    status, once: the schema then creates the partial ones (writing an execution paid
+    an entry in each, also for the columns most executions leave empty)."""
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type='index' AND "
+                       "name='executions_by_status'").fetchone()
+    if found is None:
+        return
+    db.executescript("BEGIN IMMEDIATE; DROP INDEX executions_by_status; "
+                     "DROP INDEX IF EXISTS executions_by_version; "
+                     "DROP INDEX IF EXISTS executions_by_alias; "
+                     "DROP INDEX IF EXISTS executions_by_map_run; COMMIT;")
 
 
 def _check_schema_version(db: sqlite3.Connection) -> None:
@@ -497,6 +520,7 @@ class SqliteStore(Store):
         db.execute(f"PRAGMA synchronous={self.synchronous}")
         db.execute("PRAGMA foreign_keys=OFF")
         db.execute("PRAGMA busy_timeout=5000")
+        _migrate_indexes(db)
         db.executescript(_SCHEMA)
         _migrate_event_rows(db)
         _check_schema_version(db)
@@ -545,13 +569,19 @@ class SqliteStore(Store):
 
     @staticmethod
     def _commit_group(db: sqlite3.Connection, writes: list[_Job]) -> None:
-        """Apply each batch in a savepoint, commit them together, then answer."""
+        """Apply the batches (each in a savepoint when several share the transaction),
+        commit them together, then answer."""
         if not writes:
             return
         outcomes: list[tuple[_Job, BaseException | None]] = []
+        alone = len(writes) == 1  # a failure rolls the transaction back: no savepoint
         try:
             db.execute("BEGIN IMMEDIATE")
             for job in writes:
+                if alone:
+                    job.fn(db)
+                    outcomes.append((job, None))
+                    continue
                 db.execute("SAVEPOINT batch")
                 try:
                     job.fn(db)
@@ -593,6 +623,10 @@ class SqliteStore(Store):
             await self._call(apply, is_write=True)
             if unit.wakes:  # in-process wake-ups (another process polls)
                 self._signal("work", min(unit.wakes))
+        # In-process only, as the work wake-ups: SQLite has no way to tell another
+        # process, which finds what the topic is about by reading the store.
+        for topic in dict.fromkeys(unit.signals):
+            self._signal("signal", topic)
 
     async def schema_version(self) -> int:
         """The schema version of the open database (SQLite's ``user_version``)."""

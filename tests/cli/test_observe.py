@@ -20,9 +20,11 @@ def test_execution_and_task_failure_lines_as_json(capsys: pytest.CaptureFixture)
     try:
         logs.configure_logging("info", "json")
         logs.execution_started("orders", "arn:x")
-        watcher = logs.TaskFailureWatcher("orders", "arn:x")
-        watcher(_event("TaskStateEntered", {"name": "Charge"}))
-        watcher(_event("TaskFailed", {"error": "Card.Declined", "cause": "no funds"}))
+        history = [_event(1, "TaskStateEntered", {"name": "Charge"}),
+                   _event(2, "TaskScheduled", {"resource": "x"}),
+                   _event(3, "TaskFailed", {"error": "Card.Declined", "cause": "no funds"}),
+                   _event(4, "PassStateEntered", {"name": "After"}, thread="b")]
+        logs.log_task_failures("orders", "arn:x", history[1:], history)
         logs.execution_ended("orders", "arn:x", "FAILED", 1234, "Card.Declined")
     finally:
         root.handlers[:], _ = saved
@@ -35,10 +37,10 @@ def test_execution_and_task_failure_lines_as_json(capsys: pytest.CaptureFixture)
     assert all(r["machine"] == "orders" and r["execution"] == "arn:x" for r in records)
 
 
-def _event(kind: str, details: dict) -> object:
+def _event(event_id: int, kind: str, details: dict, thread: str = "") -> object:
     from stepfn.engine.history import Event
 
-    return Event(1, 0, 0.0, kind, details, "")
+    return Event(event_id, event_id - 1, 0.0, kind, details, thread)
 
 
 def test_serve_logs_execution_start_and_end(server: tuple[int, Path]) -> None:
@@ -77,9 +79,9 @@ def test_progress_line_counts_states(capsys: pytest.CaptureFixture) -> None:
     from stepfn.cli import RunWatcher
 
     watcher = RunWatcher(history=False, progress=False)
-    watcher.on_event(_event("PassStateEntered", {"name": "A"}))
-    watcher.on_event(_event("PassStateExited", {"name": "A"}))
-    watcher.on_event(_event("WaitStateEntered", {"name": "Sleep"}))
+    watcher.on_event(_event(1, "PassStateEntered", {"name": "A"}))
+    watcher.on_event(_event(2, "PassStateExited", {"name": "A"}))
+    watcher.on_event(_event(3, "WaitStateEntered", {"name": "Sleep"}))
     watcher._show()
     watcher.close()
     err = capsys.readouterr().err

@@ -278,3 +278,36 @@ def test_start_by_version_and_alias_runs_that_version(sfn) -> None:
     described = sfn.describe_execution(executionArn=by_alias)
     assert described["stateMachineAliasArn"] == alias
     assert described["stateMachineVersionArn"] == v1
+
+
+def test_failed_tasks_are_logged_with_their_state(server, sfn) -> None:
+    """One warning line per failed task, naming the state it ran in: inside a
+    Parallel branch of a Standard execution (logged as its checkpoint commits) and in
+    an Express one (logged at its end)."""
+    fn = FN + "fail_always"
+    fork = {"Type": "Parallel", "End": True,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+            "Branches": [
+                {"StartAt": "Idle", "States": {"Idle": {"Type": "Pass", "End": True}}},
+                {"StartAt": "Charge", "States": {"Charge": {
+                    "Type": "Task", "Resource": fn, "End": True}}}]}
+    definition = json.dumps({"StartAt": "Fork", "States": {
+        "Fork": fork, "Caught": {"Type": "Succeed"}}})
+    standard = sfn.create_state_machine(name="logged-std", roleArn=ROLE,
+                                        definition=definition)["stateMachineArn"]
+    express = sfn.create_state_machine(name="logged-exp", roleArn=ROLE,
+                                       definition=definition, type="EXPRESS")
+    arn = sfn.start_execution(stateMachineArn=standard, name="one")["executionArn"]
+    assert wait_for_status(sfn, arn)["status"] == "SUCCEEDED"
+    sync = sfn.start_sync_execution(stateMachineArn=express["stateMachineArn"], name="two")
+    assert sync["status"] == "SUCCEEDED"
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in server.log.read_text().splitlines()
+                 if "task failed:" in line]
+        if len(lines) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(lines) == 2, lines
+    assert f"logged-std {arn} state 'Charge': ValueError" in lines[0]
+    assert f"logged-exp {sync['executionArn']} state 'Charge': ValueError" in lines[1]

@@ -43,7 +43,7 @@ def test_random_histories_read_back_exactly() -> None:
     non-ASCII; events with and without details; chunk boundaries anywhere."""
     rng = random.Random(11)
     for _ in range(200):
-        events, text = [], "x" * rng.randint(60, 300)
+        events, text = [], "x" * rng.randint(60, 3000)
         for i in range(1, rng.randint(2, 300)):
             roll = rng.random()
             if roll < 0.3:

@@ -331,18 +331,24 @@ def test_the_listen_connection_comes_back_after_it_is_cut(pg_schema: str) -> Non
         store = await opened(pg_schema, application_name=name)
         writer = await opened(pg_schema)
         works: asyncio.Queue[float] = asyncio.Queue()
+        signals: asyncio.Queue[str | None] = asyncio.Queue()
         store.on_work(works.put_nowait)
+        store.on_signal(signals.put_nowait)
         try:
             await asyncio.wait_for(works.get(), NO_HANG)  # connected: "claim now"
+            assert await asyncio.wait_for(signals.get(), NO_HANG) is None  # "look"
             assert store.listening
             cut = pg_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                              f"WHERE application_name = '{name}' AND query LIKE 'LISTEN%'")
             assert cut == [(True,)]
             assert await asyncio.wait_for(works.get(), NO_HANG) <= time.time()  # back
+            assert await asyncio.wait_for(signals.get(), NO_HANG) is None
             assert store.listening
             async with writer.batch() as tx:
                 tx.ensure_work("execution", "e1", available_at=123.0)
+                tx.signal("token t")
             assert await asyncio.wait_for(works.get(), NO_HANG) == 123.0
+            assert await asyncio.wait_for(signals.get(), NO_HANG) == "token t"
         finally:
             await writer.close()
             await store.close()

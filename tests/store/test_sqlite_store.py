@@ -102,3 +102,41 @@ def test_committed_data_survives_reopen_with_synchronous_normal(tmp_path: Path) 
         assert (await store.get_history(arn)).items[0].details == {"input": "{}"}
     run_with_store(path, write, synchronous="NORMAL")
     run_with_store(path, read)
+
+
+def test_version_1_indexes_become_partial_and_listing_still_uses_them(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE executions (arn TEXT PRIMARY KEY, machine_arn TEXT NOT NULL, "
+        "version_arn TEXT, alias_arn TEXT, map_run_arn TEXT, status TEXT NOT NULL, "
+        "start_date REAL NOT NULL, redrive_count INTEGER NOT NULL, data BLOB NOT NULL);"
+        "CREATE INDEX executions_by_version ON executions (version_arn, start_date);"
+        "CREATE INDEX executions_by_alias ON executions (alias_arn, start_date);"
+        "CREATE INDEX executions_by_map_run ON executions (map_run_arn, start_date);"
+        "CREATE INDEX executions_by_status ON executions (status);"
+        "PRAGMA user_version=1;")
+    con.close()
+    version = ARN + "m:1"
+
+    async def body(store: SqliteStore) -> None:
+        async with store.batch() as tx:
+            tx.put_execution(execution("a", 1.0, version_arn=version))
+            tx.put_execution(execution("b", 2.0))
+        page = await store.list_executions(version_arn=version)
+        assert [e.name for e in page.items] == ["a"]
+        assert [e.name for e in (await store.list_executions(
+            machine_arn=ARN + "m", status="RUNNING")).items] == ["b", "a"]
+    run_with_store(path, body)
+    con = sqlite3.connect(path)
+    indexes = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type='index' "
+                               "AND tbl_name='executions' AND sql IS NOT NULL"))
+    assert "executions_by_status" not in indexes
+    for column in ("version", "alias", "map_run"):
+        assert f"WHERE {column}_arn IS NOT NULL" in indexes[f"executions_by_{column}"]
+    plan = " ".join(str(r) for r in con.execute(
+        "EXPLAIN QUERY PLAN SELECT data FROM executions WHERE version_arn=? "
+        "ORDER BY start_date DESC", (version,)))
+    assert "executions_by_version" in plan
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

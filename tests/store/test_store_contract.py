@@ -922,6 +922,45 @@ def test_parked_work_comes_back_at_its_timer_or_when_woken(backend: Backend) -> 
     backend.run(body)
 
 
+def test_signals_reach_listeners_when_their_batch_commits(backend: Backend) -> None:
+    """``Batch.signal`` topics reach ``on_signal`` listeners once their batch committed
+    (PostgreSQL: from another store's connection, through NOTIFY; SQLite: this
+    process's batches), a topic's spaces kept; a batch that fails signals nothing."""
+    act = "arn:aws:states:us-east-1:123456789012:activity:a"
+
+    async def body(store: Store) -> None:
+        loop = asyncio.get_running_loop()
+        topics: asyncio.Queue[str | None] = asyncio.Queue()
+        remove = store.on_signal(lambda topic: loop.call_soon(topics.put_nowait, topic))
+        writer = backend.make() if backend.name == "postgres" else store
+        if writer is not store:
+            await writer.open()
+            # Connected: "look at everything" (signals sent before are not heard).
+            assert await asyncio.wait_for(topics.get(), 10) is None
+        try:
+            async with writer.batch() as tx:
+                tx.put_activity(ActivityRecord(act, "a", 1.0))
+                tx.signal("activity one two")
+            assert await asyncio.wait_for(topics.get(), 10) == "activity one two"
+            with pytest.raises(Conflict):
+                async with writer.batch() as tx:
+                    tx.signal("rolled back")
+                    tx.put_activity(ActivityRecord(act, "a", 1.0))
+            async with writer.batch() as tx:  # a batch of nothing but a signal
+                tx.signal("token t")
+            # The next topic heard is the later batch's: the failed one told nothing.
+            assert await asyncio.wait_for(topics.get(), 10) == "token t"
+            remove()
+            async with writer.batch() as tx:
+                tx.signal("token u")
+            await asyncio.sleep(0.2)
+            assert topics.empty()  # removed: told no more
+        finally:
+            if writer is not store:
+                await writer.close()
+    backend.run(body)
+
+
 def test_wake_ups_reach_listeners(backend: Backend) -> None:
     """Work made claimable is told to ``on_work`` listeners (PostgreSQL: from another
     store's connection, through LISTEN/NOTIFY; SQLite: this process's writes), and on

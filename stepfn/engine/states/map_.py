@@ -57,6 +57,8 @@ class MapState(State):
             "StartAt": processor.fields.get("StartAt"),
             "States": processor.fields.get("States")})
         self.recovery = Recovery(self)
+        self.effect_free = (not self.distributed and not self.recovery.retriers
+                            and self.processor.effect_free)
 
     async def execute(self, frame: Frame, raw_input: Any) -> Step:
         io = self.io

@@ -26,6 +26,8 @@ class ParallelState(State):
         # Branches that cannot suspend run one after another, without coroutines.
         self.pure_branches = all(branch.pure for branch in self.branches)
         self.recovery = Recovery(self)
+        self.effect_free = not self.recovery.retriers and all(
+            branch.effect_free for branch in self.branches)
 
     async def execute(self, frame: Frame, raw_input: Any) -> Step:
         io = self.io
