@@ -22,6 +22,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -201,7 +202,7 @@ def fault_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
 
 def test_fleet_survives_kill_9_and_sigterm(postgres_db: str, tmp_path: Path,
                                            fault_files: tuple[Path, Path],
-                                           capsys: pytest.CaptureFixture) -> None:
+                                           record_property: Any) -> None:
     calls, tokens = fault_files
     rng = random.Random(SEED)
     api = Server(postgres_db, tmp_path / "api.log", args=("--no-worker",))
@@ -250,13 +251,14 @@ def test_fleet_survives_kill_9_and_sigterm(postgres_db: str, tmp_path: Path,
                     for key in MACHINES[name][2]}
         assert set(invoked) == expected
         duplicates = sum(n - 1 for n in invoked.values())
-        with capsys.disabled():
-            print(f"\nfault test (seed {SEED}): {len(started)} executions, "
-                  f"{faults['kill -9']} kill -9, {faults['SIGTERM']} SIGTERM, "
-                  f"{sum(invoked.values())} task invocations for {len(expected)} tasks: "
-                  f"{duplicates} duplicates (at least once); tokens answered "
-                  f"{answerer.answered}, refused {answerer.refused}; "
-                  f"{time.monotonic() - began:.0f} s")
+        # Printed after the run by tests/conftest.py (also from an xdist worker).
+        record_property("summary", (
+            f"fault test (seed {SEED}): {len(started)} executions, "
+            f"{faults['kill -9']} kill -9, {faults['SIGTERM']} SIGTERM, "
+            f"{sum(invoked.values())} task invocations for {len(expected)} tasks: "
+            f"{duplicates} duplicates (at least once); tokens answered "
+            f"{answerer.answered}, refused {answerer.refused}; "
+            f"{time.monotonic() - began:.0f} s"))
         assert faults["kill -9"] >= 3 and faults["SIGTERM"] == 1
     finally:
         answerer.stop.set()

@@ -108,8 +108,13 @@ def test_sigterm_cycles_inside_parallel_map_wait_task(store_url: str, tmp_path: 
     try:
         sfn = server.client()
         machine = _machine(sfn, "nested", NESTED)
+        # The 180 Map items run on the server's default thread pool (asyncio's:
+        # min(32, cpus + 4) threads), 7.5 s of work in all whatever the machine, so
+        # that each SIGTERM below finds tasks in flight (the three cycles take about
+        # 3 s; the check after them holds the test to that).
+        nap = 7.5 * min(32, (os.cpu_count() or 1) + 4) / 180
         arns = [sfn.start_execution(stateMachineArn=machine, input=json.dumps(
-            {"value": i, "items": [{"value": i, "sleep": 0.7} for _ in range(3)]}))[
+            {"value": i, "items": [{"value": i, "sleep": nap} for _ in range(3)]}))[
             "executionArn"] for i in range(60)]
         for _ in range(3):
             assert server.proc is not None
@@ -117,6 +122,9 @@ def test_sigterm_cycles_inside_parallel_map_wait_task(store_url: str, tmp_path: 
             server.proc.wait(20)
             server.start()
         sfn = server.client()
+        assert sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING",
+                                   maxResults=1)["executions"], \
+            "every execution ended before the last SIGTERM: the cycles tested nothing"
         for arn in arns:
             desc = wait_for_status(sfn, arn, timeout=60)
             assert desc["status"] == "SUCCEEDED", (arn, desc)

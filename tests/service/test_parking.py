@@ -79,16 +79,24 @@ def functions(calls: dict[str, int]) -> FunctionRegistry:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+def make_store(request: pytest.FixtureRequest,
+               tmp_path: Path) -> Iterator[Callable[[str], Store]]:
+    """A store of one kind on a database of its own for each ``name`` (a SQLite file,
+    a PostgreSQL schema)."""
     if request.param == "sqlite":
-        yield lambda: SqliteStore(str(tmp_path / "s.db"))
+        yield lambda name: SqliteStore(str(tmp_path / f"{name}.db"))
         return
     from tests.store.conftest import PG_URL, pg_execute, postgres_or_skip
 
     postgres_or_skip()
-    schema = "stepfn_p_" + uuid.uuid4().hex[:12]
-    yield lambda: PostgresStore(PG_URL, schema=schema)
-    pg_execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    schemas: dict[str, str] = {}
+
+    def make(name: str) -> Store:
+        schema = schemas.setdefault(name, "stepfn_p_" + uuid.uuid4().hex[:12])
+        return PostgresStore(PG_URL, schema=schema)
+    yield make
+    for schema in schemas.values():
+        pg_execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def _request(definition: dict, name: str, text: str) -> StartRequest:
@@ -163,27 +171,30 @@ async def _run(store: Store, definition: dict, name: str, text: str, calls: dict
             await b.stop()
 
 
-def _scenario(make_store: Callable[[], Store], definition: dict, text: str,
+def _scenario(make_store: Callable[[str], Store], definition: dict, text: str,
               while_parked: Act | None = None,
               parked_items: int = 1) -> tuple[Any, list, list, dict]:
     """The parked run and the reference run: (parked record, parked history,
-    reference history, calls per run)."""
+    reference history, calls per run). The two run at the same time, each on a store
+    of its own (the parked run's checks see only its own leases and work items)."""
     calls: dict[str, int] = {}
 
-    async def main() -> tuple[Any, list, list]:
-        store = make_store()
+    async def one(name: str, park: bool) -> tuple[Any, list]:
+        store = make_store(name)
         await store.open()
         try:
-            record, parked = await _run(store, definition, "parked",
-                                        text.replace("RUN", "parked"), calls, True,
+            record, events = await _run(store, definition, name,
+                                        text.replace("RUN", name), calls, park,
                                         while_parked, parked_items)
-            _, reference = await _run(store, definition, "reference",
-                                      text.replace("RUN", "reference"), calls, False,
-                                      while_parked)
             assert await store.count_due_timers(1e12) == 0  # ended: its timers went
-            return record, parked, reference
+            return record, events
         finally:
             await store.close()
+
+    async def main() -> tuple[Any, list, list]:
+        (record, parked), (_, reference) = await asyncio.gather(
+            one("parked", True), one("reference", False))
+        return record, parked, reference
     record, parked, reference = asyncio.run(main())
     return record, parked, reference, calls
 

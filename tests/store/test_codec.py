@@ -28,6 +28,16 @@ def test_common_prefix_and_suffix_match_a_plain_scan() -> None:
         assert common_suffix(a, b, limit) == _suffix(a, b, limit)
 
 
+# Each byte value to one of a, b, " and a stand-in for é (64 values each: uniform).
+_ALPHABET = bytes.maketrans(bytes(range(256)), b'ab"\x00' * 64)
+
+
+def _random_text(rng: random.Random, length: int) -> str:
+    """``length`` characters drawn uniformly from a, b, " and é (a byte each drawn at
+    once: a choice per character was most of the time of the test below)."""
+    return rng.randbytes(length).translate(_ALPHABET).decode().replace("\x00", "é")
+
+
 def test_random_histories_read_back_exactly() -> None:
     """Texts edited in the middle, replaced, repeated, with quotes, backslashes and
     non-ASCII; events with and without details; chunk boundaries anywhere."""
@@ -40,7 +50,7 @@ def test_random_histories_read_back_exactly() -> None:
                 at, to = sorted((rng.randint(0, len(text)), rng.randint(0, len(text))))
                 text = text[:at] + 'é"\\' * rng.randint(0, 40) + text[to:]
             elif roll < 0.4:
-                text = "".join(rng.choice('ab"é') for _ in range(rng.randint(60, 30_000)))
+                text = _random_text(rng, rng.randint(60, 30_000))
             details = {"name": "n", "input": text, "inputDetails": {"truncated": False}}
             events.append(HistoryEvent(i, i - 1, float(i), "PassStateEntered",
                                        details if roll < 0.9 else None, ""))

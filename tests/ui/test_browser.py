@@ -145,7 +145,10 @@ def test_execution_statuses_change_live_then_a_state_is_inspected(page: Any, sfn
     assert "failed" in charge[:-1]
     hold = [status for name, status in seen if name == "Hold"]
     assert hold == ["succeeded"]  # it was already running when the observer started
-    assert seen.index(["Hold", "succeeded"]) < seen.index(["Charge", "running"])
+    # Hold ended before Charge showed anything (its first status may already be
+    # "failed", see above: not every run shows it running).
+    first_charge = next(i for i, (name, _) in enumerate(seen) if name == "Charge")
+    assert seen.index(["Hold", "succeeded"]) < first_charge
     # Open a state: its input and output.
     page.click('[data-state="Charge"]')
     page.wait_for_selector('#state-panel[data-selected="Charge"]')
