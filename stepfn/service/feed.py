@@ -35,7 +35,9 @@ from typing import Any
 import orjson
 
 from ..asl.model import MachineModel, load_model
+from ..engine.recovery import Retrier, find_retrier
 from ..store.base import HistoryEvent
+from .logs import TASK_FAILURES
 
 DEFAULT_BUFFER = 1000  # events a subscriber may fall behind before it loses the oldest
 # How often, without notifications (SQLite), the store is read for followed executions
@@ -357,11 +359,13 @@ def state_status(definition: str | dict, history: Sequence[HistoryEvent]) -> dic
     Parallel under their container, ``/States/M/ItemProcessor/States/E``).
 
     ``running`` from the state's Entered event; ``succeeded`` at its Exited event;
-    ``failed`` when its task (or the state) failed; ``retrying`` once a failed task is
-    scheduled again; ``caught`` when a failure was followed by the state's Exited event
-    and a move to its Catch target; ``aborted`` when the thread it ran in was stopped
-    (a Parallel branch or Map iteration aborted, its container failed, the execution
-    stopped, timed out or ended). A state entered many times (a loop, every iteration
+    ``failed`` when its task (or the state) failed for good; ``retrying`` from a task
+    failure one of the state's retriers takes (its ErrorEquals matches first and it has
+    attempts left: the back-off has begun) until the next outcome; ``caught`` when a
+    failure was followed by the state's Exited event and a move to its Catch target;
+    ``aborted`` when the thread it ran in was stopped (a Parallel branch or Map
+    iteration aborted, its container failed, the execution stopped, timed out or
+    ended). A state entered many times (a loop, every iteration
     loop) shows its latest visit; a state run by many Map iterations at once shows the
     most telling of their statuses (failed, aborted, retrying, running, caught,
     succeeded, in that order).
@@ -369,9 +373,11 @@ def state_status(definition: str | dict, history: Sequence[HistoryEvent]) -> dic
     model = load_model(orjson.loads(definition) if isinstance(definition, str)
                        else definition)
     locations = _locations_by_name(model)
+    retriers = _retriers_by_location(model)
     status: dict[tuple[str, str], str] = {}  # (thread, location) -> latest status
     current: dict[str, str] = {}  # thread -> location of the state it is in
     failed: dict[str, str] = {}  # thread -> its state that failed, outcome unknown yet
+    attempts: dict[str, list[int]] = {}  # thread -> retries used per retrier, this visit
     for event in history:
         kind, thread = event.type, event.thread
         if kind.endswith("StateEntered"):
@@ -379,6 +385,7 @@ def state_status(definition: str | dict, history: Sequence[HistoryEvent]) -> dic
             if loc is not None:
                 current[thread] = loc
                 status[thread, loc] = RUNNING
+                attempts[thread] = [0] * len(retriers.get(loc, ()))
         elif kind.endswith("StateExited"):
             loc = current.pop(thread, None)
             if loc is not None:
@@ -395,10 +402,43 @@ def state_status(definition: str | dict, history: Sequence[HistoryEvent]) -> dic
         elif kind.endswith(_FAILURE_SUFFIXES) and thread in current:
             loc = current[thread]
             if status[thread, loc] != FAILED:
-                status[thread, loc] = FAILED
-                failed[thread] = loc
+                # A task attempt's failure may be retried (a Map or Parallel writes its
+                # own failure event only once no retrier takes it).
+                retried = kind in TASK_FAILURES and _retries(
+                    retriers.get(loc, ()), attempts.get(thread), event)
+                status[thread, loc] = RETRYING if retried else FAILED
+                failed[thread] = loc  # caught, should no retry come after all
             _abort(status, current, failed, thread, inside_only=True)
     return _summary(locations.values(), status)
+
+
+def _retries(retriers: Sequence[Retrier], used: list[int] | None,
+             event: HistoryEvent) -> bool:
+    """Whether the interpreter retries after this task failure, as its Recovery
+    decides: the first retrier matching the error, if it has attempts left (counted in
+    ``used``, which this updates)."""
+    if not retriers or used is None:
+        return False
+    details = event.details or {}
+    error = details.get("error") or ("States.Timeout" if event.type.endswith("TimedOut")
+                                     else None)
+    index = find_retrier(tuple(retriers), error) if isinstance(error, str) else -1
+    if index < 0 or used[index] >= retriers[index].max_attempts:
+        return False
+    used[index] += 1
+    return True
+
+
+def _retriers_by_location(model: MachineModel) -> dict[str, tuple[Retrier, ...]]:
+    found = {}
+    for state in model.walk_states():
+        specs = state.fields.get("Retry")
+        if isinstance(specs, list) and specs:
+            try:
+                found[state.location] = tuple(Retrier.from_spec(spec) for spec in specs)
+            except (KeyError, TypeError):  # not a valid definition: no prediction
+                continue
+    return found
 
 
 _RANK = {FAILED: 6, ABORTED: 5, RETRYING: 4, RUNNING: 3, CAUGHT: 2, SUCCEEDED: 1}

@@ -106,9 +106,35 @@ def test_status_of_a_task_retried_then_succeeded(tmp_path: Path) -> None:
         _, history = await run(store, manager, RETRIED)
         failed_at = next(i for i, e in enumerate(history) if e.type.endswith("Failed"))
         assert state_status(RETRIED, history[:2]) == {"/States/T": "running"}
-        assert state_status(RETRIED, history[:failed_at + 1]) == {"/States/T": "failed"}
+        # the retrier takes the failure: retrying during the back-off already
+        assert state_status(RETRIED, history[:failed_at + 1]) == {"/States/T": "retrying"}
         assert state_status(RETRIED, history[:failed_at + 2]) == {"/States/T": "retrying"}
         assert state_status(RETRIED, history) == {"/States/T": "succeeded"}
+    with_manager(tmp_path, body)
+
+
+def test_status_after_a_failure_follows_the_retriers(tmp_path: Path) -> None:
+    """Failed for good when no retrier matches the error or the matching one has no
+    attempts left (only the first match counts, as the interpreter decides); retrying
+    otherwise; then caught when the Catch takes it."""
+    flaky_then_caught = {"StartAt": "T", "States": {
+        "T": task("boom", Next="Z", Retry=[
+            {"ErrorEquals": ["Other.Error"], "MaxAttempts": 5},
+            {"ErrorEquals": ["ValueError"], "IntervalSeconds": 1, "MaxAttempts": 1},
+            {"ErrorEquals": ["States.ALL"], "MaxAttempts": 9}],
+            Catch=[{"ErrorEquals": ["States.ALL"], "Next": "H"}]),
+        "H": {"Type": "Pass", "End": True}, "Z": {"Type": "Succeed"}}}
+
+    async def body(store: SqliteStore, manager: ExecutionManager) -> None:
+        _, history = await run(store, manager, flaky_then_caught)
+        failures = [i for i, e in enumerate(history) if e.type == "LambdaFunctionFailed"]
+        assert len(failures) == 2  # one retry (States.ALL comes after a match: unused)
+        first, second = failures
+        assert state_status(flaky_then_caught, history[:first + 1])["/States/T"] == \
+            "retrying"
+        assert state_status(flaky_then_caught, history[:second + 1])["/States/T"] == \
+            "failed"
+        assert state_status(flaky_then_caught, history)["/States/T"] == "caught"
     with_manager(tmp_path, body)
 
 
@@ -224,7 +250,8 @@ def test_events_published_on_another_threads_loop_reach_the_subscriber() -> None
             got.append(await sub.get())
         sub.close()
 
-    reader = threading.Thread(target=reader_loop.run_until_complete, args=(read(),))
+    reader = threading.Thread(target=reader_loop.run_until_complete, args=(read(),),
+                              daemon=True)  # a failure below must not hang the exit
     reader.start()
     assert subscribed.wait(10)
 

@@ -1,7 +1,7 @@
 // What the execution page shows, built incrementally from the history events as the
 // feed delivers them: each state's visits (input, output, task result, retries,
 // variables assigned, duration), Map iterations, and the per-state statuses.
-import { StatusTracker } from './status.js';
+import { StatusTracker, TASK_FAILURES, takesRetry } from './status.js';
 
 const FAILURE = /(Failed|TimedOut)$/;
 const TASK_FAILURE = /^(Task|LambdaFunction|Activity)(Failed|TimedOut|StartFailed|ScheduleFailed|SubmitFailed)$/;
@@ -20,10 +20,12 @@ function typeOf(kind) {
 }
 
 export class ExecutionModel {
-  constructor() {
+  /** `rules`: the definition's Retry rules by state name (status.js `retryRules`). */
+  constructor(rules = new Map()) {
+    this.rules = rules;
     this.events = [];
     this.byId = new Map();
-    this.tracker = new StatusTracker();
+    this.tracker = new StatusTracker(rules);
     this.visits = []; // every visit in the order entered
     this.visitsByName = new Map();
     this.open = new Map(); // thread -> its open visit
@@ -58,6 +60,7 @@ export class ExecutionModel {
         name: d.name, type: typeOf(kind), thread, enteredId: event.id, start: t, end: null,
         input: d.input, output: undefined, status: 'running', retries: [], result: undefined,
         scheduled: undefined, assigned: undefined, failure: null, eventIds: [event.id],
+        used: (this.rules.get(d.name) || []).map(() => 0), // retries used per rule
       };
       this.visits.push(visit);
       if (!this.visitsByName.has(d.name)) this.visitsByName.set(d.name, []);
@@ -115,7 +118,9 @@ export class ExecutionModel {
     } else if (TASK_FAILURE.test(kind) || (FAILURE.test(kind) && !kind.startsWith('MapIteration'))) {
       visit.failure = { error: d.error, cause: d.cause, at: t, event: kind };
       visit.retries.push({ error: d.error, cause: d.cause, at: t, retriedAt: null });
-      visit.status = 'failed';
+      // Taken by a retrier: the back-off has begun.
+      visit.status = TASK_FAILURES.has(kind) && takesRetry(this.rules.get(visit.name), visit.used, event)
+        ? 'retrying' : 'failed';
     } else if (kind.endsWith('Aborted') && !kind.startsWith('MapIteration')) {
       this.close(visit, 'aborted', t);
       this.open.delete(thread);

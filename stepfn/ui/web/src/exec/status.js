@@ -4,16 +4,63 @@
 // feed's events carry `thread` (the top level "", a Parallel branch or a Map iteration
 // "<parent>/<startedEventId>.<index>"), so nested states are followed thread by thread.
 
+import { statesOf } from './definition.js';
+
 export const NOT_STARTED = 'not-started';
 const RANK = { failed: 6, aborted: 5, retrying: 4, running: 3, caught: 2, succeeded: 1 };
 const FAILURE = /(Failed|TimedOut)$/;
+// A task attempt's failure, which a retrier may take (a Map or Parallel writes its own
+// failure event only once none does).
+export const TASK_FAILURES = new Set(['TaskFailed', 'TaskTimedOut', 'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut', 'ActivityFailed', 'ActivityTimedOut']);
+const UNHANDLEABLE = new Set(['States.Runtime']);
+const NOT_MATCHED_BY_ALL = new Set(['States.Runtime', 'States.DataLimitExceeded']);
 
-/** A running computation of statuses: feed it events with `add`, read `statuses()`. */
+/** Every state's Retry rules, by name: [{errors, max}] (MaxAttempts defaults to 3). */
+export function retryRules(definition) {
+  const rules = new Map();
+  for (const [name, { state }] of statesOf(definition)) {
+    if (Array.isArray(state.Retry) && state.Retry.length) {
+      rules.set(name, state.Retry.map((r) => ({
+        errors: Array.isArray(r?.ErrorEquals) ? r.ErrorEquals : [],
+        max: Number.isInteger(r?.MaxAttempts) ? r.MaxAttempts : 3,
+      })));
+    }
+  }
+  return rules;
+}
+
+function errorMatches(errors, error) {
+  if (UNHANDLEABLE.has(error)) return false;
+  return errors.some((name) => name === error
+    || (name === 'States.ALL' && !NOT_MATCHED_BY_ALL.has(error))
+    || (name === 'States.TaskFailed' && !NOT_MATCHED_BY_ALL.has(error) && error !== 'States.Timeout'));
+}
+
+/** Whether the interpreter retries after this task failure event: the first rule
+ *  matching its error, if that rule has attempts left (counted in `used`, updated). */
+export function takesRetry(rules, used, event) {
+  if (!rules || !used) return false;
+  const kind = event.type;
+  const details = event[kind[0].toLowerCase() + kind.slice(1) + 'EventDetails'] || {};
+  const error = details.error || (kind.endsWith('TimedOut') ? 'States.Timeout' : null);
+  if (typeof error !== 'string') return false;
+  const index = rules.findIndex((rule) => errorMatches(rule.errors, error));
+  if (index < 0 || used[index] >= rules[index].max) return false;
+  used[index] += 1;
+  return true;
+}
+
+/** A running computation of statuses: feed it events with `add`, read `statuses()`.
+ *  With the definition's `retryRules`, a task failure a retrier takes shows as
+ *  retrying during its back-off (as the server's state_status). */
 export class StatusTracker {
-  constructor() {
+  constructor(rules = new Map()) {
+    this.rules = rules;
     this.visits = new Map(); // `${thread}\u0000${name}` -> status
     this.current = new Map(); // thread -> name of the state it is in
     this.failed = new Map(); // thread -> its state that failed, outcome not yet known
+    this.used = new Map(); // thread -> retries used per rule of its current state
   }
 
   /** Take one history event (as the feed sends it). */
@@ -25,6 +72,7 @@ export class StatusTracker {
       if (name) {
         this.current.set(thread, name);
         this.set(thread, name, 'running');
+        this.used.set(thread, (this.rules.get(name) || []).map(() => 0));
       }
     } else if (kind.endsWith('StateExited')) {
       const name = this.current.get(thread);
@@ -51,8 +99,10 @@ export class StatusTracker {
     } else if (FAILURE.test(kind) && this.current.has(thread)) {
       const name = this.current.get(thread);
       if (this.get(thread, name) !== 'failed') {
-        this.set(thread, name, 'failed');
-        this.failed.set(thread, name);
+        const retried = TASK_FAILURES.has(kind)
+          && takesRetry(this.rules.get(name), this.used.get(thread), event);
+        this.set(thread, name, retried ? 'retrying' : 'failed');
+        this.failed.set(thread, name); // caught, should no retry come after all
       }
       this.abort(thread, true);
     }
@@ -90,8 +140,8 @@ export class StatusTracker {
 }
 
 /** Statuses of a whole history at once. */
-export function stateStatus(events) {
-  const tracker = new StatusTracker();
+export function stateStatus(events, rules) {
+  const tracker = new StatusTracker(rules);
   for (const e of events) tracker.add(e);
   return tracker.statuses();
 }

@@ -9,6 +9,7 @@ import { ErrorBox, StatusBadge, Tabs, useAsync } from '../components/common.jsx'
 import { Graph } from '../components/Graph.jsx';
 import { ExecutionModel } from '../exec/model.js';
 import { statesInside, statesOf } from '../exec/definition.js';
+import { retryRules } from '../exec/status.js';
 import { EventsView } from './execution/EventsView.jsx';
 import { TableView } from './execution/TableView.jsx';
 import { StatePanel } from './execution/StatePanel.jsx';
@@ -18,8 +19,10 @@ import { formatDate, formatDuration, pretty } from '../util.js';
 
 const REDRIVABLE = new Set(['FAILED', 'ABORTED', 'TIMED_OUT']);
 
-/** Follow the feed into an ExecutionModel; re-render at most once per frame. */
-function useLiveModel(arn, onTerminal) {
+/** Follow the feed into an ExecutionModel; re-render at most once per frame. `rules`
+ *  (the definition's Retry rules) is null until the definition is known: the feed
+ *  starts then, so that every event is read with them. */
+function useLiveModel(arn, onTerminal, rules) {
   const model = useRef(null);
   const [version, setVersion] = useState(0);
   const [feedError, setFeedError] = useState(null);
@@ -47,10 +50,11 @@ function useLiveModel(arn, onTerminal) {
   };
 
   useEffect(() => {
-    model.current = new ExecutionModel();
+    if (!rules) return undefined;
+    model.current = new ExecutionModel(rules);
     start(0);
     return () => stop.current && stop.current();
-  }, [arn]);
+  }, [arn, rules]);
 
   const resume = () => {
     const events = model.current.events;
@@ -64,13 +68,16 @@ export function ExecutionPage({ params }) {
   const described = useAsync(() => call('DescribeExecution', { executionArn: arn }), [arn]);
   const execution = described.data;
   const machine = useAsync(() => call('DescribeStateMachineForExecution', { executionArn: arn }), [arn]);
-  const { model, version, ended, feedError, resume } = useLiveModel(arn, described.reload);
   const [tab, setTab] = useState('graph');
   const [selected, setSelected] = useState(null);
   const [iteration, setIteration] = useState(null); // {map, thread, index}
   const definition = useMemo(() => {
     try { return JSON.parse(machine.data?.definition || '{}'); } catch { return {}; }
   }, [machine.data]);
+  // Known once the machine is read (or could not be: no rules then).
+  const rules = useMemo(() => (machine.data || machine.error ? retryRules(definition) : null),
+    [definition, machine.error]);
+  const { model, version, ended, feedError, resume } = useLiveModel(arn, described.reload, rules);
   const states = useMemo(() => statesOf(definition), [definition]);
 
   // Report when the whole history is on the page (the benchmark reads this).
