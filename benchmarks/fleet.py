@@ -23,10 +23,12 @@ runs (``stepfn serve`` with its worker); SQLite with one process (``stepfn serve
 default), the executions run where they are started.
 
 Takeover. A worker holding ``--takeover`` executions, each in a Wait (committed) that
-ends 1 s after the kill, is killed with -9 while a
-second worker runs; the clock runs from the kill until every one of them has ended (the
-second worker must first see the lease expire, claim, and replay them; their Waits are
-over by then), and until every lease is the second worker's. Target: within the lease
+ends 1 s after the kill, is killed with -9 while a second worker runs (both with
+STEPFN_PARK_SECONDS=60, so that the executions stay leased through their 8 s Waits
+rather than parked: a parked execution has no lease to take over); the clock runs from
+the kill until every one of them has ended (the second worker must first see the lease
+expire, claim, and replay them; their Waits are over by then), and until every lease
+is the second worker's. Target: within the lease
 (``--takeover-lease`` seconds, 3 by default; STEPFN_LEASE_SECONDS) + 1 s. The
 throughput rows run with ``--lease`` (15 s, the default of stepfn).
 
@@ -207,8 +209,11 @@ class Database:
 class Worker:
     """One `stepfn worker` subprocess."""
 
-    def __init__(self, url: str, log: Path, lease: float) -> None:
+    def __init__(self, url: str, log: Path, lease: float,
+                 park_seconds: float | None = None) -> None:
         env = dict(os.environ, STEPFN_LEASE_SECONDS=str(lease))
+        if park_seconds is not None:
+            env["STEPFN_PARK_SECONDS"] = str(park_seconds)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "stepfn.cli", "worker", "--db", url,
              "--functions", str(FUNCTIONS), "--log-level", "warning"],
@@ -442,7 +447,9 @@ def run_takeover(base: str, args: argparse.Namespace, logs: Path) -> dict[str, f
     first = second = None
     count = args.takeover
     try:
-        first = Worker(db.url, logs / "takeover-a.log", args.takeover_lease)
+        # The executions must stay held (not parked) through their 8 s Waits: what is
+        # measured is the takeover of live leases (a parked execution has none).
+        first = Worker(db.url, logs / "takeover-a.log", args.takeover_lease, park_seconds=60)
         wait_for_connections(db, 1)
         time.sleep(0.5)
         # The Waits end 1 s after the kill below, before the lease lapses, so the
@@ -462,7 +469,7 @@ def run_takeover(base: str, args: argparse.Namespace, logs: Path) -> dict[str, f
             time.sleep(0.02)
         else:
             raise RuntimeError("the first worker did not take every execution")
-        second = Worker(db.url, logs / "takeover-b.log", args.takeover_lease)
+        second = Worker(db.url, logs / "takeover-b.log", args.takeover_lease, park_seconds=60)
         wait_for_connections(db, 2)
         time.sleep(0.5)
         if time.time() >= until - 1.0:
