@@ -91,7 +91,7 @@ def chunk_rows(execution_arn: str, events: Sequence[HistoryEvent],
 # Chunks written by earlier versions are orjson arrays (first byte "[") and still read.
 FORMAT = b"\x01"
 # Detail strings shorter than this stay inline: a reference would cost as much.
-PAYLOAD_MIN = 1024
+PAYLOAD_MIN = 64
 # A full chunk still takes an event whose new text costs at most this much (a delta).
 DELTA_MAX = 4096
 # Shorter texts are kept whole: finding a delta costs ~3 us whatever the length, more

@@ -3,6 +3,7 @@ once, as deltas of the previous one where they share most of it, read back exact
 
 from __future__ import annotations
 
+import json
 import os
 import random
 
@@ -57,3 +58,22 @@ def test_random_histories_read_back_exactly() -> None:
         rows = list(chunk_rows("arn", events, 0))
         assert [e for row in rows for e in chunk_events(row[4])] == events
         assert all(row[2] <= row[1] for row in rows)
+
+
+def test_a_short_text_repeated_by_the_next_event_is_stored_once() -> None:
+    """A state's input repeats the previous state's output: small payloads (a few
+    hundred bytes, most states') are kept once per chunk, not once per event."""
+    events, texts = [], []
+    for i in range(1, 101):
+        text = json.dumps({"step": i, "data": "x" * 200})
+        texts.append(text)
+        events.append(HistoryEvent(2 * i - 1, 2 * i - 2, float(i), "PassStateEntered",
+                                   {"name": "S", "input": texts[i - 2] if i > 1 else text}))
+        events.append(HistoryEvent(2 * i, 2 * i - 1, float(i), "PassStateExited",
+                                   {"name": "S", "output": text}))
+    rows = list(chunk_rows("arn", events, 0))
+    assert [e for row in rows for e in chunk_events(row[4])] == events
+    stored = sum(len(row[4]) for row in rows)
+    distinct = sum(len(t) for t in set(texts))
+    # each text once, plus each event's own row (ids, type, name: under 100 bytes)
+    assert stored < distinct + 100 * len(events), (stored, distinct)
