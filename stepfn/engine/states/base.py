@@ -48,7 +48,7 @@ class State:
         self.pure: bool = self.never_suspends and self.io.pure
         #: Whether running the state can neither wait nor act outside the execution
         #: (no Task, Wait, Retry back-off or Distributed Map in it): a machine of such
-        #: states is stored in one commit (``ExecutionRun.pure_in_one_checkpoint``).
+        #: states is stored in one commit (``ExecutionRun.effect_free_in_one_checkpoint``).
         self.effect_free: bool = self.never_suspends
 
     async def execute(self, frame: Frame, raw_input: Any) -> Step:
