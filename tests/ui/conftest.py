@@ -86,9 +86,12 @@ def sfn(ui_server: str) -> Any:
                         config=Config(retries={"max_attempts": 0}))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module. Not per session: while Playwright's sync
+    API runs, its event loop counts as running in this thread, so a test that an
+    xdist worker runs after the UI tests (asyncio.run) would fail; it stops with the
+    module."""
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -198,12 +201,11 @@ def order_input(n_items: int = 3, amount: int = 120) -> str:
                        "amount": amount})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def screenshots(browser: Any, ui_server: str, sfn: Any,
                 tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Screenshots of the main pages (part of the session's set-up): the machine list,
-    a machine, an execution with a state open (its advanced view), its table view and
-    its events."""
+    """Screenshots of the main pages: the machine list, a machine, an execution with a
+    state open (its advanced view), its table view and its events."""
     target = os.environ.get("STEPFN_UI_SCREENSHOTS")
     folder = Path(target) if target else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
