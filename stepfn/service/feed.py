@@ -412,7 +412,7 @@ def state_status(definition: str | dict, history: Sequence[HistoryEvent]) -> dic
     return _summary(locations.values(), status)
 
 
-def _retries(retriers: Sequence[Retrier], used: list[int] | None,
+def _retries(retriers: tuple[Retrier, ...], used: list[int] | None,
              event: HistoryEvent) -> bool:
     """Whether the interpreter retries after this task failure, as its Recovery
     decides: the first retrier matching the error, if it has attempts left (counted in
@@ -422,7 +422,7 @@ def _retries(retriers: Sequence[Retrier], used: list[int] | None,
     details = event.details or {}
     error = details.get("error") or ("States.Timeout" if event.type.endswith("TimedOut")
                                      else None)
-    index = find_retrier(tuple(retriers), error) if isinstance(error, str) else -1
+    index = find_retrier(retriers, error) if isinstance(error, str) else -1
     if index < 0 or used[index] >= retriers[index].max_attempts:
         return False
     used[index] += 1
