@@ -235,19 +235,20 @@ def _parse_authorization(value: str, headers: list[tuple[str, str]]) -> SignedRe
 
 
 def _check_signed_headers(signed: tuple[str, ...], headers: list[tuple[str, str]]) -> None:
-    """The signature must cover what says what the request does: ``host``, a
-    ``content-type`` when there is one, and every ``x-amz-*`` header (SigV4's canonical
-    request rules). Without this a request signed without ``x-amz-target`` could be
-    replayed as another operation on the same body (DescribeExecution as
-    StopExecution). AWS's JSON services answer a missing ``host`` with
-    InvalidSignatureException and this wording; the other headers get the same."""
+    """The signature must cover what says what the request does: ``host`` and every
+    ``x-amz-*`` header (SigV4's canonical request rules). Without this a request signed
+    without ``x-amz-target`` could be replayed as another operation on the same body
+    (DescribeExecution as StopExecution). AWS's JSON services answer a missing ``host``
+    with InvalidSignatureException and this wording; an ``x-amz-*`` header gets the
+    same. ``content-type`` may go unsigned, as AWS lets it (aws4fetch, which the UI
+    signs with, never signs it); it does not choose the operation."""
     covered = set(signed)
     present = {k for k, _ in headers}
     if "host" not in covered:
         raise invalid_signature("'Host' or ':authority' must be a 'SignedHeader' in the "
                                 "AWS Authorization.")
     for name in sorted(present - covered):
-        if name == "content-type" or name.startswith("x-amz-"):
+        if name.startswith("x-amz-"):
             raise invalid_signature(f"'{_display_name(name)}' must be a 'SignedHeader' in "
                                     "the AWS Authorization.")
     for name in signed:

@@ -18,17 +18,23 @@ from ..engine.clock import RealClock
 from ..store.base import ActivityRecord, ExecutionRecord, HistoryEvent, Store
 from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
+from ..tasks.http import HttpPolicy
 from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
 from .contract import ActivityTaskGrant, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
 from .feed import EventFeed, RemoteEvents
+from .fleet import FleetMembership
 from .metrics import Metrics
 from .nested import NestedExecutions
 from .runner import EXECUTION, ExecutionRunner, Lease, events_before_failed_state
 from .scheduler import LeaseScheduler, new_owner
 
 __all__ = ["ExecutionManager", "events_before_failed_state"]
+
+#: How long a running execution's lease lasts unless renewed (``STEPFN_LEASE_SECONDS``
+#: sets it for a process).
+DEFAULT_LEASE_SECONDS = 15.0
 
 
 class ExecutionManager:
@@ -38,29 +44,35 @@ class ExecutionManager:
                  account: str = "123456789012", functions: FunctionRegistry | None = None,
                  tasks: TaskDispatcher | None = None, clock: Any = None,
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
-                 worker: bool = True, park_after: float | None = None) -> None:
-        import os
-
+                 worker: bool = True, park_after: float | None = None,
+                 token_poll_seconds: float | None = None, mock_config: Any = None,
+                 lambda_forward: bool = False, http_policy: HttpPolicy | None = None,
+                 fleet: FleetMembership | None = None) -> None:
+        """``mock_config``: a ``tasks.mocks.MockConfig`` (StartExecution on
+        ``<machine ARN>#<test case>``); ``lambda_forward`` and ``http_policy`` are
+        handed to the task integrations (unless ``tasks`` is given); ``fleet``: this
+        process's membership of the fleet on ``store`` (joined at ``start``)."""
         self.store = store
         self.region = region
         self.account = account
         self.clock = clock or RealClock()
-        self.lease = Lease(new_owner(), lease_seconds or float(
-            os.environ.get("STEPFN_LEASE_SECONDS", "15")), worker)
+        self.lease = Lease(new_owner(), lease_seconds or DEFAULT_LEASE_SECONDS, worker)
+        self.fleet = fleet
         self.feed = EventFeed()  # every committed history event, for live followers
         self.metrics = Metrics()  # counted from the same events
         self.feed.listeners.append(self.metrics.observe)
         self.functions = functions or FunctionRegistry()
-        self.tasks = tasks or default_dispatcher(self.functions, region=region,
-                                                 account=account)[0]
+        self.tasks = tasks or default_dispatcher(
+            self.functions, region=region, account=account, lambda_forward=lambda_forward,
+            http_policy=http_policy)[0]
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
                                       feed=self.feed, region=region,
                                       max_history_events=max_history_events,
-                                      park_after=park_after)
+                                      park_after=park_after, mock_config=mock_config)
         self.scheduler = LeaseScheduler(store, self.runner, self.lease)
         # Events other processes append, into this process's feed (service/feed.py).
         self.remote_events = RemoteEvents(store, self.feed, self.runner.running.__contains__)
-        self.callbacks = CallbackHub(store, self.clock)
+        self.callbacks = CallbackHub(store, self.clock, token_poll_seconds)
         self.callbacks.books = self.runner.book_of
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
@@ -81,10 +93,6 @@ class ExecutionManager:
         """The mock configuration ``<machine ARN>#<test case>`` starts use (or None)."""
         return self.runner.mock_config
 
-    @mock_config.setter
-    def mock_config(self, value: Any) -> None:
-        self.runner.mock_config = value
-
     def compile(self, definition: str, machine_type: str) -> Any:
         """A compiled machine, cached by definition text."""
         return self.runner.compile(definition, machine_type)
@@ -95,7 +103,10 @@ class ExecutionManager:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Resume what needs this process and keep claiming (see LeaseScheduler)."""
+        """Join the fleet (FleetConflict when its settings differ), then resume what
+        needs this process and keep claiming (see LeaseScheduler)."""
+        if self.fleet is not None:
+            await self.fleet.join(self.owner)
         self.remote_events.start()
         self.callbacks.start()
         await self.scheduler.start()
@@ -105,6 +116,8 @@ class ExecutionManager:
         await self.remote_events.stop()
         self.callbacks.stop()
         await self.scheduler.stop()
+        if self.fleet is not None:
+            await self.fleet.leave()
 
     # -- starting ---------------------------------------------------------------------------
     async def start_execution(self, request: StartRequest,

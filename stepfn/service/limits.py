@@ -28,14 +28,23 @@ MAX_JSON_DEPTH = 256
 # What is left after removing every token is the brackets outside strings.
 _NOT_A_BRACKET = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[^"\[\]{}]++', re.DOTALL)
 _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
+_CHUNK = 4096  # brackets summed per step: a deep text is refused after its first steps
 
 
-def json_depth(text: str) -> int:
+def json_depth(text: str, stop_above: int | None = None) -> int:
     """How deeply arrays and objects nest in ``text`` (0 for a scalar); brackets inside
     strings do not count. One linear pass, without recursion, whatever the text holds
-    (it need not be valid JSON: the parser judges that afterwards)."""
+    (it need not be valid JSON: the parser judges that afterwards). With
+    ``stop_above``, the count may stop at the first depth beyond it."""
     brackets = _NOT_A_BRACKET.sub("", text)
-    return max(accumulate(map(_DELTA.__getitem__, brackets)), default=0)
+    depth = peak = 0
+    for start in range(0, len(brackets), _CHUNK):
+        running = list(accumulate(map(_DELTA.__getitem__, brackets[start:start + _CHUNK]),
+                                  initial=depth))
+        peak, depth = max(peak, max(running)), running[-1]
+        if stop_above is not None and peak > stop_above:
+            break
+    return peak
 
 
 def too_deep(text: str) -> bool:
@@ -44,7 +53,7 @@ def too_deep(text: str) -> bool:
     # decided by two counts at memory speed, without the scan).
     if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
         return False
-    return json_depth(text) > MAX_JSON_DEPTH
+    return json_depth(text, stop_above=MAX_JSON_DEPTH) > MAX_JSON_DEPTH
 
 
 def depth_message() -> str:

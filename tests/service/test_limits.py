@@ -25,6 +25,7 @@ def depth_of(value: Any) -> int:
     ('"' + '\\"' * 32_000, 0),              # unterminated, escaped quotes (was quadratic)
     ('["' + '\\"' * 1000 + '[[[[', 1),       # the brackets after it are inside the string
     ("[" * 300_000, 300_000),
+    ("[]" * 5000 + "[[[" + "]" * 3, 3),      # across the chunks the scan sums by
     ('["]]]", {"a": "}}\\"]"}]', 2),
     ('"\\\\"[[', 2),                         # an escaped backslash ends the string
     ('"\\', 0),                              # a lone backslash at the end
