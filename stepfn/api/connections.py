@@ -67,14 +67,18 @@ class ConnectionLimits:
 
 
 class ShedLog:
-    """Counts what was shed and logs it at most once every ``every`` seconds: the
-    first event at once, then one line with the counts of what followed."""
+    """Counts what was shed (or refused: ``what``) and logs it at most once every
+    ``every`` seconds: the first event at once, then one line with the counts of what
+    followed."""
 
     def __init__(self, logger: logging.Logger = log, every: float = LOG_EVERY_SECONDS,
-                 clock: Any = time.monotonic) -> None:
+                 clock: Any = time.monotonic,
+                 what: tuple[str, str] = ("HTTP connection shed", "HTTP connections shed"),
+                 ) -> None:
         self.logger = logger
         self.every = every
         self.clock = clock
+        self.what = what
         self._counts: Counter[str] = Counter()
         self._last = -float("inf")
         self._flush: asyncio.TimerHandle | None = None
@@ -83,7 +87,7 @@ class ShedLog:
         now = self.clock()
         if now - self._last >= self.every and self._flush is None:
             self._last = now
-            self.logger.warning("HTTP connection shed: %s", reason)
+            self.logger.warning("%s: %s", self.what[0], reason)
             return
         self._counts[reason] += 1
         if self._flush is None:
@@ -98,8 +102,8 @@ class ShedLog:
         total = sum(self._counts.values())
         parts = ", ".join(f"{count} {reason}" for reason, count in self._counts.most_common())
         self._counts.clear()
-        self.logger.warning("HTTP connections shed in the last %.0f s: %d (%s)",
-                            self.every, total, parts)
+        self.logger.warning("%s in the last %.0f s: %d (%s)", self.what[1], self.every,
+                            total, parts)
 
 
 class ConnectionGuard:

@@ -199,7 +199,7 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
     verifier = make_verifier(config)
     known = operation_names()
     names = HostCheck(config.host, config.allowed_hosts)
-    refusals = ShedLog(log)
+    refusals = ShedLog(log, what=("request refused", "requests refused"))
 
     async def call(operation: str | None, body: bytes) -> tuple[int, dict]:
         if not operation or operation not in known or api.handler(operation) is None:

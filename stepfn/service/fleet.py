@@ -83,7 +83,8 @@ def agree(mine: FleetSettings, given: Mapping[str, str],
             f"{' and '.join(parts)} {'differs' if len(parts) == 1 else 'differ'} from the "
             f"settings of the fleet running on this database ({fleet}; {_who(members)}): "
             "give every process the same settings, leave them out to take the fleet's, "
-            "or stop the fleet's processes first")
+            "or stop the fleet's processes first (a killed one counts until its lease "
+            "time has passed)")
     return FleetSettings({name: theirs.get(name, value) if name not in given else value
                           for name, value in mine.values.items()})
 

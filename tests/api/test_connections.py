@@ -192,3 +192,25 @@ def test_headers_without_end_are_bounded_in_size(server: tuple[int, Path]) -> No
             pass
         assert answer.startswith(b"HTTP/1.1 431") or answer == b""
         assert _closed_by_server(sock)
+
+
+def test_what_is_shed_is_logged_at_most_once_per_interval(caplog) -> None:
+    import asyncio
+    import logging
+
+    from stepfn.api.connections import ShedLog
+
+    async def main() -> None:
+        shed = ShedLog(logging.getLogger("test.shed"), every=0.2)
+        for reason in ("a", "b", "b", "c"):
+            shed.note(reason)
+        await asyncio.sleep(0.3)
+        shed.note("d")  # a new interval began with the summary: counted, not yet logged
+        await asyncio.sleep(0.3)
+
+    with caplog.at_level(logging.WARNING, logger="test.shed"):
+        asyncio.run(main())
+    assert [r.getMessage() for r in caplog.records] == [
+        "HTTP connection shed: a",
+        "HTTP connections shed in the last 0 s: 3 (2 b, 1 c)",
+        "HTTP connections shed in the last 0 s: 1 (1 d)"]
