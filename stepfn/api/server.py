@@ -321,6 +321,9 @@ def serve(config: ApiConfig, service: ServiceSettings | None = None, *,
         print(f"warning: serving on {config.host} without authentication: anyone who can "
               "reach this port can run workflows; use --auth sigv4 --access-keys FILE",
               file=sys.stderr)
+    if not _is_loopback(config.host) and not config.allowed_hosts:
+        log.info("answering requests sent to an IP address, localhost or %s; to be "
+                 "reached by another name, list it in --allowed-hosts", config.host)
     store = store_for(config.db_path)  # a postgresql:// URL or a SQLite file
     if service_factory is None:
         service_factory = _default_service_factory()
