@@ -130,7 +130,9 @@ class StepFunctionsApi:
             *await self.machines.described(req["stateMachineArn"]))
 
     async def update_state_machine(self, req: dict) -> dict:
-        changes = {field: req[member] for member, field in UPDATABLE if member in req}
+        # A member sent as null is absent, as in every awsJson request.
+        changes = {field: req[member] for member, field in UPDATABLE
+                   if req.get(member) is not None}
         machine, version = await self.machines.update(
             req["stateMachineArn"], changes, bool(req.get("publish")),
             req.get("versionDescription"))
