@@ -59,7 +59,7 @@ def big_definition(states: int) -> dict:
     count = 0
     block = 0
     fn = "arn:aws:lambda:us-east-1:123456789012:function:work"
-    while states - count >= 11:
+    while states - count >= 12:
         b = f"{block:03d}"
         nxt = f"Check{block + 1:03d}"
         top[f"Check{b}"] = {"Type": "Choice", "Choices": [
@@ -83,11 +83,11 @@ def big_definition(states: int) -> dict:
         count += 11  # Parallel + 2 branch states, Map + 2 processor states
         block += 1
     last = f"Check{block:03d}"
-    rest = states - count
-    names = [last] + [f"Step{i:03d}" for i in range(1, rest - 1)] + ["Finish"]
+    rest = states - count  # 1 to 11: the last block's Check, Pass states, Succeed
+    names = [last] + [f"Step{i:03d}" for i in range(1, rest - 1)] + ["Finish"][:rest - 1]
     for i, name in enumerate(names[:-1]):
         top[name] = {"Type": "Pass", "Next": names[i + 1]}
-    top["Finish"] = {"Type": "Succeed"}
+    top[names[-1]] = {"Type": "Succeed"}
     definition = {"StartAt": "Check000" if block else last, "States": top}
     assert count_states(definition) == states, count_states(definition)
     return definition

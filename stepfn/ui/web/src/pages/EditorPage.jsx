@@ -360,7 +360,7 @@ export function EditorPage({ params }) {
       <div class="editor-layout">
         <Palette extras={extras} setExtras={setExtras} onAdd={(id) => add(id, selected ? { kind: 'state', name: selected } : { kind: 'canvas' })} />
         <div class="editor-center">
-          <Graph definition={def} selected={selected} onSelect={setSelected} height="440px"
+          <Graph definition={def} selected={selected} onSelect={setSelected}
             nodeClass={nodeClass} dropType={DRAG_TYPE} onDrop={onDrop} />
           <div class="code-box" ref={codeBox}>
             <CodeView value={doc.text} onChange={doc.setText} height="340px" label="Definition (ASL JSON)"

@@ -125,7 +125,7 @@ export function ExecutionPage({ params }) {
                 {' '}<button type="button" onClick={() => setIteration(null)}>Show all iterations</button></p>
             )}
             {machine.data && <Graph definition={definition} statuses={statuses} selected={selected}
-              onSelect={setSelected} height="600px" />}
+              onSelect={setSelected} />}
             <ErrorBox error={machine.error} />
           </div>
           <StatePanel key={selected} name={selected} states={states} model={model} version={version}

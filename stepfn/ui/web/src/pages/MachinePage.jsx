@@ -49,7 +49,7 @@ export function MachinePage({ params }) {
       {starting && <StartForm arn={arn} onClose={() => setStarting(false)} />}
       <Tabs value={tab} onChange={setTab} tabs={[['graph', 'Graph'], ['definition', 'Definition'],
         ['versions', 'Versions and aliases']]} />
-      {tab === 'graph' && <Graph definition={machine.definition} height="560px" />}
+      {tab === 'graph' && <Graph definition={machine.definition} />}
       {tab === 'definition' && <CodeView value={pretty(machine.definition)} height="560px" label="Definition" />}
       {tab === 'versions' && <Versions arn={baseArn} />}
       <Executions arn={arn} />
