@@ -182,7 +182,7 @@ LIVE = {
     "StartAt": "Prepare",
     "States": {
         "Prepare": {"Type": "Pass", "Result": {"amount": 42}, "Next": "Hold"},
-        "Hold": {"Type": "Wait", "Seconds": 2, "Next": "Charge"},
+        "Hold": {"Type": "Wait", "Seconds": 3, "Next": "Charge"},
         "Charge": {"Type": "Task", "Resource": fn_arn("card_declined"),
                    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1,
                               "MaxAttempts": 1}],

@@ -157,8 +157,8 @@ function Edge({ edge, onEdgeClick, hit, hover }) {
   );
 }
 
-const MINI_W = 200;
-const MINI_H = 220;
+const MINI_W = 160;
+const MINI_H = 180;
 
 /** The whole graph small, with the part in view outlined; a click or drag pans there. */
 function Minimap({ drawn, view, size, statuses, onCentre }) {
@@ -438,7 +438,8 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
   }
 
   function onFocus(e) {
-    if (e.target !== box.current || focused || !drawn) return;
+    // Only a keyboard's focus shows a state under the keyboard (a click focuses too).
+    if (e.target !== box.current || focused || !drawn || !box.current.matches(':focus-visible')) return;
     const start = byName.get(selected) || byName.get(parsed.StartAt) || boxes[0];
     if (start) setFocused(start.info.name);
   }
@@ -545,7 +546,7 @@ export function Graph({ definition, statuses, selected, onSelect, onEdgeClick, n
            onDragOver={onDragOver} onDrop={onDropped} onDragLeave={dragLeave}
            data-drop-hover={hover || undefined} tabIndex={0} role="group"
            aria-label={`${label}: ${drawn ? `${drawn.states} states; ` : ''}arrow keys move between states, Enter opens one`}
-           onKeyDown={onKeyDown} onFocus={onFocus}>
+           onKeyDown={onKeyDown} onFocus={onFocus} onBlur={(e) => e.target === box.current && setFocused(null)}>
         {error && <p class="error">The graph could not be laid out: {error}</p>}
         {!drawn && !error && <p class="muted graph-wait">Laying out the graph…</p>}
         <svg ref={svg} width="100%" height="100%" aria-hidden="true">
