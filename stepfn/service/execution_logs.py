@@ -230,18 +230,18 @@ class LogWriter:
                 self._queue.task_done()
                 return
             pending: dict[tuple[LogDestination, str], list] = {}
-            taken = [item]
+            taken = 1
             # Take whatever else arrives within a short while, to write in batches.
             deadline = time.monotonic() + _FLUSH_SECONDS
             stop = False
-            while True:
+            while item is not None:
                 destination, stream, batch = item
                 pending.setdefault((destination, stream), []).extend(batch)
                 try:
                     item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
-                taken.append(item)
+                taken += 1
                 if item is None:
                     stop = True
                     break
@@ -250,7 +250,7 @@ class LogWriter:
                     self._write(destination, stream, events)
                 except Exception as exc:  # noqa: BLE001 - logging must not stop
                     self._warn(destination.group_name, exc)
-            for _ in taken:
+            for _ in range(taken):
                 self._queue.task_done()
             if stop:
                 return

@@ -16,9 +16,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from tests.tasks.conftest import aws, moto_endpoint  # noqa: F401 - fixtures
-
-from .conftest import ROLE, Server
+from tests.service.conftest import ROLE, Server
 
 PASS_WAIT = {"StartAt": "P", "States": {
     "P": {"Type": "Pass", "Result": {"n": 1}, "Next": "W"},
