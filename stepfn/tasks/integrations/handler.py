@@ -79,6 +79,8 @@ class IntegrationHandler:
         """Request-response and .waitForTaskToken: the call's output; ``.sync``
         (without the Task state's two steps, e.g. TestState): submit, then poll."""
         service, action = self._action(call)
+        if action.custom is not None:
+            return await action.custom(self.clients, call)
         if call.ref.pattern == SYNC:
             return await self.complete(call, await self.submit(call))
         output = await self._call(service, action, action.operation,
@@ -88,7 +90,11 @@ class IntegrationHandler:
     # -- the JobHandler interface (.sync) -------------------------------------------------
     def runs_jobs(self, call: TaskCall) -> bool:
         """Whether ``call`` is a job to submit and follow (``.sync``)."""
-        return call.ref.pattern == SYNC
+        if call.ref.pattern != SYNC:
+            return False
+        service = self.services.get(call.ref.resource_type)
+        action = service.actions.get(call.ref.resource) if service is not None else None
+        return action is not None and action.job is not None
 
     async def submit(self, call: TaskCall) -> Json:
         """Start the job; the output recorded as TaskSubmitted."""

@@ -6,6 +6,7 @@ polls each job and what it returns.
 
 from __future__ import annotations
 
+from .custom import invoke_api, invoke_model
 from .spec import CALLBACK, SYNC, ErrorStyle, Job, Json, action, first, service
 
 # -- AWS Batch (connect-batch) ----------------------------------------------------------
@@ -295,6 +296,7 @@ MEDIACONVERT = service(
 # -- Amazon Bedrock (connect-bedrock) ---------------------------------------------------
 BEDROCK = service(
     "bedrock", "bedrock", ErrorStyle("Bedrock", "AmazonBedrock"), "connect-bedrock",
+    action("invokeModel", CALLBACK, custom=invoke_model),
     action("createModelCustomizationJob", SYNC, job=Job(
         "GetModelCustomizationJob",
         lambda sub, _: {"JobIdentifier": sub.get("JobArn")},
@@ -302,7 +304,14 @@ BEDROCK = service(
         frozenset({"Failed", "Stopped"}))),
 )
 
+# -- Amazon API Gateway (connect-api-gateway) ------------------------------------------
+API_GATEWAY = service(
+    "apigateway", "apigateway", ErrorStyle("ApiGateway", "AmazonApiGateway"),
+    "connect-api-gateway",
+    action("invoke", CALLBACK, custom=invoke_api),
+)
+
 #: Every service of this table, by the name its ARNs use.
 SERVICES = {s.name: s for s in (BATCH, ECS, GLUE, ATHENA, CODEBUILD, SAGEMAKER,
                                 EMR_SERVERLESS, EMR, EMR_CONTAINERS, EKS, DATABREW,
-                                MEDIACONVERT, BEDROCK)}
+                                MEDIACONVERT, BEDROCK, API_GATEWAY)}

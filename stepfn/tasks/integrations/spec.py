@@ -13,7 +13,7 @@ Task with ``States.TaskFailed`` and the description as the cause (JSON text).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,9 @@ class Action:
     prepare: Callable[[Json, str], Json] | None = None
     # Adjusts the request-response result (the output in PascalCase, the parameters).
     result: Callable[[Json, Json], Json] | None = None
+    # Runs the action itself instead of one API call: ``(clients, call) -> result``
+    # (bedrock:invokeModel's payloads, apigateway:invoke's HTTP request).
+    custom: Callable[[Any, Any], Awaitable[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,13 +96,14 @@ def action(name: str, *patterns: str, job: Job | None = None,
            parameters: tuple[str, ...] | None = None,
            prepare: Callable[[Json, str], Json] | None = None,
            result: Callable[[Json, Json], Json] | None = None,
-           operation: str | None = None) -> Action:
+           operation: str | None = None,
+           custom: Callable[[Any, Any], Awaitable[Any]] | None = None) -> Action:
     """An Action named as in the ARN; its operation is the name in PascalCase unless
     ``operation`` names another (EMR's ``createCluster`` is ``RunJobFlow``)."""
     return Action(name, operation or name[:1].upper() + name[1:],
                   frozenset({REQUEST_RESPONSE, *patterns}), job,
                   frozenset(parameters) if parameters is not None else None, prepare,
-                  result)
+                  result, custom)
 
 
 def first(items: Any) -> Json:
