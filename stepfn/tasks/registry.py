@@ -19,6 +19,7 @@ from typing import Any
 from .aws_lambda import RemoteLambda
 from .aws_sdk import AwsClients, AwsSdkHandler
 from .base import TaskDispatcher
+from .connections import Connections
 from .functions import FunctionRegistry, LambdaHandler
 from .http import HttpInvokeHandler
 from .integrations import SERVICES
@@ -59,7 +60,8 @@ def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistr
     integrations = IntegrationHandler(clients, SERVICES)
     for resource_type in SERVICES:  # batch, ecs, glue, athena, codebuild, sagemaker...
         dispatcher.register_type(resource_type, integrations)
-    dispatcher.register_type("http", HttpInvokeHandler(region))
+    dispatcher.register_type("http", HttpInvokeHandler(
+        region, connections=Connections(clients, region)))
     if lambda_forward is None:
         lambda_forward = lambda_forward_from_env()
     remote = RemoteLambda(clients) if lambda_forward else None
