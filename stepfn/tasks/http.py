@@ -6,7 +6,8 @@ Parameters as AWS documents them: ``ApiEndpoint`` and ``Method`` (required),
 ``RequestEncodingOptions.ArrayFormat: INDICES (default) | BRACKETS | REPEAT | COMMAS``).
 ``Authentication.ConnectionArn`` names an EventBridge connection, read from EventBridge
 on the configured endpoint; its authorization and invocation parameters are merged into
-the request (``tasks/connections.py``).
+the request (``tasks/connections.py``). ``STEPFN_HTTP_CONNECTIONS=ignore`` sends the
+request as the task wrote it instead.
 
 The result is ``{Headers: {name: [values]}, ResponseBody, StatusCode, StatusText}`` with
 ``StatusCode`` as a string and a JSON response body parsed. A non-2xx answer fails the
@@ -175,7 +176,13 @@ class HttpInvokeHandler:
 
 
     async def _connection(self, params: Any) -> Any:
+        """The connection the task names, read from EventBridge; None when it names
+        none, or when ``STEPFN_HTTP_CONNECTIONS=ignore`` (definitions written for AWS
+        run where no EventBridge holds their connections: the request goes as the task
+        wrote it)."""
         if self.connections is None or not isinstance(params, dict):
+            return None
+        if os.environ.get("STEPFN_HTTP_CONNECTIONS", "").strip().lower() == "ignore":
             return None
         arn = (params.get("Authentication") or {}).get("ConnectionArn")
         if not isinstance(arn, str) or not arn:
