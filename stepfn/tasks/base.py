@@ -10,8 +10,9 @@ handler for their resource type.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import StatesError
 
@@ -87,11 +88,29 @@ class TaskCall:
     # resumed task keeps its deadline; None: no timeout).
     thread: str = ""
     deadline: float | None = None
+    # Waits ``seconds`` as the run waits (durably under ``stepfn serve``: a timer row,
+    # the execution parked when long): what a ``.sync`` job's polling sleeps on.
+    sleep: Callable[[float], Awaitable[None]] | None = None
 
 
 class TaskHandler(Protocol):
     async def invoke(self, call: TaskCall) -> Any:
         """Run the task; return its JSON-ready result or raise StatesError."""
+
+
+@runtime_checkable
+class JobHandler(Protocol):
+    """A handler that runs ``.sync`` tasks in two steps, so the Task state can record
+    ``TaskSubmitted`` between them (and, resumed, skip a submission already made)."""
+
+    def runs_jobs(self, call: TaskCall) -> bool:
+        """Whether ``call`` is to be run as ``submit`` then ``complete``."""
+
+    async def submit(self, call: TaskCall) -> Any:
+        """Start the job; its output is recorded as TaskSubmitted."""
+
+    async def complete(self, call: TaskCall, submitted: Any) -> Any:
+        """Wait for the submitted job to end; the task's result."""
 
 
 class TaskDispatcher:
