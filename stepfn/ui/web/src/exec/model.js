@@ -13,7 +13,8 @@
 // - <Type>StateAborted, or its thread (a Parallel branch, a Map iteration, the
 //   execution) ended under it: aborted, unless it had failed: a state that failed
 //   stays failed (AWS writes TaskStateAborted, MapStateAborted after the failure of the
-//   state that ends a Parallel branch); an open Fail state failed its thread.
+//   state that ends a Parallel branch), so does a Map or Parallel with a failure inside;
+//   an open Fail state failed its thread, as does the open state of a MapIterationFailed.
 // A state's status on the graph is that of its latest visit in each thread (a loop, a
 // redrive: the latest counts), the most telling one across threads (Map iterations,
 // Parallel branches): failed, aborted, retrying, running, caught, succeeded.
@@ -131,7 +132,10 @@ export class ExecutionModel {
       visit.status = 'failed';
     } else if (STATE_ABORTED.test(kind)) {
       this.closeInside(thread, t);
-      this.close(visit, visit.status === 'failed' ? 'failed' : 'aborted', t);
+      // A Map or Parallel that a failure inside ended failed (whatever ended it after).
+      const failedInside = (visit.type === 'Map' || visit.type === 'Parallel') &&
+        this.insideOf(visit).some((v) => v.status === 'failed');
+      this.close(visit, visit.status === 'failed' || failedInside ? 'failed' : 'aborted', t);
       this.open.delete(thread);
     }
   }
@@ -172,10 +176,11 @@ export class ExecutionModel {
     else if (kind.endsWith('Aborted')) it.status = 'aborted';
     if (!kind.endsWith('Started')) {
       it.end = t;
-      // The iteration ended: what still runs in it stopped (or, a Fail state, failed it).
+      // The iteration ended: a failed iteration failed through the state it was in;
+      // in an aborted one, what still ran stopped.
       const inner = this.open.get(thread);
       if (inner) {
-        this.close(inner, inner.status === 'failed' ? 'failed' : 'aborted', t);
+        this.close(inner, inner.status === 'failed' || kind.endsWith('Failed') ? 'failed' : 'aborted', t);
         this.open.delete(thread);
       }
       this.closeInside(thread, t);

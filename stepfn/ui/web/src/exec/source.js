@@ -1,8 +1,9 @@
 // Where an execution's page reads it from. A Standard execution: DescribeExecution and
 // the live feed (server-sent events). An Express execution (AWS keeps no history of
 // those, so DescribeExecution refuses them): the recent Express executions stepfn keeps,
-// through its own routes (`/stepfn/v1/express-executions/describe` and `/history`), read
-// again every second while it runs.
+// described through its own route (`/stepfn/v1/express-executions/describe`) and
+// followed through the same feed; a server whose feed does not stream it is read through
+// `/stepfn/v1/express-executions/history` every second while it runs.
 import { call, follow, isExpressExecution, stepfnGet, TERMINAL } from '../api.js';
 
 const EXPRESS_POLL_MS = 1000;
@@ -34,8 +35,22 @@ export async function machineOf(arn, described) {
  * terminal event, `onError(e)`. Returns a function that stops. `after`: the last event
  * id already had. `definition`: to place an event without a `thread` (see withThreads).
  */
-export function followEvents(arn, { onEvents, onEnd, onError, after = 0, definition }) {
-  if (!isExpressExecution(arn)) return follow(arn, { onEvents, onEnd, onError, after });
+export function followEvents(arn, options) {
+  if (!isExpressExecution(arn)) return follow(arn, options);
+  let got = false;
+  let stop = follow(arn, {
+    ...options,
+    onEvents: (events) => { got = true; options.onEvents(events); },
+    onError: (e) => {
+      if (!got && e.status === 404) stop = pollHistory(arn, options); // no feed for it here
+      else if (options.onError) options.onError(e);
+    },
+  });
+  return () => stop();
+}
+
+/** Read an Express execution's history route every second until it has ended. */
+function pollHistory(arn, { onEvents, onEnd, onError, after = 0, definition }) {
   let stopped = false;
   let last = after;
   let timer = null;
@@ -90,6 +105,9 @@ export function threadAssigner(definition) {
   const byId = new Map();
   const mapRuns = []; // [MapStateStarted event, its thread]
   const iterations = new Map(); // `${name}\0${index}` -> thread
+  // Entered Map and Parallel states: their own later events (Started, Failed, Exited...)
+  // may chain to an event inside them, yet belong to the thread they run in.
+  const owners = []; // {type, thread, open}
   return (event) => {
     if (typeof event.thread === 'string') {
       byId.set(event.id, event);
@@ -100,7 +118,17 @@ export function threadAssigner(definition) {
     const d = event.mapIterationStartedEventDetails || event.mapIterationSucceededEventDetails
       || event.mapIterationFailedEventDetails || event.mapIterationAbortedEventDetails;
     let thread = prev ? prev.thread : '';
-    if (kind === 'MapIterationStarted' && d) {
+    const own = /^(Map|Parallel)State(Started|Succeeded|Failed|Aborted|Exited)$/.exec(kind);
+    if (kind.startsWith('Execution')) {
+      thread = '';
+    } else if (own) {
+      const owner = [...owners].reverse().find((o) => o.open && o.type === own[1] &&
+        (thread === o.thread || thread.startsWith(`${o.thread}/`)));
+      if (owner) {
+        thread = owner.thread;
+        if (own[2] === 'Exited' || own[2] === 'Aborted') owner.open = false;
+      }
+    } else if (kind === 'MapIterationStarted' && d) {
       const run = mapRuns[mapRuns.length - 1];
       thread = run ? `${run[1]}/${run[0].id}.${d.index}` : `/${event.previousEventId}.${d.index}`;
       iterations.set(`${d.name}\u0000${d.index}`, thread);
@@ -114,6 +142,9 @@ export function threadAssigner(definition) {
     }
     const placed = { ...event, thread };
     if (kind === 'MapStateStarted') mapRuns.push([placed, thread]);
+    if (kind === 'MapStateEntered' || kind === 'ParallelStateEntered') {
+      owners.push({ type: kind.slice(0, kind.indexOf('State')), thread, open: true });
+    }
     byId.set(event.id, placed);
     return placed;
   };
