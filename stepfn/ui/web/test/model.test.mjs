@@ -91,7 +91,7 @@ test('a task retried then caught: retrying during the back-off, caught at the en
   assert.deepEqual(seen, ['running', 'retrying', 'running', 'failed', 'caught']);
   const charge = model.visitsOf('Charge')[0];
   assert.equal(charge.retries.length, 1);
-  assert.equal(model.failureOf(charge).error, 'ValueError');
+  assert.equal(model.failureOf(charge).error, 'RuntimeError');
   assertAgree(model);
 });
 
