@@ -78,3 +78,15 @@ test('auto picks ELK up to its limit and dagre above', async () => {
   assert.equal(d.engine, 'dagre');
   assert.equal(d.nodes.filter((n) => n.info.kind === 'state').length, 320);
 });
+
+test('the arrow keys move to the state that way, not to the box around it', async () => {
+  const { neighbour } = await import('../src/graph/view.js');
+  const d = await layoutDefinition(ORDERS, [], 'elk');
+  const boxes = [...d.nodes, ...d.groups].filter((b) => b.info.kind === 'state');
+  const at = (id) => boxes.find((b) => b.id === id);
+  assert.equal(neighbour(boxes, at('Wrap'), 'ArrowUp').id, 'Kind');
+  assert.equal(neighbour(boxes, at('Receive'), 'ArrowDown').id, 'Route');
+  assert.equal(neighbour(boxes, at('Join'), 'ArrowDown').id, 'Ship');
+  assert.equal(neighbour(boxes, at('Charge'), 'ArrowDown').id, 'Receipt');
+  assert.equal(neighbour(boxes, at('Receive'), 'ArrowUp'), null);
+});

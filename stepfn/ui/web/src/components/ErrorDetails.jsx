@@ -82,7 +82,7 @@ export function ErrorDetails({ error, cause, note, id }) {
       {read && (raw || !structured) && <Folded text={raw ? read.text : read.text} label="Cause" />}
       {read && !raw && read.message !== undefined && (
         <>
-          <p class="error-message" data-part="message">{read.message}</p>
+          <div class="error-message" data-part="message"><Folded text={String(read.message)} cls="message-text" label="Message" /></div>
           {read.type && <p class="muted" data-part="type">Type: <code>{read.type}</code></p>}
           {read.trace.length > 0 && (
             <details class="stack" data-part="stack">

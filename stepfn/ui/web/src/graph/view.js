@@ -88,8 +88,11 @@ export function neighbour(boxes, from, key) {
   const cy = from.y + from.height / 2;
   let best = null;
   let bestScore = Infinity;
+  const inside = (o, i) => o.x <= i.x && o.y <= i.y && o.x + o.width >= i.x + i.width &&
+    o.y + o.height >= i.y + i.height;
   for (const b of boxes) {
-    if (b.id === from.id) continue;
+    // Not the box it is in (a Map or Parallel around it), nor one inside it.
+    if (b.id === from.id || inside(b, from) || inside(from, b)) continue;
     const dx = b.x + b.width / 2 - cx;
     const dy = b.y + b.height / 2 - cy;
     const along = dx * dir[0] + dy * dir[1];
