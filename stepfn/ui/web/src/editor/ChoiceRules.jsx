@@ -171,8 +171,8 @@ export function ChoiceRules({ rules, lang, names, onChange, TargetSelect }) {
                 onChange={(v) => setRule(i, { ...rule, Next: v || undefined })} />
             </label>
             <div class="buttons">
-              <button type="button" class="link-button" disabled={i === 0} aria-label={`Move rule ${i + 1} up`} onClick={() => move(i, -1)}>Move up</button>
-              <button type="button" class="link-button" disabled={i === list.length - 1} aria-label={`Move rule ${i + 1} down`} onClick={() => move(i, 1)}>Move down</button>
+              <button type="button" class="link-button" disabled={i === 0} aria-label={`Move up rule ${i + 1}`} onClick={() => move(i, -1)}>Move up</button>
+              <button type="button" class="link-button" disabled={i === list.length - 1} aria-label={`Move down rule ${i + 1}`} onClick={() => move(i, 1)}>Move down</button>
               <button type="button" class="link" data-action="remove-rule" aria-label={`Remove rule ${i + 1}`}
                 onClick={() => onChange(list.filter((_, j) => j !== i))}>Remove</button>
             </div>

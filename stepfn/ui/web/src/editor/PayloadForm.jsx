@@ -3,7 +3,7 @@
 // null, a JSONPath path (`key.$`), a JSONata expression (`{% ... %}`), or any JSON),
 // checked as it is typed; or as JSON text, checked the same way. Committed only when
 // every row is valid.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 const KINDS_JSONPATH = [['text', 'text'], ['path', 'path ($.…)'], ['number', 'number'], ['boolean', 'true/false'], ['null', 'null'], ['json', 'JSON']];
 const KINDS_JSONATA = [['text', 'text'], ['expr', 'JSONata {% … %}'], ['number', 'number'], ['boolean', 'true/false'], ['null', 'null'], ['json', 'JSON']];
@@ -80,10 +80,25 @@ export function PayloadForm({ field, value, lang, onCommit, id }) {
   const kinds = lang === 'JSONata' ? KINDS_JSONATA : KINDS_JSONPATH;
   const built = fromRows(rows);
   const problemAt = (i) => (built.problems || []).filter(([j]) => j === i).map(([, m]) => m);
+  // A value from outside (undo, the code view) replaces the rows; our own commits do not
+  // (the rows being typed, valid or not, stay as they are).
+  const committed = useRef(JSON.stringify(value));
+  const shown = JSON.stringify(value);
+  useEffect(() => {
+    if (shown === committed.current) return;
+    committed.current = shown;
+    setRows(toRows(formable(value) ? value : {}));
+    setText(value === undefined ? '' : JSON.stringify(value, null, 2));
+    if (!formable(value)) setMode('json');
+  }, [shown]);
+  const commit = (next) => {
+    committed.current = JSON.stringify(next);
+    onCommit(next);
+  };
   const commitRows = (next) => {
     setRows(next);
     const made = fromRows(next);
-    if (!made.problems) onCommit(next.length ? made.value : undefined);
+    if (!made.problems) commit(next.length ? made.value : undefined);
   };
   const change = (i, patch) => rows.map((r, j) => (j === i ? { ...r, ...patch } : r));
   const bad = mode === 'json' ? jsonProblem(text) : null;
@@ -114,6 +129,7 @@ export function PayloadForm({ field, value, lang, onCommit, id }) {
           {rows.map((r, i) => (
             <div class={`payload-row${problemAt(i).length ? ' has-problem' : ''}`} data-member={i}>
               <input aria-label={`${field}: name of member ${i + 1}`} name={`${field}[${i}].key`} value={r.key} placeholder="name"
+                onInput={(e) => setRows(change(i, { key: e.target.value }))}
                 onChange={(e) => commitRows(change(i, { key: e.target.value }))} />
               <select aria-label={`${field}: kind of ${r.key || `member ${i + 1}`}`} name={`${field}[${i}].kind`} value={r.kind}
                 onChange={(e) => commitRows(change(i, { kind: e.target.value, text: e.target.value === 'boolean' ? 'true' : r.text }))}>
@@ -150,7 +166,7 @@ export function PayloadForm({ field, value, lang, onCommit, id }) {
           <textarea class="mono" name={field} aria-label={`${field} (JSON)`} spellcheck={false}
             rows={Math.min(12, Math.max(3, text.split('\n').length))} value={text}
             onInput={(e) => setText(e.target.value)}
-            onBlur={() => { if (!jsonProblem(text)) onCommit(text.trim() ? JSON.parse(text) : undefined); }} />
+            onBlur={() => { if (!jsonProblem(text)) commit(text.trim() ? JSON.parse(text) : undefined); }} />
           {bad && <p class="error" data-problem={field}>Not valid JSON: {bad}</p>}
         </>
       )}

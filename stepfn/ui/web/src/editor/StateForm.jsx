@@ -246,7 +246,7 @@ export function StateForm({ definition, name, problems, onChange, onSelect }) {
         if (PAYLOAD_FIELDS.has(f) && !expression) {
           return (
             <Field field={f} problems={at(f)} group>
-              <PayloadForm key={`${name}/${JSON.stringify(state[f]) ?? ''}`} field={f} value={state[f]} lang={lang} onCommit={set(f)} />
+              <PayloadForm key={name} field={f} value={state[f]} lang={lang} onCommit={set(f)} />
             </Field>
           );
         }
