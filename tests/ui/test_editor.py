@@ -446,7 +446,8 @@ def test_catcher_rules_payloads_and_confirmations(page: Any) -> None:
     rules.locator('select[name="Choices[0].operator"]').select_option("NumericGreaterThanEquals")
     rules.locator('input[name="Choices[0].value"]').fill("100")
     rules.locator('input[name="Choices[0].value"]').press("Tab")
-    page.wait_for_function("() => document.querySelector('.code-box').editorView.state.doc.toString().includes('NumericGreaterThanEquals')")
+    page.wait_for_function("() => document.querySelector('.code-box').editorView.state.doc.toString()"
+                           ".includes('\"NumericGreaterThanEquals\": 100')")
     rules.locator('select[name="Choices[0].kind"]').select_option("And")
     rules.locator('[data-action="add-condition"]').click()
     rules.locator('input[name="Choices[0].And[1].Variable"]').fill("$.ok")

@@ -60,6 +60,12 @@ export async function elkLayout(graph) {
   return laid;
 }
 
+/** The engine that lays `definition` out: `engine`, or by size when 'auto'. */
+export function pickEngine(definition, engine = 'auto') {
+  if (engine !== 'auto') return engine;
+  return countStates(definition) <= ELK_MAX_STATES ? 'elk' : 'dagre';
+}
+
 /** A small definition laid out once when the worker starts, so that ELK's code is
  *  compiled by the browser before the first real graph arrives. */
 export const WARM_UP = {
@@ -82,7 +88,7 @@ export const WARM_UP = {
  */
 export async function layoutDefinition(definition, collapsed = [], engine = 'auto') {
   const states = countStates(definition);
-  const use = engine === 'auto' ? (states <= ELK_MAX_STATES ? 'elk' : 'dagre') : engine;
+  const use = pickEngine(definition, engine);
   const { graph, info } = toElkGraph(definition, new Set(collapsed));
   const laid = use === 'elk' ? await elkLayout(graph) : dagreLayout(graph);
   return { ...flatten(laid, info), engine: use, states };
