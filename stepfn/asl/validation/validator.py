@@ -4,12 +4,11 @@ states, Parallel branches, Map processors) and the public entry points.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...errors import DefinitionError, Diagnostic
-from ..model import MachineModel, StateModel, load_model
+from ...errors import Diagnostic
+from ..model import MachineModel, StateModel, load_model, load_state
 from ..resources import (
     CALLBACK,
     ITEM_READER_ACTIONS,
@@ -19,7 +18,6 @@ from ..resources import (
     parse_s3_resource,
 )
 from .graph import graph_diagnostics
-from .parsing import parse_definition
 from .rules import (
     BOOLEAN_OPS,
     BRANCH_FIELDS,
@@ -991,23 +989,9 @@ def validate_definition(definition: dict, machine_type: str = "STANDARD",
     return [d for d in diagnostics if d.severity != WARNING]
 
 
-def validate_text(text: str, machine_type: str = "STANDARD") -> list[Diagnostic]:
-    """Parse and validate definition ``text``, returning all diagnostics in one list."""
-    try:
-        definition = parse_definition(text)
-    except DefinitionError as exc:
-        if exc.diagnostics and exc.diagnostics[0].code != DUPLICATE_NAME:
-            return exc.diagnostics
-        # a repeated key was dropped by the dict: report it and validate the rest
-        return exc.diagnostics + validate_definition(json.loads(text), machine_type)
-    return validate_definition(definition, machine_type)
-
-
-def load_definition(text: str, machine_type: str = "STANDARD") -> dict:
-    """Parse and validate ``text``; raise ``DefinitionError`` listing every error."""
-    definition = parse_definition(text)
-    diagnostics = [d for d in validate_definition(definition, machine_type)
-                   if d.severity == "ERROR"]
-    if diagnostics:
-        raise DefinitionError(diagnostics)
-    return definition
+def validate_state(name: str, spec: Any) -> list[Diagnostic]:
+    """The checks of one state on its own, as TestState takes it: every per-state rule
+    (fields, I/O, Retry, Catch, the type's own), no rule of the graph around it."""
+    validator = _Validator("STANDARD")
+    validator.check_state(load_state(name, spec, JSONPATH))
+    return validator.diagnostics

@@ -77,6 +77,8 @@ def _compile_jsonata(expression: str) -> tuple[Any, str | None]:
         return None, None
     try:
         return compile_jsonata(expression), None
+    except RecursionError:  # Python's own wording varies with where it ran out
+        return None, "The expression is nested too deeply"
     except Exception as exc:  # noqa: BLE001 - report whatever the parser says
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         return None, message
