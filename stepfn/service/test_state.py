@@ -35,6 +35,7 @@ from ..engine.history import History
 from ..engine.machine import Compiler, StateMachine
 from ..engine.recovery import find_retrier
 from ..engine.states.base import State, Step
+from ..engine.states.map_ import MapItems
 from ..engine.states.recoverable import error_output_of
 from ..errors import DefinitionError, StatesError
 from ..tasks.base import TaskDispatcher
@@ -236,8 +237,9 @@ def _map_stages(state: Any, frame: Frame, raw_input: Any) -> dict[str, Any]:
         effective = state.io.effective_input(frame, raw_input)
         items: list | None = None
         if state.item_reader is None:
-            items = state.items(frame, effective)
-            found["afterItemsPath"] = jsonutil.dumps(items)
+            selected = state.items(frame, effective)
+            found["afterItemsPath"] = jsonutil.dumps(selected)
+            items = MapItems(selected)
         elif isinstance(state.item_reader, _GivenItems):
             items = state.item_reader.read_now(frame, effective)
         if items is not None:
