@@ -211,3 +211,15 @@ def test_execution_logs_to_a_file(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert [(m["type"], m["execution_arn"]) for m in lines] == [
         ("ExecutionFailed", result["executionArn"])]
+
+
+@pytest.mark.parametrize("setting", ["--execution-logs=nope", "--express-keep=-1"])
+def test_a_bad_setting_is_one_error_line(setting: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "stepfn.cli", "serve", "--port", "0",
+                           "--db", str(tmp_path / "db"), setting],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: STEPFN_")

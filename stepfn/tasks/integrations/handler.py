@@ -39,9 +39,13 @@ DEFAULT_POLL_SECONDS = 1.0
 def poll_seconds_from_env() -> float:
     """``STEPFN_SYNC_POLL_SECONDS``: how often ``.sync`` asks whether a job ended."""
     text = os.environ.get("STEPFN_SYNC_POLL_SECONDS", "").strip()
-    value = float(text) if text else DEFAULT_POLL_SECONDS
-    if not value > 0:
-        raise ValueError("STEPFN_SYNC_POLL_SECONDS must be positive")
+    try:
+        value = float(text) if text else DEFAULT_POLL_SECONDS
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError(f"STEPFN_SYNC_POLL_SECONDS={text!r}: expected a positive number "
+                         "of seconds")
     return value
 
 
