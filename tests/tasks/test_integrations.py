@@ -290,3 +290,17 @@ def test_an_action_stepfn_does_not_run_says_so(fast: Engine) -> None:
     result = _run(fast, "arn:aws:states:::eks:runJob", {"ClusterName": "c"})
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert "eks:runJob is not supported by stepfn yet" in result.cause
+
+
+def test_testing_mocks_of_optimized_actions_are_checked_against_their_api_model() -> None:
+    from stepfn.service.errors import InvalidRequest
+    from stepfn.service.mock_validation import check_mock_result
+
+    resource = "arn:aws:states:::athena:getQueryResults"
+    check_mock_result(resource, {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "1"}]}]}},
+                      "STRICT")
+    with pytest.raises(InvalidRequest, match="ResultSet.Rows must be an array"):
+        check_mock_result(resource, {"ResultSet": {"Rows": "x"}}, "STRICT")
+    # A .sync result is the job's description, not the operation's output: not checked.
+    check_mock_result("arn:aws:states:::athena:startQueryExecution.sync", {"Any": 1},
+                      "STRICT")
