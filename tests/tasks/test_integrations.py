@@ -304,3 +304,17 @@ def test_testing_mocks_of_optimized_actions_are_checked_against_their_api_model(
     # A .sync result is the job's description, not the operation's output: not checked.
     check_mock_result("arn:aws:states:::athena:startQueryExecution.sync", {"Any": 1},
                       "STRICT")
+
+
+def test_eventbridge_scheduler_through_the_sdk_integration(engine: Engine, aws) -> None:
+    # EventBridge Scheduler has no optimized integration: AWS documents the aws-sdk one.
+    name = unique("schedule")
+    output = assert_succeeded(engine.run(task_machine(
+        "arn:aws:states:::aws-sdk:scheduler:createSchedule", Parameters={
+            "Name": name, "ScheduleExpression": "rate(1 hour)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {"Arn": "arn:aws:sqs:us-east-1:123456789012:q", "RoleArn": ROLE}}),
+        {}))
+    assert output["ScheduleArn"].endswith(f":schedule/default/{name}")
+    assert aws.client("scheduler").get_schedule(Name=name)["ScheduleExpression"] == \
+        "rate(1 hour)"
