@@ -206,12 +206,6 @@ class LogWriter:
                     self._thread.start()
         self._queue.put((destination, stream, batch))
 
-    def flush(self, timeout: float = 5.0) -> None:
-        """Wait until what was put so far is written (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
-
     def close(self) -> None:
         """Write what is queued, then stop the thread."""
         if self._thread is not None:

@@ -36,10 +36,10 @@ def keep_from_env() -> int:
     text = os.environ.get("STEPFN_EXPRESS_KEEP", "").strip()
     if not text:
         return DEFAULT_KEEP
-    value = int(text)
-    if value < 0:
-        raise ValueError("STEPFN_EXPRESS_KEEP must be 0 or more")
-    return value
+    if not text.isdigit():
+        raise ValueError(f"STEPFN_EXPRESS_KEEP={text!r}: expected a number of executions, "
+                         "0 or more")
+    return int(text)
 
 
 @dataclass

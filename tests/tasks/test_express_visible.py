@@ -211,3 +211,45 @@ def test_execution_logs_to_a_file(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert [(m["type"], m["execution_arn"]) for m in lines] == [
         ("ExecutionFailed", result["executionArn"])]
+
+
+@pytest.mark.parametrize("setting", ["--execution-logs=nope", "--express-keep=-1"])
+def test_a_bad_setting_is_one_error_line(setting: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "stepfn.cli", "serve", "--port", "0",
+                           "--db", str(tmp_path / "db"), setting],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: STEPFN_")
+
+
+def test_the_stepfn_api_is_signed_like_the_aws_api_under_sigv4(tmp_path: Path) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    keys = tmp_path / "keys"
+    keys.write_text("AKIDSTEPFN secret-key\n")
+    server = Server(tmp_path / "stepfn.db", tmp_path / "serve.log",
+                    ("--auth", "sigv4", "--access-keys", str(keys)))
+    server.start()
+    url = (server.endpoint + "/stepfn/v1/express-executions?" + urlencode(
+        {"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:none"}))
+    try:
+        unsigned = get(server, url[len(server.endpoint):])
+        request = AWSRequest("GET", url)
+        SigV4Auth(Credentials("AKIDSTEPFN", "secret-key"), "states",
+                  "us-east-1").add_auth(request)
+        prepared = request.prepare()
+        with pytest.raises(urllib.error.HTTPError) as signed:
+            urllib.request.urlopen(urllib.request.Request(
+                prepared.url, headers=dict(prepared.headers)), timeout=30)
+    finally:
+        server.stop()
+    assert (unsigned[0], unsigned[1]["__type"]) == (403,
+                                                    "MissingAuthenticationTokenException")
+    # Signed, it reaches the route: that machine does not exist.
+    assert signed.value.code == 400
+    assert json.loads(signed.value.read())["__type"] == "StateMachineDoesNotExist"

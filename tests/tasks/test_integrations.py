@@ -158,6 +158,13 @@ def _eks(aws) -> tuple[str, dict]:
         "ResourcesVpcConfig": {"SubnetIds": ["subnet-1"]}}
 
 
+def _eks_delete(aws) -> tuple[str, dict]:
+    name = unique("eks")
+    aws.client("eks").create_cluster(name=name, roleArn=ROLE,
+                                     resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    return "arn:aws:states:::eks:deleteCluster.sync", {"Name": name}
+
+
 def _emr(aws) -> tuple[str, dict]:
     return "arn:aws:states:::elasticmapreduce:createCluster.sync", {
         "Name": unique("emr"), "ReleaseLabel": "emr-6.6.0", "JobFlowRole": "role",
@@ -170,8 +177,10 @@ def _emr(aws) -> tuple[str, dict]:
     (_sagemaker, lambda out: out["TrainingJobStatus"] == "Completed"),
     (_emr_serverless, lambda out: out["JobRun"]["State"] == "SUCCESS"),
     (_eks, lambda out: out["Cluster"]["Status"] == "ACTIVE"),
+    # a deletion ends when the cluster is gone (DescribeCluster: not found)
+    (_eks_delete, lambda out: out["Cluster"]["Status"] in ("DELETING", "ACTIVE")),
     (_emr, lambda out: out["Cluster"]["Status"]["State"] in ("WAITING", "RUNNING")),
-], ids=["sagemaker", "emr-serverless", "eks", "emr"])
+], ids=["sagemaker", "emr-serverless", "eks", "eks-delete", "emr"])
 def test_jobs_run_to_their_end(fast: Engine, aws, arrange: Any, check: Any) -> None:
     resource, params = arrange(aws)
     output = assert_succeeded(_run(fast, resource, params))
@@ -255,3 +264,57 @@ def test_integrations_moto_cannot_serve_are_mockable(workflow: Any, resource: st
     workflow.mock_resource(resource, returns=shape)
     run = workflow.run(task_machine(resource, Parameters={"Any": "thing"}), {})
     assert run.output == shape
+
+
+#: What the Resource grammar accepts and stepfn does not run yet (each fails its task
+#: with a States.Runtime error saying so).
+NOT_RUN = {("eks", "runJob"), ("eks", "call"),
+           ("elasticmapreduce", "modifyInstanceFleetByName"),
+           ("elasticmapreduce", "modifyInstanceGroupByName")}
+
+
+def test_the_grammar_and_the_runners_agree_on_every_optimized_action() -> None:
+    from stepfn.asl.resources import OPTIMIZED
+    from stepfn.tasks.integrations import SERVICES
+
+    for name, service in SERVICES.items():
+        integration = OPTIMIZED[name]
+        assert set(service.actions) == set(integration.actions) - {
+            action for svc, action in NOT_RUN if svc == name}, name
+        for action_name, action in service.actions.items():
+            assert action.patterns == integration.patterns(action_name), (name, action_name)
+            assert (action.job is not None) == ("sync" in action.patterns), action_name
+
+
+def test_an_action_stepfn_does_not_run_says_so(fast: Engine) -> None:
+    result = _run(fast, "arn:aws:states:::eks:runJob", {"ClusterName": "c"})
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert "eks:runJob is not supported by stepfn yet" in result.cause
+
+
+def test_testing_mocks_of_optimized_actions_are_checked_against_their_api_model() -> None:
+    from stepfn.service.errors import InvalidRequest
+    from stepfn.service.mock_validation import check_mock_result
+
+    resource = "arn:aws:states:::athena:getQueryResults"
+    check_mock_result(resource, {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "1"}]}]}},
+                      "STRICT")
+    with pytest.raises(InvalidRequest, match="ResultSet.Rows must be an array"):
+        check_mock_result(resource, {"ResultSet": {"Rows": "x"}}, "STRICT")
+    # A .sync result is the job's description, not the operation's output: not checked.
+    check_mock_result("arn:aws:states:::athena:startQueryExecution.sync", {"Any": 1},
+                      "STRICT")
+
+
+def test_eventbridge_scheduler_through_the_sdk_integration(engine: Engine, aws) -> None:
+    # EventBridge Scheduler has no optimized integration: AWS documents the aws-sdk one.
+    name = unique("schedule")
+    output = assert_succeeded(engine.run(task_machine(
+        "arn:aws:states:::aws-sdk:scheduler:createSchedule", Parameters={
+            "Name": name, "ScheduleExpression": "rate(1 hour)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {"Arn": "arn:aws:sqs:us-east-1:123456789012:q", "RoleArn": ROLE}}),
+        {}))
+    assert output["ScheduleArn"].endswith(f":schedule/default/{name}")
+    assert aws.client("scheduler").get_schedule(Name=name)["ScheduleExpression"] == \
+        "rate(1 hour)"

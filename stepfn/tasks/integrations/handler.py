@@ -18,6 +18,7 @@ import os
 from typing import Any
 
 from ... import jsonutil
+from ...asl.resources import OPTIMIZED
 from ...errors import StatesError
 from ..aws_sdk import (
     AwsClients,
@@ -38,9 +39,13 @@ DEFAULT_POLL_SECONDS = 1.0
 def poll_seconds_from_env() -> float:
     """``STEPFN_SYNC_POLL_SECONDS``: how often ``.sync`` asks whether a job ended."""
     text = os.environ.get("STEPFN_SYNC_POLL_SECONDS", "").strip()
-    value = float(text) if text else DEFAULT_POLL_SECONDS
-    if not value > 0:
-        raise ValueError("STEPFN_SYNC_POLL_SECONDS must be positive")
+    try:
+        value = float(text) if text else DEFAULT_POLL_SECONDS
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError(f"STEPFN_SYNC_POLL_SECONDS={text!r}: expected a positive number "
+                         "of seconds")
     return value
 
 
@@ -111,8 +116,13 @@ class IntegrationHandler:
         params = _params(call)
         request = job.request(submitted, params)
         while True:
-            described = await self._call(service, action, job.describe, request,
-                                         call.ref.region)
+            try:
+                described = await self._call(service, action, job.describe, request,
+                                             call.ref.region)
+            except StatesError as err:
+                if job.gone_is_done and err.error.endswith(".ResourceNotFoundException"):
+                    return submitted  # deleted: nothing left to describe
+                raise
             status = job.status(described)
             if status in job.succeeded or status in job.failed:
                 result = job.result(described, submitted, params)
@@ -130,6 +140,11 @@ class IntegrationHandler:
         service = self.services.get(ref.resource_type)
         action = service.actions.get(ref.resource) if service is not None else None
         if service is None or action is None:
+            known = OPTIMIZED.get(ref.resource_type)
+            if known is not None and known.patterns(ref.resource) is not None:
+                raise StatesError("States.Runtime", f"The optimized integration "
+                                  f"{ref.resource_type}:{ref.resource} is not supported by "
+                                  "stepfn yet")
             raise unknown_resource(ref.arn)
         if ref.pattern not in action.patterns:
             raise StatesError(

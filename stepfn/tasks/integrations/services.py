@@ -245,32 +245,37 @@ EMR_CONTAINERS = service(
 )
 
 # -- Amazon EKS (connect-eks) -----------------------------------------------------------
+# (runJob and call, which talk to the cluster's Kubernetes API, are not here yet.)
 
 
-def _eks(describe: str, key: str, ready: str, request: Json, gone: bool = False) -> Job:
-    """An EKS resource polled until it is ``ready`` (or, deleting, until it is gone)."""
-    names = request
-
-    def build(sub: Json, params: Json) -> Json:
+def _eks(describe: str, key: str, names: dict[str, str], ready: str | None) -> Job:
+    """An EKS resource polled until it is ``ready``, or (``ready`` None, a deletion)
+    until it is gone."""
+    def request(sub: Json, params: Json) -> Json:
         return {member: params.get(source) for member, source in names.items()}
-    return Job(describe, build, lambda out: out.get(key, {}).get("Status"),
-               frozenset({ready}), frozenset({"FAILED", "CREATE_FAILED", "DELETE_FAILED"}))
+    return Job(describe, request, lambda out: out.get(key, {}).get("Status"),
+               frozenset({ready} if ready else ()),
+               frozenset({"FAILED", "CREATE_FAILED", "DELETE_FAILED"}),
+               gone_is_done=ready is None)
 
 
+_CLUSTER = {"Name": "Name"}
+_PROFILE = {"ClusterName": "ClusterName", "FargateProfileName": "FargateProfileName"}
+_NODEGROUP = {"ClusterName": "ClusterName", "NodegroupName": "NodegroupName"}
 EKS = service(
     "eks", "eks", ErrorStyle("EKS", "AmazonEKS"), "connect-eks",
-    action("createCluster", SYNC, job=_eks("DescribeCluster", "Cluster", "ACTIVE",
-                                           {"Name": "Name"})),
-    action("deleteCluster", SYNC, job=_eks("DescribeCluster", "Cluster", "DELETED",
-                                           {"Name": "Name"})),
-    action("createFargateProfile", SYNC, job=_eks(
-        "DescribeFargateProfile", "FargateProfile", "ACTIVE",
-        {"ClusterName": "ClusterName", "FargateProfileName": "FargateProfileName"})),
-    action("deleteFargateProfile"),
-    action("createNodegroup", SYNC, job=_eks(
-        "DescribeNodegroup", "Nodegroup", "ACTIVE",
-        {"ClusterName": "ClusterName", "NodegroupName": "NodegroupName"})),
-    action("deleteNodegroup"),
+    action("createCluster", SYNC, CALLBACK,
+           job=_eks("DescribeCluster", "Cluster", _CLUSTER, "ACTIVE")),
+    action("deleteCluster", SYNC, CALLBACK,
+           job=_eks("DescribeCluster", "Cluster", _CLUSTER, None)),
+    action("createFargateProfile", SYNC, CALLBACK,
+           job=_eks("DescribeFargateProfile", "FargateProfile", _PROFILE, "ACTIVE")),
+    action("deleteFargateProfile", SYNC, CALLBACK,
+           job=_eks("DescribeFargateProfile", "FargateProfile", _PROFILE, None)),
+    action("createNodegroup", SYNC, CALLBACK,
+           job=_eks("DescribeNodegroup", "Nodegroup", _NODEGROUP, "ACTIVE")),
+    action("deleteNodegroup", SYNC, CALLBACK,
+           job=_eks("DescribeNodegroup", "Nodegroup", _NODEGROUP, None)),
 )
 
 # -- AWS Glue DataBrew (connect-databrew) -----------------------------------------------
@@ -297,7 +302,7 @@ MEDIACONVERT = service(
 BEDROCK = service(
     "bedrock", "bedrock", ErrorStyle("Bedrock", "AmazonBedrock"), "connect-bedrock",
     action("invokeModel", CALLBACK, custom=invoke_model),
-    action("createModelCustomizationJob", SYNC, job=Job(
+    action("createModelCustomizationJob", SYNC, CALLBACK, job=Job(
         "GetModelCustomizationJob",
         lambda sub, _: {"JobIdentifier": sub.get("JobArn")},
         lambda out: out.get("Status"), frozenset({"Completed"}),

@@ -34,6 +34,9 @@ class Job:
     # The task's result from the describe output (default: the whole output).
     result: Callable[[Json, Json, Json], Json] = lambda described, submitted, params: \
         described
+    # A deletion: the job is done when the describe operation no longer finds it
+    # (the result is then the submission's output).
+    gone_is_done: bool = False
 
 
 @dataclass(frozen=True)
