@@ -462,6 +462,14 @@ def test_catcher_rules_payloads_and_confirmations(page: Any) -> None:
     label = page.locator('.g-edge.kind-choice[data-from="Choice"] text').text_content()
     assert label == "$.value >= 100 and $.ok == true"
     check_accessibility(page, "Workflow Studio with a Choice state's form")
+    # The canvas is readable and its drop targets easy to hit: state names >= 12 px,
+    # each edge's hit line >= 12 px wide on screen.
+    sizes = page.evaluate("""() => ({
+        label: Math.min(...[...document.querySelectorAll('[data-state] > text.name')].map((t) =>
+            parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)),
+        hit: Math.min(...[...document.querySelectorAll('.g-edge path.g-hit')].map((p) =>
+            parseFloat(getComputedStyle(p).strokeWidth) * p.getScreenCTM().a))})""")
+    assert sizes["label"] >= 12 and sizes["hit"] >= 12, sizes
     # Delete asks first.
     page.click('[data-form-state="Choice"] [data-action="delete-state"]')
     assert page.locator('[data-state="Choice"]').count() == 1
