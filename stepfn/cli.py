@@ -122,7 +122,8 @@ def load_function_specs(registry: Any, specs: Sequence[str]) -> None:
 
 
 RUN_SETTINGS = ("region", "account", "functions", "lambda_forward", "http_allow",
-                "max_history_events", "expression_timeout_ms", "jsonata_range_limit")
+                "http_connections", "max_history_events", "expression_timeout_ms",
+                "jsonata_range_limit", "sync_poll_seconds")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -147,7 +148,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                         time_skipping=args.skip_time,
                         max_history_events=settings.max_history_events,
                         lambda_forward=settings.lambda_forward,
-                        http_allow=settings.http_allow)
+                        http_allow=settings.http_allow,
+                        read_connections=settings.http_connections == "read",
+                        sync_poll_seconds=settings.sync_poll_seconds)
     except ValueError as exc:  # an --http-allow entry that is not a host or network
         raise UserError(f"{settings.origin('http_allow')}: {exc}") from None
     load_function_specs(engine.functions, settings.functions)

@@ -52,6 +52,8 @@ class Engine:
                  time_skipping: bool = False, max_history_events: int = 25_000,
                  role_arn: str | None = None, lambda_forward: bool | None = None,
                  http_allow: Sequence[str] | str | None = None,
+                 read_connections: bool | None = None,
+                 sync_poll_seconds: float | None = None,
                  mock_config: MockConfig | str | Path | None = None,
                  trace: bool = False) -> None:
         self.region = region
@@ -68,15 +70,21 @@ class Engine:
         # Local functions as Lambda (real Lambda for other names), aws-sdk, the optimized
         # integrations (sqs/sns/dynamodb/events) and http:invoke.
         # ``lambda_forward``: other function names go to real Lambda; otherwise they fail
-        # as not found. ``http_allow``: what HTTP Tasks may reach (--http-allow). Left
-        # None, each is read from its variable (STEPFN_LAMBDA_FORWARD, STEPFN_HTTP_ALLOW).
-        if lambda_forward is None or http_allow is None:
-            env = Settings.load(only=("lambda_forward", "http_allow"))
-            lambda_forward = env.lambda_forward if lambda_forward is None else lambda_forward
-            http_allow = env.http_allow if http_allow is None else http_allow
+        # as not found. ``http_allow``: what HTTP Tasks may reach (--http-allow);
+        # ``read_connections``: whether they read their EventBridge connection;
+        # ``sync_poll_seconds``: how often a .sync integration asks about its job. Left
+        # None, each is read from its variable (STEPFN_LAMBDA_FORWARD, STEPFN_HTTP_ALLOW,
+        # STEPFN_HTTP_CONNECTIONS, STEPFN_SYNC_POLL_SECONDS: stepfn.settings).
+        env = Settings.load(only=("lambda_forward", "http_allow", "http_connections",
+                                  "sync_poll_seconds"))
         self.tasks, self.aws_clients = default_dispatcher(
-            self.functions, region=region, account=account, lambda_forward=lambda_forward,
-            http_policy=HttpPolicy.parse(http_allow))
+            self.functions, region=region, account=account,
+            lambda_forward=env.lambda_forward if lambda_forward is None else lambda_forward,
+            http_policy=HttpPolicy.parse(env.http_allow if http_allow is None else http_allow),
+            read_connections=(env.http_connections == "read" if read_connections is None
+                              else read_connections),
+            sync_poll_seconds=(env.sync_poll_seconds if sync_poll_seconds is None
+                               else sync_poll_seconds))
         # A Step Functions Local mock configuration: ``execute(..., test_case=NAME)``.
         self.mock_config = (MockConfig.load(mock_config)
                             if isinstance(mock_config, (str, Path)) else mock_config)

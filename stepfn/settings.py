@@ -54,13 +54,29 @@ def _optional_text(value: str) -> str | None:
 
 
 def _port(value: str) -> int:
+    """A port number; 0: any free port (the server logs which)."""
     try:
         port = int(value)
     except ValueError:
         port = -1
-    if not 1 <= port <= 65535:
-        raise ValueError("not a port number (1 to 65535)")
+    if not 0 <= port <= 65535:
+        raise ValueError("not a port number (0 to 65535)")
     return port
+
+
+def _count(value: str) -> int:
+    """A whole number, 0 or more."""
+    text = value.strip().replace("_", "")
+    if not text.isdigit():
+        raise ValueError("not a whole number (0 or more)")
+    return int(text)
+
+
+def _log_sink(value: str) -> str:
+    text = value.strip()
+    if text in ("cloudwatch", "stdout", "off") or (text.startswith("file:") and text[5:]):
+        return text
+    raise ValueError("expected cloudwatch, stdout, file:PATH or off")
 
 
 def _positive_int(value: str) -> int:
@@ -253,6 +269,11 @@ class Settings:
         "hosts and networks HTTP Tasks may reach, comma-separated",
         flag="--http-allow", metavar="LIST",
         default_text="any but the cloud metadata services and link-local addresses")
+    http_connections: str = _setting(
+        "STEPFN_HTTP_CONNECTIONS", "read", _one_of("read", "ignore"),
+        "an HTTP Task's Authentication.ConnectionArn: read the EventBridge connection "
+        "and merge it into the request (read), or send the request as the task wrote "
+        "it (ignore)")
     lambda_forward: bool = _setting(
         "STEPFN_LAMBDA_FORWARD", False, _boolean,
         "call real AWS Lambda (through boto3) for function names with no local "
@@ -274,6 +295,17 @@ class Settings:
         "STEPFN_JSONATA_RANGE_LIMIT", 1_000_000, _positive_int,
         "values one JSONata range ([a..b]) may hold")
     # -- how a process works (may differ between processes) ---------------------------------
+    execution_logs: str = _setting(
+        "STEPFN_EXECUTION_LOGS", "cloudwatch", _log_sink,
+        "where executions log by their loggingConfiguration: cloudwatch, stdout, "
+        "file:PATH or off", flag="--execution-logs", metavar="SINK")
+    express_keep: int = _setting(
+        "STEPFN_EXPRESS_KEEP", 500, _count,
+        "recent Express executions kept with their events for the stepfn API and the UI",
+        flag="--express-keep", metavar="N")
+    sync_poll_seconds: float = _setting(
+        "STEPFN_SYNC_POLL_SECONDS", 1.0, _seconds,
+        "how often a .sync integration task asks whether its job ended")
     park_seconds: float = _setting(
         "STEPFN_PARK_SECONDS", 5.0, _seconds_or_inf,
         "an execution waiting longer than this is parked: no memory, no lease (inf: "
@@ -389,18 +421,21 @@ def environment_help(names: Iterable[str]) -> str:
 #: ``stepfn serve`` and ``stepfn worker`` on one database) must run with the same
 #: values: a process compares its own with those the fleet runs with at start
 #: (stepfn.service.fleet).
-FLEET_SETTINGS = ("region", "account", "http_allow", "lambda_forward", "mock_config",
-                  "max_history_events", "expression_timeout_ms", "jsonata_range_limit")
+FLEET_SETTINGS = ("region", "account", "http_allow", "http_connections", "lambda_forward",
+                  "mock_config", "max_history_events", "expression_timeout_ms",
+                  "jsonata_range_limit")
 
 #: What each command reads (its flags and variables).
 SERVE_SETTINGS = ("host", "port", "db", "region", "account", "log_level", "log_format",
                   "functions", "worker", "auth", "access_keys_file", "allowed_hosts",
                   "metrics_token", "strict_errors", "header_timeout", "body_timeout",
-                  "keep_alive_timeout", "max_connections", "http_allow", "lambda_forward",
+                  "keep_alive_timeout", "max_connections", "http_allow", "http_connections",
+                  "lambda_forward",
                   "mock_config", "max_history_events", "expression_timeout_ms",
-                  "jsonata_range_limit", "park_seconds", "lease_seconds",
-                  "token_poll_seconds")
+                  "jsonata_range_limit", "execution_logs", "express_keep",
+                  "sync_poll_seconds", "park_seconds", "lease_seconds", "token_poll_seconds")
 WORKER_SETTINGS = ("db", "region", "account", "log_level", "log_format", "functions",
-                   "http_allow", "lambda_forward", "mock_config", "max_history_events",
-                   "expression_timeout_ms", "jsonata_range_limit", "park_seconds",
-                   "lease_seconds", "token_poll_seconds")
+                   "http_allow", "http_connections", "lambda_forward", "mock_config",
+                   "max_history_events", "expression_timeout_ms", "jsonata_range_limit",
+                   "execution_logs", "sync_poll_seconds", "park_seconds", "lease_seconds",
+                   "token_poll_seconds")

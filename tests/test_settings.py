@@ -46,8 +46,8 @@ def test_flags_win_over_the_environment_and_empty_is_unset() -> None:
 
 
 @pytest.mark.parametrize("flags,env,message", [
-    ({"port": "99999"}, {}, "--port 99999: not a port number (1 to 65535)"),
-    ({}, {"STEPFN_PORT": "abc"}, "STEPFN_PORT=abc: not a port number (1 to 65535)"),
+    ({"port": "99999"}, {}, "--port 99999: not a port number (0 to 65535)"),
+    ({}, {"STEPFN_PORT": "abc"}, "STEPFN_PORT=abc: not a port number (0 to 65535)"),
     ({"log_level": "loud"}, {}, "--log-level loud: expected one of debug, info, warning, "
                                 "error, critical"),
     ({}, {"STEPFN_LOG_LEVEL": "verbose"}, "STEPFN_LOG_LEVEL=verbose: expected one of"),

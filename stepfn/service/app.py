@@ -38,6 +38,7 @@ from ..tasks.http import HttpPolicy
 from ..tasks.mocks import MockConfig
 from .contract import ActivityTaskGrant, StartRequest, SyncResult
 from .executions import DEFAULT_LEASE_SECONDS, ExecutionManager
+from .express import DEFAULT_KEEP
 from .fleet import FleetMembership, FleetSettings, agree
 
 T = TypeVar("T")
@@ -58,11 +59,15 @@ class ServiceSettings:
     mock_config: MockConfig | None = None  # --mock-config
     http_policy: HttpPolicy = field(default_factory=HttpPolicy)  # --http-allow
     lambda_forward: bool = False
+    read_connections: bool = True  # STEPFN_HTTP_CONNECTIONS
     expression_timeout_ms: int = budgets.EXPRESSION_TIMEOUT_MS
     jsonata_range_limit: int = budgets.RANGE_LIMIT
     lease_seconds: float | None = None
     park_after: float | None = None
     token_poll_seconds: float | None = None
+    sync_poll_seconds: float | None = None
+    express_keep: int = DEFAULT_KEEP
+    execution_logs: str = "cloudwatch"
     # The role this process joins the fleet on its store as ("serve", "api", "worker");
     # None: it does not join (tests building a service of their own).
     fleet_role: str | None = None
@@ -84,11 +89,15 @@ class ServiceSettings:
                    max_history_events=settings.max_history_events,
                    worker=settings.worker, mock_config=mock, http_policy=policy,
                    lambda_forward=settings.lambda_forward,
+                   read_connections=settings.http_connections == "read",
                    expression_timeout_ms=settings.expression_timeout_ms,
                    jsonata_range_limit=settings.jsonata_range_limit,
                    lease_seconds=settings.lease_seconds,
                    park_after=settings.park_seconds,
-                   token_poll_seconds=settings.token_poll_seconds, fleet_role=fleet_role,
+                   token_poll_seconds=settings.token_poll_seconds,
+                   sync_poll_seconds=settings.sync_poll_seconds,
+                   express_keep=settings.express_keep,
+                   execution_logs=settings.execution_logs, fleet_role=fleet_role,
                    given={name: settings.origin(name) for name in FLEET_SETTINGS
                           if settings.given(name)})
 
@@ -97,6 +106,7 @@ class ServiceSettings:
         return FleetSettings({
             "region": self.region, "account": self.account,
             "http_allow": list(self.http_policy.allow) if self.http_policy.allow else None,
+            "http_connections": "read" if self.read_connections else "ignore",
             "lambda_forward": self.lambda_forward,
             "mock_config": self.mock_config.document if self.mock_config else None,
             "max_history_events": self.max_history_events,
@@ -113,6 +123,7 @@ class ServiceSettings:
                     if document is not None else None)
         return replace(self, region=values["region"], account=values["account"],
                        http_policy=HttpPolicy.parse(values["http_allow"]),
+                       read_connections=values["http_connections"] == "read",
                        lambda_forward=values["lambda_forward"], mock_config=mock,
                        max_history_events=values["max_history_events"],
                        expression_timeout_ms=values["expression_timeout_ms"],
@@ -142,7 +153,9 @@ def build_service(store: Store, settings: ServiceSettings) -> ExecutionManager:
         worker=settings.worker, park_after=settings.park_after,
         token_poll_seconds=settings.token_poll_seconds, mock_config=settings.mock_config,
         lambda_forward=settings.lambda_forward, http_policy=settings.http_policy,
-        fleet=fleet)
+        read_connections=settings.read_connections,
+        sync_poll_seconds=settings.sync_poll_seconds, express_keep=settings.express_keep,
+        execution_logs=settings.execution_logs, fleet=fleet)
     for spec in settings.functions:
         register_all(manager.functions, spec)
     return manager
@@ -213,6 +226,11 @@ class OffLoopService:
     @property
     def running(self) -> dict[str, Any]:
         return self.manager.running
+
+    @property
+    def express(self) -> Any:
+        """The recent Express executions (thread-safe; service/express.py)."""
+        return self.manager.express
 
     @property
     def mock_config(self) -> Any:

@@ -10,6 +10,7 @@ to a store and, for ``stepfn serve``, runs it on an event loop of its own.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from typing import Any
@@ -23,6 +24,8 @@ from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
 from .contract import ActivityTaskGrant, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
+from .execution_logs import LogWriter
+from .express import DEFAULT_KEEP, RecentExpressExecutions
 from .feed import EventFeed, RemoteEvents
 from .fleet import FleetMembership
 from .metrics import Metrics
@@ -47,11 +50,17 @@ class ExecutionManager:
                  worker: bool = True, park_after: float | None = None,
                  token_poll_seconds: float | None = None, mock_config: Any = None,
                  lambda_forward: bool = False, http_policy: HttpPolicy | None = None,
-                 fleet: FleetMembership | None = None) -> None:
+                 read_connections: bool = True, sync_poll_seconds: float | None = None,
+                 fleet: FleetMembership | None = None, express_keep: int = DEFAULT_KEEP,
+                 execution_logs: str = "cloudwatch") -> None:
         """``mock_config``: a ``tasks.mocks.MockConfig`` (StartExecution on
-        ``<machine ARN>#<test case>``); ``lambda_forward`` and ``http_policy`` are
-        handed to the task integrations (unless ``tasks`` is given); ``fleet``: this
-        process's membership of the fleet on ``store`` (joined at ``start``)."""
+        ``<machine ARN>#<test case>``); ``lambda_forward``, ``http_policy``,
+        ``read_connections`` and ``sync_poll_seconds`` are handed to the task
+        integrations (unless ``tasks`` is given); ``fleet``: this process's membership
+        of the fleet on ``store`` (joined at ``start``); ``express_keep``: how many
+        recent Express executions to keep with their events; ``execution_logs``: where
+        executions log by their machine's loggingConfiguration, ``cloudwatch``,
+        ``stdout``, ``file:PATH`` or ``off`` (service/execution_logs.py)."""
         self.store = store
         self.region = region
         self.account = account
@@ -64,11 +73,16 @@ class ExecutionManager:
         self.functions = functions or FunctionRegistry()
         self.tasks = tasks or default_dispatcher(
             self.functions, region=region, account=account, lambda_forward=lambda_forward,
-            http_policy=http_policy)[0]
+            http_policy=http_policy, read_connections=read_connections,
+            sync_poll_seconds=sync_poll_seconds)[0]
+        self.express = RecentExpressExecutions(express_keep)
+        self.execution_logs = LogWriter(execution_logs) if execution_logs != "off" else None
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
                                       feed=self.feed, region=region,
                                       max_history_events=max_history_events,
-                                      park_after=park_after, mock_config=mock_config)
+                                      park_after=park_after, mock_config=mock_config,
+                                      express=self.express,
+                                      execution_logs=self.execution_logs)
         self.scheduler = LeaseScheduler(store, self.runner, self.lease)
         # Events other processes append, into this process's feed (service/feed.py).
         self.remote_events = RemoteEvents(store, self.feed, self.runner.running.__contains__)
@@ -116,6 +130,9 @@ class ExecutionManager:
         await self.remote_events.stop()
         self.callbacks.stop()
         await self.scheduler.stop()
+        if self.execution_logs is not None:  # what was logged so far is written
+            writer = self.execution_logs
+            await asyncio.get_running_loop().run_in_executor(None, writer.close)
         if self.fleet is not None:
             await self.fleet.leave()
 
@@ -125,7 +142,8 @@ class ExecutionManager:
         record = replace(self._new_record(request), parent_arn=parent_arn)
         machine = self.runner.compile(request.definition, record.type)
         self._use_test_case(request)
-        await self.runner.start(record, machine, request.role_arn)
+        await self.runner.start(record, machine, request.role_arn,
+                                self._log_of(request, record))
         return record
 
     async def start_sync_execution(self, request: StartRequest) -> SyncResult:
@@ -133,9 +151,20 @@ class ExecutionManager:
         machine = self.runner.compile(request.definition, "EXPRESS")
         self._use_test_case(request)
         started = time.monotonic()
-        finished = await self.runner.run_sync(record, machine, request.role_arn)
+        finished = await self.runner.run_sync(record, machine, request.role_arn,
+                                              self._log_of(request, record))
         billed = max(100, int((time.monotonic() - started) * 1000 + 99) // 100 * 100)
         return SyncResult(finished, billed_duration_ms=billed)
+
+    def _log_of(self, request: StartRequest, record: ExecutionRecord) -> Any:
+        """Where the new execution logs: its version's or machine's logging
+        configuration (None: nowhere)."""
+        if self.execution_logs is None:
+            return None
+        source = request.version or request.machine
+        return self.execution_logs.session(source.logging_configuration,
+                                           request.machine.name, record.arn,
+                                           record.start_date)
 
     def _use_test_case(self, request: StartRequest) -> None:
         """Mock the states the request's test case names, for this execution."""
