@@ -11,6 +11,7 @@ to a store and, for ``stepfn serve``, runs it on an event loop of its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
-from .contract import ActivityTaskGrant, StartRequest, SyncResult
+from .contract import ActivityTaskGrant, ServiceExtension, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
 from .feed import EventFeed, RemoteEvents
 from .metrics import Metrics
@@ -38,7 +39,8 @@ class ExecutionManager:
                  account: str = "123456789012", functions: FunctionRegistry | None = None,
                  tasks: TaskDispatcher | None = None, clock: Any = None,
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
-                 worker: bool = True, park_after: float | None = None) -> None:
+                 worker: bool = True, park_after: float | None = None,
+                 extensions: Sequence[ServiceExtension] = ()) -> None:
         import os
 
         self.store = store
@@ -64,6 +66,8 @@ class ExecutionManager:
         self.callbacks.books = self.runner.book_of
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
+        # Started after the service and stopped before it (service/contract.py).
+        self.extensions = tuple(extensions)
 
     # -- what the API and the tests look at -------------------------------------------------
     @property
@@ -99,9 +103,13 @@ class ExecutionManager:
         self.remote_events.start()
         self.callbacks.start()
         await self.scheduler.start()
+        for extension in self.extensions:
+            await extension.start(self)
 
     async def stop(self) -> None:
         """Stop running executions without ending them; hand their leases back."""
+        for extension in reversed(self.extensions):
+            await extension.stop()
         await self.remote_events.stop()
         self.callbacks.stop()
         await self.scheduler.stop()

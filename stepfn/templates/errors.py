@@ -20,6 +20,15 @@ def render_path(path: Sequence[str | int]) -> str:
     return "/".join(str(part) for part in path)
 
 
+def property_path(path: Sequence[str | int]) -> tuple[str | int, ...]:
+    """``path`` up to the first intrinsic function in it: the property it is the value
+    of (``.../TableName``, not ``.../TableName/Fn::ImportValue``)."""
+    for i, part in enumerate(path):
+        if isinstance(part, str) and (part == "Ref" or part.startswith("Fn::")):
+            return tuple(path[:i])
+    return tuple(path)
+
+
 @dataclass(frozen=True)
 class Location:
     """A file, the path inside it, and the line and column where that path starts
@@ -38,7 +47,7 @@ class Location:
                 where += f":{self.line}" + (f":{self.column}" if self.column else "")
             parts.append(where)
         if self.path:
-            parts.append(render_path(self.path))
+            parts.append(render_path(property_path(self.path)))
         return ": ".join(parts)
 
 
