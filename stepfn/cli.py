@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from . import cli_templates
 
         cli_templates.attach_runtime(engine, application, region=args.region,
-                                     account=args.account)
+                                     account=args.account, python=args.function_python)
     try:
         machine = engine.compile(definition, args.type)
     except DefinitionError as err:

@@ -106,13 +106,7 @@ def load(args: argparse.Namespace, *, region: str, account: str,
                 for warning in created.warnings:
                     say(f"warning: {warning}")
             used = dataclasses.replace(options, created=created.values)
-        application = build_application(documents, used)
-        if args.function_python:
-            python = args.function_python
-            application = dataclasses.replace(application, functions=tuple(
-                dataclasses.replace(f, python=f.python or python)
-                for f in application.functions))
-        return application
+        return build_application(documents, used)
 
     try:
         application = loader(quiet=False)
@@ -182,12 +176,20 @@ def announce(application: Any, outputs_file: str | None) -> None:
 
 
 def make_runtime(application: Any, *, region: str, account: str,
-                 sfn_endpoint: str | None = None) -> Any:
-    """The Lambda runtime for the application's functions."""
+                 sfn_endpoint: str | None = None, python: str | None = None) -> Any:
+    """The Lambda runtime for the application's functions. Their boto3 clients reach
+    Step Functions at ``sfn_endpoint`` (this stepfn: SendTaskSuccess, StartExecution
+    from a function) and every other service at the configured endpoint."""
     from .lambda_runtime import LambdaRuntime
+    from .lambda_runtime.environment import inherited_environment
 
+    environment = dict(inherited_environment())
+    if sfn_endpoint:
+        environment["AWS_ENDPOINT_URL_SFN"] = sfn_endpoint
+        # StartSyncExecution and TestState carry a host prefix (see `stepfn env`).
+        environment["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true"
     return LambdaRuntime(list(application.functions), region=region, account=account,
-                         **({"sfn_endpoint": sfn_endpoint} if sfn_endpoint else {}))
+                         python=python, environment=environment)
 
 
 def host_for(loaded: Loaded, runtime: Any, *, region: str, account: str,
@@ -210,17 +212,19 @@ def serve_extra(args: argparse.Namespace, *, host: str | None, port: int | None,
     sfn_endpoint = (f"http://{shown}:{port}" if host and port
                     else os.environ.get("AWS_ENDPOINT_URL_SFN"))
     runtime = make_runtime(loaded.application, region=region, account=account,
-                           sfn_endpoint=sfn_endpoint)
+                           sfn_endpoint=sfn_endpoint, python=args.function_python)
     application_host = host_for(loaded, runtime, region=region, account=account,
                                 watch=bool(getattr(args, "watch", False)))
     return {"extensions": (application_host,), "lambda_runtime": runtime}
 
 
-def attach_runtime(engine: Any, application: Any, *, region: str, account: str) -> None:
+def attach_runtime(engine: Any, application: Any, *, region: str, account: str,
+                   python: str | None = None) -> None:
     """``stepfn run --template``: the engine's Lambda tasks run the template's
     functions."""
     runtime = make_runtime(application, region=region, account=account,
-                           sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"))
+                           sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"),
+                           python=python)
     engine.use_lambda_runtime(runtime)
 
 
@@ -268,7 +272,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         raise error(f"--payload is not valid JSON: {exc}") from None
     application = dataclasses.replace(loaded.application, functions=(spec,))
     runtime = make_runtime(application, region=region, account=account,
-                           sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"))
+                           sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"),
+                           python=args.function_python)
 
     async def invoke() -> Any:
         try:
@@ -277,13 +282,10 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             await runtime.aclose()
     try:
         result = asyncio.run(invoke())
-    except Exception as exc:  # noqa: BLE001 - the function's error, Lambda's shape
-        body = getattr(exc, "payload", None) or {"errorType": type(exc).__name__,
-                                                 "errorMessage": str(exc)}
-        print(jsonutil.dumps(body))
-        return 1
-    print(jsonutil.dumps(result))
-    return 0
+    except Exception as exc:  # noqa: BLE001 - Lambda's own refusal (throttled, ...)
+        raise error(f"{spec.name}: {type(exc).__name__}: {exc}") from None
+    sys.stdout.write(result.payload.decode(errors="replace") + "\n")
+    return 1 if result.function_error else 0
 
 
 def add_invoke_parser(sub: Any) -> None:

@@ -201,15 +201,24 @@ class ApplicationHost:
     async def _invoke_for_source(self, function: str, event: Any,
                                  qualifier: str | None) -> Any:
         try:
-            return await self.runtime.invoke(function, event, qualifier=qualifier)
-        except Exception as exc:  # noqa: BLE001 - the function's failure, any shape
+            result = await self.runtime.invoke(function, event, qualifier=qualifier)
+        except Exception as exc:  # noqa: BLE001 - Lambda's own refusal (throttled, ...)
             raise FunctionFailed(f"{type(exc).__name__}: {exc}") from exc
+        text = result.payload.decode(errors="replace")
+        if result.function_error:
+            raise FunctionFailed(text[:500])
+        try:
+            return json.loads(text) if text else None
+        except ValueError:
+            return text
 
     async def _invoke_arn(self, arn: str, event: Any) -> Any:
         from .application import split_function
 
         name, qualifier = split_function(arn)
-        return await self.runtime.invoke(name, event, qualifier=qualifier)
+        # EventBridge invokes a function asynchronously (InvocationType Event).
+        return await self.runtime.invoke(name, event, qualifier=qualifier,
+                                         invocation_type="Event")
 
     # -- --watch ----------------------------------------------------------------------------
     async def _watch(self) -> None:
@@ -266,7 +275,7 @@ class ApplicationHost:
             if before.get(spec.name) != spec or code_changed:
                 touched.append(spec.name)
         if touched or set(before) != {f.name for f in application.functions}:
-            await self.runtime.reload(list(application.functions), changed=touched)
+            await self.runtime.reload(list(application.functions), restart=touched)
         return touched
 
 
