@@ -119,7 +119,7 @@ class _Builder:
         self.resources: list[ResourceSpec] = []
         self.outputs: dict[str, str] = {}
         self.exports: dict[str, Any] = {}
-        self.notes: list[str] = []
+        self.notes: list[str] = list(stack.document.notes)
         self.watched: list[Path] = []
         self.locations: dict[str, Location] = {}
         self.function_names: set[str] = set()

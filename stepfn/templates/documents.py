@@ -30,6 +30,7 @@ class Document:
     cdk_stack_name: str | None = None  # from cdk.out/manifest.json
     cdk_out: Path | None = None  # the folder holding the assets (asset.<hash>/)
     display_name: str = field(default="", compare=False)
+    notes: tuple[str, ...] = ()  # what was let pass (duplicated keys)
 
     @property
     def base_dir(self) -> Path:
@@ -68,11 +69,17 @@ def mark_of(body: Any, path: Sequence[str | int]) -> tuple[int | None, int | Non
 def parse_text(text: str, path: Path) -> Any:
     """A YAML or JSON document (CloudFormation's short-form tags read); a TemplateError
     with the line and column of the first problem when it does not parse."""
+    return parse_with_notes(text, path)[0]
+
+
+def parse_with_notes(text: str, path: Path) -> tuple[Any, list[str]]:
+    """``parse_text``, and notes on what was let pass (a duplicated key's last value
+    counts, as in CloudFormation and SAM CLI)."""
     from cfnlint.decode import cfn_json, decode_str
 
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
         try:
-            return cfn_json.loads(text)
+            return cfn_json.loads(text), []
         except cfn_json.JSONDecodeError as exc:
             first = exc.matches[0]
             raise TemplateError(f"not valid JSON: {first.message}",
@@ -82,18 +89,52 @@ def parse_text(text: str, path: Path) -> Any:
             raise TemplateError(f"not valid JSON: {exc.msg}",
                                 Location(path, (), exc.lineno, exc.colno)) from None
     body, matches = decode_str(text)
+    if matches and matches[0].message.startswith("Duplicate found"):
+        body, found = _last_wins(text, path)
+        return body, [f"{path}:{line}: the key {key} is given twice; the last one counts, "
+                      "as in CloudFormation" for line, key in found]
     if matches:
         first = matches[0]
         raise TemplateError(f"not valid YAML: {first.message}",
                             Location(path, (), first.linenumber or None,
                                      first.columnnumber or None))
-    return body
+    return body, []
+
+
+def _last_wins(text: str, path: Path) -> tuple[Any, list[tuple[int, str]]]:
+    """``text`` parsed with each duplicated key's last value, and the duplicates
+    (line, key)."""
+    from cfnlint.decode.cfn_yaml import CfnFullLoader, multi_constructor
+    from yaml.nodes import ScalarNode
+
+    found: list[tuple[int, str]] = []
+
+    class LastWins(CfnFullLoader):
+        def construct_yaml_map(self, node: Any) -> Any:
+            kept: dict[Any, tuple[Any, Any]] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, ScalarNode) else id(key_node)
+                if key in kept:
+                    found.append((key_node.start_mark.line + 1, str(key)))
+                    del kept[key]
+                kept[key] = (key_node, value_node)
+            node.value = list(kept.values())
+            return super().construct_yaml_map(node)
+
+    LastWins.add_constructor("tag:yaml.org,2002:map", LastWins.construct_yaml_map)
+    loader = LastWins(text, str(path))
+    loader.add_multi_constructor("!", multi_constructor)
+    try:
+        body = loader.get_single_data()
+    except Exception as exc:  # noqa: BLE001 - reported as the parse error it is
+        raise TemplateError(f"not valid YAML: {exc}", Location(path)) from None
+    return body, found
 
 
 def read_document(path: Path) -> Document:
     """One template file (a CDK stack's when its folder has cdk.out's manifest)."""
     text = _read(path, "template")
-    body = parse_text(text, path)
+    body, notes = parse_with_notes(text, path)
     if not isinstance(body, dict):
         raise TemplateError("a template is a mapping (Resources, Parameters, ...)",
                             Location(path, (), 1, 1))
@@ -102,7 +143,7 @@ def read_document(path: Path) -> Document:
     stack = _cdk_stack_of(path)
     return Document(path, body, cdk_stack_name=stack,
                     cdk_out=path.parent if stack is not None else None,
-                    display_name=stack or path.name)
+                    display_name=stack or path.name, notes=tuple(notes))
 
 
 def read_documents(path: Path) -> list[Document]:
