@@ -79,8 +79,6 @@ def load_function_specs(registry: Any, specs: Sequence[str]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from . import jsonutil
-    from .errors import DefinitionError
-    from .runtime import Engine
 
     if args.lambda_forward:
         os.environ["STEPFN_LAMBDA_FORWARD"] = "1"
@@ -115,13 +113,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(f"{where} is not valid JSON: {exc}") from None
     except RecursionError:  # the JSON parsers give up on very deep nesting
         raise UserError("the input is nested too deeply") from None
-    engine = Engine(region=args.region, account=args.account, time_skipping=args.skip_time)
-    load_function_specs(engine.functions, args.functions or ())
+    runtime = None
     if application is not None:
         from . import cli_templates
 
-        cli_templates.attach_runtime(engine, application, region=args.region,
-                                     account=args.account, python=args.function_python)
+        runtime = cli_templates.make_runtime(
+            application, region=args.region, account=args.account,
+            sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"),
+            python=args.function_python)
+    try:
+        return _run_with(args, definition, input_text, runtime)
+    finally:
+        if runtime is not None:
+            runtime.close()
+
+
+def _run_with(args: argparse.Namespace, definition: str, input_text: str,
+              runtime: Any) -> int:
+    from . import jsonutil
+    from .errors import DefinitionError
+    from .runtime import Engine
+
+    engine = Engine(region=args.region, account=args.account, time_skipping=args.skip_time,
+                    lambda_runtime=runtime)
+    load_function_specs(engine.functions, args.functions or ())
     try:
         machine = engine.compile(definition, args.type)
     except DefinitionError as err:

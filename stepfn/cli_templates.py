@@ -218,16 +218,6 @@ def serve_extra(args: argparse.Namespace, *, host: str | None, port: int | None,
     return {"extensions": (application_host,), "lambda_runtime": runtime}
 
 
-def attach_runtime(engine: Any, application: Any, *, region: str, account: str,
-                   python: str | None = None) -> None:
-    """``stepfn run --template``: the engine's Lambda tasks run the template's
-    functions."""
-    runtime = make_runtime(application, region=region, account=account,
-                           sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"),
-                           python=python)
-    engine.use_lambda_runtime(runtime)
-
-
 # -- stepfn validate --template -------------------------------------------------------------
 def cmd_validate_templates(args: argparse.Namespace) -> int:
     loaded = load(args, region=args.region, account=args.account)

@@ -40,6 +40,7 @@ class ExecutionManager:
                  tasks: TaskDispatcher | None = None, clock: Any = None,
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
                  worker: bool = True, park_after: float | None = None,
+                 lambda_runtime: Any = None,
                  extensions: Sequence[ServiceExtension] = ()) -> None:
         import os
 
@@ -53,8 +54,11 @@ class ExecutionManager:
         self.metrics = Metrics()  # counted from the same events
         self.feed.listeners.append(self.metrics.observe)
         self.functions = functions or FunctionRegistry()
+        # A template's functions (a ``stepfn.lambda_runtime.LambdaRuntime``, owned by
+        # whoever built it), for Lambda names no local function has.
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
-                                                 account=account)[0]
+                                                 account=account,
+                                                 lambda_runtime=lambda_runtime)[0]
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
                                       feed=self.feed, region=region,
                                       max_history_events=max_history_events,

@@ -398,7 +398,7 @@ class AwsSdkHandler:
 
     async def _call(self, call: TaskCall) -> tuple[Any, dict]:
         ref = call.ref
-        if ref.pattern:
+        if ref.pattern and not offers_pattern(ref.resource_type, ref.pattern):
             raise unsupported_pattern(ref.arn, ref.pattern)
         arn_service = ref.resource_type.split(":", 1)[1]
         service = await self.clients.resolve_service_off_loop(arn_service)
@@ -427,6 +427,17 @@ def unknown_resource(arn: str) -> StatesError:
         "States.Runtime",
         f"The resource provided {arn} not recognized. The value is not a valid resource "
         "ARN, or the resource is not available in this region.")
+
+
+def offers_pattern(resource_type: str, pattern: str) -> bool:
+    """Whether the integration ``resource_type`` (``sqs``, ``aws-sdk:s3``) offers
+    ``pattern`` (``sync``, ``sync:2``, ``waitForTaskToken``), by the table the validator
+    checks definitions with. For ``.waitForTaskToken`` the call itself is
+    request-response: the engine then waits for the token's answer."""
+    from ..asl.validation.rules import CALLBACK, SERVICE_PATTERNS, SYNC
+
+    wanted = SYNC if pattern.startswith("sync") else CALLBACK
+    return wanted in SERVICE_PATTERNS.get(resource_type.split(":", 1)[0], frozenset())
 
 
 def unsupported_pattern(arn: str, pattern: str) -> StatesError:
