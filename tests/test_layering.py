@@ -13,10 +13,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stepfn"
 
 # layer -> the stepfn packages it must not import (directly or lazily, in any module)
 FORBIDDEN = {
-    "service": {"api", "ui", "cli"},
-    "engine": {"api", "ui", "cli", "service"},
-    "asl": {"api", "ui", "cli", "service", "engine", "store", "tasks"},
-    "store": {"api", "ui", "cli", "service", "engine", "tasks"},
+    "service": {"api", "ui", "cli", "templates", "cli_templates"},
+    "engine": {"api", "ui", "cli", "service", "templates"},
+    "asl": {"api", "ui", "cli", "service", "engine", "store", "tasks", "templates"},
+    "store": {"api", "ui", "cli", "service", "engine", "tasks", "templates"},
     "tasks": {"api", "ui", "cli", "service"},
     # The Lambda runtime sits below the task layer (which calls it) and knows nothing of
     # the rest: its bootstrap runs in the functions' own processes, with no stepfn there.
