@@ -17,7 +17,10 @@ FORBIDDEN = {
     "engine": {"api", "ui", "cli", "service", "templates"},
     "asl": {"api", "ui", "cli", "service", "engine", "store", "tasks", "templates"},
     "store": {"api", "ui", "cli", "service", "engine", "tasks", "templates"},
-    "tasks": {"api", "ui", "cli", "service"},
+    "tasks": {"api", "ui", "cli", "service", "templates"},
+    # A layer above the service: it creates machines and functions through the service;
+    # the command line sits above it.
+    "templates": {"api", "ui", "cli", "cli_templates"},
     # The Lambda runtime sits below the task layer (which calls it) and knows nothing of
     # the rest: its bootstrap runs in the functions' own processes, with no stepfn there.
     "lambda_runtime": {"api", "ui", "cli", "service", "engine", "templates", "tasks", "store",
