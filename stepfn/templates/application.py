@@ -298,8 +298,9 @@ class _Builder:
             return (base / asset).resolve()
         if isinstance(value, Mapping):
             found = stack.artifacts.path_of(value.get("S3Bucket"), value.get("S3Key"))
-            return found.resolve() if found is not None else None
-        return stack.code_path(value)
+            return _unzipped(found.resolve()) if found is not None else None
+        found = stack.code_path(value)
+        return _unzipped(found) if found is not None else None
 
     def _function(self, logical_id: str, layers: Mapping[str, Path]) -> None:
         stack = self.stack
@@ -512,6 +513,26 @@ _STEPFN_RUNS_WHEN_LISTED = frozenset({
     "AWS::StepFunctions::StateMachine", "AWS::StepFunctions::Activity",
     "AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping",
 })
+
+
+def _unzipped(path: Path) -> Path:
+    """A code folder; a local .zip (as SAM takes for CodeUri) extracted once into a
+    folder of its own (named by the archive's path, size and time)."""
+    if path.suffix.lower() != ".zip" or not path.is_file():
+        return path
+    import hashlib
+    import tempfile
+    import zipfile
+
+    stat = path.stat()
+    key = hashlib.sha256(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    folder = Path(tempfile.gettempdir()) / "stepfn-code" / key[:16]
+    if not folder.is_dir():
+        partial = folder.with_name(folder.name + ".partial")
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(partial)
+        partial.rename(folder)
+    return folder
 
 
 def substitute(text: str, substitutions: Mapping[str, Any]) -> str:

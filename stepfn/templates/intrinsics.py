@@ -23,6 +23,7 @@ template (``Resources/MyMachine/Properties/DefinitionSubstitutions/TableName``).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import ipaddress
 import json
 import re
@@ -164,6 +165,9 @@ class Resolver:
             return [item for item in items if item is not NO_VALUE]
         if isinstance(value, str):
             return str(value)  # cfn-lint's str_node, as a plain str
+        if isinstance(value, dt.date):
+            # YAML reads an unquoted 2012-10-17 as a date; CloudFormation, as the text.
+            return value.isoformat()
         return value
 
     def resolve_text(self, value: Any, path: TemplatePath, what: str) -> str:

@@ -28,11 +28,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import physical
 from .application import LoadOptions, _Builder
 from .documents import Document
 from .errors import TemplateError
 from .intrinsics import NO_VALUE, as_template
-from .stack import Stack
+from .stack import CANNOT_CREATE_PREFIXES, NOT_NEEDED, Stack
 
 log = logging.getLogger("stepfn.templates")
 
@@ -50,24 +51,26 @@ class StackPlan:
     template: dict
     outputs: dict[str, tuple[str, str | None]]  # output key -> (logical id, attribute)
     warnings: list[str] = field(default_factory=list)
+    scope: physical.Scope = physical.Scope("us-east-1", "123456789012")
 
 
 def plan(document: Document, options: LoadOptions,
          exports: Mapping[str, Any] | None = None) -> StackPlan:
     """What to create on the local AWS for ``document`` (see the module docstring)."""
-    stack = Stack(document, options, exports=exports, plan=True)
+    probe = Stack(document, options, exports=exports, plan=True)
+    needed = _needed_by_local_aws(probe)
+    stack = Stack(document, options, exports=exports, plan=True,
+                  also_on_local_aws=needed) if needed else probe
     _Builder(stack).build()  # records every value of those resources stepfn needs
     warnings: list[str] = []
     kept: dict[str, dict] = {}
     for logical_id in stack.resources:
         if not stack.on_local_aws(logical_id):
             kind = stack.type_of(logical_id)
-            if kind.startswith(("Custom::", "AWS::CloudFormation::CustomResource",
-                                "AWS::CloudFormation::Stack", "AWS::KMS::Alias",
-                                "AWS::Serverless::")):
-                warnings.append(f"{logical_id} ({kind}) is not created on the local AWS; "
-                                "its Ref and attributes resolve to values built from its "
-                                "logical id")
+            if kind.startswith(CANNOT_CREATE_PREFIXES):
+                warnings.append(f"{logical_id} ({kind}) is not created on the local AWS"
+                                f"{_why_not(kind)}; its Ref and attributes resolve to values "
+                                "built from its logical id")
             continue
         resource = _local_resource(stack, logical_id, warnings)
         if resource is not None:
@@ -82,18 +85,66 @@ def plan(document: Document, options: LoadOptions,
             else:
                 del resource["DependsOn"]
     wanted = {(lid, None) for lid in kept} | {w for w in stack.wanted if w[0] in kept}
-    outputs: dict[str, tuple[str, str | None]] = {}
-    body_outputs: dict[str, dict] = {}
-    for i, (logical_id, attribute) in enumerate(sorted(wanted, key=lambda w: (w[0],
-                                                                            w[1] or ""))):
-        key = f"StepfnValue{i}"
-        outputs[key] = (logical_id, attribute)
-        body_outputs[key] = {"Value": {"Ref": logical_id} if attribute is None
-                             else {"Fn::GetAtt": [logical_id, attribute]}}
+    outputs = {f"StepfnValue{i}": w for i, w in enumerate(
+        sorted(wanted, key=lambda w: (w[0], w[1] or "")))}
     template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": kept}
-    if body_outputs:
-        template["Outputs"] = body_outputs
-    return StackPlan(stack.name, template, outputs, warnings)
+    return StackPlan(stack.name, template, outputs, warnings, stack.scope)
+
+
+def _why_not(kind: str) -> str:
+    if kind.startswith(("AWS::ApiGateway::", "AWS::ApiGatewayV2::")):
+        return " (stepfn serves no APIs: invoke the functions with `stepfn invoke`)"
+    if kind.startswith(("Custom::", "AWS::CloudFormation::CustomResource")):
+        return " (a custom resource needs its provider function on AWS)"
+    return ""
+
+
+def _needed_by_local_aws(stack: Stack) -> frozenset[str]:
+    """The IAM roles and policies the resources created on the local AWS refer to (a
+    local AWS may check that a role it is given exists), and what those refer to."""
+    kept = {lid for lid in stack.resources if stack.on_local_aws(lid)}
+    needed: set[str] = set()
+    frontier = set(kept)
+    while frontier:
+        found = set()
+        for logical_id in frontier:
+            for name in referenced(stack.resources[logical_id]):
+                if (name in stack.resources and name not in kept and name not in needed
+                        and stack.type_of(name) in NOT_NEEDED
+                        and stack.type_of(name).startswith("AWS::IAM::")):
+                    found.add(name)
+        needed |= found
+        frontier = found
+    return frozenset(needed)
+
+
+def referenced(value: Any) -> set[str]:
+    """The names a resource's Ref, Fn::GetAtt, Fn::Sub and DependsOn mention."""
+    import re
+
+    names: set[str] = set()
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                names.add(item)
+            elif key == "Fn::GetAtt":
+                first = item.split(".")[0] if isinstance(item, str) else (
+                    item[0] if isinstance(item, list) and item else None)
+                if isinstance(first, str):
+                    names.add(first)
+            elif key == "Fn::Sub":
+                text = item if isinstance(item, str) else (
+                    item[0] if isinstance(item, list) and item else "")
+                names.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}",
+                                                                 str(text)))
+            elif key == "DependsOn":
+                names.update([item] if isinstance(item, str) else
+                             [i for i in item if isinstance(i, str)])
+            names |= referenced(item)
+    elif isinstance(value, list):
+        for item in value:
+            names |= referenced(item)
+    return names
 
 
 def _local_resource(stack: Stack, logical_id: str, warnings: list[str]) -> dict | None:
@@ -187,16 +238,42 @@ def _default_client(region: str) -> Callable[[], Any]:
     return make
 
 
+class LocalAwsFailed(Exception):
+    """The local AWS answered a CloudFormation call with an error (or garbage)."""
+
+
+def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
+    """A CloudFormation call; LocalAwsFailed with the endpoint's message."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    try:
+        return method(**kwargs)
+    except ClientError as exc:
+        raise LocalAwsFailed(exc.response.get("Error", {}).get("Message", str(exc))) from None
+    except ResponseParserError as exc:  # an HTML error page: the endpoint itself failed
+        raise LocalAwsFailed(f"the endpoint failed ({str(exc).splitlines()[0][:120]})") \
+            from None
+    except BotoCoreError as exc:
+        raise TemplateError(f"--create-resources: cannot reach the local AWS's "
+                            f"CloudFormation ({type(exc).__name__}: {exc}); set "
+                            "AWS_ENDPOINT_URL to it") from None
+
+
 def _deploy(client: Any, stack_plan: StackPlan, say: Callable[[str], None] | None
             ) -> tuple[dict[tuple[str, str | None], Any], list[str]]:
-    """Create or update the stack; (values by (logical id, attribute), warnings)."""
-    import json
+    """Create or update the stack; (values by (logical id, attribute), warnings).
 
-    template = stack_plan.template
+    First with the ``Ref`` outputs only (an attribute of a resource the endpoint does
+    not support can fail the whole stack, as moto does), then with the attributes of
+    the resources it did create, one by one if they fail together."""
     warnings: list[str] = []
+    resources = stack_plan.template["Resources"]
+    refs = {k: v for k, v in stack_plan.outputs.items() if v[1] is None}
+    atts = {k: v for k, v in stack_plan.outputs.items() if v[1] is not None}
     for _ in range(_MAX_ATTEMPTS):
-        body = json.dumps(template)
-        status = _create_or_update(client, stack_plan.name, body, say)
+        status = _create_or_update(client, stack_plan.name,
+                                   _body(resources, stack_plan.outputs, refs), say)
         if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
             break
         failed = _failed_resources(client, stack_plan.name)
@@ -204,85 +281,112 @@ def _deploy(client: Any, stack_plan: StackPlan, say: Callable[[str], None] | Non
             raise TemplateError(f"the local AWS could not create stack {stack_plan.name} "
                                 f"({status}); see its stack events")
         for logical_id, reason in failed.items():
-            warnings.append(f"{logical_id} ({template['Resources'][logical_id]['Type']}) "
-                            f"could not be created on the local AWS ({reason}); its Ref "
-                            "and attributes resolve to values built from its logical id")
-            template = _without(template, logical_id)
+            warnings.append(f"{logical_id} ({resources[logical_id]['Type']}) could not be "
+                            f"created on the local AWS ({reason}); its Ref and attributes "
+                            "resolve to values built from its logical id")
+        resources = {k: v for k, v in resources.items() if k not in failed}
+        refs = {k: v for k, v in refs.items() if v[0] in resources}
         _delete(client, stack_plan.name)
     else:
         raise TemplateError(f"the local AWS could not create stack {stack_plan.name}")
-    described = client.describe_stacks(StackName=stack_plan.name)["Stacks"][0]
     present = {r.get("LogicalResourceId") for r in _resources(client, stack_plan.name)}
-    for logical_id, resource in template["Resources"].items():
+    for logical_id, resource in resources.items():
         if logical_id not in present:
             warnings.append(f"{logical_id} ({resource['Type']}) was not created by the "
                             "local AWS; its Ref and attributes resolve to values built "
                             "from its logical id")
+    atts = {k: v for k, v in atts.items() if v[0] in present}
+    if atts and not _try_update(client, stack_plan.name, resources, stack_plan.outputs,
+                                {**refs, **atts}):
+        kept: dict[str, tuple[str, str | None]] = {}
+        for key, wanted in atts.items():  # one by one: keep those the endpoint answers
+            if _try_update(client, stack_plan.name, resources, stack_plan.outputs,
+                           {**refs, **kept, key: wanted}):
+                kept[key] = wanted
+            else:
+                warnings.append(f"the local AWS cannot answer {wanted[0]}.{wanted[1]}; it "
+                                "resolves to a value built from the resource's name")
+        if kept != atts:
+            _try_update(client, stack_plan.name, resources, stack_plan.outputs,
+                        {**refs, **kept})
+    described = _call(client.describe_stacks, StackName=stack_plan.name)["Stacks"][0]
     values: dict[tuple[str, str | None], Any] = {}
     for output in described.get("Outputs") or []:
-        wanted = stack_plan.outputs.get(output.get("OutputKey"))
-        if wanted is not None and wanted[0] in present and output.get("OutputValue"):
-            values[wanted] = output["OutputValue"]
+        found = stack_plan.outputs.get(output.get("OutputKey"))
+        if found is not None and found[0] in present and output.get("OutputValue"):
+            values[found] = output["OutputValue"]
+    for logical_id, attribute in atts.values():  # not answered: built from the Ref
+        ref = values.get((logical_id, None))
+        if (logical_id, attribute) not in values and isinstance(ref, str):
+            kind = resources[logical_id]["Type"]
+            name, scope = physical.name_from_ref(kind, ref)
+            values[(logical_id, attribute)] = physical.synthesized(
+                scope or stack_plan.scope, kind, logical_id, name, attribute,
+                resources[logical_id].get("Properties") or {})
     return values, warnings
 
 
-def _without(template: dict, logical_id: str) -> dict:
-    resources = {k: v for k, v in template["Resources"].items() if k != logical_id}
-    outputs = {k: v for k, v in (template.get("Outputs") or {}).items()
-               if logical_id not in str(v)}
-    out = dict(template, Resources=resources)
-    if outputs:
-        out["Outputs"] = outputs
-    else:
-        out.pop("Outputs", None)
-    return out
+def _body(resources: Mapping[str, Any], outputs: Mapping[str, tuple[str, str | None]],
+          keys: Mapping[str, Any]) -> str:
+    import json
+
+    template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09",
+                                "Resources": dict(resources)}
+    if keys:
+        template["Outputs"] = {
+            key: {"Value": {"Ref": lid} if attribute is None
+                  else {"Fn::GetAtt": [lid, attribute]}}
+            for key, (lid, attribute) in outputs.items() if key in keys}
+    return json.dumps(template)
+
+
+def _try_update(client: Any, name: str, resources: Mapping[str, Any],
+                outputs: Mapping[str, tuple[str, str | None]],
+                keys: Mapping[str, Any]) -> bool:
+    """Update the stack to these outputs; whether it took them."""
+    try:
+        status = _create_or_update(client, name, _body(resources, outputs, keys), None)
+        if not status.endswith("_COMPLETE") or "ROLLBACK" in status:
+            return False
+        # An endpoint may accept outputs it cannot compute and fail when asked (moto).
+        _call(client.describe_stacks, StackName=name)
+    except (TemplateError, LocalAwsFailed):
+        return False
+    return True
 
 
 def _create_or_update(client: Any, name: str, body: str,
                       say: Callable[[str], None] | None) -> str:
-    from botocore.exceptions import ClientError
-
     existing = _status(client, name)
     if existing is not None and ("ROLLBACK" in existing or existing.endswith("FAILED")):
         _delete(client, name)
         existing = None
+    capabilities = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
     try:
         if existing is None:
             if say:
                 say(f"creating stack {name} on the local AWS")
-            client.create_stack(StackName=name, TemplateBody=body,
-                                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM",
-                                              "CAPABILITY_AUTO_EXPAND"],
-                                Tags=[{"Key": "stepfn:stack", "Value": name}])
+            _call(client.create_stack, StackName=name, TemplateBody=body,
+                  Capabilities=capabilities, Tags=[{"Key": "stepfn:stack", "Value": name}])
         else:
             if say:
                 say(f"updating stack {name} on the local AWS")
-            client.update_stack(StackName=name, TemplateBody=body,
-                                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM",
-                                              "CAPABILITY_AUTO_EXPAND"])
-    except ClientError as exc:
-        message = exc.response.get("Error", {}).get("Message", str(exc))
-        if "No updates are to be performed" in message:
+            _call(client.update_stack, StackName=name, TemplateBody=body,
+                  Capabilities=capabilities)
+    except LocalAwsFailed as exc:
+        if "No updates are to be performed" in str(exc):
             return existing or "UPDATE_COMPLETE"
-        raise TemplateError(f"the local AWS refused stack {name}: {message}") from None
-    except Exception as exc:  # noqa: BLE001 - no endpoint, no credentials, ...
-        raise TemplateError(f"--create-resources: cannot reach the local AWS's "
-                            f"CloudFormation ({type(exc).__name__}: {exc}); set "
-                            "AWS_ENDPOINT_URL to it") from None
+        raise TemplateError(f"the local AWS refused stack {name}: {exc}") from None
     return _wait(client, name)
 
 
 def _status(client: Any, name: str) -> str | None:
-    from botocore.exceptions import ClientError
-
     try:
-        stacks = client.describe_stacks(StackName=name)["Stacks"]
-    except ClientError:
-        return None
-    except Exception as exc:  # noqa: BLE001 - no endpoint, no credentials, ...
-        raise TemplateError(f"--create-resources: cannot reach the local AWS's "
-                            f"CloudFormation ({type(exc).__name__}: {exc}); set "
-                            "AWS_ENDPOINT_URL to it") from None
+        stacks = _call(client.describe_stacks, StackName=name)["Stacks"]
+    except LocalAwsFailed as exc:
+        if "does not exist" in str(exc):
+            return None
+        return "DESCRIBE_FAILED"  # it exists, but its outputs cannot be computed
     if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
         return None
     return str(stacks[0]["StackStatus"])
@@ -315,7 +419,10 @@ def _failed_resources(client: Any, name: str) -> dict[str, str]:
 
 
 def _delete(client: Any, name: str) -> None:
-    client.delete_stack(StackName=name)
+    try:
+        _call(client.delete_stack, StackName=name)
+    except LocalAwsFailed as exc:
+        raise TemplateError(f"the local AWS cannot delete stack {name}: {exc}") from None
     _wait(client, name)
 
 
@@ -323,8 +430,11 @@ def _resources(client: Any, name: str) -> list[dict]:
     found: list[dict] = []
     token = None
     while True:
-        page = client.list_stack_resources(StackName=name, **(
-            {"NextToken": token} if token else {}))
+        try:
+            page = _call(client.list_stack_resources, StackName=name,
+                         **({"NextToken": token} if token else {}))
+        except LocalAwsFailed as exc:
+            raise TemplateError(f"the local AWS cannot list stack {name}: {exc}") from None
         found.extend(page.get("StackResourceSummaries") or [])
         token = page.get("NextToken")
         if not token:

@@ -12,6 +12,7 @@ the type (``AWS::Glue::Job`` -> ``arn:aws:glue:REGION:ACCOUNT:job/NAME``).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -223,3 +224,17 @@ def synthesized(scope: Scope, resource_type: str, logical_id: str, name: str,
         service, _, kind = resource_type.removeprefix("AWS::").partition("::")
         return scope.arn(service.lower(), f"{kind.lower()}/{name}")
     return f"{name}.{attribute}"
+
+
+def name_from_ref(resource_type: str, ref: str) -> tuple[str, Scope | None]:
+    """A resource's physical name read back from its ``Ref`` (a queue URL, a topic
+    ARN, a table name...), with the region and account the value names, if any."""
+    url = re.match(r"^https://sqs\.([a-z0-9-]+)\.[^/]+/(\d{12})/([^/]+)$", ref)
+    if url is not None:
+        return url.group(3), Scope(url.group(1), url.group(2))
+    if ref.startswith("arn:"):
+        parts = ref.split(":")
+        tail = ":".join(parts[5:])
+        name = tail.rsplit("/", 1)[-1] if "/" in tail else tail.rsplit(":", 1)[-1]
+        return name, Scope(parts[3], parts[4], parts[1]) if len(parts) > 5 else None
+    return ref, None

@@ -14,6 +14,7 @@ otherwise: a boto3 session that only names the region, and an empty managed-poli
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, dt.date):  # an unquoted 2012-10-17: CloudFormation's text
+        return value.isoformat()
     return copy.copy(value)
 
 

@@ -47,7 +47,8 @@ NOT_NEEDED = frozenset({
 #: Types nothing local can create: left out with one warning each.
 CANNOT_CREATE_PREFIXES = ("Custom::", "AWS::CloudFormation::CustomResource",
                           "AWS::CloudFormation::Stack", "AWS::Serverless::",
-                          "AWS::CloudFormation::Macro", "AWS::KMS::Alias")
+                          "AWS::CloudFormation::Macro", "AWS::KMS::Alias",
+                          "AWS::ApiGateway::", "AWS::ApiGatewayV2::")
 
 DEFAULT_STACK_NAME = "local"
 
@@ -67,7 +68,8 @@ class Stack:
     def __init__(self, document: Document, options: StackOptions, *,
                  exports: Mapping[str, Any] | None = None,
                  created: Mapping[tuple[str, str | None], Any] | None = None,
-                 plan: bool = False) -> None:
+                 plan: bool = False, also_on_local_aws: frozenset[str] = frozenset()
+                 ) -> None:
         self.document = document
         self.options = options
         self.name = options.stack_name or document.cdk_stack_name or DEFAULT_STACK_NAME
@@ -75,6 +77,7 @@ class Stack:
                                     _partition(options.region))
         self.created = created or {}
         self.plan = plan
+        self.also_on_local_aws = also_on_local_aws  # IAM roles those resources need
         self.wanted: set[tuple[str, str | None]] = set()
         body = document.body
         self.pseudo = pseudo_parameters(region=options.region, account=options.account,
@@ -154,6 +157,8 @@ class Stack:
 
     def on_local_aws(self, logical_id: str) -> bool:
         """Whether the resource belongs to the stack created on the local AWS."""
+        if logical_id in self.also_on_local_aws:
+            return True
         kind = self.type_of(logical_id)
         return (kind not in RUN_BY_STEPFN and kind not in NOT_NEEDED
                 and not kind.startswith(CANNOT_CREATE_PREFIXES))
