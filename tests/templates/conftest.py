@@ -13,14 +13,14 @@ import pytest
 
 from tests.tasks.conftest import aws, moto_endpoint  # noqa: F401 - shared fixtures
 
-APPS = Path(__file__).parent / "apps"
+APPS = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture()
 def orders_app(tmp_path: Path) -> Path:
     """A copy of the orders SAM application; its template's path."""
     target = tmp_path / "orders"
-    shutil.copytree(APPS / "orders", target)
+    shutil.copytree(APPS / "sam_orders", target)
     return target / "template.yaml"
 
 

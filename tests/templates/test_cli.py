@@ -73,7 +73,7 @@ def test_the_parse_error_names_line_and_column(orders_app: Path,
 ])
 def test_bad_overrides(capsys: pytest.CaptureFixture, argv: list[str], expected: str) -> None:
     assert expected in one_error(capsys, "validate", "--template",
-                                 str(APPS / "orders" / "template.yaml"), *argv)
+                                 str(APPS / "sam_orders" / "template.yaml"), *argv)
 
 
 def test_an_invalid_definition_points_into_template_and_file(
@@ -91,19 +91,19 @@ def test_an_invalid_definition_points_into_template_and_file(
 
 def test_run_a_cdk_machine_by_its_construct_path(capsys: pytest.CaptureFixture) -> None:
     # No local AWS here: the DynamoDB step fails once the function has answered.
-    code = main(["run", "--template", str(APPS / "cdk_app" / "cdk.out"), "--machine",
+    code = main(["run", "--template", str(APPS / "cdk_greeting" / "cdk.out"), "--machine",
                  "GreetingStack/GreetingMachine", "--input", '{"name": "Ada"}', "--json"])
     result = json.loads(capsys.readouterr().out)
     [greeted] = [e for e in result["events"] if e["type"] == "LambdaFunctionSucceeded"]
     output = json.loads(greeted["lambdaFunctionSucceededEventDetails"]["output"])
     assert output == {"name": "Ada", "greeting": "Hello, Ada!", "table": "Greetings4CE51A51"}
     assert code == 1 and result["error"].startswith("DynamoDB.")
-    line = one_error(capsys, "run", "--template", str(APPS / "orders" / "template.yaml"))
+    line = one_error(capsys, "run", "--template", str(APPS / "sam_orders" / "template.yaml"))
     assert "give --machine NAME" in line and "OrderMachine" in line
 
 
 def test_invoke_a_function_as_sam_local_invoke(capsys: pytest.CaptureFixture) -> None:
-    template = str(APPS / "orders" / "template.yaml")
+    template = str(APPS / "sam_orders" / "template.yaml")
     assert main(["invoke", "PriceFunction", "--template", template,
                  "--parameter-overrides", "Stage=prod", "--payload", '{"total": 100}']) == 0
     assert json.loads(capsys.readouterr().out) == {"total": 100, "price": 95.0,

@@ -12,8 +12,8 @@ from stepfn.templates import LoadOptions, load_application
 from stepfn.templates.errors import TemplateError
 from tests.templates.conftest import APPS
 
-ORDERS = APPS / "orders" / "template.yaml"
-CDK_OUT = APPS / "cdk_app" / "cdk.out"
+ORDERS = APPS / "sam_orders" / "template.yaml"
+CDK_OUT = APPS / "cdk_greeting" / "cdk.out"
 
 
 def test_a_sam_application_as_the_model() -> None:
