@@ -441,6 +441,18 @@ class LambdaRuntime:
             else:
                 self._pools[name] = _Pool(spec)
 
+    def __enter__(self) -> LambdaRuntime:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> LambdaRuntime:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Stop every process (an invocation under way fails with Runtime.ExitError)."""
         await asyncio.get_running_loop().run_in_executor(None, self.close)
