@@ -494,6 +494,8 @@ class LambdaRuntime:
 
     def _report(self, spec: FunctionSpec, request_id: str, started: float, answer: Answer,
                 init_ms: float | None) -> None:
+        if not self.log.isEnabledFor(logging.INFO):
+            return
         duration = (time.monotonic() - started) * 1000
         line = (f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
                 f"Billed Duration: {int(duration) + 1} ms\tMemory Size: {spec.memory_mb} MB"

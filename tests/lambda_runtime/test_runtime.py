@@ -9,6 +9,8 @@ import base64
 import json
 import logging
 import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -57,6 +59,10 @@ SPECS = [
     spec("Broken", "app.handler", FUNCTIONS / "broken"),
     spec("Missing", "app.handler", FUNCTIONS / "missing"),
     spec("NoHandler", "app.nothing_here", MISC),
+    spec("NoDot", "app", MISC),
+    spec("Syntax", "app.handler", FUNCTIONS / "syntax"),
+    spec("Decimals", "app.decimals", MISC),
+    spec("Big", "app.big", MISC),
     spec("Node", "index.handler", MISC, runtime="nodejs20.x"),
     spec("OldPython", "app.raises", MISC, runtime="python3.8"),
 ]
@@ -152,6 +158,10 @@ def test_a_handler_that_raises_gives_lambdas_document(runtime) -> None:
      "Unable to import module 'app': No module named 'nonexistent_package'"),
     ("NoHandler", "Runtime.HandlerNotFound", "Handler 'nothing_here' missing on module 'app'"),
     ("Broken", "RuntimeError", "configuration missing: TABLE"),
+    ("NoDot", "Runtime.MalformedHandlerName",
+     "Bad handler 'app': not enough values to unpack (expected 2, got 1)"),
+    ("Syntax", "Runtime.UserCodeSyntaxError",
+     "Syntax error in module 'app': expected ':' (app.py, line 1)"),
 ])
 def test_init_failures(runtime, name: str, error_type: str, message: str) -> None:
     result = invoke(runtime, name, {})
@@ -176,6 +186,15 @@ def test_marshal_error_and_a_process_that_dies(runtime) -> None:
                         "exit status 3", "errorType": "Runtime.ExitError"}
 
 
+def test_results_as_lambdas_runtime_writes_them(runtime) -> None:
+    result = invoke(runtime, "Decimals", {})
+    assert document(result) == {"count": 3, "price": 2.5, "raw": "é"}
+    too_big = invoke(runtime, "Big", {})
+    assert document(too_big) == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                        "(6291556 bytes).", "errorType": "Function.ResponseSizeTooLarge"}
+
+
 def test_timeout_kills_and_replaces_the_process(runtime) -> None:
     started = time.monotonic()
     result = invoke(runtime, "Sleepy", {"seconds": 5})
@@ -186,6 +205,30 @@ def test_timeout_kills_and_replaces_the_process(runtime) -> None:
     assert runtime.process_ids("Sleepy") == []
     fine = document(invoke(runtime, "Sleepy", {"seconds": 0}))
     assert fine["slept"] == 0 and runtime.process_ids("Sleepy") == [fine["pid"]]
+
+
+def test_a_process_ends_itself_after_a_deadline_its_parent_missed() -> None:
+    """The backstop for a server that died mid-invocation: SIGALRM's default action."""
+    from stepfn.lambda_runtime.bootstrap import write_frame
+    from stepfn.lambda_runtime.environment import BOOTSTRAP
+
+    request_read, request_write = os.pipe()
+    response_read, response_write = os.pipe()
+    child = subprocess.Popen([sys.executable, str(BOOTSTRAP), str(request_read),
+                              str(response_write)], pass_fds=(request_read, response_write),
+                             cwd=MISC, stdout=subprocess.DEVNULL)
+    os.close(request_read)
+    os.close(response_write)
+    try:
+        write_frame(request_write, {"handler": "app.sleep", "task_root": str(MISC),
+                                    "backstop_seconds": 0.2})
+        write_frame(request_write, {"request_id": "r", "invoked_arn": "a",
+                                    "deadline_ms": int(time.time() * 1000)}, b'{"seconds": 30}')
+        assert child.wait(timeout=10) == -signal.SIGALRM
+    finally:
+        child.kill()
+        os.close(request_write)
+        os.close(response_read)
 
 
 def test_output_goes_to_the_log_prefixed_never_to_stdout(runtime, caplog, capfd) -> None:

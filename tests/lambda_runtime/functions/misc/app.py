@@ -50,3 +50,13 @@ def touch(event, context):
     with open(event["path"], "w") as file:
         file.write("touched")
     return {}
+
+
+def decimals(event, context):
+    from decimal import Decimal
+
+    return {"count": Decimal("3"), "price": Decimal("2.50"), "raw": "é"}
+
+
+def big(event, context):
+    return "x" * (7 * 1024 * 1024)
