@@ -171,6 +171,8 @@ class LambdaRuntime:
         Raises ``LambdaServiceError`` (``FunctionNotFound``, ``TooManyRequests``...) for
         what Lambda's API itself refuses; a function's failure is a result.
         """
+        if self._closed:
+            raise LambdaServiceError("The Lambda runtime is closed")
         if invocation_type not in INVOCATION_TYPES:
             raise errors.InvalidRequestContent(
                 f"1 validation error detected: Value '{invocation_type}' at "
