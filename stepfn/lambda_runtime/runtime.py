@@ -237,8 +237,6 @@ class LambdaRuntime:
                                          "the InvokeFunction operation")
         try:
             process = self._acquire(pool, wait=queued)
-        except TooManyRequests:
-            raise
         except ProcessEnded as ended:  # its interpreter cannot start
             self._platform_line(spec.name, request_id, f"could not start: {ended.status}")
             return InvokeResult(200, errors.platform_error(
