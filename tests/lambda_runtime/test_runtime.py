@@ -60,7 +60,6 @@ SPECS = [
     spec("Missing", "app.handler", FUNCTIONS / "missing"),
     spec("NoHandler", "app.nothing_here", MISC),
     spec("NoDot", "app", MISC),
-    spec("Syntax", "app.handler", FUNCTIONS / "syntax"),
     spec("Decimals", "app.decimals", MISC),
     spec("Big", "app.big", MISC),
     spec("Node", "index.handler", MISC, runtime="nodejs20.x"),
@@ -69,8 +68,11 @@ SPECS = [
 
 
 @pytest.fixture(scope="module")
-def runtime() -> Iterator[LambdaRuntime]:
-    rt = LambdaRuntime(SPECS, region="us-east-1", account="123456789012")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaRuntime]:
+    syntax = tmp_path_factory.mktemp("syntax")  # written here: no linter reads it
+    (syntax / "app.py").write_text("def handler(event, context)\n    return {}\n")
+    rt = LambdaRuntime([*SPECS, spec("Syntax", "app.handler", syntax)],
+                       region="us-east-1", account="123456789012")
     yield rt
     rt.close()
 
@@ -340,3 +342,19 @@ def test_one_runtime_serves_several_event_loops_at_once() -> None:
         with ThreadPoolExecutor(2) as pool:
             results = list(pool.map(lambda _: invoke(rt, "Shared", {"seconds": 0.1}), range(2)))
     assert all(r.function_error is None for r in results)
+
+
+SYSTEM_PYTHON = "/usr/bin/python3.11"
+
+
+@pytest.mark.skipif(not Path(SYSTEM_PYTHON).exists(), reason="no system Python 3.11 here")
+def test_another_interpreter_without_stepfn_runs_the_function() -> None:
+    """The bootstrap needs the standard library only: a Python with no stepfn (nor
+    boto3) installed runs the function, and the notes say what it lacks."""
+    specs = [spec("Elsewhere", "app.interpreter", MISC, python=SYSTEM_PYTHON),
+             spec("Needs", "app.handler", FUNCTIONS / "missing")]
+    with LambdaRuntime(specs, python=SYSTEM_PYTHON) as rt:
+        out = document(invoke(rt, "Elsewhere", {}))
+        assert out == {"executable": SYSTEM_PYTHON, "stepfn_importable": False}
+        [note] = [n for n in rt.notes() if n.startswith("function Needs:")]
+        assert "lists boto3, nonexistent-package, not installed for /usr/bin/python3.11" in note

@@ -60,3 +60,10 @@ def decimals(event, context):
 
 def big(event, context):
     return "x" * (7 * 1024 * 1024)
+
+
+def interpreter(event, context):
+    import importlib.util
+
+    return {"executable": sys.executable,
+            "stepfn_importable": importlib.util.find_spec("stepfn") is not None}
