@@ -42,7 +42,7 @@ from .spec import FunctionSpec
 log = logging.getLogger("stepfn.lambda")
 
 INIT_SECONDS = 10.0  # Lambda's limit on a function's init, before its own timeout
-DEFAULT_MAX_PROCESSES = 16
+DEFAULT_MAX_PROCESSES = 32  # over every function (Lambda's account limit is 1,000)
 DEFAULT_IDLE_SECONDS = 600.0
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
