@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import resource
+import signal
 import struct
 import sys
 import time
@@ -38,6 +39,7 @@ FRAME_PREFIX = struct.Struct(">II")
 # Frames of this file are left out of a function's stack trace, as Lambda's runtime
 # leaves out its own (it matches "/bootstrap.py" too).
 _OWN_FRAMES = "/bootstrap.py"
+BACKSTOP_SECONDS = 5.0  # how long after a deadline a process ends itself (see _arm_backstop)
 
 
 # -- framing (also used by the parent process) ---------------------------------------------
@@ -228,6 +230,7 @@ def marshal(result: Any) -> tuple[bytes, str]:
 
 # -- the process ----------------------------------------------------------------------------
 _REQUEST_ID = ""
+_BACKSTOP = [BACKSTOP_SECONDS]
 
 
 class _RequestIdFilter(logging.Filter):
@@ -275,12 +278,23 @@ def _set_path(task_root: str, layers: list[str]) -> None:
     sys.path[:0] = search_path(task_root, layers)
 
 
+def _arm_backstop(seconds: float) -> bool:
+    """End this process (SIGALRM's default action, which no busy C call delays) a little
+    after the invocation's deadline, in case the parent that enforces it is gone; not
+    when the function handles SIGALRM itself."""
+    if signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL:
+        return False
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0) + _BACKSTOP[0])
+    return True
+
+
 def _invoke(handler: Callable[..., Any], request: dict[str, Any],
             body: bytes) -> tuple[dict[str, Any], bytes]:
     global _REQUEST_ID
     request_id = request["request_id"]
     _REQUEST_ID = request_id
     os.environ["_X_AMZN_TRACE_ID"] = request.get("trace_id", "")
+    backstop = _arm_backstop(request["deadline_ms"] / 1000 - time.time())
     try:
         try:
             event = json.loads(body)
@@ -299,6 +313,8 @@ def _invoke(handler: Callable[..., Any], request: dict[str, Any],
         _log_error(type(exc).__name__, str(exc), stack)
         payload = error_document(str(exc), type(exc).__name__, stack, request_id)
         header = {"ok": False}
+    if backstop:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     sys.stdout.flush()
     sys.stderr.flush()
     header["max_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
@@ -312,6 +328,7 @@ def serve(request_fd: int, response_fd: int) -> int:
     if frame is None:
         return 0
     init = frame[0]
+    _BACKSTOP[0] = float(init.get("backstop_seconds", BACKSTOP_SECONDS))
     _set_path(init["task_root"], init.get("layers", []))
     _setup_output()
     try:

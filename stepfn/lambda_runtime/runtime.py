@@ -42,7 +42,7 @@ from .spec import FunctionSpec
 log = logging.getLogger("stepfn.lambda")
 
 INIT_SECONDS = 10.0  # Lambda's limit on a function's init, before its own timeout
-DEFAULT_MAX_PROCESSES = 16
+DEFAULT_MAX_PROCESSES = 32  # over every function (Lambda's account limit is 1,000)
 DEFAULT_IDLE_SECONDS = 600.0
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
@@ -171,6 +171,8 @@ class LambdaRuntime:
         Raises ``LambdaServiceError`` (``FunctionNotFound``, ``TooManyRequests``...) for
         what Lambda's API itself refuses; a function's failure is a result.
         """
+        if self._closed:
+            raise LambdaServiceError("The Lambda runtime is closed")
         if invocation_type not in INVOCATION_TYPES:
             raise errors.InvalidRequestContent(
                 f"1 validation error detected: Value '{invocation_type}' at "
@@ -235,8 +237,6 @@ class LambdaRuntime:
                                          "the InvokeFunction operation")
         try:
             process = self._acquire(pool, wait=queued)
-        except TooManyRequests:
-            raise
         except ProcessEnded as ended:  # its interpreter cannot start
             self._platform_line(spec.name, request_id, f"could not start: {ended.status}")
             return InvokeResult(200, errors.platform_error(
@@ -441,6 +441,18 @@ class LambdaRuntime:
             else:
                 self._pools[name] = _Pool(spec)
 
+    def __enter__(self) -> LambdaRuntime:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> LambdaRuntime:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Stop every process (an invocation under way fails with Runtime.ExitError)."""
         await asyncio.get_running_loop().run_in_executor(None, self.close)
@@ -482,6 +494,8 @@ class LambdaRuntime:
 
     def _report(self, spec: FunctionSpec, request_id: str, started: float, answer: Answer,
                 init_ms: float | None) -> None:
+        if not self.log.isEnabledFor(logging.INFO):
+            return
         duration = (time.monotonic() - started) * 1000
         line = (f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
                 f"Billed Duration: {int(duration) + 1} ms\tMemory Size: {spec.memory_mb} MB"

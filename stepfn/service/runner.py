@@ -285,7 +285,10 @@ class ExecutionRunner:
                     elif not ended:  # an API-only node: a worker claims it from here
                         tx.ensure_work(EXECUTION, arn)
                 elif ended:
-                    tx.finish_work(arn, owner)
+                    # An Express execution runs in memory, under no lease: it has no
+                    # work item to finish, only its record to end (and its parent).
+                    if entry.run.persist is not None:
+                        tx.finish_work(arn, owner)
                 else:
                     tx.check_lease(arn, owner)
                 if events:

@@ -25,7 +25,6 @@ from typing import Any, Protocol
 
 from .. import jsonutil
 from ..errors import StatesError
-from ..lambda_runtime.bootstrap import error_document
 from .base import TaskCall
 
 PAYLOAD_LIMIT_BYTES = 256 * 1024
@@ -200,6 +199,8 @@ def lambda_error_cause(exc: BaseException, request_id: str,
     The stack trace starts at the function itself, as Lambda's does: the frames of
     stepfn and of the thread pool that called it are left out.
     """
+    from ..lambda_runtime.bootstrap import error_document  # only once something failed
+
     remote = getattr(exc, "__stepfn_stack__", None)
     if remote is not None:  # raised in a worker process: its formatted stack came along
         entries = ["  File " + part for part in remote.split("\n  File ")[1:]]
