@@ -121,9 +121,9 @@ class _Cron:
         self.text = text
         self.minutes = _values(fields[0], 0, 59, {})
         self.hours = _values(fields[1], 0, 23, {})
-        self.day_of_month = fields[2].upper()
+        self.day_of_month = fields[2].upper().strip(",")
         self.months = _values(fields[3], 1, 12, _MONTHS)
-        self.day_of_week = fields[4].upper()
+        self.day_of_week = fields[4].upper().strip(",")
         self.years = _values(fields[5], 1970, 2199, {})
         if (self.day_of_month == "?") == (self.day_of_week == "?"):
             raise ScheduleExpressionError(f"cron({text}): one of day-of-month and "
@@ -173,7 +173,8 @@ def _nearest_weekday(year: int, month: int, day: int) -> int:
 
 def _values(field: str, low: int, high: int, names: dict[str, int]) -> set[int]:
     found: set[int] = set()
-    for part in field.upper().split(","):
+    # "5," reads as "5": EventBridge takes a list with an empty item (templates have it).
+    for part in [p for p in field.upper().split(",") if p] or [field]:
         step = 1
         if "/" in part:
             part, step_text = part.split("/", 1)

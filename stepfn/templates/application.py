@@ -231,9 +231,22 @@ class _Builder:
                 raise TemplateError("the definition is in S3: stepfn reads definitions from "
                                     "local files (give DefinitionUri a path relative to "
                                     "the template)", stack.locate(path))
+            file = self._same_but_case(file, stack.locate(path))
             return read_definition_file(file, stack.locate(path)), file, path
         raise TemplateError("the state machine has no Definition, DefinitionUri or "
                             "DefinitionString", stack.locate(("Resources", logical_id)))
+
+    def _same_but_case(self, path: Path, where: Location) -> Path:
+        """``path``, or the one file in its folder whose name differs only in case (a
+        template written on a case-insensitive file system), with a note."""
+        if path.exists() or not path.parent.is_dir():
+            return path
+        matches = [p for p in path.parent.iterdir() if p.name.lower() == path.name.lower()]
+        if len(matches) != 1:
+            return path
+        self.notes.append(f"{where}: {path.name} is {matches[0].name} on disk (the names "
+                          "differ in case; AWS's tools on Linux would not find it)")
+        return matches[0]
 
     def _diagnostics(self, text: str, machine_type: str, logical_id: str,
                      file: Path | None, path: TemplatePath) -> list[str]:
@@ -326,6 +339,7 @@ class _Builder:
                 self.notes.append(f"function {name}: its code is not a local folder (S3 or "
                                   "an image): not run by stepfn")
                 return
+            code_dir = self._same_but_case(code_dir, stack.locate(code_path))
             if not code_dir.is_dir():
                 raise TemplateError(f"the function's code folder {code_dir} does not exist",
                                     stack.locate(code_path))
@@ -426,9 +440,22 @@ class _Builder:
             return "function"
         return None
 
+    def _expression(self, logical_id: str) -> str | None:
+        """The resource's ScheduleExpression, checked as EventBridge checks it."""
+        from ..service.schedules import ScheduleExpressionError, check_expression
+
+        expression = self._text(logical_id, "ScheduleExpression")
+        if expression is not None:
+            try:
+                check_expression(expression)
+            except ScheduleExpressionError as exc:
+                raise TemplateError(str(exc), self.stack.locate(
+                    self.at(logical_id, "ScheduleExpression"))) from None
+        return expression
+
     def _rule(self, logical_id: str) -> None:
         stack = self.stack
-        expression = self._text(logical_id, "ScheduleExpression")
+        expression = self._expression(logical_id)
         enabled = (self._text(logical_id, "State", "ENABLED") or "ENABLED") == "ENABLED"
         targets = self._value(logical_id, "Targets") or []
         rule_arn = stack.get_att(logical_id, "Arn")
@@ -460,8 +487,8 @@ class _Builder:
         if not isinstance(arn, str) or self._target_kind(arn) is None:
             return
         self.schedules.append(ScheduleSpec(
-            logical_id=logical_id, expression=self._text(logical_id, "ScheduleExpression")
-            or "", target_arn=arn, target_kind=self._target_kind(arn) or "machine",
+            logical_id=logical_id, expression=self._expression(logical_id) or "",
+            target_arn=arn, target_kind=self._target_kind(arn) or "machine",
             location=stack.locate(("Resources", logical_id)), source="scheduler",
             rule_arn=str(stack.get_att(logical_id, "Arn")),
             input=_input_text(target.get("Input")),
