@@ -142,7 +142,7 @@ def summary_lines(application: Any) -> list[str]:
         lines.append(f"stack {stack}:")
         for machine in (m for m in application.machines if m.stack == stack):
             lines.append(f"  state machine {machine.logical_id}: {machine.arn}")
-        for activity in (a for a in application.activities):
+        for activity in (a for a in application.activities if a.stack == stack):
             lines.append(f"  activity {activity.logical_id}: {activity.arn}")
         for resource in (r for r in application.resources if r.stack == stack):
             if resource.type == "AWS::Lambda::Function":

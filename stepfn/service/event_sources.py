@@ -23,7 +23,8 @@ from typing import Any
 log = logging.getLogger("stepfn.service")
 
 _WAIT_SECONDS = 1  # long-poll wait of one ReceiveMessage
-_ERROR_PAUSE_SECONDS = 2.0  # after a failed receive (the queue may not exist yet)
+_ERROR_PAUSE_SECONDS = 2.0  # after a failed receive (the queue may not exist yet)...
+_MAX_PAUSE_SECONDS = 30.0  # ... growing with each failure in a row, up to this
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class SqsPoller:
     async def _poll(self, source: SqsEventSource) -> None:
         client = await asyncio.to_thread(self._client_factory)
         url: str | None = None
+        failures = 0
+        last_error = ""
         while True:
             try:
                 if url is None:
@@ -115,12 +118,19 @@ class SqsPoller:
                 batch = await self._receive(client, url, source)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - logged; polled again shortly
-                log.warning("event source %s: cannot read queue %s: %s", source.id,
-                            queue_name(source.queue_arn), exc)
+            except Exception as exc:  # noqa: BLE001 - logged once; polled again later
+                failures += 1
+                if str(exc) != last_error:  # the same failure again is not news
+                    log.warning("event source %s: cannot read queue %s: %s", source.id,
+                                queue_name(source.queue_arn), exc)
+                    last_error = str(exc)
                 url = None
-                await asyncio.sleep(_ERROR_PAUSE_SECONDS)
+                await asyncio.sleep(min(_ERROR_PAUSE_SECONDS * failures, _MAX_PAUSE_SECONDS))
                 continue
+            if failures:
+                log.info("event source %s: reading queue %s again", source.id,
+                         queue_name(source.queue_arn))
+                failures, last_error = 0, ""
             if batch:
                 await self._deliver(client, url, source, batch)
 

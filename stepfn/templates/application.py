@@ -284,7 +284,8 @@ class _Builder:
         name = stack.name_of(logical_id)
         self.activities.append(ActivitySpec(
             logical_id, name, stack.scope.arn("states", f"activity:{name}"),
-            stack.locate(("Resources", logical_id)), _tags(self._value(logical_id, "Tags"))))
+            stack.locate(("Resources", logical_id)), _tags(self._value(logical_id, "Tags")),
+            stack.name))
 
     # -- functions --------------------------------------------------------------------------
     def _layers(self) -> dict[str, Path]:

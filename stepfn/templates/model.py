@@ -55,6 +55,7 @@ class ActivitySpec:
     arn: str
     location: Location
     tags: Mapping[str, str] = field(default_factory=dict)
+    stack: str = ""
 
 
 @dataclass(frozen=True)
