@@ -429,15 +429,22 @@ def unknown_resource(arn: str) -> StatesError:
         "ARN, or the resource is not available in this region.")
 
 
-def offers_pattern(resource_type: str, pattern: str) -> bool:
+def offers_pattern(resource_type: str, pattern: str, action: str | None = None) -> bool:
     """Whether the integration ``resource_type`` (``sqs``, ``aws-sdk:s3``) offers
-    ``pattern`` (``sync``, ``sync:2``, ``waitForTaskToken``), by the table the validator
-    checks definitions with. For ``.waitForTaskToken`` the call itself is
-    request-response: the engine then waits for the token's answer."""
-    from ..asl.validation.rules import CALLBACK, SERVICE_PATTERNS, SYNC
+    ``pattern`` (``sync``, ``sync:2``, ``waitForTaskToken``) for ``action``, by the one
+    resource grammar's table (asl/resources.py). For ``.waitForTaskToken`` the call itself
+    is request-response: the engine then waits for the token's answer."""
+    from ..asl.resources import OPTIMIZED, SDK_PATTERNS
 
-    wanted = SYNC if pattern.startswith("sync") else CALLBACK
-    return wanted in SERVICE_PATTERNS.get(resource_type.split(":", 1)[0], frozenset())
+    if resource_type.startswith("aws-sdk"):
+        return pattern in SDK_PATTERNS
+    integration = OPTIMIZED.get(resource_type)
+    if integration is None:
+        return False
+    if action is None:
+        return any(pattern in offered for offered in integration.actions.values())
+    offered = integration.patterns(action)
+    return offered is not None and pattern in offered
 
 
 def unsupported_pattern(arn: str, pattern: str) -> StatesError:
