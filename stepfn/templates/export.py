@@ -73,7 +73,8 @@ def lift_arns(definition: Any) -> tuple[Any, dict[str, str]]:
 def _substitution_name(value: str) -> str | None:
     url = _SQS_URL.match(value)
     if url is not None:
-        return _pascal(url.group(3)) + "QueueUrl"
+        base = _pascal(url.group(3))
+        return (base if base.endswith("Queue") else base + "Queue") + "Url"
     parts = value.split(":")
     if len(parts) < 6 or parts[0] != "arn":
         return None
@@ -94,7 +95,8 @@ def _substitution_name(value: str) -> str | None:
     kind = _KINDS.get((service, resource_type)) or _KINDS.get((service, ""))
     if kind is None:
         kind = _pascal(service) + _pascal(resource_type)
-    return _pascal(name) + kind + "Arn"
+    base = _pascal(name)
+    return (base if base.endswith(kind) else base + kind) + "Arn"
 
 
 def _pascal(text: str) -> str:

@@ -116,6 +116,21 @@ def test_invoke_a_function_as_sam_local_invoke(capsys: pytest.CaptureFixture) ->
                                                     template)
 
 
+def test_a_handler_that_raises_at_import_fails_with_lambdas_shape(
+        orders_app: Path, capsys: pytest.CaptureFixture) -> None:
+    price = orders_app.parent / "functions" / "price" / "app.py"
+    price.write_text("raise RuntimeError('no config')\n" + price.read_text())
+    assert main(["invoke", "PriceFunction", "--template", str(orders_app),
+                 "--payload", '{"total": 1}']) == 1
+    error = json.loads(capsys.readouterr().out)
+    assert error["errorType"] == "RuntimeError" and error["errorMessage"] == "no config"
+    code = main(["run", "--template", str(orders_app), "--machine", "OrderMachine",
+                 "--input", '{"id": "x", "total": 50}', "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 1 and result["error"] == "RuntimeError"
+    assert json.loads(result["cause"])["errorMessage"] == "no config"
+
+
 def test_export_round_trips_and_passes_cfn_lint(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture) -> None:
     from cfnlint.api import lint_all

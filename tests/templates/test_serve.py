@@ -40,6 +40,17 @@ def test_a_sam_application_runs_with_one_command(orders_app: Path, tmp_path: Pat
         item = aws.client("dynamodb").get_item(TableName=table, Key={"id": {"S": "o-1"}})
         assert item["Item"]["total"] == {"S": "40.00 USD"}
 
+        # `stepfn export` of the running machine: its ARNs lifted into substitutions.
+        exported = tmp_path / "exported.yaml"
+        from stepfn.cli import main
+
+        assert main(["export", "--state-machine-arn", machine, "--endpoint-url",
+                     f"http://127.0.0.1:{port}", "--output", str(exported)]) == 0
+        text = exported.read_text()
+        assert "Resource: ${ValidateFunctionArn}" in text
+        assert "ValidateFunctionArn: arn:aws:lambda:us-east-1:123456789012:function:" \
+               "ValidateFunction" in text
+
         # A function's exception is Lambda's error shape in the execution.
         started = client.start_execution(stateMachineArn=machine,
                                          input=json.dumps({"id": "o-2", "total": 3}))
