@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import StatesError
-from .base import TaskCall
+from .base import ResourceRef, TaskCall
 
 # The ARN names AWS uses (lower-cased Java SDK v2 client names) where they are not
 # simply boto3's name without hyphens ("acmpca" is "acm-pca"; those need no entry).
@@ -398,7 +398,7 @@ class AwsSdkHandler:
 
     async def _call(self, call: TaskCall) -> tuple[Any, dict]:
         ref = call.ref
-        if ref.pattern and not offers_pattern(ref.resource_type, ref.pattern):
+        if ref.pattern and not offers_pattern(ref):
             raise unsupported_pattern(ref.arn, ref.pattern)
         arn_service = ref.resource_type.split(":", 1)[1]
         service = await self.clients.resolve_service_off_loop(arn_service)
@@ -429,15 +429,19 @@ def unknown_resource(arn: str) -> StatesError:
         "ARN, or the resource is not available in this region.")
 
 
-def offers_pattern(resource_type: str, pattern: str) -> bool:
-    """Whether the integration ``resource_type`` (``sqs``, ``aws-sdk:s3``) offers
-    ``pattern`` (``sync``, ``sync:2``, ``waitForTaskToken``), by the table the validator
-    checks definitions with. For ``.waitForTaskToken`` the call itself is
-    request-response: the engine then waits for the token's answer."""
-    from ..asl.validation.rules import CALLBACK, SERVICE_PATTERNS, SYNC
+def offers_pattern(ref: ResourceRef) -> bool:
+    """Whether ``ref``'s integration offers its pattern (``sync``, ``sync:2``,
+    ``waitForTaskToken``), by the one table of integrations (asl/resources.py): SDK
+    integrations offer ``.waitForTaskToken``, an optimized action what its service's
+    page says. For ``.waitForTaskToken`` the call itself is request-response: the engine
+    then waits for the token's answer."""
+    from ..asl.resources import CALLBACK, OPTIMIZED
 
-    wanted = SYNC if pattern.startswith("sync") else CALLBACK
-    return wanted in SERVICE_PATTERNS.get(resource_type.split(":", 1)[0], frozenset())
+    if ref.resource_type.startswith("aws-sdk:"):
+        return ref.pattern == CALLBACK
+    integration = OPTIMIZED.get(ref.resource_type)
+    offered = integration.patterns(ref.resource) if integration is not None else None
+    return offered is not None and ref.pattern in offered
 
 
 def unsupported_pattern(arn: str, pattern: str) -> StatesError:
