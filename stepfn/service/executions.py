@@ -44,14 +44,18 @@ class ExecutionManager:
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
                  worker: bool = True, park_after: float | None = None,
                  express_keep: int | None = None,
-                 execution_logs: str | None = None, lambda_runtime: Any = None,
+                 execution_logs: str | None = None,
+                 lambda_runtime: Any = None,
                  extensions: Sequence[ServiceExtension] = ()) -> None:
         """``express_keep``: how many recent Express executions to keep with their events
         (default ``STEPFN_EXPRESS_KEEP``); ``execution_logs``: where executions log by
         their machine's loggingConfiguration, ``cloudwatch``, ``stdout``, ``file:PATH`` or
         ``off`` (default ``STEPFN_EXECUTION_LOGS``; service/execution_logs.py);
-        ``lambda_runtime``: a template's functions; ``extensions``: run beside the
-        service (contract.ServiceExtension)."""
+        ``lambda_runtime``: a template's functions (a ``stepfn.lambda_runtime.
+        LambdaRuntime``, owned by whoever built it), for Lambda names no local function
+        has; ``extensions``: run beside the service, started after it and stopped before
+        it (contract.ServiceExtension: an application's machines, event sources and
+        schedules)."""
         import os
 
         self.store = store
@@ -64,8 +68,6 @@ class ExecutionManager:
         self.metrics = Metrics()  # counted from the same events
         self.feed.listeners.append(self.metrics.observe)
         self.functions = functions or FunctionRegistry()
-        # A template's functions (a ``stepfn.lambda_runtime.LambdaRuntime``, owned by
-        # whoever built it), for Lambda names no local function has.
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
                                                  account=account,
                                                  lambda_runtime=lambda_runtime)[0]

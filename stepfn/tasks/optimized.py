@@ -150,7 +150,7 @@ class OptimizedHandler:
         operation = entry[1].get(ref.resource) if entry else None
         if entry is None or operation is None:
             raise unknown_resource(ref.arn)
-        if ref.pattern and not offers_pattern(ref.resource_type, ref.pattern, ref.resource):
+        if ref.pattern and not offers_pattern(ref):
             raise unsupported_pattern(ref.arn, ref.pattern)
         service = entry[0]
         client = await self.clients.client_off_loop(service.boto_name, ref.region)
