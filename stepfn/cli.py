@@ -129,12 +129,32 @@ RUN_SETTINGS = ("region", "account", "functions", "lambda_forward", "http_allow"
 def cmd_run(args: argparse.Namespace) -> int:
     from . import jsonutil
     from .asl import budgets
-    from .errors import DefinitionError
-    from .runtime import Engine
 
     settings = load_settings(args, RUN_SETTINGS)
     budgets.configure(settings.expression_timeout_ms, settings.jsonata_range_limit)
-    definition = read_file(args.definition, "definition")
+    application = None
+    if args.template:
+        from . import cli_templates
+
+        if args.definition:
+            raise UserError("give a DEFINITION file or --template, not both")
+        application = cli_templates.load(args, region=settings.region,
+                                         account=settings.account).application
+        cli_templates.refuse_invalid(application)
+        try:
+            template_machine = application.machine(args.machine)
+        except LookupError as exc:
+            raise UserError(str(exc.args[0])) from None
+        cli_templates.announce(application, args.outputs)
+        definition = template_machine.definition
+        args.type = template_machine.type
+        args.name_for_mocks = template_machine.name
+    elif args.definition is None:
+        raise UserError("give a DEFINITION file, or --template PATH")
+    else:
+        if args.machine:
+            raise UserError("--machine goes with --template")
+        definition = read_file(args.definition, "definition")
     input_text = read_text_argument(args.input) if args.input is not None else "{}"
     try:
         jsonutil.loads(input_text)
@@ -143,6 +163,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(f"{where} is not valid JSON: {exc}") from None
     except RecursionError:  # the JSON parsers give up on very deep nesting
         raise UserError("the input is nested too deeply") from None
+    runtime = None
+    if application is not None:
+        from . import cli_templates
+
+        runtime = cli_templates.make_runtime(
+            application, region=settings.region, account=settings.account,
+            sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"),
+            python=args.function_python)
+    try:
+        return _run_with(args, settings, definition, input_text, runtime)
+    finally:
+        if runtime is not None:
+            runtime.close()
+
+
+def _run_with(args: argparse.Namespace, settings: Settings, definition: str,
+              input_text: str, runtime: Any) -> int:
+    from . import jsonutil
+    from .errors import DefinitionError
+    from .runtime import Engine
+
     try:
         engine = Engine(region=settings.region, account=settings.account,
                         time_skipping=args.skip_time,
@@ -150,7 +191,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                         lambda_forward=settings.lambda_forward,
                         http_allow=settings.http_allow,
                         read_connections=settings.http_connections == "read",
-                        sync_poll_seconds=settings.sync_poll_seconds)
+                        sync_poll_seconds=settings.sync_poll_seconds,
+                        lambda_runtime=runtime)
     except ValueError as exc:  # an --http-allow entry that is not a host or network
         raise UserError(f"{settings.origin('http_allow')}: {exc}") from None
     load_function_specs(engine.functions, settings.functions)
@@ -188,7 +230,8 @@ def run_mocks(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
         return {}
     if args.test_case is None or args.mock_config is None:
         raise UserError("--mock-config and --test-case go together")
-    machine_name = args.name or Path(args.definition).stem
+    machine_name = args.name or getattr(args, "name_for_mocks", None) or Path(
+        args.definition).stem
     try:
         engine.mock_config = MockConfig.load(args.mock_config)
         engine.mock_config.test_case(machine_name, args.test_case)
@@ -292,6 +335,16 @@ class RunWatcher:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .asl.validate import validate_text
 
+    if args.template:
+        from . import cli_templates
+
+        if args.definition:
+            raise UserError("give a DEFINITION file or --template, not both")
+        settings = load_settings(args, ("region", "account"))
+        return cli_templates.cmd_validate_templates(args, region=settings.region,
+                                                    account=settings.account)
+    if args.definition is None:
+        raise UserError("give a DEFINITION file, or --template PATH")
     diagnostics = validate_text(read_file(args.definition, "definition"), args.type)
     errors = [d for d in diagnostics if d.severity == "ERROR"]
     print_diagnostics(diagnostics, as_json=args.json)
@@ -332,9 +385,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     service = service_settings(settings, "serve" if settings.worker else "api")
     service = join_check(settings.db, service)  # the store answers; the fleet agrees
     configure_logging(settings.log_level, settings.log_format)
+    if args.template:
+        service = with_template(args, service, host=settings.host, port=settings.port)
     serve(replace(config, region=service.region, account=service.account), service,
           own_logging=True)
     return 0
+
+
+def with_template(args: argparse.Namespace, service: Any, *, host: str | None,
+                  port: int | None) -> Any:
+    """``service`` (``service.app.ServiceSettings``) with what ``--template`` adds: the
+    application's host (machines, event sources, schedules, --watch) and its Lambda
+    runtime; a UserError for a template that does not load."""
+    from dataclasses import replace
+
+    from . import cli_templates
+
+    extra = cli_templates.serve_extra(args, host=host, port=port, region=service.region,
+                                      account=service.account)
+    return replace(service, lambda_runtime=extra["lambda_runtime"],
+                   extensions=tuple(extra["extensions"]))
 
 
 def service_settings(settings: Settings, role: str) -> Any:
@@ -479,6 +549,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     check_db_path(settings.db)
     service = service_settings(settings, "worker")
     configure_logging(settings.log_level, settings.log_format)
+    if args.template:
+        service = with_template(args, service, host=None, port=None)
     try:
         asyncio.run(run_worker(settings.db, service))
     except (StoreError, FleetConflict, OSError) as exc:
@@ -500,6 +572,9 @@ def add_worker_parser(sub: Any) -> None:
                     "and one given a different value refuses to start.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_setting_flags(worker, settings_module.WORKER_SETTINGS)
+    from .cli_templates import add_template_options
+
+    add_template_options(worker, watch=True)
     worker.set_defaults(handler=cmd_worker)
 
 
@@ -551,7 +626,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a state machine definition once, in-process",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("definition", help="the ASL definition (JSON file)")
+    run.add_argument("definition", nargs="?",
+                     help="the ASL definition (JSON file); or --template")
     run.add_argument("--input", help="execution input: JSON text, or @FILE")
     run.add_argument("--name", help="execution name (default: a UUID)")
     run.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
@@ -566,12 +642,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the test case of --mock-config to run, under the state "
                           "machine named by --name or the definition file's stem")
     add_setting_flags(run, RUN_SETTINGS)
+    from .cli_templates import add_export_parser, add_invoke_parser, add_template_options
+
+    run.add_argument("--machine", metavar="NAME",
+                     help="with --template: the machine to run (logical id, name or CDK "
+                          "construct path; may be left out when there is one)")
+    add_template_options(run, outputs=True)
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check a definition, print diagnostics")
-    validate.add_argument("definition")
+    validate.add_argument("definition", nargs="?", help="the ASL definition; or --template")
     validate.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
     validate.add_argument("--json", action="store_true")
+    add_setting_flags(validate, ("region", "account"))
+    add_template_options(validate, resources=False)
     validate.set_defaults(handler=cmd_validate)
 
     serve = sub.add_parser(
@@ -584,9 +668,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "worker --help`).",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_setting_flags(serve, settings_module.SERVE_SETTINGS)
+    add_template_options(serve, watch=True, outputs=True)
     serve.set_defaults(handler=cmd_serve)
     add_worker_parser(sub)
     add_db_parser(sub)
+    add_invoke_parser(sub)
+    add_export_parser(sub)
 
     env = sub.add_parser(
         "env", help="print shell lines pointing the AWS CLI and SDKs at stepfn",

@@ -55,7 +55,7 @@ class Engine:
                  read_connections: bool | None = None,
                  sync_poll_seconds: float | None = None,
                  mock_config: MockConfig | str | Path | None = None,
-                 trace: bool = False) -> None:
+                 trace: bool = False, lambda_runtime: Any = None) -> None:
         self.region = region
         self.account = account
         self.time_skipping = time_skipping
@@ -75,6 +75,9 @@ class Engine:
         # ``sync_poll_seconds``: how often a .sync integration asks about its job. Left
         # None, each is read from its variable (STEPFN_LAMBDA_FORWARD, STEPFN_HTTP_ALLOW,
         # STEPFN_HTTP_CONNECTIONS, STEPFN_SYNC_POLL_SECONDS: stepfn.settings).
+        # ``lambda_runtime`` (a ``stepfn.lambda_runtime.LambdaRuntime``, owned by the
+        # caller) runs a template's functions, for names no registered function has.
+        self.lambda_runtime = lambda_runtime
         env = Settings.load(only=("lambda_forward", "http_allow", "http_connections",
                                   "sync_poll_seconds"))
         self.tasks, self.aws_clients = default_dispatcher(
@@ -84,7 +87,8 @@ class Engine:
             read_connections=(env.http_connections == "read" if read_connections is None
                               else read_connections),
             sync_poll_seconds=(env.sync_poll_seconds if sync_poll_seconds is None
-                               else sync_poll_seconds))
+                               else sync_poll_seconds),
+            lambda_runtime=lambda_runtime)
         # A Step Functions Local mock configuration: ``execute(..., test_case=NAME)``.
         self.mock_config = (MockConfig.load(mock_config)
                             if isinstance(mock_config, (str, Path)) else mock_config)

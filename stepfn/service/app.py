@@ -73,6 +73,12 @@ class ServiceSettings:
     fleet_role: str | None = None
     # The fleet settings set by a flag or variable: name -> that flag or variable.
     given: Mapping[str, str] = field(default_factory=dict)
+    # A template's functions: a stepfn.lambda_runtime.LambdaRuntime, built whole by the
+    # caller (who closes it), or None.
+    lambda_runtime: Any = None
+    # Run beside the service (contract.ServiceExtension): an application's machines,
+    # event sources and schedules (stepfn.templates.host).
+    extensions: tuple[Any, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings, fleet_role: str | None) -> ServiceSettings:
@@ -155,7 +161,8 @@ def build_service(store: Store, settings: ServiceSettings) -> ExecutionManager:
         lambda_forward=settings.lambda_forward, http_policy=settings.http_policy,
         read_connections=settings.read_connections,
         sync_poll_seconds=settings.sync_poll_seconds, express_keep=settings.express_keep,
-        execution_logs=settings.execution_logs, fleet=fleet)
+        execution_logs=settings.execution_logs, fleet=fleet,
+        lambda_runtime=settings.lambda_runtime, extensions=settings.extensions)
     for spec in settings.functions:
         register_all(manager.functions, spec)
     return manager

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +23,7 @@ from ..tasks.functions import FunctionRegistry
 from ..tasks.http import HttpPolicy
 from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
-from .contract import ActivityTaskGrant, StartRequest, SyncResult
+from .contract import ActivityTaskGrant, ServiceExtension, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
 from .execution_logs import LogWriter
 from .express import DEFAULT_KEEP, RecentExpressExecutions
@@ -52,7 +53,8 @@ class ExecutionManager:
                  lambda_forward: bool = False, http_policy: HttpPolicy | None = None,
                  read_connections: bool = True, sync_poll_seconds: float | None = None,
                  fleet: FleetMembership | None = None, express_keep: int = DEFAULT_KEEP,
-                 execution_logs: str = "cloudwatch") -> None:
+                 execution_logs: str = "cloudwatch", lambda_runtime: Any = None,
+                 extensions: Sequence[ServiceExtension] = ()) -> None:
         """``mock_config``: a ``tasks.mocks.MockConfig`` (StartExecution on
         ``<machine ARN>#<test case>``); ``lambda_forward``, ``http_policy``,
         ``read_connections`` and ``sync_poll_seconds`` are handed to the task
@@ -60,7 +62,12 @@ class ExecutionManager:
         of the fleet on ``store`` (joined at ``start``); ``express_keep``: how many
         recent Express executions to keep with their events; ``execution_logs``: where
         executions log by their machine's loggingConfiguration, ``cloudwatch``,
-        ``stdout``, ``file:PATH`` or ``off`` (service/execution_logs.py)."""
+        ``stdout``, ``file:PATH`` or ``off`` (service/execution_logs.py);
+        ``lambda_runtime``: a template's functions (a ``stepfn.lambda_runtime.
+        LambdaRuntime``, owned by whoever built it), for Lambda names no local function
+        has; ``extensions``: run beside the service, started after it and stopped before
+        it (contract.ServiceExtension: an application's machines, event sources and
+        schedules)."""
         self.store = store
         self.region = region
         self.account = account
@@ -74,7 +81,7 @@ class ExecutionManager:
         self.tasks = tasks or default_dispatcher(
             self.functions, region=region, account=account, lambda_forward=lambda_forward,
             http_policy=http_policy, read_connections=read_connections,
-            sync_poll_seconds=sync_poll_seconds)[0]
+            sync_poll_seconds=sync_poll_seconds, lambda_runtime=lambda_runtime)[0]
         self.express = RecentExpressExecutions(express_keep)
         self.execution_logs = LogWriter(execution_logs) if execution_logs != "off" else None
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
@@ -90,6 +97,8 @@ class ExecutionManager:
         self.callbacks.books = self.runner.book_of
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
+        # Started after the service and stopped before it (service/contract.py).
+        self.extensions = tuple(extensions)
 
     # -- what the API and the tests look at -------------------------------------------------
     @property
@@ -124,9 +133,13 @@ class ExecutionManager:
         self.remote_events.start()
         self.callbacks.start()
         await self.scheduler.start()
+        for extension in self.extensions:
+            await extension.start(self)
 
     async def stop(self) -> None:
         """Stop running executions without ending them; hand their leases back."""
+        for extension in reversed(self.extensions):
+            await extension.stop()
         await self.remote_events.stop()
         self.callbacks.stop()
         await self.scheduler.stop()
