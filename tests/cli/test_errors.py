@@ -149,4 +149,4 @@ def test_bad_values_are_one_error_line_and_nothing_starts(tmp_path: Path) -> Non
 
 def test_argument_mistakes_are_one_error_line() -> None:
     assert_one_line_error(stepfn("serve", "--no-such-flag"), "unrecognized arguments")
-    assert_one_line_error(stepfn("run"), "the following arguments are required")
+    assert_one_line_error(stepfn(), "the following arguments are required")
