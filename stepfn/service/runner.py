@@ -42,7 +42,7 @@ from ..tasks.base import TaskDispatcher
 from . import logs
 from .errors import StateMachineDoesNotExist
 from .feed import EventFeed
-from .map_runs import StoredMapRuns
+from .map_runs import StoredMapRuns, child_ended_topic
 from .waits import WaitBook, park_after_from_env
 
 log = logging.getLogger("stepfn.service")
@@ -114,6 +114,12 @@ class ExecutionRunner:
         # The mock configuration for ``<machine ARN>#<test case>`` starts (a MockConfig).
         self.mock_config: Any = None
         self.running: dict[str, _Running] = {}
+        # Parents waiting for their Map Run's children (running, but not busy: the
+        # scheduler's cap on claimed executions leaves them out)
+        self.waiting_for_children: set[str] = set()
+        # Set by the scheduler when it stopped claiming at its cap: the next end here
+        # wakes it to claim again (instead of its next poll).
+        self.claims_paused = False
         # Asks this process's scheduler to claim work now (set by LeaseScheduler)
         self.wake_scheduler: Callable[[], None] | None = None
         self._ended: dict[str, list[asyncio.Future]] = {}
@@ -251,6 +257,7 @@ class ExecutionRunner:
             self._forget(entry)
             return
         self.running.pop(finished.arn, None)
+        self._room_made()
         _log_end(finished)
         self.notify_end(finished)
 
@@ -275,8 +282,7 @@ class ExecutionRunner:
                 if ended:
                     if waits is not None and waits.has_timers:
                         tx.delete_timers_of(arn)
-                    if entry.record.parent_arn:  # a parent may wait for it (.sync)
-                        tx.wake_work(entry.record.parent_arn)
+                    _tell_parent(tx, entry.record)
                 if inserting is not None:
                     tx.put_execution(record or entry.record)
                     if not ended and self.lease.worker:
@@ -370,9 +376,15 @@ class ExecutionRunner:
         if entry.task is not None and not entry.task.done():
             entry.task.cancel()
 
+    def _room_made(self) -> None:
+        if self.claims_paused and self.wake_scheduler is not None:
+            self.claims_paused = False
+            self.wake_scheduler()
+
     def _forget(self, entry: _Running) -> None:
         if self.running.get(entry.record.arn) is entry:
             del self.running[entry.record.arn]
+            self._room_made()
             if self.tasks.mocks is not None:  # its test case, if it ran one
                 self.tasks.mocks.release(entry.record.arn)
 
@@ -410,7 +422,11 @@ class ExecutionRunner:
         if replay_filter is None and record.redrive_count:
             replay_filter = events_of_redriven_attempt  # resumed after a crash
         replay = replay_filter(recorded) if replay_filter else None
-        self._launch(self._prepare(record, machine, role_arn, recorded, replay))
+        entry = self._prepare(record, machine, role_arn, recorded, replay)
+        # Nothing recorded yet (a Distributed Map child, stored by its parent): a
+        # machine with no side effect runs to its end before one commit (see start).
+        entry.run.effect_free_in_one_checkpoint = not recorded
+        self._launch(entry)
 
     async def definition_of(self, record: ExecutionRecord) -> tuple[str, str]:
         """The definition and role ``record`` runs: its version's, its revision's, or
@@ -418,9 +434,14 @@ class ExecutionRunner:
         its Map Run's item processor. Versions and revisions never change once written:
         each is read once."""
         if record.map_run_arn:
+            # A Map Run's item processor never changes: read once for all its children.
+            known = self._definitions.get((record.map_run_arn, "", None))
+            if known is not None:
+                return known
             map_run = await self.store.get_map_run(record.map_run_arn)
             if map_run is not None and map_run.definition:
-                return map_run.definition, map_run.role_arn or ""
+                return self._keep_definition((record.map_run_arn, "", None),
+                                             map_run.definition, map_run.role_arn or "")
         key = (record.version_arn or "", record.machine_arn, record.revision_id)
         known = self._definitions.get(key)
         if known is not None:
@@ -500,8 +521,7 @@ class ExecutionRunner:
                 async with self.store.batch() as tx:
                     tx.finish_work(record.arn, None)
                     tx.delete_timers_of(record.arn)
-                    if record.parent_arn:
-                        tx.wake_work(record.parent_arn)
+                    _tell_parent(tx, record)
                     tx.append_events(record.arn, [event])
                     tx.update_execution(record)
                 self.feed.publish(record.arn, [event])
@@ -553,6 +573,16 @@ class ExecutionRunner:
 
 
 # -- helpers ----------------------------------------------------------------------------
+def _tell_parent(tx: Batch, record: ExecutionRecord) -> None:
+    """An execution's end, told to the execution that waits for it: a Distributed Map
+    child's parent (which runs while its Map Run does) hears a signal; a ``.sync``
+    parent, which may be parked, has its work item woken."""
+    if record.map_run_arn:
+        tx.signal(child_ended_topic(record.map_run_arn))
+    elif record.parent_arn:
+        tx.wake_work(record.parent_arn)
+
+
 def events_before_failed_state(events: list[Event]) -> list[Event]:
     """The part of a history a redrive replays: everything before the top-level state
     that ended the execution was entered, so that state runs again from its start.

@@ -31,6 +31,10 @@ log = logging.getLogger("stepfn.service")
 
 _RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
 _CLAIM_BATCH = 50
+# A worker claims no more while it runs this many executions (those waiting for their
+# Map Run's children aside): a deep queue (a Distributed Map's thousands of children)
+# waits in the store, shared by every worker, instead of in one worker's memory.
+MAX_CLAIMED_RUNNING = 1000
 # How often a worker looks for claimable work (new, due, answered, handed back) when no
 # wake-up came sooner.
 CLAIM_POLL_SECONDS = 0.5
@@ -200,8 +204,15 @@ class LeaseScheduler:
         histories of one claim are read in one round trip, and its executions resumed
         concurrently."""
         while True:
+            runner = self.runner
+            room = MAX_CLAIMED_RUNNING - (len(runner.running)
+                                          - len(runner.waiting_for_children))
+            if room <= 0:  # claimed again once one has ended (which wakes this)
+                runner.claims_paused = True
+                return
             items = await self.store.claim_work(self.lease.owner, self.lease.seconds,
-                                                limit=_CLAIM_BATCH, kinds=[EXECUTION])
+                                                limit=min(_CLAIM_BATCH, room),
+                                                kinds=[EXECUTION])
             loaded = await self.store.load_executions([i.key for i in items]) if items \
                 else {}
             outcomes = await asyncio.gather(*(self._take(item, loaded.get(item.key))
@@ -210,7 +221,7 @@ class LeaseScheduler:
                 if isinstance(outcome, Exception):  # its lease lapses; claimed again
                     log.warning("cannot take %s: %s: %s", item.key,
                                 type(outcome).__name__, outcome)
-            if len(items) < _CLAIM_BATCH:
+            if len(items) < min(_CLAIM_BATCH, room):
                 return
             await self._renew_if_due()
 
