@@ -21,11 +21,13 @@ processes). The clock runs from StartExecution until DescribeExecution says SUCC
 then every child is checked (ListExecutions by mapRunArn: N children, all SUCCEEDED),
 DescribeMapRun's counts and the result file (every item once).
 
-Per row: seconds, children/s, and the peak RSS (VmHWM) of each stepfn process in MiB,
-with the RSS each had before the run started (``before->peak``): flat memory means the
-peak does not grow with N. A case that has not ended after ``--timeout`` seconds, or
-that fails, is printed as such (how far it got), and the next case runs on a fresh
-fleet.
+Per row: seconds, children/s, the peak RSS (VmHWM) of each stepfn process in MiB, with
+the RSS each had before the run started (``before->peak``: flat memory means the peak
+does not grow with N), and the CPU (user + system) spent per child by the stepfn
+processes and the database's backends, with each one's CPU seconds: on a machine
+shared with other work the clock stretches but this does not. A case that has not
+ended after ``--timeout`` seconds, or that fails, is printed as such (how far it got),
+and the next case runs on a fresh fleet.
 """
 
 from __future__ import annotations
@@ -74,6 +76,30 @@ def _wait_port(port: int, proc: subprocess.Popen, log: Path) -> None:
     raise SystemExit(f"stepfn serve did not start: {log.read_text()[-2000:]}")
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def postgres_backends(url: str | None) -> list[int]:
+    """The server processes serving the database at ``url`` (none for SQLite)."""
+    if url is None:
+        return []
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND pid <> pg_backend_pid()").fetchall()
+    return [r[0] for r in rows]
+
+
 def rss_mib(pid: int, field_name: str = "VmRSS") -> float:
     """A process's resident memory (VmRSS) or its peak (VmHWM), MiB."""
     try:
@@ -91,6 +117,13 @@ class Fleet:
 
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     endpoint: str = ""
+    db_url: str | None = None  # PostgreSQL: its backends' CPU is counted too
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each stepfn process, and of the database's backends."""
+        out = {name: cpu_seconds(proc.pid) for name, proc in self.procs.items()}
+        out["postgres"] = sum(cpu_seconds(pid) for pid in postgres_backends(self.db_url))
+        return out
 
     def stop(self) -> None:
         for proc in self.procs.values():
@@ -106,7 +139,7 @@ class Fleet:
 
 def start_fleet(db: str, workers: int, folder: Path, env: dict[str, str]) -> Fleet:
     """``stepfn serve`` on ``db`` (``--no-worker`` when ``workers`` > 0) and the workers."""
-    fleet = Fleet()
+    fleet = Fleet(db_url=db if workers else None)
     port = _free_port()
     log = folder / "api.log"
     serve = [sys.executable, "-m", "stepfn.cli", "serve", "--port", str(port), "--db", db,
@@ -150,13 +183,18 @@ class Outcome:
     seconds: float
     status: str  # SUCCEEDED, or how it failed / how far it got
     rss: dict[str, tuple[float, float]]  # process -> (before, peak) MiB
+    cpu: dict[str, float]  # process (and "postgres": its backends) -> CPU seconds
 
     def row(self) -> str:
         rate = f"{self.items / self.seconds:,.0f}" if self.status == "SUCCEEDED" else "-"
         memory = ", ".join(f"{name} {before:.0f}->{peak:.0f}"
                            for name, (before, peak) in self.rss.items())
+        per_child = sum(self.cpu.values()) * 1000 / self.items
+        cpu = ", ".join(f"{name} {seconds:.0f}" for name, seconds in self.cpu.items()
+                        if seconds >= 0.5)
         return (f"| {self.config} | {self.items:,} | {self.concurrency} | "
-                f"{self.seconds:.1f} | {rate} | {self.status} | {memory} |")
+                f"{self.seconds:.1f} | {rate} | {self.status} | {memory} | "
+                f"{per_child:.2f} ({cpu}) |")
 
 
 def run_case(config: str, fleet: Fleet, s3: Any, items: int, concurrency: int,
@@ -170,6 +208,7 @@ def run_case(config: str, fleet: Fleet, s3: Any, items: int, concurrency: int,
         name=f"dmap-{items}-{uuid.uuid4().hex[:6]}", roleArn=ROLE,
         definition=json.dumps(machine_definition(concurrency)))["stateMachineArn"]
     before = {name: rss_mib(proc.pid) for name, proc in fleet.procs.items()}
+    cpu_before = fleet.cpu()
     started = time.monotonic()
     arn = sfn.start_execution(stateMachineArn=machine,
                               input=json.dumps({"key": key}))["executionArn"]
@@ -184,11 +223,13 @@ def run_case(config: str, fleet: Fleet, s3: Any, items: int, concurrency: int,
     seconds = time.monotonic() - started
     rss = {name: (before[name], rss_mib(proc.pid, "VmHWM"))
            for name, proc in fleet.procs.items()}
+    cpu = {name: max(0.0, spent - cpu_before.get(name, 0.0))
+           for name, spent in fleet.cpu().items()}
     if status == "SUCCEEDED":
         status = check(sfn, s3, arn, desc, items)
     else:
         status = describe_failure(sfn, arn, desc, status)
-    return Outcome(config, items, concurrency, seconds, status, rss)
+    return Outcome(config, items, concurrency, seconds, status, rss, cpu)
 
 
 def check(sfn: Any, s3: Any, arn: str, desc: dict, items: int) -> str:
@@ -277,8 +318,8 @@ def main() -> None:
     print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the start; "
           f"logs in {folder}")
     print("| configuration | items | MaxConcurrency | seconds | children/s | status | "
-          "RSS MiB before->peak |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+          "RSS MiB before->peak | CPU ms/child (CPU s by process) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     try:
         for config in (c for c in args.configs.split(",") if c):
             for items in sizes:

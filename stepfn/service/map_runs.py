@@ -275,17 +275,24 @@ class StoredMapRuns:
             async with gate:
                 ended = replace(record, status="ABORTED", stop_date=self.runner.clock.now(),
                                 redrive_status="REDRIVABLE")
-                await self._retrying("aborting a child",
-                                     lambda: self.runner.abort(ended, None))
+                try:
+                    await self._retrying("aborting a child",
+                                         lambda: self.runner.abort(ended, None))
+                except Conflict:  # its holder kept committing: it ends as it ends
+                    log.warning("could not abort %s", record.arn)
+                    return
                 self.runner.notify_end(ended)
+        tried: set[str] = set()
         while True:
             page = await self._retrying(
                 "listing the running children",
                 lambda: self.store.list_executions(map_run_arn=run.arn, status="RUNNING",
                                                    limit=_ABORT_PAGE))
-            if not page.items:
+            fresh = [r for r in page.items if r.arn not in tried]
+            if not fresh:  # none left, or only some whose abort lost to their holder
                 return
-            await asyncio.gather(*(abort(r) for r in page.items))
+            tried.update(r.arn for r in fresh)
+            await asyncio.gather(*(abort(r) for r in fresh))
 
     async def read_children(self, run: MapRunView,
                             children: Sequence[ChildExecution]) -> None:

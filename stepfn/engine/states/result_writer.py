@@ -101,10 +101,10 @@ class ResultWriter:
         for name, _ in _FILE_STATUSES:
             entries = []
             if bodies[name].children:
-                body = bodies.pop(name).bytes()
+                data = bodies.pop(name).bytes()
                 key = f"{folder}/{name}_0.json"
-                await self._put(frame, bucket, key, body)
-                entries.append({"Key": key, "Size": len(body)})
+                await self._put(frame, bucket, key, data)
+                entries.append({"Key": key, "Size": len(data)})
             files[name] = entries
         manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn,
                     "ResultFiles": {"FAILED": files["FAILED"], "PENDING": files["PENDING"],
