@@ -367,7 +367,9 @@ class MapRun:
                 await self._refresh(_SETTINGS_POLL_SECONDS)
                 self._take_counts(await host.child_counts(view))
                 read_at = time.monotonic()
-        except StatesError:
+        except StatesError as err:
+            if err.error != EXCEEDED:  # an item's input failed (the ItemSelector)
+                await _quietly(host.abort_children(view))
             raise
         except BaseException:  # stopped (or a bug): its children stop with it; a
             await _quietly(host.abort_children(view))  # host shutting down does nothing
