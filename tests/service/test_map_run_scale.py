@@ -223,3 +223,24 @@ def test_results_past_256_kib_fail_the_map_without_a_result_writer(tmp_path: Pat
     ended, (run, children) = run_in_process(tmp_path, dmap(big), list(range(80)))
     assert (ended.status, ended.error) == ("FAILED", "States.DataLimitExceeded")
     assert run.execution_counts["succeeded"] == len(children) == 80
+
+
+def test_an_item_whose_input_fails_stops_the_children_stored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Children are stored a batch at a time, each one's input made (ItemSelector) as it
+    is stored: an item whose input fails after some children started fails the Map Run
+    with States.Runtime and aborts them, as if it had failed first."""
+    from stepfn.engine import map_run
+
+    monkeypatch.setattr(map_run, "START_BATCH", 10)
+    napping = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+               "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5,
+                                                "End": True}}}
+    items = [{"x": i} for i in range(30)]
+    del items[15]["x"]
+    ended, (run, children) = run_in_process(
+        tmp_path, dmap(napping, ItemSelector={"x.$": "$$.Map.Item.Value.x"}), items)
+    assert (ended.status, ended.error) == ("FAILED", "States.Runtime")
+    assert run.status == "FAILED"
+    assert len(children) == 10 and {c.status for c in children} == {"ABORTED"}
+    assert run.execution_counts["aborted"] == 10 and run.execution_counts["running"] == 0
