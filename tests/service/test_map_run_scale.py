@@ -244,3 +244,15 @@ def test_an_item_whose_input_fails_stops_the_children_stored(
     assert run.status == "FAILED"
     assert len(children) == 10 and {c.status for c in children} == {"ABORTED"}
     assert run.execution_counts["aborted"] == 10 and run.execution_counts["running"] == 0
+
+
+def test_batches_count_their_items(tmp_path: Path) -> None:
+    """With an ItemBatcher each child carries a batch: the Map Run counts executions and
+    items apart, as AWS does."""
+    ended, (run, children) = run_in_process(
+        tmp_path, dmap(ItemBatcher={"MaxItemsPerBatch": 3}), list(range(10)))
+    assert ended.status == "SUCCEEDED"
+    assert [len(batch["Items"]) for batch in json.loads(ended.output)] == [3, 3, 3, 1]
+    assert (run.execution_counts["succeeded"], run.execution_counts["total"]) == (4, 4)
+    assert (run.item_counts["succeeded"], run.item_counts["total"]) == (10, 10)
+    assert sorted(c.map_items for c in children) == [1, 3, 3, 3]
