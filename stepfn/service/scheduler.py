@@ -4,7 +4,9 @@ A Standard execution is advanced by one process at a time, under a lease: a work
 of kind ``execution`` keyed by its ARN, leased to this process's owner id. The
 scheduler claims executions nobody holds (never started here, or whose holder died),
 hands them to the runner to resume by replay, renews the leases it holds, drops the
-executions whose lease it lost, and on shutdown hands its leases back.
+executions whose lease it lost, and on shutdown hands its leases back. It claims no more
+while this process runs ``MAX_CLAIMED_RUNNING`` executions: more waits in the store,
+for whichever worker has room (the first end here wakes it to claim again).
 
 It looks for claimable work every ``CLAIM_POLL_SECONDS``: the path correctness rests
 on. The store's wake-ups (``Store.on_work``: PostgreSQL LISTEN/NOTIFY from any
