@@ -30,7 +30,7 @@ class Frame(EvalEnv):
                  "entered_id", "retry_count", "map_item", "task_token", "current_input")
 
     def __init__(self, run: RunContext, variables: dict, prev: int,
-                 map_item: tuple[int, Any] | None = None, thread: str = "") -> None:
+                 map_item: dict | None = None, thread: str = "") -> None:
         self.run = run
         self.history = run.history  # the run's (a Distributed Map child's own history)
         self.variables = variables
@@ -94,7 +94,9 @@ class Frame(EvalEnv):
         self.task_token = token
         self._context = None
 
-    def set_map_item(self, item: tuple[int, Any] | None) -> None:
+    def set_map_item(self, item: dict | None) -> None:
+        """``$$.Map.Item`` while an iteration's input is made (``Index``, ``Value`` and,
+        over an object's pairs, ``Key``); None outside."""
         self.map_item = item
         self._context = None
 
@@ -120,5 +122,5 @@ class Frame(EvalEnv):
         if self.task_token is not None:
             ctx["Task"] = {"Token": self.task_token}
         if self.map_item is not None:
-            ctx["Map"] = {"Item": {"Index": self.map_item[0], "Value": self.map_item[1]}}
+            ctx["Map"] = {"Item": self.map_item}
         return ctx

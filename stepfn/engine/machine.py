@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..asl.loader import load_valid
 from ..asl.model import JSONPATH, MachineModel, StateModel, load_model
-from ..errors import DefinitionError
 from .states.base import State
 from .states.choice import ChoiceState
 from .states.fail import FailState
@@ -80,30 +80,18 @@ class Compiler:
 
 def load_definition(definition: str | dict, machine_type: str = "STANDARD") -> dict:
     """Parse (when text) and validate a definition; raise DefinitionError if invalid."""
-    return _load(definition, machine_type)[0]
-
-
-def _load(definition: str | dict, machine_type: str) -> tuple[dict, MachineModel]:
-    """The parsed, validated definition and its model, loaded once for the validator
-    and the compiler."""
-    from ..asl.validate import parse_definition, validate_definition
-
-    if isinstance(definition, str):
-        definition = parse_definition(definition)
-    # a document that is not an object has no model: the validator says so
-    model = load_model(definition) if isinstance(definition, dict) else None
-    errors = [d for d in validate_definition(definition, machine_type, model=model)
-              if d.severity == "ERROR"]
-    if errors or model is None:
-        raise DefinitionError(errors)
-    return definition, model
+    loaded: dict = load_valid(definition, machine_type).definition
+    return loaded
 
 
 def compile_definition(definition: str | dict, *, region: str = "us-east-1",
                        machine_type: str = "STANDARD") -> StateMachine:
-    """Validate and compile a definition (JSON text or parsed) into a StateMachine."""
-    parsed, model = _load(definition, machine_type)
-    return Compiler(region).compile(parsed, model)
+    """Load a definition (JSON text or parsed) through the one loader
+    (``stepfn.asl.loader``: depth guard, parse, model, validation) and compile the model
+    it validated; ``DefinitionError`` when invalid."""
+    loaded = load_valid(definition, machine_type)
+    assert loaded.model is not None  # a valid definition has its model
+    return Compiler(region).compile(loaded.definition, loaded.model)
 
 
 __all__ = ["Branch", "Compiler", "STATE_TYPES", "StateMachine", "compile_definition",

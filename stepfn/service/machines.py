@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ..asl.loader import validate_text
 from ..errors import DefinitionError, Diagnostic
 from ..store.base import (
     AliasRecord,
@@ -41,7 +42,6 @@ from .errors import (
     VersionInUse,
     VersionLimitReached,
 )
-from .limits import depth_message, too_deep
 
 MAX_VERSIONS = 1000
 # How long StartExecution / StartSyncExecution may use a machine record read earlier
@@ -58,15 +58,9 @@ UPDATABLE = (("definition", "definition"), ("roleArn", "role_arn"),
 
 def check_definition(text: str, machine_type: str,
                      severity: str = "ERROR") -> list[Diagnostic]:
-    """Every diagnostic for a definition at ``severity`` or above, parse errors included."""
-    from ..asl.validate import parse_definition, validate_definition
-    if too_deep(text):  # refused before any recursive parser or walker sees it
-        return [Diagnostic("INVALID_JSON_DESCRIPTION", None, depth_message())]
-    try:
-        document = parse_definition(text)
-    except DefinitionError as exc:
-        return list(exc.diagnostics)
-    return list(validate_definition(document, machine_type, severity))
+    """Every diagnostic for a definition at ``severity`` or above, parse errors included
+    (the one loader's: ``stepfn validate`` gives the same for the same text)."""
+    return validate_text(text, machine_type, severity)
 
 
 def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -15,8 +15,7 @@ Map: afterItemsPath, afterItemBatcher, afterItemSelector, its limits).
 
 AWS tests a Map or Parallel state only against a ``mock``, and so does stepfn.
 ``revealSecrets``: AWS hides only what an EventBridge connection adds to an HTTP Task's
-request; stepfn does not read connections (credentials go in the definition's Headers,
-which AWS never hides), so the TRACE request and response are the same either way.
+request (its authorization and parameters); the TRACE request shows them only with it.
 """
 
 from __future__ import annotations
@@ -27,15 +26,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import jsonutil
-from ..asl.model import JSONPATH, StateModel, load_model, load_state
+from ..asl.loader import load, load_test_state
+from ..asl.model import StateModel
 from ..engine.execution import ExecutionRun
 from ..engine.frame import Frame
 from ..engine.history import History
 from ..engine.machine import Compiler, StateMachine
 from ..engine.recovery import find_retrier
 from ..engine.states.base import State, Step
+from ..engine.states.map_ import MapItems
 from ..engine.states.recoverable import error_output_of
-from ..errors import StatesError
+from ..errors import DefinitionError, StatesError
 from ..tasks.base import TaskDispatcher
 from ..tasks.http import HTTP_TRACE, HttpAnswer, HttpRequest
 from .errors import InvalidDefinition, InvalidRequest
@@ -106,7 +107,7 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
     one = _OneAttempt(state, request.get("stateConfiguration") or {}, mock, stages)
     answer: dict[str, Any] = {}
     http_seen: dict[str, dict] = {}
-    token = HTTP_TRACE.set(_http_recorder(http_seen)
+    token = HTTP_TRACE.set(_http_recorder(http_seen, bool(request.get("revealSecrets")))
                            if request.get("inspectionLevel") == "TRACE" else None)
     try:
         output, next_state = await one.execute(frame, run.input)
@@ -131,11 +132,14 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
     return answer
 
 
-def _http_recorder(seen: dict[str, dict]) -> Any:
+def _http_recorder(seen: dict[str, dict], reveal: bool = False) -> Any:
     """A ``HTTP_TRACE`` hook keeping the HTTP Task's request and response as
-    ``inspectionData`` shows them (headers as ``Name: value`` lines)."""
+    ``inspectionData`` shows them (headers as ``Name: value`` lines); what an
+    EventBridge connection added to the request is shown only with ``revealSecrets``."""
 
     def record(request: HttpRequest, answer: HttpAnswer) -> None:
+        if not reveal and request.without_connection is not None:
+            request = request.without_connection
         protocol = urlsplit(request.url).scheme.upper()
         seen["request"] = {
             "protocol": protocol, "method": request.method, "url": request.url,
@@ -235,8 +239,9 @@ def _map_stages(state: Any, frame: Frame, raw_input: Any) -> dict[str, Any]:
         effective = state.io.effective_input(frame, raw_input)
         items: list | None = None
         if state.item_reader is None:
-            items = state.items(frame, effective)
-            found["afterItemsPath"] = jsonutil.dumps(items)
+            selected = state.items(frame, effective)
+            found["afterItemsPath"] = jsonutil.dumps(selected)
+            items = MapItems(selected)
         elif isinstance(state.item_reader, _GivenItems):
             items = state.item_reader.read_now(frame, effective)
         if items is not None:
@@ -392,15 +397,19 @@ def result_stages(io: Any, frame: Frame, raw: Any, result: Any) -> dict[str, Any
 
 
 def _state_of(request: dict) -> tuple[StateModel, dict | None]:
-    """The state to test, and the whole definition when one was given."""
+    """The state to test, and the whole definition when one was given; both come
+    through the one loader (``stepfn.asl.loader``), as a machine's definition does."""
+    text = request["definition"]
     try:
-        document = jsonutil.loads(request["definition"])
-    except ValueError as exc:
-        raise InvalidDefinition(f"Invalid State Definition: {exc}") from None
-    if not isinstance(document, dict):
-        raise InvalidDefinition("Invalid State Definition: not a JSON object")
-    if "States" in document:  # a whole machine and the name of the state to test
-        machine = load_model(document)
+        document = jsonutil.loads(text)
+    except (ValueError, RecursionError):
+        document = None  # the loader words the parse error as AWS does
+    if isinstance(document, dict) and "States" in document:
+        # a whole machine and the name of the state to test
+        loaded = load(text)
+        if not loaded.valid or loaded.model is None:
+            raise InvalidDefinition(DefinitionError(loaded.errors).aws_message())
+        machine = loaded.model
         name = request.get("stateName") or machine.start_at
         state = machine.states.get(name) if isinstance(name, str) else None
         if state is None:
@@ -409,7 +418,11 @@ def _state_of(request: dict) -> tuple[StateModel, dict | None]:
     if request.get("stateName"):
         raise InvalidDefinition("Invalid State Definition: stateName needs a "
                        "full state machine definition (StartAt and States)")
-    return load_state("TestState", document, JSONPATH), None
+    try:
+        return load_test_state(text), None
+    except DefinitionError as exc:
+        raise InvalidDefinition(exc.aws_message().replace(
+            "Invalid State Machine Definition", "Invalid State Definition", 1)) from None
 
 
 def _check_request(request: dict, model: StateModel, machine: dict | None) -> None:

@@ -9,57 +9,16 @@ handler for their resource type.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from ..asl.resources import Resource, ResourceError, parse_resource
 from ..errors import StatesError
 
-_LAMBDA_FUNCTION = re.compile(
-    r"^arn:(?P<partition>[\w-]+):lambda:(?P<region>[\w-]+):(?P<account>\d{12}):function:"
-    r"(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[A-Za-z0-9$_-]+))?$")
-_SERVICE = re.compile(
-    r"^arn:(?P<partition>[\w-]+):states:(?P<region>[\w-]*):(?P<account>\d*):"
-    r"(?P<rest>.+)$")
-
-
-@dataclass(frozen=True)
-class ResourceRef:
-    """A Task ``Resource`` ARN taken apart, with the names AWS uses in history events."""
-
-    arn: str
-    kind: str  # "lambda-function" | "service" | "activity"
-    resource_type: str  # e.g. "lambda", "aws-sdk:s3", "sqs"
-    resource: str  # e.g. "invoke", "getObject", "sendMessage"; the ARN for functions
-    pattern: str = ""  # "", "sync", "sync:2", "waitForTaskToken"
-    region: str = ""
-    function_name: str = ""  # for lambda-function
-
-
-def parse_resource(arn: str, default_region: str = "us-east-1") -> ResourceRef:
-    """Parse a Task resource ARN; raises ValueError when it is not one AWS accepts."""
-    m = _LAMBDA_FUNCTION.match(arn)
-    if m:
-        return ResourceRef(arn, "lambda-function", "lambda", arn,
-                           region=m["region"], function_name=m["name"])
-    m = _SERVICE.match(arn)
-    if not m:
-        raise ValueError(f"Invalid resource ARN: {arn}")
-    rest = m["rest"]
-    if rest.startswith("activity:"):
-        return ResourceRef(arn, "activity", "activity", arn,
-                           region=m["region"] or default_region)
-    pattern = ""
-    for suffix in (".sync:2", ".sync", ".waitForTaskToken"):
-        if rest.endswith(suffix):
-            rest, pattern = rest[:-len(suffix)], suffix[1:]
-            break
-    parts = rest.split(":")
-    if len(parts) < 2 or any("." in part for part in parts):
-        raise ValueError(f"Invalid resource ARN: {arn}")
-    resource_type = ":".join(parts[:-1])
-    return ResourceRef(arn, "service", resource_type, parts[-1], pattern,
-                       region=m["region"] or default_region)
+#: A Task resource taken apart: the one grammar (``stepfn.asl.resources``) the validator
+#: and the compiler read too.
+ResourceRef = Resource
 
 
 @dataclass
@@ -87,11 +46,29 @@ class TaskCall:
     # resumed task keeps its deadline; None: no timeout).
     thread: str = ""
     deadline: float | None = None
+    # Waits ``seconds`` as the run waits (durably under ``stepfn serve``: a timer row,
+    # the execution parked when long): what a ``.sync`` job's polling sleeps on.
+    sleep: Callable[[float], Awaitable[None]] | None = None
 
 
 class TaskHandler(Protocol):
     async def invoke(self, call: TaskCall) -> Any:
         """Run the task; return its JSON-ready result or raise StatesError."""
+
+
+@runtime_checkable
+class JobHandler(Protocol):
+    """A handler that runs ``.sync`` tasks in two steps, so the Task state can record
+    ``TaskSubmitted`` between them (and, resumed, skip a submission already made)."""
+
+    def runs_jobs(self, call: TaskCall) -> bool:
+        """Whether ``call`` is to be run as ``submit`` then ``complete``."""
+
+    async def submit(self, call: TaskCall) -> Any:
+        """Start the job; its output is recorded as TaskSubmitted."""
+
+    async def complete(self, call: TaskCall, submitted: Any) -> Any:
+        """Wait for the submitted job to end; the task's result."""
 
 
 class TaskDispatcher:
@@ -151,3 +128,7 @@ class TaskDispatcher:
             raise StatesError(
                 "States.Runtime", f"The resource '{ref.arn}' is not supported by stepfn")
         return handler
+
+
+__all__ = ["Resource", "ResourceError", "ResourceRef", "TaskCall", "TaskDispatcher",
+           "TaskHandler", "parse_resource"]

@@ -157,13 +157,15 @@ class WorkflowTester:
             test_case: str | None = None, machine_name: str | None = None,
             name: str | None = None) -> WorkflowRun:
         """Run ``definition`` (a file path, JSON text or a dict) to its end."""
-        parsed, default_name = _load_definition(definition)
+        source, default_name = _definition_source(definition)
         machine_name = machine_name or default_name
-        result = self.engine.run(parsed, input, name=name, machine_name=machine_name,
+        # the one loader (as `stepfn validate` and the API): DefinitionError when invalid
+        machine = self.engine.compile(source)
+        result = self.engine.run(machine, input, name=name, machine_name=machine_name,
                                  test_case=test_case, mocks=dict(self._mocks))
         run = WorkflowRun(result, machine_name)
         if self._on_run is not None:
-            self._on_run(parsed, machine_name, run)
+            self._on_run(machine.definition, machine_name, run)
         return run
 
 
@@ -183,16 +185,17 @@ def _python_mock(returns: Any, throws: str | tuple[str, str] | None,
     return answer
 
 
-def _load_definition(definition: str | Path | dict) -> tuple[dict, str]:
-    """The parsed definition and the name it goes by (a file's stem)."""
+def _definition_source(definition: str | Path | dict) -> tuple[str | dict, str]:
+    """The definition (its text, or the dict given) and the name it goes by (a file's
+    stem)."""
     if isinstance(definition, dict):
         return definition, "stepfn"
     text = str(definition)
     if isinstance(definition, Path) or not text.lstrip().startswith("{"):
         path = Path(text)
         stem = path.name.split(".")[0]
-        return json.loads(path.read_text()), stem
-    return json.loads(text), "stepfn"
+        return path.read_text(), stem
+    return text, "stepfn"
 
 
 __all__ = ["StateVisit", "WorkflowRun", "WorkflowTester"]

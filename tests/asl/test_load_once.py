@@ -27,6 +27,7 @@ def _count_loads(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 
     monkeypatch.setattr(model_module, "load_model", counting)
     monkeypatch.setattr(machine_module, "load_model", counting)
+    monkeypatch.setattr("stepfn.asl.loader.load_model", counting)
     monkeypatch.setattr("stepfn.asl.validation.validator.load_model", counting)
     return calls
 

@@ -240,7 +240,8 @@ def test_task_requires_resource() -> None:
 
 def test_task_resource_must_be_an_arn() -> None:
     got = one(machine({"A": {**TASK, "Resource": "my-function"}}))
-    assert (got.code, got.location) == ("INVALID_RESOURCE", "/States/A/Resource")
+    assert (got.code, got.location, got.message) == (
+        "SCHEMA_VALIDATION_FAILED", "/States/A/Resource", "Value is not a valid resource ARN")
 
 
 def test_timeout_must_be_positive_and_above_heartbeat() -> None:

@@ -132,8 +132,21 @@ REJECTED = [
     # ---- Task
     Row("TASK-1", one({"Type": "Task", "End": True}), SCHEMA, "/States/S",
         "These fields are required: [Resource]"),
-    Row("TASK-2", one({**TASK, "Resource": "lambda"}), "INVALID_RESOURCE",
-        "/States/S/Resource", "Resource 'lambda' is not a valid ARN"),
+    Row("TASK-2", one({**TASK, "Resource": "lambda"}), SCHEMA,
+        "/States/S/Resource", "Value is not a valid resource ARN"),
+    Row("TASK-18", one({**TASK, "Resource": "arn:aws:states:::sqs:receiveMessage"}),
+        "INVALID_RESOURCE", "/States/S/Resource",
+        "The resource provided arn:aws:states:::sqs:receiveMessage is not recognized. The "
+        "value is not a valid resource ARN, or the resource is not available in this region."),
+    Row("TASK-19", one({**TASK, "Resource": "arn:aws:states:::nosuchservice:run"}),
+        "INVALID_RESOURCE", "/States/S/Resource",
+        "The resource provided arn:aws:states:::nosuchservice:run is not recognized. The "
+        "value is not a valid resource ARN, or the resource is not available in this region."),
+    Row("TASK-20", one({**TASK, "Resource": "arn:aws:lambda:us-east-1:12345:function:f"}),
+        "INVALID_RESOURCE", "/States/S/Resource",
+        "The resource provided arn:aws:lambda:us-east-1:12345:function:f is not recognized. "
+        "The value is not a valid resource ARN, or the resource is not available in this "
+        "region."),
     Row("TASK-3", one({**TASK, "TimeoutSeconds": 0}), SCHEMA, "/States/S/TimeoutSeconds",
         "The value for the field 'TimeoutSeconds' must be a positive integer"),
     Row("TASK-4", one({**TASK, "HeartbeatSeconds": 1.5}), SCHEMA,
@@ -328,9 +341,11 @@ REJECTED = [
         "The ResultWriter field requires WriterConfig, or Resource with Parameters, or all "
         "three"),
     Row("MAP-30", one({**DMAP, "ResultWriter": {"Resource": "arn:aws:states:::s3:getObject",
-                                                "Parameters": {"Bucket": "b"}}}), SCHEMA,
+                                                "Parameters": {"Bucket": "b"}}}),
+        "INVALID_RESOURCE",
         "/States/S/ResultWriter/Resource",
-        "The value for the field 'Resource' must be arn:aws:states:::s3:putObject"),
+        "The resource provided arn:aws:states:::s3:getObject is not recognized. The value "
+        "is not a valid resource ARN, or the resource is not available in this region."),
     Row("MAP-31", one({**DMAP, "ResultWriter": {"WriterConfig": {"OutputType": "CSV"}}}),
         SCHEMA, "/States/S/ResultWriter/WriterConfig/OutputType",
         "The field 'OutputType' should have one of these values: [JSON, JSONL]"),

@@ -516,3 +516,77 @@ def machines(draw: st.DrawFn, language: str | None = None, prefix: str = "S",
         for spec in states.values():
             spec["QueryLanguage"] = "JSONata"
     return definition
+
+
+# -- Task resources --------------------------------------------------------------------
+def _optimized_arns() -> list[str]:
+    from stepfn.asl.resources import OPTIMIZED
+
+    found = []
+    for service, integration in OPTIMIZED.items():
+        for action in integration.actions:
+            for pattern in sorted(integration.patterns(action) or ()):
+                found.append(f"arn:aws:states:::{service}:{action}"
+                             + (f".{pattern}" if pattern else ""))
+    return found
+
+
+_IN_GRAMMAR = st.one_of(
+    st.sampled_from(_optimized_arns()),
+    st.builds(lambda partition, name, qualifier: f"arn:{partition}:lambda:{REGION}:{ACCOUNT}:"
+              f"function:{name}{qualifier}",
+              st.sampled_from(["aws", "aws-cn", "aws-us-gov"]), st.sampled_from(sorted(FUNCTIONS)),
+              st.sampled_from(["", ":$LATEST", ":1", ":live"])),
+    st.builds(lambda name: f"arn:aws:states:{REGION}:{ACCOUNT}:activity:{name}",
+              st.sampled_from(["review", "a-b_c"])),
+    st.builds(lambda service, action, pattern: f"arn:aws:states:::aws-sdk:{service}:{action}"
+              f"{pattern}",
+              st.sampled_from(["s3", "dynamodb", "sfn", "cloudwatchlogs", "nosuchservice"]),
+              st.sampled_from(["getObject", "putItem", "describeExecution", "listThings"]),
+              st.sampled_from(["", ".waitForTaskToken"])),
+)
+# Near misses and text outside the grammar: what the validator must refuse, never the
+# compiler or the run.
+_OUTSIDE = st.one_of(
+    st.sampled_from([
+        "", "lambda", "arn:aws:lambda", "arn:aws:states:::sqs:receiveMessage",
+        "arn:aws:states:::lambda:invoke.sync", "arn:aws:states:::dynamodb:getItem.sync:2",
+        "arn:aws:states:::aws-sdk:s3:getObject.sync", "arn:aws:states:::aws-sdk:s3",
+        "arn:aws:states:::aws-sdk:s3:GetObject", "arn:aws:states:::http:invoke.sync",
+        "arn:aws:states:::s3:getObject", "arn:aws:states:::states:startExecution.sync:3",
+        f"arn:aws:lambda:{REGION}:123:function:f", f"arn:aws:lambda:{REGION}:{ACCOUNT}:f",
+        f"arn:aws:lambda::{ACCOUNT}:function:f", "arn:aws:states:::nosuch:invoke",
+        f"arn:aws:states:{REGION}:{ACCOUNT}:sqs:sendMessage", "arn:aws:s3:::bucket",
+        f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m", "arn:aws:states:::sqs:",
+        "arn:aws:states:::lambda:invoke.waitForTaskToken.sync"]),
+    st.text(alphabet="arnws:.-_$ 0123456789abcdefgilmnprstuv", max_size=40),
+)
+task_resources = st.one_of(_IN_GRAMMAR, _IN_GRAMMAR, _OUTSIDE)
+
+
+def with_resources(definition: dict, draw: st.DrawFn) -> dict:
+    """``definition`` with every Task's Resource (at any depth) drawn from
+    ``task_resources``; some Tasks keep theirs."""
+    def visit(machine: dict) -> None:
+        for spec in machine.get("States", {}).values():
+            if spec.get("Type") == "Task" and draw(st.integers(0, 2)) != 0:
+                spec["Resource"] = draw(task_resources)
+            for branch in spec.get("Branches", ()):
+                visit(branch)
+            if isinstance(spec.get("ItemProcessor"), dict):
+                visit(spec["ItemProcessor"])
+    visit(definition)
+    return definition
+
+
+@st.composite
+def machines_with_resources(draw: st.DrawFn) -> dict:
+    """A machine of ``machines()`` whose Task Resources come from ``task_resources``."""
+    definition = with_resources(draw(machines()), draw)
+    # one Task first, so that every example has a drawn Resource to judge
+    task = {"Type": "Task", "Resource": draw(task_resources), "Next": definition["StartAt"]}
+    if definition.get("QueryLanguage") != "JSONata" and draw(st.booleans()):
+        task["TimeoutSeconds"] = 2
+    definition["States"] = {"R0": task, **definition["States"]}
+    definition["StartAt"] = "R0"
+    return definition

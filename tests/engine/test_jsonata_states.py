@@ -255,6 +255,18 @@ def test_map_items_of_wrong_type(engine):
     assert first(result, "EvaluationFailed").details["location"] == "Items"
 
 
+def test_map_without_items_over_an_input_that_is_no_array(engine):
+    # as if Items were "{% $states.input %}": a QueryEvaluationError, EvaluationFailed
+    definition = _map()
+    definition["States"]["S"].pop("Items", None)
+    result = engine.run(definition, "text")
+    assert_failed(result, "States.QueryEvaluationError", runtime_cause(
+        "S", 2, "The JSONata expression '$states.input' specified for the field 'Items' "
+        "returned an unexpected result type. Expected 'array', but was 'string' for "
+        "value: \"text\""))
+    assert types(result)[-3:] == ["EvaluationFailed", "MapStateFailed", "ExecutionFailed"]
+
+
 def test_map_item_selector_sees_map_item_and_input(engine):
     result = engine.run(_map(Items="{% $states.input.xs %}", ItemSelector={
         "i": "{% $states.context.Map.Item.Index %}",

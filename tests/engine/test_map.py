@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from .conftest import (
     assert_failed,
     assert_succeeded,
@@ -123,12 +125,39 @@ def test_max_concurrency_path_limits_iterations_in_flight(engine):
     assert max(log) == 2
 
 
-def test_items_path_to_non_array_is_runtime_error(engine):
+def test_items_path_to_neither_array_nor_object_is_runtime_error(engine):
     definition = single({"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": _ECHO},
                         name="MapState")
-    result = engine.run(definition, {"items": {"not": "an array"}})
+    result = engine.run(definition, {"items": "not an array"})
     assert_failed(result, "States.Runtime")
     assert result.cause.startswith(runtime_cause("MapState", 2, ""))
+
+
+# input-output-itemspath: "If the input to the Map state is a JSON object, it runs an
+# iteration for each key-value pair in the object, passing the pair to the iteration as
+# input".
+@pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
+def test_items_path_to_an_object_iterates_over_its_pairs(engine, mode):
+    processor = {**_ECHO, "ProcessorConfig": {"Mode": mode, "ExecutionType": "STANDARD"}}
+    definition = single({"Type": "Map", "ItemsPath": "$.servers.web",
+                         "ItemProcessor": processor}, name="MapState")
+    servers = {"servers": {"web": {"server1": {"port": 80}, "server2": {"port": 8080}}}}
+    result = engine.run(definition, servers)
+    assert_succeeded(result, [{"Key": "server1", "Value": {"port": 80}},
+                              {"Key": "server2", "Value": {"port": 8080}}])
+    if mode == "INLINE":
+        assert first(result, "MapStateStarted").details == {"length": 2}
+    definition["States"]["MapState"]["ItemSelector"] = {
+        "name.$": "$$.Map.Item.Key", "port.$": "$$.Map.Item.Value.port",
+        "at.$": "$$.Map.Item.Index"}
+    result = engine.run(definition, servers)
+    assert_succeeded(result, [{"name": "server1", "port": 80, "at": 0},
+                              {"name": "server2", "port": 8080, "at": 1}])
+
+
+def test_an_empty_object_runs_no_iteration(engine):
+    definition = single({"Type": "Map", "ItemProcessor": _ECHO}, name="MapState")
+    assert_succeeded(engine.run(definition, {}), [])
 
 
 def test_items_path_missing_is_runtime_error(engine):

@@ -22,7 +22,9 @@ lazily; while one is missing its check degrades to a lexical test instead of fai
 """
 
 from .parsing import find_duplicate_keys, parse_definition
-from .validator import load_definition, validate_definition, validate_text
+from .validator import validate_definition, validate_state
 
-__all__ = ["find_duplicate_keys", "load_definition", "parse_definition",
-           "validate_definition", "validate_text"]
+# The text entry points (validate_text, load_definition) are the loader's:
+# ``stepfn.asl.loader`` (``stepfn.asl.validate`` re-exports them).
+__all__ = ["find_duplicate_keys", "parse_definition", "validate_definition",
+           "validate_state"]

@@ -62,6 +62,16 @@ def parse_definition(text: str) -> dict:
     one ``States`` object gives ``DUPLICATE_STATE_NAME`` (a dict would silently keep
     only the last one). Everything else is ``validate_definition``'s job.
     """
+    doc, diagnostics = parse_with_duplicates(text)
+    if diagnostics:
+        raise DefinitionError(diagnostics)
+    return doc
+
+
+def parse_with_duplicates(text: str) -> tuple[Any, list[Diagnostic]]:
+    """The parsed document and a ``DUPLICATE_STATE_NAME`` diagnostic for each state name
+    declared twice in one ``States`` object (the document keeps the last of them);
+    ``DefinitionError`` for empty text or malformed JSON."""
     if not isinstance(text, str) or not text.strip():
         raise DefinitionError([Diagnostic(
             "MISSING_DESCRIPTION", "/", "Received a null or empty workflow input")])
@@ -73,9 +83,7 @@ def parse_definition(text: str) -> dict:
     diagnostics = [Diagnostic(DUPLICATE_NAME, f"{location}/{key}" if location != "/"
                               else f"/{key}", f"Duplicate State name: {key}")
                    for location, key in _duplicates_in(doc, tracker)]
-    if diagnostics:
-        raise DefinitionError(diagnostics)
-    return doc
+    return doc, diagnostics
 
 
 def _json_error(exc: json.JSONDecodeError) -> Diagnostic:

@@ -36,7 +36,6 @@ MAX_DELAY_SECONDS = 31622400
 MAX_READER_ITEMS = 100_000_000  # ReaderConfig.MaxItems upper bound
 MAX_BATCH_BYTES = 262_144  # ItemBatcher.MaxInputBytesPerBatch: 256 KiB
 # ResultWriter: the one documented resource, and WriterConfig's enumerations
-RESULT_WRITER_RESOURCE = re.compile(r"^arn:[^:]+:states:::s3:putObject$")
 WRITER_CONFIG_VALUES = {"Transformation": ("NONE", "COMPACT", "FLATTEN"),
                         "OutputType": ("JSON", "JSONL")}
 
@@ -116,7 +115,6 @@ LABEL_FORBIDDEN = set(' \t\n\r<>{}[]?*"#%\\^|~`$&,;:/') | {
 
 TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-ACTIVITY_ARN = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:.+$")
 VARIABLE_REF = re.compile(r"^\$([^\s.\[$][^\s.\[]*)")
 INTRINSIC_HEAD = re.compile(r"^States\.[A-Za-z0-9]+\(")
 RESERVED_VARIABLES = frozenset({"states"})
@@ -130,33 +128,3 @@ STATES_IN_CATCH = STATES_EVERYWHERE | {"errorOutput"}
 STATES_OPTIONAL = frozenset({"result", "errorOutput"})
 RESULT_TYPES = frozenset({"Task", "Map", "Parallel"})
 
-# Integration patterns each optimized service offers besides request-response
-# (connect-supported-services: "Supported Optimized integrations in Step Functions").
-# Services not listed (HTTP, new ones) are not checked.
-SYNC, CALLBACK = "sync", "waitForTaskToken"
-SERVICE_PATTERNS: dict[str, frozenset[str]] = {
-    "apigateway": frozenset({CALLBACK}),
-    "athena": frozenset({SYNC}),
-    "batch": frozenset({SYNC}),
-    "bedrock": frozenset({SYNC, CALLBACK}),
-    "codebuild": frozenset({SYNC}),
-    "dynamodb": frozenset(),
-    "ecs": frozenset({SYNC, CALLBACK}),
-    "eks": frozenset({SYNC, CALLBACK}),
-    "elasticmapreduce": frozenset({SYNC}),
-    "emr-containers": frozenset({SYNC}),
-    "emr-serverless": frozenset({SYNC}),
-    "events": frozenset({CALLBACK}),
-    "glue": frozenset({SYNC}),
-    "databrew": frozenset({SYNC}),
-    "lambda": frozenset({CALLBACK}),
-    "mediaconvert": frozenset({SYNC}),
-    "sagemaker": frozenset({SYNC}),
-    "sns": frozenset({CALLBACK}),
-    "sqs": frozenset({CALLBACK}),
-    "states": frozenset({SYNC, CALLBACK}),
-    # AWS SDK integrations: request-response and callback, never .sync
-    "aws-sdk": frozenset({CALLBACK}),
-}
-INTEGRATION = re.compile(r"^arn:[^:]+:states:::(?P<service>[^:]+):(?P<action>.+)$")
-PATTERN = re.compile(r"\.(?P<pattern>sync(?::\d+)?|waitForTaskToken)$")

@@ -4,16 +4,21 @@ states, Parallel branches, Map processors) and the public entry points.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...errors import DefinitionError, Diagnostic
-from ..model import MachineModel, StateModel, load_model
+from ...errors import Diagnostic
+from ..model import MachineModel, StateModel, load_model, load_state
+from ..resources import (
+    CALLBACK,
+    ITEM_READER_ACTIONS,
+    RESULT_WRITER_ACTIONS,
+    ResourceError,
+    parse_resource,
+    parse_s3_resource,
+)
 from .graph import graph_diagnostics
-from .parsing import parse_definition
 from .rules import (
-    ACTIVITY_ARN,
     BOOLEAN_OPS,
     BRANCH_FIELDS,
     CATCHER_FIELDS,
@@ -25,7 +30,6 @@ from .rules import (
     INVALID_JSONATA,
     INVALID_LABEL,
     INVALID_NAME,
-    INVALID_RESOURCE,
     JSONATA,
     JSONPATH,
     LABEL_FORBIDDEN,
@@ -46,7 +50,6 @@ from .rules import (
     REQUIRED,
     RESERVED_VARIABLES,
     RESULT_TYPES,
-    RESULT_WRITER_RESOURCE,
     RETRIER_FIELDS,
     SCHEMA,
     STATE_TYPES,
@@ -75,7 +78,6 @@ from .values import (
     _item,
     _looks_dynamic,
     _optional,
-    _pattern_supported,
     _reference_ok,
     _result_path_ok,
 )
@@ -452,31 +454,40 @@ class _Validator:
         return None
 
     def check_resource(self, resource: Any, location: str) -> None:
+        """A Task's Resource, read by the one grammar the compiler uses too."""
         if not isinstance(resource, str):
             if resource is not None:
                 self.error(SCHEMA, location, "The value for the field 'Resource' must be a "
                                              "STRING")
             return
-        if not resource.startswith("arn:"):
-            self.error(INVALID_RESOURCE, location, f"Resource '{resource}' is not a valid ARN")
-            return
-        if not _pattern_supported(resource):
-            self.error(INVALID_RESOURCE, location,
-                       f"The resource provided {resource} is not recognized. The value is not "
-                       "a valid resource ARN, or the resource is not available in this "
-                       "region.")
+        try:
+            parsed = parse_resource(resource)
+        except ResourceError as exc:
+            self.error(exc.code, location, exc.message)
             return
         if self.machine_type != "EXPRESS":
             return
-        if ACTIVITY_ARN.match(resource):
+        if parsed.kind == "activity":
             self.error(SCHEMA, location, "Express state machine does not support Activity ARN")
-        elif resource.endswith(".sync") or ".sync:" in resource:
+        elif parsed.runs_a_job:
             self.error(SCHEMA, location,
                        "Express state machine does not support '.sync' service integration")
-        elif resource.endswith(".waitForTaskToken"):
+        elif parsed.pattern == CALLBACK:
             # AWS's own message ends with a space before " at <location>"
             self.error(SCHEMA, location, "Express state machine does not support "
                                          "'.waitForTaskToken' service integration ")
+
+    def check_s3_resource(self, resource: Any, location: str,
+                          actions: frozenset[str]) -> None:
+        """An ItemReader's or ResultWriter's Resource (``arn:aws:states:::s3:<action>``)."""
+        if not isinstance(resource, str):
+            self.error(SCHEMA, location, "The value for the field 'Resource' must be a "
+                                         "STRING")
+            return
+        try:
+            parse_s3_resource(resource, actions)
+        except ResourceError as exc:
+            self.error(exc.code, location, exc.message)
 
     def check_wait(self, model: StateModel) -> None:
         state, location, language = model.fields, model.location, model.query_language
@@ -655,7 +666,8 @@ class _Validator:
         if "Resource" not in body:
             self.error(SCHEMA, location, "These fields are required: [Resource]")
         else:
-            self.check_resource(body["Resource"], _at(location, "Resource"))
+            self.check_s3_resource(body["Resource"], _at(location, "Resource"),
+                                   ITEM_READER_ACTIONS)
         self.payload(body, location, language)
         config = body.get("ReaderConfig")
         if "ReaderConfig" in body and not isinstance(config, dict):
@@ -706,11 +718,8 @@ class _Validator:
                        f"The ResultWriter field requires WriterConfig, or Resource with "
                        f"{payload}, or all three")
         if "Resource" in body:
-            resource = body["Resource"]
-            if not (isinstance(resource, str) and RESULT_WRITER_RESOURCE.match(resource)):
-                self.error(SCHEMA, _at(location, "Resource"),
-                           "The value for the field 'Resource' must be "
-                           "arn:aws:states:::s3:putObject")
+            self.check_s3_resource(body["Resource"], _at(location, "Resource"),
+                                   RESULT_WRITER_ACTIONS)
         self.payload(body, location, language)
         if "WriterConfig" in body:
             self.check_writer_config(body["WriterConfig"], _at(location, "WriterConfig"),
@@ -980,23 +989,9 @@ def validate_definition(definition: dict, machine_type: str = "STANDARD",
     return [d for d in diagnostics if d.severity != WARNING]
 
 
-def validate_text(text: str, machine_type: str = "STANDARD") -> list[Diagnostic]:
-    """Parse and validate definition ``text``, returning all diagnostics in one list."""
-    try:
-        definition = parse_definition(text)
-    except DefinitionError as exc:
-        if exc.diagnostics and exc.diagnostics[0].code != DUPLICATE_NAME:
-            return exc.diagnostics
-        # a repeated key was dropped by the dict: report it and validate the rest
-        return exc.diagnostics + validate_definition(json.loads(text), machine_type)
-    return validate_definition(definition, machine_type)
-
-
-def load_definition(text: str, machine_type: str = "STANDARD") -> dict:
-    """Parse and validate ``text``; raise ``DefinitionError`` listing every error."""
-    definition = parse_definition(text)
-    diagnostics = [d for d in validate_definition(definition, machine_type)
-                   if d.severity == "ERROR"]
-    if diagnostics:
-        raise DefinitionError(diagnostics)
-    return definition
+def validate_state(name: str, spec: Any) -> list[Diagnostic]:
+    """The checks of one state on its own, as TestState takes it: every per-state rule
+    (fields, I/O, Retry, Catch, the type's own), no rule of the graph around it."""
+    validator = _Validator("STANDARD")
+    validator.check_state(load_state(name, spec, JSONPATH))
+    return validator.diagnostics

@@ -8,14 +8,7 @@ from typing import Any
 
 from ..jsonpath import JsonPathSyntaxError, compile_jsonpath
 from ..paths import compile_reference
-from .rules import (
-    CALLBACK,
-    INTEGRATION,
-    INTRINSIC_HEAD,
-    PATTERN,
-    SERVICE_PATTERNS,
-    SYNC,
-)
+from .rules import INTRINSIC_HEAD
 
 
 def _at(location: str, key: str) -> str:
@@ -84,6 +77,8 @@ def _compile_jsonata(expression: str) -> tuple[Any, str | None]:
         return None, None
     try:
         return compile_jsonata(expression), None
+    except RecursionError:  # Python's own wording varies with where it ran out
+        return None, "The expression is nested too deeply"
     except Exception as exc:  # noqa: BLE001 - report whatever the parser says
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         return None, message
@@ -105,19 +100,6 @@ def _looks_dynamic(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     return value.startswith(("$.", "$$.", "$[")) or bool(INTRINSIC_HEAD.match(value))
-
-
-def _pattern_supported(resource: str) -> bool:
-    """False when ``resource`` asks a known service for a pattern it does not offer."""
-    integration = INTEGRATION.match(resource)
-    if integration is None:
-        return True
-    allowed = SERVICE_PATTERNS.get(integration["service"])
-    pattern = PATTERN.search(integration["action"])
-    if allowed is None or pattern is None:
-        return True
-    name = SYNC if pattern["pattern"].startswith("sync") else CALLBACK
-    return name in allowed
 
 
 def _is_jsonata(value: Any) -> bool:

@@ -413,18 +413,19 @@ class JsonPathIO(QueryIO):
 
 
 def items_path_reader(state_name: str, text: str) -> Reader:
-    """ItemsPath: the array a Map iterates over (a runtime error if it is not one)."""
+    """ItemsPath: the array, or the object (its key-value pairs), a Map iterates over;
+    a runtime error if it selects anything else."""
     getter = compile_reference(text)
 
-    def read(frame: Frame, doc: Any) -> list:
+    def read(frame: Frame, doc: Any) -> list | dict:
         try:
             items = getter(doc, frame)
         except PathNotFound:
             raise frame.run.runtime_error(
                 frame, f"Invalid path '{text}' : No results for path: {text}") from None
-        if not isinstance(items, list):
+        if not isinstance(items, (list, dict)):
             raise frame.run.runtime_error(
-                frame, f"Items of Map state '{state_name}' must be an array; "
+                frame, f"Items of Map state '{state_name}' must be an array or an object; "
                 f"ItemsPath '{text}' selected a {json_type_name(items)}.")
         return items
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ... import jsonutil
+from ...asl.resources import ITEM_READER_ACTIONS, parse_s3_resource
 from ...tasks.base import TaskCall, parse_resource
 from ..frame import Frame
 from . import item_formats as fmt
@@ -27,10 +28,7 @@ class ItemReader:
     """``ItemReader``: where a Distributed Map's items come from."""
 
     def __init__(self, spec: dict, region: str, query: QueryIO) -> None:
-        resource = parse_resource(spec["Resource"], region)
-        if resource.resource_type != "s3" or resource.resource not in ("getObject",
-                                                                       "listObjectsV2"):
-            raise ValueError(f"Unsupported ItemReader resource: {spec['Resource']}")
+        resource = parse_s3_resource(spec["Resource"], ITEM_READER_ACTIONS, region)
         self.action = resource.resource
         self.sdk_ref = parse_resource(f"arn:aws:states:::aws-sdk:s3:{self.action}", region)
         # JSONPath: Parameters on the effective input; JSONata: Arguments with $states.

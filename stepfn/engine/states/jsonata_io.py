@@ -33,7 +33,6 @@ from .io import (
     QueryIO,
     Reader,
     Transform,
-    items_path_reader,
     merge_assignments,
 )
 from .steps import parse_timestamp
@@ -364,9 +363,14 @@ class JsonataIO(QueryIO):
         return read
 
     def map_items(self) -> Reader:
-        items = self._scalar(self.spec, "Items", "array", is_array)
-        if items is None:  # the input itself, which must be an array
-            return items_path_reader(self.name, "$")
+        # an array, or an object whose key-value pairs the Map iterates over
+        # An array: AWS refuses an object here ("Expected 'array', but was 'object'",
+        # recorded), though ItemsPath iterates over one's pairs. Without Items, the Map
+        # iterates over its input, as if Items were "{% $states.input %}", and what is
+        # not an array fails as that expression would.
+        spec = self.spec if "Items" in self.spec else {"Items": "{% $states.input %}"}
+        items = self._scalar(spec, "Items", "array", is_array)
+        assert items is not None
         return lambda frame, doc: items.evaluate(self.bindings(frame, doc))
 
     def max_concurrency(self) -> Reader:

@@ -71,7 +71,7 @@ class MapState(State):
 
     async def attempt(self, frame: Frame, raw_input: Any, effective: Any) -> Outcome:
         # With an ItemReader the items are only known once the map run has started.
-        items = [] if self.item_reader else self.items(frame, effective)
+        items = MapItems() if self.item_reader else self.iteration_items(frame, effective)
         limit = self.max_concurrency(frame, effective)
         started = frame.emit("MapStateStarted", {"length": len(items)})
         if self.distributed:
@@ -233,6 +233,11 @@ class MapState(State):
             history.add("ExecutionSucceeded", {"output": text}, child_frame.prev, True)
         await map_run.child_ended(child, status, history.events)
 
+    def iteration_items(self, frame: Frame, effective: Any) -> MapItems:
+        """What ItemsPath (JSONPath) or Items (JSONata) selects, as the iterations see
+        it: an array's items, or an object's key-value pairs."""
+        return MapItems(self.items(frame, effective))
+
     def item_input(self, frame: Frame, effective: Any, items: list, index: int) -> Any:
         """The input of iteration ``index``: the item, or what the item selector makes
         of it while the context object shows it as ``Map.Item``."""
@@ -241,7 +246,8 @@ class MapState(State):
         if select is None:
             return item
         saved = frame.map_item
-        frame.set_map_item((index, item))
+        frame.set_map_item(items.context(index) if isinstance(items, MapItems)
+                           else {"Index": index, "Value": item})
         try:
             return select(frame, effective)
         finally:
@@ -285,6 +291,33 @@ class MapState(State):
         tracker.last_succeeded = child.emit_side("MapIterationSucceeded", details)
         frame.prev = child.prev
         return output
+
+
+class MapItems(list):
+    """The items a Map iterates over: an array's items, or an object's key-value pairs.
+
+    input-output-itemspath: "If the input to the Map state is a JSON object, it runs an
+    iteration for each key-value pair in the object, passing the pair to the iteration
+    as input". A pair is ``{"Key": <key>, "Value": <value>}`` (the object's order), and
+    while the ItemSelector makes an iteration's input, ``$$.Map.Item`` holds its
+    ``Index``, ``Key`` and ``Value``.
+    """
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, value: list | dict | None = None) -> None:
+        self.pairs = isinstance(value, dict)
+        if isinstance(value, dict):
+            super().__init__({"Key": key, "Value": item} for key, item in value.items())
+        else:
+            super().__init__(value or ())
+
+    def context(self, index: int) -> dict:
+        """``$$.Map.Item`` for iteration ``index``."""
+        item = self[index]
+        if self.pairs:
+            return {"Index": index, "Key": item["Key"], "Value": item["Value"]}
+        return {"Index": index, "Value": item}
 
 
 def _previous_map_run(frame: Frame) -> tuple[str, int] | None:

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ... import jsonutil
+from ...asl.resources import RESULT_WRITER_ACTIONS, parse_s3_resource
 from ...errors import StatesError
 from ...tasks.base import TaskCall, parse_resource
 from ..frame import Frame, iso_timestamp
@@ -44,9 +45,7 @@ class ResultWriter:
         config = spec.get("WriterConfig") or {}
         self.exports = "Resource" in spec
         if self.exports:
-            resource = parse_resource(spec["Resource"], region)
-            if resource.resource_type != "s3" or resource.resource != "putObject":
-                raise ValueError(f"Unsupported ResultWriter resource: {spec['Resource']}")
+            parse_s3_resource(spec["Resource"], RESULT_WRITER_ACTIONS, region)
             self.sdk_ref = parse_resource("arn:aws:states:::aws-sdk:s3:putObject", region)
         self.arguments = query.reader_arguments(spec)
         self.transformation = config.get("Transformation",

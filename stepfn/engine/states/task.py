@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ...asl.model import StateModel
 from ...errors import StatesError
 from ...jsonutil import loads
-from ...tasks.base import ResourceRef, TaskCall, parse_resource
+from ...tasks.base import JobHandler, ResourceRef, TaskCall, parse_resource
 from ...tasks.tokens import task_token_for
 from ..frame import Frame
 from .base import State, Step
@@ -120,6 +120,11 @@ class TaskState(State):
                 started = _once(lambda worker: None)
             call.extra["started"] = started
             return await run.tasks.handler_for(self.ref).invoke(call)
+        if self.ref.pattern in ("sync", "sync:2"):
+            handler = run.tasks.handler_for(self.ref)
+            if isinstance(handler, JobHandler) and handler.runs_jobs(call):
+                return await self._run_job(frame, call, handler)
+            return await handler.invoke(call)
         if self.ref.pattern != "waitForTaskToken":
             return await run.tasks.handler_for(self.ref).invoke(call)
         # .waitForTaskToken: call the integration, then wait for the token's answer.
@@ -131,6 +136,23 @@ class TaskState(State):
             frame.emit("TaskSubmitted", details)
             await run.checkpoint()
         return await run.tasks.wait_for_token(call)
+
+    async def _run_job(self, frame: Frame, call: TaskCall, handler: JobHandler) -> Any:
+        """``.sync``: submit the job (recorded as TaskSubmitted, committed before it is
+        followed, so a resumed execution follows the job it submitted instead of
+        submitting another), then wait for its end, polling on the run's own waits."""
+        run = frame.run
+        call.sleep = lambda seconds: run.sleep(frame, seconds)
+        replayed = run.history.replayed
+        if replayed is not None and replayed.type == "TaskSubmitted":
+            submitted = loads((replayed.details or {}).get("output") or "null")
+        else:
+            submitted = await handler.submit(call)
+            details = self.events.resource_details(self.ref)
+            details["output"] = run.serialize(submitted)
+            frame.emit("TaskSubmitted", details)
+            await run.checkpoint()
+        return await handler.complete(call, submitted)
 
     def _submitted(self, frame: Frame) -> bool:
         replayed = frame.run.history.replayed
@@ -160,13 +182,13 @@ class TaskEvents:
     def resource_details(self, ref: ResourceRef) -> dict[str, Any]:
         if not self.with_resource:
             return {}
-        return {"resourceType": ref.resource_type, "resource": ref.resource}
+        return {"resourceType": ref.resource_type, "resource": _resource_name(ref)}
 
     def scheduled_details(self, ref: ResourceRef, text: str, timeout: Any,
                           heartbeat: Any) -> dict[str, Any]:
         details: dict[str, Any]
         if self.with_resource:
-            details = {"resourceType": ref.resource_type, "resource": ref.resource,
+            details = {"resourceType": ref.resource_type, "resource": _resource_name(ref),
                        "region": ref.region, "parameters": text}
         else:
             details = {"resource": ref.arn, "input": text}
@@ -185,6 +207,12 @@ EVENTS = {
 _OUTCOMES = frozenset(e for k in EVENTS.values()
                       for e in (k.succeeded, k.failed, k.timed_out))
 _PROGRESS = frozenset({"ActivityStarted", "TaskSubmitted"})
+
+
+def _resource_name(ref: ResourceRef) -> str:
+    """The ``resource`` of a service task's events: the action with its pattern, as
+    AWS records it (``startExecution.sync``, ``sendMessage.waitForTaskToken``)."""
+    return f"{ref.resource}.{ref.pattern}" if ref.pattern else ref.resource
 
 
 def _once(fn: Any) -> Any:
