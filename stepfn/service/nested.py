@@ -1,8 +1,9 @@
 """Nested executions: ``arn:aws:states:::states:startExecution`` and its patterns.
 
 The child runs on this stepfn (it is an ordinary execution of a stored state machine):
-request-response answers once it has started; ``.sync`` and ``.sync:2`` wait for it to
-end and answer with its description (``.sync`` gives Input/Output as JSON text,
+request-response answers once it has started; ``.sync`` and ``.sync:2`` (recorded as
+TaskSubmitted with the child's ARN once it has started) wait for it to end and answer
+with its description (``.sync`` gives Input/Output as JSON text,
 ``.sync:2`` as JSON). A child that does not succeed fails the Task with
 ``States.TaskFailed`` and the child's description as the cause, as on AWS.
 
@@ -44,6 +45,25 @@ class NestedExecutions:
             finished = await self._wait_for(call, child.arn)
             return _describe(finished, as_json=call.ref.pattern == "sync:2")
         return {"ExecutionArn": child.arn, "StartDate": _millis(child.start_date)}
+
+    # -- .sync in two steps (tasks.base.JobHandler): the Task state records TaskSubmitted
+    # with the child's ARN between them, as AWS does, so a resumed parent follows the
+    # child it recorded.
+    def runs_jobs(self, call: TaskCall) -> bool:
+        return call.ref.resource == "startExecution" and call.ref.pattern in ("sync",
+                                                                              "sync:2")
+
+    async def submit(self, call: TaskCall) -> dict:
+        params = call.parameters if isinstance(call.parameters, dict) else {}
+        child = await self._start(call, params)
+        return {"ExecutionArn": child.arn, "StartDate": _millis(child.start_date)}
+
+    async def complete(self, call: TaskCall, submitted: Any) -> Any:
+        arn = submitted.get("ExecutionArn") if isinstance(submitted, dict) else None
+        if not isinstance(arn, str):
+            raise StatesError("States.Runtime", "The submitted child execution has no ARN")
+        finished = await self._wait_for(call, arn)
+        return _describe(finished, as_json=call.ref.pattern == "sync:2")
 
     async def _wait_for(self, call: TaskCall, child_arn: str) -> ExecutionRecord:
         """The child's record once it has ended. A durable wait: the child's end wakes
