@@ -17,6 +17,7 @@ from ..resources import (
     parse_resource,
     parse_s3_resource,
 )
+from ..timestamps import is_timestamp
 from .graph import graph_diagnostics
 from .rules import (
     BOOLEAN_OPS,
@@ -58,7 +59,6 @@ from .rules import (
     STATES_OPTIONAL,
     STATES_WITH_RESULT,
     STRING_OPS,
-    TIMESTAMP,
     TIMESTAMP_OPS,
     TOP_FIELDS,
     UNSUPPORTED_JSONATA,
@@ -500,8 +500,7 @@ class _Validator:
                               language, minimum=0)
         if "Timestamp" in state:
             value = state["Timestamp"]
-            if not (language == JSONATA and _is_jsonata(value)) and not (
-                    isinstance(value, str) and TIMESTAMP.match(value)):
+            if not (language == JSONATA and _is_jsonata(value)) and not is_timestamp(value):
                 self.error(SCHEMA, _at(location, "Timestamp"),
                            "The value for the field 'Timestamp' must be a valid ISO-8601 "
                            "timestamp")
@@ -954,7 +953,7 @@ class _Validator:
         if operator in NUMERIC_OPS:
             return _is_number(value)
         if operator in TIMESTAMP_OPS:
-            return isinstance(value, str) and bool(TIMESTAMP.match(value))
+            return is_timestamp(value)
         return isinstance(value, bool)  # BooleanEquals and the type tests
 
     def reuse_choice_compiler(self, rule: dict, where: str) -> None:
