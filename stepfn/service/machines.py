@@ -63,6 +63,13 @@ def check_definition(text: str, machine_type: str,
     return validate_text(text, machine_type, severity)
 
 
+def _check_version_description(publish: bool, description: str | None) -> None:
+    """API_CreateStateMachine / API_UpdateStateMachine, versionDescription: "You can
+    only set the description if the publish parameter is set to true"."""
+    if description and not publish:
+        raise InvalidRequest("Version description can only be set when publish is true")
+
+
 def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """The diagnostics that make a definition invalid."""
     return [d for d in diagnostics if d.severity == "ERROR"]
@@ -203,6 +210,7 @@ class StateMachines:
                      ) -> tuple[StateMachineRecord, VersionRecord | None]:
         """Create a machine (and publish its first version); a repeat of an identical
         create answers the existing machine."""
+        _check_version_description(publish, version_description)
         if not is_valid_name(new.name):
             raise InvalidName(new.name)
         self.check(new.definition, new.type)
@@ -253,6 +261,7 @@ class StateMachines:
                      ) -> tuple[StateMachineRecord, VersionRecord | None]:
         """Apply ``changes`` (record fields, see UPDATABLE); a real change makes a new
         revision. Returns the machine as it now is and the version published."""
+        _check_version_description(publish, version_description)
         machine = _not_deleting(await self.unqualified(arn))
         if not changes:
             raise MissingParameter(

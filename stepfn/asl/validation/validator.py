@@ -420,11 +420,31 @@ class _Validator:
             self.error(SCHEMA, _at(location, "HeartbeatSeconds"),
                        "The value for the field 'HeartbeatSeconds' must be smaller than "
                        "the value for the field 'TimeoutSeconds'")
-        if language == JSONPATH and "Credentials" in state:
-            self.template(state["Credentials"], _at(location, "Credentials"))
+        if "Credentials" in state:
+            self.check_credentials(state["Credentials"], _at(location, "Credentials"),
+                                   language)
         self.check_http_endpoint(model)
         self.check_retry(model)
         self.check_catch(model)
+
+    def check_credentials(self, credentials: Any, location: str, language: str) -> None:
+        """``Credentials``: an object naming the role to assume, ``RoleArn`` (JSONPath
+        also ``RoleArn.$``, a path or an intrinsic; JSONata a string or an expression),
+        and nothing else (state-task: "Credentials ... RoleArn")."""
+        if not isinstance(credentials, dict):
+            self.error(SCHEMA, location,
+                       "The value for the field 'Credentials' must be an OBJECT")
+            return
+        names = {"RoleArn", "RoleArn.$"} if language == JSONPATH else {"RoleArn"}
+        for name in credentials:
+            if name not in names:
+                self.error(SCHEMA, location, f"Field '{name}' is not supported")
+        if not names & set(credentials):
+            self.error(SCHEMA, location, "These fields are required: [RoleArn]")
+        if language == JSONPATH:
+            self.template(credentials, location)
+        else:
+            self.jsonata_values(credentials, location, "Credentials")
 
     HTTP_INVOKE = "arn:aws:states:::http:invoke"
 

@@ -129,6 +129,12 @@ class QueryIO(ABC):
         raise NotImplementedError
 
     @abstractmethod
+    def task_credentials(self) -> Transform | None:
+        """A Task's Credentials as ``f(frame, raw) -> {"RoleArn": ...}``, read from the
+        state's input as its arguments are; None if absent."""
+        raise NotImplementedError
+
+    @abstractmethod
     def map_items(self) -> Reader:
         """The items of an inline Map (ItemsPath or Items)."""
         raise NotImplementedError
@@ -352,6 +358,12 @@ class JsonPathIO(QueryIO):
             return value
 
         return read
+
+    def task_credentials(self) -> Transform | None:
+        template = _template(self.spec, "Credentials")
+        if template is None:
+            return None
+        return lambda frame, raw: template(self.effective_input(frame, raw), frame)
 
     def map_items(self) -> Reader:
         return items_path_reader(self.name, self.spec.get("ItemsPath", "$"))

@@ -27,6 +27,7 @@ class TaskState(State):
         self.ref: ResourceRef = parse_resource(model.fields["Resource"], compiler.region)
         self.timeout = self.io.task_seconds("TimeoutSeconds")
         self.heartbeat = self.io.task_seconds("HeartbeatSeconds")
+        self.credentials = self.io.task_credentials()
         self.recovery = Recovery(self)
         self.events = EVENTS[self.ref.kind]
         self.waits_for_token = (self.ref.kind == "activity"
@@ -49,10 +50,13 @@ class TaskState(State):
         ``$$.State.RetryCount``, and inside the try, so their errors can be caught),
         the call, then the result into the state output."""
         io = self.io
-        result = await self.invoke(frame, io.arguments(frame, raw_input, effective))
+        arguments = io.arguments(frame, raw_input, effective)
+        role = (self.credentials(frame, raw_input) if self.credentials is not None
+                else None)
+        result = await self.invoke(frame, arguments, role)
         return io.result_output(frame, raw_input, result)
 
-    async def invoke(self, frame: Frame, arguments: Any) -> Any:
+    async def invoke(self, frame: Frame, arguments: Any, credentials: Any = None) -> Any:
         """Record the scheduling, run the resource (or reuse the outcome a replayed
         history recorded) and record how it ended."""
         run = frame.run
@@ -60,8 +64,8 @@ class TaskState(State):
         heartbeat = self.heartbeat(frame) if self.heartbeat else None
         text = run.serialize(arguments)
         events = self.events
-        scheduled_id = frame.emit(events.scheduled,
-                                  events.scheduled_details(self.ref, text, timeout, heartbeat))
+        scheduled_id = frame.emit(events.scheduled, events.scheduled_details(
+            self.ref, text, timeout, heartbeat, credentials))
         scheduled = frame.history.replayed
         # From the (recorded) scheduling: a resumed task keeps its timeout's deadline.
         deadline = run.now() + timeout if timeout else None
@@ -163,7 +167,7 @@ class TaskEvents:
         return {"resourceType": ref.resource_type, "resource": ref.resource}
 
     def scheduled_details(self, ref: ResourceRef, text: str, timeout: Any,
-                          heartbeat: Any) -> dict[str, Any]:
+                          heartbeat: Any, credentials: Any = None) -> dict[str, Any]:
         details: dict[str, Any]
         if self.with_resource:
             details = {"resourceType": ref.resource_type, "resource": ref.resource,
@@ -174,6 +178,9 @@ class TaskEvents:
             details["timeoutInSeconds"] = int(timeout)
         if heartbeat is not None and self.scheduled != "LambdaFunctionScheduled":
             details["heartbeatInSeconds"] = int(heartbeat)
+        # The role the task runs as (state-task "Credentials"); activities take none.
+        if isinstance(credentials, dict) and self.scheduled != "ActivityScheduled":
+            details["taskCredentials"] = {"roleArn": credentials.get("RoleArn")}
         return details
 
 
