@@ -92,7 +92,8 @@ class ExecutionRun:
                  name: str, machine_arn: str, machine_name: str, tasks: TaskDispatcher,
                  role_arn: str = "", clock: Any = None, history: History | None = None,
                  input_text: str | None = None, redrive_count: int = 0,
-                 start_time: float | None = None, persist: Any = None) -> None:
+                 start_time: float | None = None, persist: Any = None,
+                 redrive_time: float | None = None) -> None:
         self.machine = machine
         self.input = input_value
         # The first state's input is the execution's: prime the serialize() cache with it
@@ -117,6 +118,7 @@ class ExecutionRun:
         # for a new execution it runs itself.
         self.effect_free_in_one_checkpoint = False
         self.redrive_count = redrive_count
+        self.redrive_time = redrive_time  # when it was last redriven (epoch seconds)
         self.machine_arn = machine_arn
         self.machine_name = machine_name
         self.role_arn = role_arn
@@ -142,6 +144,9 @@ class ExecutionRun:
                 "StartTime": iso_timestamp(self.start_time), "Name": self.name,
                 "RoleArn": self.role_arn, "RedriveCount": self.redrive_count,
             }
+            if self.redrive_count and self.redrive_time is not None:
+                # the context object has RedriveTime once the execution was redriven
+                context["RedriveTime"] = iso_timestamp(self.redrive_time)
         return context
 
     @property

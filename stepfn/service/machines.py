@@ -10,13 +10,16 @@ checks the request's shape and renders the answer; this module decides.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .. import jsonutil
 from ..asl.loader import validate_text
+from ..asl.validation.validator import variable_references
 from ..errors import DefinitionError, Diagnostic
 from ..store.base import (
     AliasRecord,
@@ -68,6 +71,18 @@ def _check_version_description(publish: bool, description: str | None) -> None:
     only set the description if the publish parameter is set to true"."""
     if description and not publish:
         raise InvalidRequest("Version description can only be set when publish is true")
+
+
+@functools.lru_cache(maxsize=256)
+def variable_references_of(definition: str) -> dict[str, list[str]]:
+    """DescribeStateMachine's ``variableReferences`` for a stored definition: for each
+    state that reads workflow variables, their names (cached: a definition is read
+    far more often than it changes)."""
+    try:
+        document = jsonutil.loads(definition)
+    except ValueError:
+        return {}
+    return variable_references(document) if isinstance(document, dict) else {}
 
 
 def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
