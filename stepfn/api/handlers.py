@@ -36,6 +36,7 @@ from stepfn.service.machines import (
     NewMachine,
     StateMachines,
     check_definition,
+    check_encryption,
     errors_only,
     tag_dict,
     variable_references_of,
@@ -259,6 +260,7 @@ class StepFunctionsApi:
         name = req["name"]
         if not is_valid_name(name):
             raise ApiError("InvalidName", f"Invalid Name: '{name}'")
+        check_encryption(req.get("encryptionConfiguration"))
         arn = self.arns.activity(name)
         existing = await self.store.get_activity(arn)
         if existing is not None:  # CreateActivity is idempotent on the name
