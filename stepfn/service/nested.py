@@ -35,15 +35,26 @@ class NestedExecutions:
         self.manager = manager
 
     async def invoke(self, call: TaskCall) -> Any:
+        """Request-response (and .waitForTaskToken's call): start the child; its ARN."""
+        return await self.submit(call)
+
+    async def submit(self, call: TaskCall) -> dict:
+        """Start the child execution: ``{ExecutionArn, StartDate}`` (the .sync
+        patterns' TaskSubmitted output)."""
         if call.ref.resource != "startExecution":
             raise StatesError("States.Runtime",
                               f"stepfn does not support states:{call.ref.resource}")
         params = call.parameters if isinstance(call.parameters, dict) else {}
         child = await self._start(call, params)
-        if call.ref.pattern in ("sync", "sync:2"):
-            finished = await self._wait_for(call, child.arn)
-            return _describe(finished, as_json=call.ref.pattern == "sync:2")
         return {"ExecutionArn": child.arn, "StartDate": _millis(child.start_date)}
+
+    async def wait_for_job(self, call: TaskCall, submitted: Any) -> Any:
+        """``.sync``/``.sync:2``: the started child's description once it has ended."""
+        child_arn = submitted.get("ExecutionArn") if isinstance(submitted, dict) else None
+        if not isinstance(child_arn, str):
+            raise StatesError("States.Runtime", "The submitted execution has no ARN")
+        finished = await self._wait_for(call, child_arn)
+        return _describe(finished, as_json=call.ref.pattern == "sync:2")
 
     async def _wait_for(self, call: TaskCall, child_arn: str) -> ExecutionRecord:
         """The child's record once it has ended. A durable wait: the child's end wakes

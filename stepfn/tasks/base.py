@@ -10,7 +10,7 @@ handler for their resource type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..asl.resources import Resource, ResourceError, parse_resource
 from ..errors import StatesError
@@ -50,6 +50,27 @@ class TaskCall:
 class TaskHandler(Protocol):
     async def invoke(self, call: TaskCall) -> Any:
         """Run the task; return its JSON-ready result or raise StatesError."""
+
+
+@runtime_checkable
+class JobHandler(TaskHandler, Protocol):
+    """A handler of ``.sync`` (Run a Job) resources in two steps, so that the Task
+    state records the job's submission as AWS does (TaskSubmitted between the start
+    and the end, TaskSubmitFailed when the starting call fails) and a resumed
+    execution waits for the job it submitted instead of submitting another. A handler
+    without ``submit`` is called through ``invoke`` alone."""
+
+    async def submit(self, call: TaskCall) -> Any:
+        """Start the job; its answer (recorded as TaskSubmitted's output)."""
+
+    async def wait_for_job(self, call: TaskCall, submitted: Any) -> Any:
+        """Wait until the job ``submit`` answered ``submitted`` for has ended; the
+        task's result, or StatesError as the job failed."""
+
+
+class SubmitFailed(StatesError):
+    """The call that starts a ``.sync`` or ``.waitForTaskToken`` task failed: the
+    Task state records TaskSubmitFailed (not TaskFailed) with its error and cause."""
 
 
 class TaskDispatcher:
@@ -111,5 +132,5 @@ class TaskDispatcher:
         return handler
 
 
-__all__ = ["Resource", "ResourceError", "ResourceRef", "TaskCall", "TaskDispatcher",
-           "TaskHandler", "parse_resource"]
+__all__ = ["JobHandler", "Resource", "ResourceError", "ResourceRef", "SubmitFailed",
+           "TaskCall", "TaskDispatcher", "TaskHandler", "parse_resource"]

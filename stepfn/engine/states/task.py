@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ...asl.model import StateModel
 from ...errors import StatesError
 from ...jsonutil import loads
-from ...tasks.base import ResourceRef, TaskCall, parse_resource
+from ...tasks.base import JobHandler, ResourceRef, SubmitFailed, TaskCall, parse_resource
 from ...tasks.tokens import task_token_for
 from ..frame import Frame
 from .base import State, Step
@@ -94,6 +94,9 @@ class TaskState(State):
         except TimeoutError:
             self._record_failure(frame, "States.Timeout", None, timed_out=True)
             raise StatesError("States.Timeout", None) from None
+        except SubmitFailed as err:
+            self._record_failure(frame, err.error, err.cause, submit=True)
+            raise StatesError(err.error, err.cause) from None
         except StatesError as err:
             self._record_failure(frame, err.error, err.cause,
                                  timed_out=err.error == "States.HeartbeatTimeout")
@@ -124,29 +127,55 @@ class TaskState(State):
                 started = _once(lambda worker: None)
             call.extra["started"] = started
             return await run.tasks.handler_for(self.ref).invoke(call)
-        if self.ref.pattern != "waitForTaskToken":
-            return await run.tasks.handler_for(self.ref).invoke(call)
-        # .waitForTaskToken: call the integration, then wait for the token's answer.
-        if not self._submitted(frame):  # a replayed TaskSubmitted: already called
-            await run.tasks.register_token(call)
-            submitted = await run.tasks.handler_for(self.ref).invoke(call)
-            details = self.events.resource_details(self.ref)
-            details["output"] = run.serialize(submitted)
-            frame.emit("TaskSubmitted", details)
-            await run.checkpoint()
-        return await run.tasks.wait_for_token(call)
+        handler = run.tasks.handler_for(self.ref)
+        if self.ref.pattern == "waitForTaskToken":
+            # call the integration (handing out the token), then wait for the answer
+            if self._submission(frame) is None:  # a replayed TaskSubmitted: called
+                await run.tasks.register_token(call)
+                await self._submit(frame, handler.invoke, call)
+            return await run.tasks.wait_for_token(call)
+        if self.ref.runs_a_job and isinstance(handler, JobHandler):
+            submitted = self._submission(frame)
+            if submitted is None:
+                submitted = await self._submit(frame, handler.submit, call)
+            return await handler.wait_for_job(call, submitted)
+        return await handler.invoke(call)
 
-    def _submitted(self, frame: Frame) -> bool:
+    async def _submit(self, frame: Frame, submit: Any, call: TaskCall) -> Any:
+        """Start the job (or hand out the token): record TaskSubmitted with the answer,
+        and make it durable; a failure of the starting call is a submit failure."""
+        run = frame.run
+        try:
+            submitted = await submit(call)
+        except SubmitFailed:
+            raise
+        except StatesError as err:
+            raise SubmitFailed(err.error, err.cause) from None
+        details = self.events.resource_details(self.ref)
+        details["output"] = run.serialize(submitted)
+        frame.emit("TaskSubmitted", details)
+        await run.checkpoint()
+        return submitted
+
+    def _submission(self, frame: Frame) -> Any:
+        """What the replayed TaskSubmitted recorded (the job it started); None when the
+        task has not been submitted yet."""
         replayed = frame.run.history.replayed
-        return replayed is not None and replayed.type == "TaskSubmitted"
+        if replayed is None or replayed.type != "TaskSubmitted":
+            return None
+        output = (replayed.details or {}).get("output")
+        return loads(output) if isinstance(output, str) else {}
 
     def _record_failure(self, frame: Frame, error: str, cause: str | None,
-                        timed_out: bool = False) -> None:
+                        timed_out: bool = False, submit: bool = False) -> None:
         details = self.events.resource_details(self.ref)
         details["error"] = error
         if cause is not None:
             details["cause"] = cause
-        frame.emit(self.events.timed_out if timed_out else self.events.failed, details)
+        events = self.events
+        kind = events.timed_out if timed_out else (
+            events.submit_failed if submit else events.failed)
+        frame.emit(kind, details)
 
 
 class TaskEvents:
@@ -158,19 +187,23 @@ class TaskEvents:
         self.succeeded = prefix + "Succeeded"
         self.failed = prefix + "Failed"
         self.timed_out = prefix + "TimedOut"
+        # the call that starts a .sync or .waitForTaskToken task failed; an activity
+        # that could not be scheduled (it does not exist)
+        self.submit_failed = {"Task": "TaskSubmitFailed",
+                              "Activity": "ActivityScheduleFailed"}.get(prefix, self.failed)
         self.with_resource = with_resource  # resourceType/resource on every event
         self.started_at_once = started_at_once  # an activity starts when a worker polls
 
     def resource_details(self, ref: ResourceRef) -> dict[str, Any]:
         if not self.with_resource:
             return {}
-        return {"resourceType": ref.resource_type, "resource": ref.resource}
+        return {"resourceType": ref.resource_type, "resource": ref.event_resource}
 
     def scheduled_details(self, ref: ResourceRef, text: str, timeout: Any,
                           heartbeat: Any, credentials: Any = None) -> dict[str, Any]:
         details: dict[str, Any]
         if self.with_resource:
-            details = {"resourceType": ref.resource_type, "resource": ref.resource,
+            details = {"resourceType": ref.resource_type, "resource": ref.event_resource,
                        "region": ref.region, "parameters": text}
         else:
             details = {"resource": ref.arn, "input": text}
@@ -190,7 +223,7 @@ EVENTS = {
     "activity": TaskEvents("Activity", False, False),
 }
 _OUTCOMES = frozenset(e for k in EVENTS.values()
-                      for e in (k.succeeded, k.failed, k.timed_out))
+                      for e in (k.succeeded, k.failed, k.timed_out, k.submit_failed))
 _PROGRESS = frozenset({"ActivityStarted", "TaskSubmitted"})
 
 
@@ -213,6 +246,8 @@ def _recorded_outcome(event: Any) -> Any:
         return loads(details["output"])
     if event.type.endswith("TimedOut"):
         raise TimeoutError()
-    raise StatesError(details.get("error", "States.TaskFailed"), details.get("cause"))
+    failure = (SubmitFailed if event.type in ("TaskSubmitFailed", "ActivityScheduleFailed")
+               else StatesError)
+    raise failure(details.get("error", "States.TaskFailed"), details.get("cause"))
 
 
