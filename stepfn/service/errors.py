@@ -26,6 +26,11 @@ class InvalidRequest(ServiceError):
         self.reason = reason
 
 
+class InvalidEncryptionConfiguration(ServiceError):
+    """An encryptionConfiguration Step Functions cannot use (a customer managed key
+    without its key id, or a key id of no KMS form)."""
+
+
 class MissingParameter(ServiceError):
     """None of the members the operation needs at least one of was given."""
 

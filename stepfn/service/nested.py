@@ -36,33 +36,25 @@ class NestedExecutions:
         self.manager = manager
 
     async def invoke(self, call: TaskCall) -> Any:
+        """Request-response (and .waitForTaskToken's call): start the child; its ARN."""
+        return await self.submit(call)
+
+    async def submit(self, call: TaskCall) -> dict:
+        """Start the child execution: ``{ExecutionArn, StartDate}`` (the .sync
+        patterns' TaskSubmitted output)."""
         if call.ref.resource != "startExecution":
             raise StatesError("States.Runtime",
                               f"stepfn does not support states:{call.ref.resource}")
         params = call.parameters if isinstance(call.parameters, dict) else {}
         child = await self._start(call, params)
-        if call.ref.pattern in ("sync", "sync:2"):
-            finished = await self._wait_for(call, child.arn)
-            return _describe(finished, as_json=call.ref.pattern == "sync:2")
         return {"ExecutionArn": child.arn, "StartDate": _millis(child.start_date)}
 
-    # -- .sync in two steps (tasks.base.JobHandler): the Task state records TaskSubmitted
-    # with the child's ARN between them, as AWS does, so a resumed parent follows the
-    # child it recorded.
-    def runs_jobs(self, call: TaskCall) -> bool:
-        return call.ref.resource == "startExecution" and call.ref.pattern in ("sync",
-                                                                              "sync:2")
-
-    async def submit(self, call: TaskCall) -> dict:
-        params = call.parameters if isinstance(call.parameters, dict) else {}
-        child = await self._start(call, params)
-        return {"ExecutionArn": child.arn, "StartDate": _millis(child.start_date)}
-
-    async def complete(self, call: TaskCall, submitted: Any) -> Any:
-        arn = submitted.get("ExecutionArn") if isinstance(submitted, dict) else None
-        if not isinstance(arn, str):
-            raise StatesError("States.Runtime", "The submitted child execution has no ARN")
-        finished = await self._wait_for(call, arn)
+    async def wait_for_job(self, call: TaskCall, submitted: Any) -> Any:
+        """``.sync``/``.sync:2``: the started child's description once it has ended."""
+        child_arn = submitted.get("ExecutionArn") if isinstance(submitted, dict) else None
+        if not isinstance(child_arn, str):
+            raise StatesError("States.Runtime", "The submitted execution has no ARN")
+        finished = await self._wait_for(call, child_arn)
         return _describe(finished, as_json=call.ref.pattern == "sync:2")
 
     async def _wait_for(self, call: TaskCall, child_arn: str) -> ExecutionRecord:

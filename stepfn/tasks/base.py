@@ -57,18 +57,24 @@ class TaskHandler(Protocol):
 
 
 @runtime_checkable
-class JobHandler(Protocol):
-    """A handler that runs ``.sync`` tasks in two steps, so the Task state can record
-    ``TaskSubmitted`` between them (and, resumed, skip a submission already made)."""
-
-    def runs_jobs(self, call: TaskCall) -> bool:
-        """Whether ``call`` is to be run as ``submit`` then ``complete``."""
+class JobHandler(TaskHandler, Protocol):
+    """A handler of ``.sync`` (Run a Job) resources in two steps, so that the Task
+    state records the job's submission as AWS does (TaskSubmitted between the start
+    and the end, TaskSubmitFailed when the starting call fails) and a resumed
+    execution waits for the job it submitted instead of submitting another. A handler
+    without ``submit`` is called through ``invoke`` alone."""
 
     async def submit(self, call: TaskCall) -> Any:
-        """Start the job; its output is recorded as TaskSubmitted."""
+        """Start the job; its answer (recorded as TaskSubmitted's output)."""
 
-    async def complete(self, call: TaskCall, submitted: Any) -> Any:
-        """Wait for the submitted job to end; the task's result."""
+    async def wait_for_job(self, call: TaskCall, submitted: Any) -> Any:
+        """Wait until the job ``submit`` answered ``submitted`` for has ended; the
+        task's result, or StatesError as the job failed."""
+
+
+class SubmitFailed(StatesError):
+    """The call that starts a ``.sync`` or ``.waitForTaskToken`` task failed: the
+    Task state records TaskSubmitFailed (not TaskFailed) with its error and cause."""
 
 
 class TaskDispatcher:
@@ -130,5 +136,5 @@ class TaskDispatcher:
         return handler
 
 
-__all__ = ["Resource", "ResourceError", "ResourceRef", "TaskCall", "TaskDispatcher",
-           "TaskHandler", "parse_resource"]
+__all__ = ["JobHandler", "Resource", "ResourceError", "ResourceRef", "SubmitFailed",
+           "TaskCall", "TaskDispatcher", "TaskHandler", "parse_resource"]

@@ -85,3 +85,31 @@ def test_request_response_returns_once_started(sfn) -> None:
     assert isinstance(out["StartDate"], int)
     assert wait_for_status(sfn, out["ExecutionArn"])["status"] == "SUCCEEDED"
     assert [e["type"] for e in history(sfn, ex)].count("TaskSucceeded") == 1
+
+
+def test_sync_records_the_submission_and_a_failed_start(sfn) -> None:
+    # AWS's history of a .sync task: TaskScheduled, TaskStarted, TaskSubmitted (the
+    # child started), TaskSucceeded; a start that fails is TaskSubmitFailed.
+    ok, _ = child_machines(sfn)
+    arn = parent(sfn, "parent-submits", "arn:aws:states:::states:startExecution.sync", ok)
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 2}')["executionArn"]
+    assert wait_for_status(sfn, ex)["status"] == "SUCCEEDED"
+    events = history(sfn, ex)
+    assert [e["type"] for e in events if e["type"].startswith("Task")] == [
+        "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded",
+        "TaskStateExited"]
+    submitted = next(e for e in events if e["type"] == "TaskSubmitted")
+    details = submitted["taskSubmittedEventDetails"]
+    assert (details["resourceType"], details["resource"]) == ("states", "startExecution.sync")
+    assert json.loads(details["output"])["ExecutionArn"].startswith(
+        "arn:aws:states:us-east-1:123456789012:execution:child-ok:")
+    missing = ok.replace("child-ok", "no-such-child")
+    arn = parent(sfn, "parent-cannot-start", "arn:aws:states:::states:startExecution.sync",
+                 missing)
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 2}')["executionArn"]
+    desc = wait_for_status(sfn, ex)
+    assert (desc["status"], desc["error"]) == (
+        "FAILED", "StepFunctions.StateMachineDoesNotExistException")
+    failed = [e for e in history(sfn, ex) if e["type"] == "TaskSubmitFailed"]
+    assert failed and failed[0]["taskSubmitFailedEventDetails"]["error"] == (
+        "StepFunctions.StateMachineDoesNotExistException")

@@ -129,6 +129,12 @@ class QueryIO(ABC):
         raise NotImplementedError
 
     @abstractmethod
+    def task_credentials(self) -> Transform | None:
+        """A Task's Credentials as ``f(frame, raw) -> {"RoleArn": ...}``, read from the
+        state's input as its arguments are; None if absent."""
+        raise NotImplementedError
+
+    @abstractmethod
     def map_items(self) -> Reader:
         """The items of an inline Map (ItemsPath or Items)."""
         raise NotImplementedError
@@ -353,6 +359,12 @@ class JsonPathIO(QueryIO):
 
         return read
 
+    def task_credentials(self) -> Transform | None:
+        template = _template(self.spec, "Credentials")
+        if template is None:
+            return None
+        return lambda frame, raw: template(self.effective_input(frame, raw), frame)
+
     def map_items(self) -> Reader:
         return items_path_reader(self.name, self.spec.get("ItemsPath", "$"))
 
@@ -433,16 +445,29 @@ def items_path_reader(state_name: str, text: str) -> Reader:
 
 
 def _seconds_path(text: str) -> Reader:
+    """SecondsPath: a path to a whole, non-negative number of seconds (state-wait: "You
+    must specify an integer value for this field"); AWS's causes name the path and what
+    it selected."""
     getter = compile_reference(text)
 
     def read(frame: Frame, doc: Any) -> float:
         value = _read_wait_path(frame, getter, doc, "SecondsPath", text)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int):
             raise frame.run.runtime_error(
-                frame, f"The SecondsPath parameter references an invalid value: {text}")
+                frame, "The SecondsPath parameter cannot be parsed as a long value: "
+                f"{text} == {_shown(value)}")
+        if value < 0:
+            raise frame.run.runtime_error(
+                frame, f"The SecondsPath parameter references a negative value: "
+                f"{text} == {value}")
         return frame.run.now() + value
 
     return read
+
+
+def _shown(value: Any) -> str:
+    """A selected value as a cause quotes it: a string as written, other values as JSON."""
+    return value if isinstance(value, str) else dumps(value)
 
 
 def _timestamp_path(text: str) -> Reader:
