@@ -18,6 +18,8 @@ import pytest
 
 from tests.service.conftest import ROLE, Server
 
+from .conftest import unique
+
 PASS_WAIT = {"StartAt": "P", "States": {
     "P": {"Type": "Pass", "Result": {"n": 1}, "Next": "W"},
     "W": {"Type": "Wait", "Seconds": 0, "End": True}}}
@@ -253,3 +255,20 @@ def test_the_stepfn_api_is_signed_like_the_aws_api_under_sigv4(tmp_path: Path) -
     # Signed, it reaches the route: that machine does not exist.
     assert signed.value.code == 400
     assert json.loads(signed.value.read())["__type"] == "StateMachineDoesNotExist"
+
+
+def test_a_logging_configuration_aws_refuses_is_refused(served: Server) -> None:
+    sfn = served.client()
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:g:*"
+    cases = [{"level": "ALL"},  # no destination
+             {"level": "ERROR", "destinations": [
+                 {"cloudWatchLogsLogGroup": {"logGroupArn": group}}] * 2},
+             {"level": "ALL", "destinations": [
+                 {"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:s3:::bucket"}}]}]
+    for logging in cases:
+        with pytest.raises(sfn.exceptions.InvalidLoggingConfiguration):
+            express_machine(sfn, unique("badlog"), FAIL, logging)
+    machine = express_machine(sfn, unique("oklog"), FAIL, {"level": "OFF"})
+    with pytest.raises(sfn.exceptions.InvalidLoggingConfiguration):
+        sfn.update_state_machine(stateMachineArn=machine,
+                                 loggingConfiguration={"level": "FATAL"})
