@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...asl.model import JSONATA, StateModel
-from ...asl.paths import Getter, compile_reference
+from ...asl.paths import Getter, compile_reference, path_and_document
 from ...asl.templates import compile_payload
 from ...errors import PathNotFound, StatesError
 from ...jsonutil import dumps, json_type_name
@@ -36,6 +36,7 @@ from .steps import (
     apply_io_path,
     compile_io_path,
     compile_result_path,
+    describe_missing,
     parse_timestamp,
 )
 
@@ -432,9 +433,10 @@ def items_path_reader(state_name: str, text: str) -> Reader:
     def read(frame: Frame, doc: Any) -> list | dict:
         try:
             items = getter(doc, frame)
-        except PathNotFound:
+        except PathNotFound:  # AWS's words for a path that selects nothing, as InputPath
+            path, source = path_and_document(text, doc, frame)
             raise frame.run.runtime_error(
-                frame, f"Invalid path '{text}' : No results for path: {text}") from None
+                frame, f"Invalid path '{text}' : {describe_missing(path, source)}") from None
         if not isinstance(items, (list, dict)):
             raise frame.run.runtime_error(
                 frame, f"Items of Map state '{state_name}' must be an array or an object; "
