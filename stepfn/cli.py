@@ -264,6 +264,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["STEPFN_HTTP_ALLOW"] = args.http_allow
     if args.lambda_forward:
         os.environ["STEPFN_LAMBDA_FORWARD"] = "1"
+    if args.execution_logs is not None:  # read by the execution service as it starts
+        os.environ["STEPFN_EXECUTION_LOGS"] = args.execution_logs
+    if args.express_keep is not None:
+        os.environ["STEPFN_EXPRESS_KEEP"] = args.express_keep
     try:
         from .tasks.http import HttpPolicy
 
@@ -531,6 +535,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "(STEPFN_HTTP_ALLOW; default: any but 169.254.169.254 and "
                             "fd00:ec2::254)")
     serve.add_argument("--lambda-forward", action="store_true", help=LAMBDA_FORWARD_HELP)
+    serve.add_argument("--execution-logs", metavar="SINK",
+                       help="where executions log by their loggingConfiguration: "
+                            "cloudwatch, stdout, file:PATH or off (STEPFN_EXECUTION_LOGS, "
+                            "default cloudwatch)")
+    serve.add_argument("--express-keep", metavar="N",
+                       help="recent Express executions kept with their events for the "
+                            "stepfn API and the UI (STEPFN_EXPRESS_KEEP, default 500)")
     serve.add_argument("--log-format", choices=["text", "json"],
                        help="text lines, or one JSON object per line (STEPFN_LOG_FORMAT, "
                             "default text)")

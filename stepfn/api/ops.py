@@ -11,6 +11,8 @@ execution as Server-Sent Events, Prometheus metrics and a health check.
   event N. Live events come from the service's feed, which also carries the events other
   processes append (NOTIFY on PostgreSQL, polling on SQLite: service/feed.py); the store
   is read again whenever the feed is silent for a while or the subscriber lost events.
+  A recent Express execution this server keeps in memory (service/express.py) streams
+  the same way from there.
 - ``GET /metrics``: text exposition format 0.0.4.
 - ``GET /health``: 200 ``{"status":"ok"}`` when the store answers, else 503.
 """
@@ -37,6 +39,7 @@ FEED_PREFIX = "/feed/executions/"
 TERMINAL = frozenset(("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut",
                       "ExecutionAborted"))
 POLL_SECONDS = 1.0  # the store is read again after this long without a feed event
+EXPRESS_POLL_SECONDS = 0.25  # a kept Express execution's events are read this often
 Send = Callable[[dict], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict]]
 
@@ -130,6 +133,10 @@ def _message(event: HistoryEvent) -> bytes:
 
 async def _feed(send: Send, receive: Receive, store: Store, service: Any,
                 arn: str, after: int = 0) -> None:
+    kept = getattr(service, "express", None)
+    if kept is not None and kept.record(arn) is not None:
+        await _express_feed(send, receive, kept, arn, after)
+        return
     if await store.get_execution(arn) is None:
         await _plain(send, 404, b'{"message":"Execution Does Not Exist"}',
                      b"application/json")
@@ -147,6 +154,35 @@ async def _feed(send: Send, receive: Receive, store: Store, service: Any,
         gone.cancel()
         if sub is not None:
             sub.close()
+    with contextlib.suppress(Exception):
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _express_feed(send: Send, receive: Receive, kept: Any, arn: str,
+                        after: int) -> None:
+    """The feed of a kept Express execution (service/express.py): its events are in
+    this server's memory, not in the store, so they are read again every
+    ``EXPRESS_POLL_SECONDS`` until the execution has ended and all were sent."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/event-stream"),
+                            (b"cache-control", b"no-cache")]})
+    gone = asyncio.ensure_future(_disconnected(receive))
+    last = after
+    try:
+        while not gone.done():
+            found = kept.get(arn)
+            if found is None:  # forgotten meanwhile (more recent ones pushed it out)
+                break
+            record, events = found
+            for event in events[last:]:
+                await send({"type": "http.response.body",
+                            "body": _message(HistoryEvent(*event)), "more_body": True})
+                last = event[0]
+            if record.status != "RUNNING" and last >= len(events):
+                break
+            await asyncio.wait({gone}, timeout=EXPRESS_POLL_SECONDS)
+    finally:
+        gone.cancel()
     with contextlib.suppress(Exception):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 

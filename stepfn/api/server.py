@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from stepfn.api import ops
+from stepfn.api import ops, stepfn_api
 from stepfn.api.auth import SigV4Verifier, load_access_keys
 from stepfn.api.errors import ApiError, from_service, is_declared
 from stepfn.api.handlers import StepFunctionsApi
@@ -154,7 +154,9 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
     """The ASGI app: opens the store at startup and closes it at shutdown (lifespan),
     answers ``POST /`` API calls, and hands anything else to ``fallback``."""
     config = config or ApiConfig()
-    api = StepFunctionsApi(store, service, Arns(config.region, config.account))
+    arns = Arns(config.region, config.account)
+    api = StepFunctionsApi(store, service, arns)
+    own_api = stepfn_api.StepfnApi(store, service, arns)
     verifier = make_verifier(config)
     known = operation_names()
 
@@ -205,6 +207,15 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
                     await _respond(send, 403, {"__type": exc.code, "message": exc.message})
                     return
             await ops.answer(scope, receive, send, store, service)
+            return
+        if stepfn_api.handles(scope):  # /stepfn/v1/...: authenticated like the AWS API
+            if verifier is not None:
+                try:
+                    _authenticate(verifier, scope, await _read_body(receive))
+                except ApiError as exc:
+                    await _respond(send, exc.status, exc.to_json())
+                    return
+            await own_api.answer(scope, send)
             return
         target = _header(scope, b"x-amz-target")
         is_api = scope["type"] == "http" and scope["method"] == "POST" and (

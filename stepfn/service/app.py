@@ -140,6 +140,11 @@ class OffLoopService:
         return self.manager.running
 
     @property
+    def express(self) -> Any:
+        """The recent Express executions (thread-safe; service/express.py)."""
+        return self.manager.express
+
+    @property
     def mock_config(self) -> Any:
         return self.manager.mock_config
 

@@ -10,6 +10,7 @@ to a store and, for ``stepfn serve``, runs it on an event loop of its own.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from typing import Any
@@ -22,6 +23,8 @@ from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
 from .contract import ActivityTaskGrant, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
+from .execution_logs import LogWriter, logs_mode_from_env
+from .express import RecentExpressExecutions, keep_from_env
 from .feed import EventFeed, RemoteEvents
 from .metrics import Metrics
 from .nested import NestedExecutions
@@ -63,7 +66,13 @@ class ExecutionManager:
                  account: str = "123456789012", functions: FunctionRegistry | None = None,
                  tasks: TaskDispatcher | None = None, clock: Any = None,
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
-                 worker: bool = True, park_after: float | None = None) -> None:
+                 worker: bool = True, park_after: float | None = None,
+                 express_keep: int | None = None,
+                 execution_logs: str | None = None) -> None:
+        """``express_keep``: how many recent Express executions to keep with their events
+        (default ``STEPFN_EXPRESS_KEEP``); ``execution_logs``: where executions log by
+        their machine's loggingConfiguration, ``cloudwatch``, ``stdout``, ``file:PATH`` or
+        ``off`` (default ``STEPFN_EXECUTION_LOGS``; service/execution_logs.py)."""
         import os
 
         self.store = store
@@ -78,10 +87,15 @@ class ExecutionManager:
         self.functions = functions or FunctionRegistry()
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
                                                  account=account)[0]
+        self.express = RecentExpressExecutions(
+            keep_from_env() if express_keep is None else express_keep)
+        mode = execution_logs or logs_mode_from_env()
+        self.execution_logs = LogWriter(mode) if mode != "off" else None
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
                                       feed=self.feed, region=region,
                                       max_history_events=max_history_events,
-                                      park_after=park_after)
+                                      park_after=park_after, express=self.express,
+                                      execution_logs=self.execution_logs)
         self.scheduler = LeaseScheduler(store, self.runner, self.lease)
         # Events other processes append, into this process's feed (service/feed.py).
         self.remote_events = RemoteEvents(store, self.feed, self.runner.running.__contains__)
@@ -130,6 +144,9 @@ class ExecutionManager:
         await self.remote_events.stop()
         self.callbacks.stop()
         await self.scheduler.stop()
+        if self.execution_logs is not None:  # what was logged so far is written
+            writer = self.execution_logs
+            await asyncio.get_running_loop().run_in_executor(None, writer.close)
 
     # -- starting ---------------------------------------------------------------------------
     async def start_execution(self, request: StartRequest,
@@ -137,7 +154,8 @@ class ExecutionManager:
         record = replace(self._new_record(request), parent_arn=parent_arn)
         machine = self.runner.compile(request.definition, record.type)
         self._use_test_case(request)
-        await self.runner.start(record, machine, request.role_arn)
+        await self.runner.start(record, machine, request.role_arn,
+                                self._log_of(request, record))
         return record
 
     async def start_sync_execution(self, request: StartRequest) -> SyncResult:
@@ -145,9 +163,20 @@ class ExecutionManager:
         machine = self.runner.compile(request.definition, "EXPRESS")
         self._use_test_case(request)
         started = time.monotonic()
-        finished = await self.runner.run_sync(record, machine, request.role_arn)
+        finished = await self.runner.run_sync(record, machine, request.role_arn,
+                                              self._log_of(request, record))
         billed = max(100, int((time.monotonic() - started) * 1000 + 99) // 100 * 100)
         return SyncResult(finished, billed_duration_ms=billed)
+
+    def _log_of(self, request: StartRequest, record: ExecutionRecord) -> Any:
+        """Where the new execution logs: its version's or machine's logging
+        configuration (None: nowhere)."""
+        if self.execution_logs is None:
+            return None
+        source = request.version or request.machine
+        return self.execution_logs.session(source.logging_configuration,
+                                           request.machine.name, record.arn,
+                                           record.start_date)
 
     def _use_test_case(self, request: StartRequest) -> None:
         """Mock the states the request's test case names, for this execution."""

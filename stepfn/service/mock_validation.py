@@ -2,9 +2,11 @@
 model of the service the Task calls (botocore's model of the operation's output).
 
 ``STRICT`` (the default): required members present and every present member of the
-model's type; ``PRESENT``: only the present members checked; ``NONE``: no check. Only
-``aws-sdk:*`` resources have an API model to check against; other resources' results
-are taken as they are.
+model's type; ``PRESENT``: only the present members checked; ``NONE``: no check. The
+``aws-sdk:*`` resources and the request-response form of the optimized integrations
+whose result is their operation's output (``tasks/integrations``: Athena's
+``getQueryResults``, SageMaker's ``createModel``, ...) have an API model to check
+against; other resources' results are taken as they are.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ def check_mock_result(resource: str, result: Any, mode: str | None) -> None:
         ref = parse_resource(resource)
     except ValueError:
         return
-    if not ref.resource_type.startswith("aws-sdk:"):
-        return
-    shape = _output_shape(ref.resource_type.split(":", 1)[1], ref.resource)
+    if ref.resource_type.startswith("aws-sdk:"):
+        shape = _output_shape(ref.resource_type.split(":", 1)[1], ref.resource)
+    else:
+        shape = _optimized_output_shape(ref.resource_type, ref.resource, ref.pattern)
     if shape is None:
         return
     problems: list[str] = []
@@ -60,6 +63,21 @@ def _output_shape(service: str, action: str) -> Any:
     if wanted is None:
         return None
     return model.operation_model(wanted).output_shape
+
+
+@lru_cache(maxsize=64)
+def _optimized_output_shape(service: str, action: str, pattern: str) -> Any:
+    """The output shape of an optimized action whose result is its operation's output
+    as is (request-response or .waitForTaskToken), else None."""
+    from ..tasks.integrations import SERVICES
+
+    found = SERVICES.get(service)
+    spec = found.actions.get(action) if found is not None else None
+    if spec is None or pattern not in ("", "waitForTaskToken") or spec.result or \
+            spec.custom or spec.prepare:
+        return None
+    model = _session().get_service_model(found.boto)  # type: ignore[union-attr]
+    return model.operation_model(spec.operation).output_shape
 
 
 @lru_cache(maxsize=1)

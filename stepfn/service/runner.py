@@ -41,6 +41,7 @@ from ..store.base import Batch, Conflict, ExecutionRecord, HistoryEvent, Store
 from ..tasks.base import TaskDispatcher
 from . import logs
 from .errors import StateMachineDoesNotExist
+from .express import RecentExpressExecutions
 from .feed import EventFeed
 from .map_runs import StoredMapRuns
 from .waits import WaitBook, park_after_from_env
@@ -81,6 +82,8 @@ class _Running:
     ending: bool = False
     # Its threads and durable waits (None: not durable); see service/waits.py.
     waits: WaitBook | None = None
+    # Where its committed events are logged (service/execution_logs.py), or None.
+    log: Any = None
 
 
 @dataclass
@@ -90,6 +93,7 @@ class _Park:
     arn: str
     events: list[Event]
     timers: Callable[[Batch], None] | None
+    log: Any = None
 
 
 class ExecutionRunner:
@@ -97,7 +101,9 @@ class ExecutionRunner:
 
     def __init__(self, store: Store, tasks: TaskDispatcher, lease: Lease, *, clock: Any,
                  feed: EventFeed, region: str, max_history_events: int,
-                 park_after: float | None = None) -> None:
+                 park_after: float | None = None,
+                 express: RecentExpressExecutions | None = None,
+                 execution_logs: Any = None) -> None:
         self.store = store
         self.tasks = tasks
         self.lease = lease
@@ -114,6 +120,11 @@ class ExecutionRunner:
         # The mock configuration for ``<machine ARN>#<test case>`` starts (a MockConfig).
         self.mock_config: Any = None
         self.running: dict[str, _Running] = {}
+        # Recent Express executions with their events (service/express.py), and where
+        # executions' events are logged by their logging configuration
+        # (service/execution_logs.py; None: nowhere).
+        self.express = express if express is not None else RecentExpressExecutions(0)
+        self.execution_logs = execution_logs
         # Asks this process's scheduler to claim work now (set by LeaseScheduler)
         self.wake_scheduler: Callable[[], None] | None = None
         self._ended: dict[str, list[asyncio.Future]] = {}
@@ -150,7 +161,7 @@ class ExecutionRunner:
 
     # -- starting ---------------------------------------------------------------------------
     async def start(self, record: ExecutionRecord, machine: StateMachine,
-                    role_arn: str) -> None:
+                    role_arn: str, log: Any = None) -> None:
         """Run a new execution; returns once its record is stored (a Standard one's with
         its first checkpoint, in one transaction: a crash from then on resumes it)."""
         running = self.running.get(record.arn)
@@ -162,10 +173,14 @@ class ExecutionRunner:
         if record.type == "EXPRESS":
             async with self.store.batch() as tx:
                 tx.put_execution(record)
-            self._launch(self._prepare(record, machine, role_arn, recorded=None,
-                                       durable=False))
+            entry = self._prepare(record, machine, role_arn, recorded=None, durable=False)
+            if log is not None:  # in memory: each event is logged as it is recorded
+                entry.run.history.on_append = log.append
+            self.express.started(record, entry.run.history.events)
+            self._launch(entry)
             return
         entry = self._prepare(record, machine, role_arn, recorded=None)
+        entry.log = log
         entry.inserting = asyncio.get_running_loop().create_future()
         # A worker runs a machine with nothing to wait for and no side effect (Pass,
         # Choice, inline Map and Parallel of them: computation bounded by the history
@@ -178,10 +193,12 @@ class ExecutionRunner:
         await asyncio.shield(entry.inserting)
 
     async def run_sync(self, record: ExecutionRecord, machine: StateMachine,
-                       role_arn: str) -> ExecutionRecord:
+                       role_arn: str, log: Any = None) -> ExecutionRecord:
         """Run an Express execution in memory to its end; its finished record."""
-        history = History(self.max_history_events)
+        history = History(self.max_history_events,
+                          on_append=log.append if log is not None else None)
         run = self._new_run(record, machine, role_arn, history)
+        self.express.started(record, history.events)
         logs.execution_started(machine_name(record), record.arn)
         try:
             result = await run.run()
@@ -193,6 +210,7 @@ class ExecutionRunner:
         logs.log_task_failures(machine_name(record), record.arn, history.events,
                                history.events)
         finished = _finished_record(record, result, self.clock.now())
+        self.express.ended(finished)
         _log_end(finished)
         return finished
 
@@ -245,6 +263,8 @@ class ExecutionRunner:
         finished = _finished_record(entry.record, result, self.clock.now())
         entry.record = finished
         entry.ending = True
+        if finished.type == "EXPRESS":
+            self.express.ended(finished)
         try:
             await self._flush(entry, finished)
         except (_NotInserted, _Dropped):
@@ -285,7 +305,10 @@ class ExecutionRunner:
                     elif not ended:  # an API-only node: a worker claims it from here
                         tx.ensure_work(EXECUTION, arn)
                 elif ended:
-                    tx.finish_work(arn, owner)
+                    # An Express execution runs in memory, under no lease: it has no
+                    # work item to finish, only its record to end (and its parent).
+                    if entry.run.persist is not None:
+                        tx.finish_work(arn, owner)
                 else:
                     tx.check_lease(arn, owner)
                 if events:
@@ -309,6 +332,8 @@ class ExecutionRunner:
                 inserting.set_result(None)
         if events:  # committed: now they may be seen
             self.feed.publish(entry.record.arn, events, _to_store)
+            if entry.log is not None:
+                entry.log.write(events)
             logs.log_task_failures(machine_name(entry.record), arn, events,
                                    entry.run.history.events)
         if inserting is not None and not self.lease.worker and not ended:
@@ -341,7 +366,8 @@ class ExecutionRunner:
         entry.pending.clear()
         timers = entry.waits.take_timers() if entry.waits is not None else None
         self.drop(entry)
-        asyncio.ensure_future(self.write_park(_Park(entry.record.arn, events, timers)))
+        asyncio.ensure_future(self.write_park(_Park(entry.record.arn, events, timers,
+                                                    entry.log)))
 
     async def write_park(self, park: _Park) -> None:
         """Commit a park (tried again by the scheduler when it fails)."""
@@ -362,6 +388,8 @@ class ExecutionRunner:
         self.parking.pop(arn, None)
         if park.events:
             self.feed.publish(arn, park.events, _to_store)
+            if park.log is not None:
+                park.log.write(park.events)
 
     def drop(self, entry: _Running) -> None:
         """Stop an execution here without writing anything more for it."""
@@ -410,7 +438,27 @@ class ExecutionRunner:
         if replay_filter is None and record.redrive_count:
             replay_filter = events_of_redriven_attempt  # resumed after a crash
         replay = replay_filter(recorded) if replay_filter else None
-        self._launch(self._prepare(record, machine, role_arn, recorded, replay))
+        entry = self._prepare(record, machine, role_arn, recorded, replay)
+        entry.log = await self.log_of(record)
+        self._launch(entry)
+
+    async def log_of(self, record: ExecutionRecord) -> Any:
+        """Where a resumed execution logs (its version's or revision's logging
+        configuration), or None; read only when execution logging is on."""
+        if self.execution_logs is None or record.map_run_arn:
+            return None
+        source: Any = None
+        if record.version_arn:
+            source = await self.store.get_version(record.version_arn)
+        if source is None:
+            source = await self.store.get_revision(record.machine_arn, record.revision_id)
+        if source is None:
+            source = await self.store.get_state_machine(record.machine_arn)
+        if source is None:
+            return None
+        return self.execution_logs.session(
+            source.logging_configuration, machine_name(record), record.arn,
+            record.start_date, record.redrive_count)
 
     async def definition_of(self, record: ExecutionRecord) -> tuple[str, str]:
         """The definition and role ``record`` runs: its version's, its revision's, or
@@ -547,6 +595,8 @@ class ExecutionRunner:
 
     def notify_end(self, record: ExecutionRecord) -> None:
         """Wake ``wait_for_end`` callers of ``record``'s execution."""
+        if record.type == "EXPRESS":
+            self.express.ended(record)
         for future in self._ended.pop(record.arn, ()):
             if not future.done():
                 future.set_result(record)

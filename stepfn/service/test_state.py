@@ -15,8 +15,7 @@ Map: afterItemsPath, afterItemBatcher, afterItemSelector, its limits).
 
 AWS tests a Map or Parallel state only against a ``mock``, and so does stepfn.
 ``revealSecrets``: AWS hides only what an EventBridge connection adds to an HTTP Task's
-request; stepfn does not read connections (credentials go in the definition's Headers,
-which AWS never hides), so the TRACE request and response are the same either way.
+request (its authorization and parameters); the TRACE request shows them only with it.
 """
 
 from __future__ import annotations
@@ -109,7 +108,7 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
     one = _OneAttempt(state, request.get("stateConfiguration") or {}, mock, stages)
     answer: dict[str, Any] = {}
     http_seen: dict[str, dict] = {}
-    token = HTTP_TRACE.set(_http_recorder(http_seen)
+    token = HTTP_TRACE.set(_http_recorder(http_seen, bool(request.get("revealSecrets")))
                            if request.get("inspectionLevel") == "TRACE" else None)
     try:
         output, next_state = await one.execute(frame, run.input)
@@ -134,11 +133,14 @@ async def run_test_state(request: dict, tasks: TaskDispatcher, region: str,
     return answer
 
 
-def _http_recorder(seen: dict[str, dict]) -> Any:
+def _http_recorder(seen: dict[str, dict], reveal: bool = False) -> Any:
     """A ``HTTP_TRACE`` hook keeping the HTTP Task's request and response as
-    ``inspectionData`` shows them (headers as ``Name: value`` lines)."""
+    ``inspectionData`` shows them (headers as ``Name: value`` lines); what an
+    EventBridge connection added to the request is shown only with ``revealSecrets``."""
 
     def record(request: HttpRequest, answer: HttpAnswer) -> None:
+        if not reveal and request.without_connection is not None:
+            request = request.without_connection
         protocol = urlsplit(request.url).scheme.upper()
         seen["request"] = {
             "protocol": protocol, "method": request.method, "url": request.url,

@@ -4,8 +4,10 @@ Parameters as AWS documents them: ``ApiEndpoint`` and ``Method`` (required),
 ``Headers``, ``QueryParameters``, ``RequestBody`` and ``Transform``
 (``RequestBodyEncoding: NONE | URL_ENCODED`` with
 ``RequestEncodingOptions.ArrayFormat: INDICES (default) | BRACKETS | REPEAT | COMMAS``).
-``Authentication.ConnectionArn`` is accepted; stepfn does not read EventBridge
-connections, so put credentials in ``Headers`` when running locally.
+``Authentication.ConnectionArn`` names an EventBridge connection, read from EventBridge
+on the configured endpoint; its authorization and invocation parameters are merged into
+the request (``tasks/connections.py``). ``STEPFN_HTTP_CONNECTIONS=ignore`` sends the
+request as the task wrote it instead.
 
 The result is ``{Headers: {name: [values]}, ResponseBody, StatusCode, StatusText}`` with
 ``StatusCode`` as a string and a JSON response body parsed. A non-2xx answer fails the
@@ -109,6 +111,9 @@ class HttpRequest:
     method: str
     headers: dict[str, str]
     body: bytes | None
+    # The request without what an EventBridge connection added to it: what TestState's
+    # TRACE shows unless ``revealSecrets`` (None: no connection added anything).
+    without_connection: HttpRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,13 @@ class HttpInvokeHandler:
 
     def __init__(self, region: str = "us-east-1",
                  timeout: float = HTTP_TIMEOUT_SECONDS,
-                 policy: HttpPolicy | None = None) -> None:
+                 policy: HttpPolicy | None = None, connections: Any = None) -> None:
         self.region = region
         self.timeout = timeout
         self.policy = policy  # None: STEPFN_HTTP_ALLOW, read at each call
+        # Reads Authentication.ConnectionArn's connection (a connections.Connections);
+        # None: connections are not read (the request goes as the task wrote it).
+        self.connections = connections
 
     async def invoke(self, call: TaskCall) -> Any:
         ref = call.ref
@@ -141,10 +149,23 @@ class HttpInvokeHandler:
             raise unknown_resource(ref.arn)
         if ref.pattern:
             raise unsupported_pattern(ref.arn, ref.pattern)
-        request = build_request(call.parameters, ref.region or self.region)
+        region = ref.region or self.region
+        request = build_request(call.parameters, region)
         loop = asyncio.get_running_loop()
         policy = self.policy or HttpPolicy.from_env()
+        connection = await self._connection(call.parameters)
+        if connection is not None:
+            request = await self._with_connection(call.parameters, region, connection,
+                                                  request, policy)
         answer = await loop.run_in_executor(None, send, request, self.timeout, policy)
+        if connection is not None and connection.authorization == \
+                "OAUTH_CLIENT_CREDENTIALS" and answer.status in (401, 407):
+            # The token may have been revoked before it expired: ask for a new one once.
+            self.connections.forget_token(connection)
+            request = await self._with_connection(call.parameters, region, connection,
+                                                  request.without_connection or request,
+                                                  policy)
+            answer = await loop.run_in_executor(None, send, request, self.timeout, policy)
         trace = HTTP_TRACE.get()
         if trace is not None:
             trace(request, answer)
@@ -152,6 +173,47 @@ class HttpInvokeHandler:
         if not 200 <= answer.status < 300:
             raise StatesError(f"States.Http.StatusCode.{answer.status}", jsonutil.dumps(result))
         return result
+
+
+    async def _connection(self, params: Any) -> Any:
+        """The connection the task names, read from EventBridge; None when it names
+        none, or when ``STEPFN_HTTP_CONNECTIONS=ignore`` (definitions written for AWS
+        run where no EventBridge holds their connections: the request goes as the task
+        wrote it)."""
+        if self.connections is None or not isinstance(params, dict):
+            return None
+        if os.environ.get("STEPFN_HTTP_CONNECTIONS", "").strip().lower() == "ignore":
+            return None
+        arn = (params.get("Authentication") or {}).get("ConnectionArn")
+        if not isinstance(arn, str) or not arn:
+            return None
+        return await self.connections.read(arn)
+
+    async def _with_connection(self, params: dict, region: str, connection: Any,
+                               request: HttpRequest, policy: HttpPolicy) -> HttpRequest:
+        """The request with the connection's authorization and parameters merged in."""
+        from .connections import Parameter, merge_headers
+
+        added = list(connection.headers)
+        if connection.authorization == "OAUTH_CLIENT_CREDENTIALS":
+            token = await self.connections.token(connection, send, self.timeout, policy)
+            added.insert(0, Parameter("Authorization", f"Bearer {token}", True))
+        merged = dict(params)
+        merged["Headers"] = merge_headers(
+            {str(k): _header_text(v) for k, v in (params.get("Headers") or {}).items()},
+            added)
+        if connection.query:
+            query = dict(params.get("QueryParameters") or {})
+            for parameter in connection.query:
+                query[parameter.key] = parameter.value
+            merged["QueryParameters"] = query
+        body = params.get("RequestBody")
+        if connection.body and (body is None or isinstance(body, dict)):
+            merged["RequestBody"] = {**(body or {}),
+                                     **{p.key: p.value for p in connection.body}}
+        sent = build_request(merged, region)
+        return HttpRequest(sent.url, sent.method, sent.headers, sent.body,
+                           without_connection=request)
 
 
 def _invalid(message: str) -> StatesError:

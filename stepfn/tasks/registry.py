@@ -3,8 +3,9 @@
     register_integrations(dispatcher, functions, region="us-east-1")
 
 registers ``aws-sdk:*``, the optimized ``sqs``/``sns``/``dynamodb``/``events``
-integrations, ``http:invoke``, and Lambda resources that run a registered local function;
-other function names go to real Lambda (through boto3) only when forwarding is on
+integrations and those of ``tasks/integrations`` (Batch, ECS, Glue, Athena, CodeBuild,
+SageMaker, EMR, EKS, ...), ``http:invoke``, and Lambda resources that run a registered
+local function; other function names go to real Lambda (through boto3) only when forwarding is on
 (``lambda_forward``, default: the ``STEPFN_LAMBDA_FORWARD`` variable). Nothing talks to AWS, or
 even imports boto3, until a workflow first uses one of these resources.
 """
@@ -18,8 +19,11 @@ from typing import Any
 from .aws_lambda import RemoteLambda
 from .aws_sdk import AwsClients, AwsSdkHandler
 from .base import TaskDispatcher
+from .connections import Connections
 from .functions import FunctionRegistry, LambdaHandler
 from .http import HttpInvokeHandler
+from .integrations import SERVICES
+from .integrations.handler import IntegrationHandler
 from .optimized import OPTIMIZED_TYPES, OptimizedHandler
 
 
@@ -53,7 +57,11 @@ def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistr
     optimized = OptimizedHandler(clients)
     for resource_type in OPTIMIZED_TYPES:
         dispatcher.register_type(resource_type, optimized)
-    dispatcher.register_type("http", HttpInvokeHandler(region))
+    integrations = IntegrationHandler(clients, SERVICES)
+    for resource_type in SERVICES:  # batch, ecs, glue, athena, codebuild, sagemaker...
+        dispatcher.register_type(resource_type, integrations)
+    dispatcher.register_type("http", HttpInvokeHandler(
+        region, connections=Connections(clients, region)))
     if lambda_forward is None:
         lambda_forward = lambda_forward_from_env()
     remote = RemoteLambda(clients) if lambda_forward else None

@@ -250,9 +250,8 @@ def test_trace_shows_the_http_request_and_response(sfn: Any) -> None:
     url = f"http://127.0.0.1:{web.server_address[1]}/orders"
     try:
         definition = {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+                      # (no connection: tests/tasks/test_connections.py reads them)
                       "Parameters": {"ApiEndpoint": url, "Method": "POST",
-                                     "Authentication": {"ConnectionArn": "arn:aws:events:"
-                                                        "us-east-1:123456789012:connection/c"},
                                      "RequestBody": {"n": 1}},
                       "End": True}
         answer = test_state(sfn, definition, inspectionLevel="TRACE")

@@ -22,6 +22,13 @@ RESOURCE = "arn:aws:states:::http:invoke"
 CONNECTION = "arn:aws:events:us-east-1:123456789012:connection/local/abc"
 
 
+@pytest.fixture(autouse=True)
+def _connections_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests name a connection no EventBridge holds (test_connections.py reads
+    real ones from moto's): the requests go as the tasks write them."""
+    monkeypatch.setenv("STEPFN_HTTP_CONNECTIONS", "ignore")
+
+
 class _EchoHandler(BaseHTTPRequestHandler):
     """/echo answers the request it got as JSON; /status/<n> answers n; /text is text."""
 

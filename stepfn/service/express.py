@@ -1,0 +1,107 @@
+"""Recent Express executions, kept in memory with their events so they can be seen.
+
+AWS keeps no history for an Express execution (ListExecutions, GetExecutionHistory and
+DescribeExecution do not serve them; CloudWatch Logs does), and neither does stepfn's
+store: an Express execution runs in memory. To let ``stepfn serve`` and its web UI show
+them, each server keeps its most recent Express executions (asynchronous and
+StartSyncExecution alike), with their events, in a bounded table: the oldest is
+forgotten when a new one would exceed ``STEPFN_EXPRESS_KEEP`` (default 500; 0 keeps
+none). The stepfn API serves them (``GET /stepfn/v1/express-executions...``,
+``api/stepfn_api.py``).
+
+In memory rather than in the store: an Express execution is as fast as it is because it
+writes nothing per event, and what is kept here is a convenience (a restart forgets it,
+as AWS forgets an Express execution that logged nothing). The table is read by the
+API's thread while the executions' thread writes it, so every access holds a lock; the
+events list is the run's own (appended by one thread, copied when read).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..store.base import ExecutionRecord
+
+#: How many Express executions a server keeps by default.
+DEFAULT_KEEP = 500
+
+
+def keep_from_env() -> int:
+    """``STEPFN_EXPRESS_KEEP``: how many recent Express executions to keep (0: none)."""
+    text = os.environ.get("STEPFN_EXPRESS_KEEP", "").strip()
+    if not text:
+        return DEFAULT_KEEP
+    if not text.isdigit():
+        raise ValueError(f"STEPFN_EXPRESS_KEEP={text!r}: expected a number of executions, "
+                         "0 or more")
+    return int(text)
+
+
+@dataclass
+class KeptExecution:
+    """One Express execution: its record (updated when it ends) and its events."""
+
+    record: ExecutionRecord
+    events: Sequence[Any]  # the run's history events (engine.history.Event tuples)
+
+
+class RecentExpressExecutions:
+    """The newest ``limit`` Express executions of this server, by ARN (thread-safe)."""
+
+    def __init__(self, limit: int = DEFAULT_KEEP) -> None:
+        self.limit = limit
+        self._kept: OrderedDict[str, KeptExecution] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def started(self, record: ExecutionRecord, events: Sequence[Any]) -> None:
+        """An Express execution began; ``events`` is the list its history appends to."""
+        if self.limit <= 0:
+            return
+        with self._lock:
+            self._kept[record.arn] = KeptExecution(record, events)
+            while len(self._kept) > self.limit:
+                self._kept.popitem(last=False)
+
+    def ended(self, record: ExecutionRecord) -> None:
+        """It ended: keep its final record (status, output, error, stop date)."""
+        with self._lock:
+            kept = self._kept.get(record.arn)
+            if kept is not None:
+                kept.record = record
+
+    def get(self, arn: str) -> tuple[ExecutionRecord, list[Any]] | None:
+        """The record and a copy of the events of a kept execution, or None."""
+        with self._lock:
+            kept = self._kept.get(arn)
+            if kept is None:
+                return None
+            return kept.record, list(kept.events)
+
+    def record(self, arn: str) -> ExecutionRecord | None:
+        """The record of a kept execution, or None."""
+        with self._lock:
+            kept = self._kept.get(arn)
+            return kept.record if kept is not None else None
+
+    def of_machine(self, machine_arn: str, limit: int) -> list[ExecutionRecord]:
+        """The kept executions started through ``machine_arn`` (the machine, one of its
+        versions or aliases), newest first, at most ``limit``."""
+        found: list[ExecutionRecord] = []
+        with self._lock:
+            for kept in reversed(self._kept.values()):
+                record = kept.record
+                if machine_arn in (record.machine_arn, record.version_arn,
+                                   record.alias_arn):
+                    found.append(record)
+                    if len(found) >= limit:
+                        break
+        return found
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._kept)
