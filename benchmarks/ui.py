@@ -1,14 +1,18 @@
 """The web UI's speed, measured in a real headless Chromium (Performance API).
 
-    python benchmarks/ui.py [--states 500] [--events 10000] [--runs 3] [--json FILE]
+    python benchmarks/ui.py [--states 100,500] [--engines elk,dagre] [--events 10000]
+                            [--runs 3] [--json FILE]
 
 Starts ``stepfn serve`` (SQLite in a temporary folder), then:
 
-- **graph**: a machine of ``--states`` states (Pass, Task with Retry/Catch, Choice,
-  Wait, Parallel branches and Map processors nested in them) opened on its page: the
-  time dagre takes to lay it out and the time until the drawn SVG is
-  in the page (from the definition in hand to the frame after the DOM holds every
-  node), plus the time from navigation to that frame.
+- **graph**: for each size in ``--states``, a machine of that many states (Pass, Task
+  with Retry/Catch, Choice, Wait, Parallel branches and Map processors nested in them)
+  opened on its page with each layout engine of ``--engines`` (the page's
+  ``stepfn.layoutEngine`` setting; the UI itself picks ELK up to 300 states, dagre
+  above): the time the engine takes to lay it out in the layout worker, the time until
+  the drawn SVG is in the page (from the definition in hand, the worker's start
+  included, to the frame after the DOM holds every node), the time from navigation to
+  that frame, and the smallest state-name size on screen at fit.
 - **execution**: an execution of about ``--events`` history events (an inline Map)
   opened on its page: the time from navigation until every event has arrived through
   the live feed and is on the page, then how long switching to the event view, jumping
@@ -59,7 +63,7 @@ def big_definition(states: int) -> dict:
     count = 0
     block = 0
     fn = "arn:aws:lambda:us-east-1:123456789012:function:work"
-    while states - count >= 11:
+    while states - count >= 12:
         b = f"{block:03d}"
         nxt = f"Check{block + 1:03d}"
         top[f"Check{b}"] = {"Type": "Choice", "Choices": [
@@ -83,11 +87,11 @@ def big_definition(states: int) -> dict:
         count += 11  # Parallel + 2 branch states, Map + 2 processor states
         block += 1
     last = f"Check{block:03d}"
-    rest = states - count
-    names = [last] + [f"Step{i:03d}" for i in range(1, rest - 1)] + ["Finish"]
+    rest = states - count  # 1 to 11: the last block's Check, Pass states, Succeed
+    names = [last] + [f"Step{i:03d}" for i in range(1, rest - 1)] + ["Finish"][:rest - 1]
     for i, name in enumerate(names[:-1]):
         top[name] = {"Type": "Pass", "Next": names[i + 1]}
-    top["Finish"] = {"Type": "Succeed"}
+    top[names[-1]] = {"Type": "Succeed"}
     definition = {"StartAt": "Check000" if block else last, "States": top}
     assert count_states(definition) == states, count_states(definition)
     return definition
@@ -115,16 +119,21 @@ GRAPH_READY = ("() => window.__stepfnGraphTiming && "
                "document.querySelector('[data-graph-ready=\"true\"]')")
 
 
-def measure_graph(page: Any, url: str) -> dict:
+def measure_graph(page: Any, url: str, engine: str) -> dict:
+    page.goto(url.split("/machines/")[0] + "/settings")
+    page.evaluate("(e) => localStorage.setItem('stepfn.layoutEngine', e)", engine)
     page.goto(url)
-    page.wait_for_function(GRAPH_READY, timeout=60_000)
+    page.wait_for_function(GRAPH_READY, timeout=120_000)
     # The frame after the DOM holds the drawing: when the browser has painted it.
-    return page.evaluate("""() => new Promise((done) => requestAnimationFrame(() => {
+    return dict(page.evaluate("""() => new Promise((done) => requestAnimationFrame(() => {
         const t = window.__stepfnGraphTiming;
+        const sizes = [...document.querySelectorAll('[data-state] > text.name')].map((x) =>
+            parseFloat(getComputedStyle(x).fontSize) * x.getScreenCTM().a);
         done({layout: t.layoutMs, drawn: performance.now() - (t.at - t.totalMs),
-              fromNavigation: performance.now(), states: t.states,
+              fromNavigation: performance.now(), states: t.states, engine: t.engine,
+              label: Math.min(...sizes),
               nodes: document.querySelectorAll('[data-state]').length});
-    }))""")
+    }))"""))
 
 
 def measure_execution(page: Any, url: str, events: int) -> dict:
@@ -161,7 +170,10 @@ def measure_execution(page: Any, url: str, events: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--states", type=int, default=500)
+    parser.add_argument("--states", default="100,500",
+                        help="graph sizes, comma separated (default 100,500)")
+    parser.add_argument("--engines", default="elk,dagre",
+                        help="layout engines to compare: elk, dagre, auto (default elk,dagre)")
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", help="also write the figures to this file")
@@ -185,9 +197,11 @@ def main() -> int:
             sfn = boto3.client("stepfunctions", endpoint_url=base, region_name="us-east-1",
                                aws_access_key_id="bench", aws_secret_access_key="bench",
                                config=Config(retries={"max_attempts": 0}))
-            graph_arn = sfn.create_state_machine(
-                name="big", definition=json.dumps(big_definition(args.states)),
-                roleArn=ROLE)["stateMachineArn"]
+            sizes = [int(n) for n in args.states.split(",")]
+            engines = args.engines.split(",")
+            graph_arns = {n: sfn.create_state_machine(
+                name=f"big-{n}", definition=json.dumps(big_definition(n)),
+                roleArn=ROLE)["stateMachineArn"] for n in sizes}
             items = max(1, (args.events - 6) // 4)  # 4 events per inline iteration
             events_arn = sfn.create_state_machine(
                 name="many-events", definition=json.dumps(many_events_definition()),
@@ -199,12 +213,20 @@ def main() -> int:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM,
                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
-                graph_runs, exec_runs = [], []
+                graph_runs: dict[tuple[int, str], list[dict]] = {}
+                exec_runs = []
                 for _ in range(args.runs):
+                    for n in sizes:
+                        for engine in engines:
+                            # A fresh context: a cold layout worker, as a new page has.
+                            context = browser.new_context(viewport={"width": 1400, "height": 900})
+                            page = context.new_page()
+                            graph_runs.setdefault((n, engine), []).append(measure_graph(
+                                page, base + "/machines/" + quote(graph_arns[n], safe=""),
+                                engine))
+                            context.close()
                     context = browser.new_context(viewport={"width": 1400, "height": 900})
                     page = context.new_page()
-                    graph_runs.append(measure_graph(
-                        page, base + "/machines/" + quote(graph_arn, safe="")))
                     exec_runs.append(measure_execution(
                         page, base + "/executions/" + quote(run, safe=""), total_events))
                     context.close()
@@ -214,8 +236,9 @@ def main() -> int:
             server.wait(timeout=20)
     report(args, graph_runs, exec_runs, total_events)
     if args.json:
-        Path(args.json).write_text(json.dumps({"graph": graph_runs, "execution": exec_runs,
-                                               "events": total_events}, indent=2))
+        Path(args.json).write_text(json.dumps({
+            "graph": {f"{n}/{e}": runs for (n, e), runs in graph_runs.items()},
+            "execution": exec_runs, "events": total_events}, indent=2))
     return 0
 
 
@@ -253,8 +276,8 @@ def load_average() -> str:
         return "unknown"
 
 
-def report(args: argparse.Namespace, graph: list[dict], execution: list[dict],
-           events: int) -> None:
+def report(args: argparse.Namespace, graph: dict[tuple[int, str], list[dict]],
+           execution: list[dict], events: int) -> None:
     def row(label: str, values: list[float]) -> None:
         print(f"| {label:<58} | {statistics.median(values):>8.0f} | "
               f"{min(values):>6.0f} | {max(values):>6.0f} |")
@@ -263,19 +286,20 @@ def report(args: argparse.Namespace, graph: list[dict], execution: list[dict],
           f"{os.cpu_count()} cores, load average {load_average()})\n")
     print(f"| {'measure':<58} | {'median':>8} | {'min':>6} | {'max':>6} |")
     print(f"|{'-' * 60}|{'-' * 10}|{'-' * 8}|{'-' * 8}|")
-    states = graph[0]["states"]
-    row(f"graph of {states} states: layout (dagre)", [g["layout"] for g in graph])
-    row(f"graph of {states} states: layout and drawing, to the next frame",
-        [g["drawn"] for g in graph])
-    row(f"graph of {states} states: page navigation to drawn graph",
-        [g["fromNavigation"] for g in graph])
+    for (n, engine), runs in graph.items():
+        row(f"graph of {n} states, {engine}: layout (in the worker)", [g["layout"] for g in runs])
+        row(f"graph of {n} states, {engine}: worker, layout, drawing, next frame",
+            [g["drawn"] for g in runs])
+        row(f"graph of {n} states, {engine}: navigation to drawn graph",
+            [g["fromNavigation"] for g in runs])
     row(f"execution of {events} events: navigation to every event on the page",
         [e["loaded"] for e in execution])
     row("  then open the event view (virtualised)", [e["eventsTab"] for e in execution])
     row("  then jump to the last event", [e["scrollToEnd"] for e in execution])
     row("  then filter the events (type a word)", [e["filter"] for e in execution])
-    print(f"\nstate nodes in the page: {graph[0]['nodes']}; event rows in the DOM after "
-          f"the jump: {execution[0]['rowsInDom']}; filter kept {execution[0]['shown']}")
+    labels = {f"{n}/{e}": round(min(g["label"] for g in runs), 1) for (n, e), runs in graph.items()}
+    print(f"\nsmallest state name on screen at fit (px): {labels}; event rows in the DOM "
+          f"after the jump: {execution[0]['rowsInDom']}; filter kept {execution[0]['shown']}")
 
 
 if __name__ == "__main__":

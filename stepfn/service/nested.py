@@ -36,8 +36,13 @@ class NestedExecutions:
         self.manager = manager
 
     async def invoke(self, call: TaskCall) -> Any:
-        """Request-response (and .waitForTaskToken's call): start the child; its ARN."""
-        return await self.submit(call)
+        """Request-response (and .waitForTaskToken's call): start the child; its ARN.
+        ``.sync`` called in one step (the Task state uses submit and complete): the
+        child's description once it has ended."""
+        submitted = await self.submit(call)
+        if self.runs_jobs(call):
+            return await self.complete(call, submitted)
+        return submitted
 
     async def submit(self, call: TaskCall) -> dict:
         """Start the child execution: ``{ExecutionArn, StartDate}`` (the .sync
@@ -49,7 +54,11 @@ class NestedExecutions:
         child = await self._start(call, params)
         return {"ExecutionArn": child.arn, "StartDate": _millis(child.start_date)}
 
-    async def wait_for_job(self, call: TaskCall, submitted: Any) -> Any:
+    def runs_jobs(self, call: TaskCall) -> bool:
+        """``.sync``/``.sync:2``: submitted (the child started), then awaited."""
+        return call.ref.runs_a_job
+
+    async def complete(self, call: TaskCall, submitted: Any) -> Any:
         """``.sync``/``.sync:2``: the started child's description once it has ended."""
         child_arn = submitted.get("ExecutionArn") if isinstance(submitted, dict) else None
         if not isinstance(child_arn, str):

@@ -57,24 +57,27 @@ class TaskHandler(Protocol):
 
 
 @runtime_checkable
-class JobHandler(TaskHandler, Protocol):
-    """A handler of ``.sync`` (Run a Job) resources in two steps, so that the Task
-    state records the job's submission as AWS does (TaskSubmitted between the start
-    and the end, TaskSubmitFailed when the starting call fails) and a resumed
-    execution waits for the job it submitted instead of submitting another. A handler
-    without ``submit`` is called through ``invoke`` alone."""
+class JobHandler(Protocol):
+    """A handler that runs ``.sync`` (Run a Job) tasks in two steps, so the Task state
+    records the job's submission as AWS does (TaskSubmitted between the start and the
+    end, TaskSubmitFailed when the starting call fails) and a resumed execution follows
+    the job it submitted instead of submitting another."""
+
+    def runs_jobs(self, call: TaskCall) -> bool:
+        """Whether ``call`` is to be run as ``submit`` then ``complete``."""
 
     async def submit(self, call: TaskCall) -> Any:
-        """Start the job; its answer (recorded as TaskSubmitted's output)."""
+        """Start the job; its output is recorded as TaskSubmitted."""
 
-    async def wait_for_job(self, call: TaskCall, submitted: Any) -> Any:
-        """Wait until the job ``submit`` answered ``submitted`` for has ended; the
-        task's result, or StatesError as the job failed."""
+    async def complete(self, call: TaskCall, submitted: Any) -> Any:
+        """Wait for the submitted job to end; the task's result."""
 
 
 class SubmitFailed(StatesError):
     """The call that starts a ``.sync`` or ``.waitForTaskToken`` task failed: the
-    Task state records TaskSubmitFailed (not TaskFailed) with its error and cause."""
+    Task state records TaskSubmitFailed (not TaskFailed) with its error and cause.
+    The Task state wraps any StatesError of ``submit`` (or of a .waitForTaskToken
+    task's call) itself; raise this only to say so from elsewhere."""
 
 
 class TaskDispatcher:

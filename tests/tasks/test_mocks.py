@@ -211,7 +211,7 @@ def test_sync_and_http_tasks_are_mocked_with_aws_events() -> None:
     assert result.output == {"body": {"ok": 1}}
     scheduled = [(e.details["resourceType"], e.details["resource"])
                  for e in result.events if e.type == "TaskScheduled"]
-    # AWS records the resource with its pattern
+    # AWS names the resource with its pattern (startExecution.sync in its histories).
     assert scheduled == [("states", "startExecution.sync:2"), ("http", "invoke")]
     assert [e.type for e in result.events].count("TaskSucceeded") == 2
 

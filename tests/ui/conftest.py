@@ -13,6 +13,7 @@ into a temporary folder, so the code that makes them runs on every test run.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -32,6 +33,11 @@ from botocore.config import Config
 CHROMIUM = os.environ.get("STEPFN_CHROMIUM", "/usr/bin/chromium")
 HERE = Path(__file__).parent
 ROLE = "arn:aws:iam::123456789012:role/stepfn-ui-tests"
+# axe-core, from the UI's locked packages (a devDependency: `npm ci` in stepfn/ui/web).
+AXE = HERE.parents[1] / "stepfn" / "ui" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# The issue's workflow: a Choice, a Parallel of three branches holding an inline Map with
+# a nested Choice, a Wait, Tasks with a timeout, a Catch (22 states).
+ORDERS22 = json.loads((HERE / "workflows" / "orders22.json").read_text())
 
 
 def _free_port() -> int:
@@ -40,13 +46,44 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _require_chromium() -> None:
-    if Path(CHROMIUM).exists():
+def _require(ok: bool, message: str) -> None:
+    if ok:
         return
-    message = f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def generated_definition(states: int) -> dict:
+    """A definition of exactly ``states`` states, from benchmarks/ui.py (its one home)."""
+    spec = importlib.util.spec_from_file_location(
+        "_bench_ui", HERE.parents[1] / "benchmarks" / "ui.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.big_definition(states))
+
+
+def check_accessibility(page: Any, where: str) -> list[str]:
+    """Run axe-core on the page as it is; fail on any serious or critical violation.
+    Returns the ids of the rules that passed or were minor (for the test's record)."""
+    _require(AXE.exists(), "axe-core is not installed: run 'npm ci' in stepfn/ui/web")
+    if not page.evaluate("() => !!window.axe"):
+        # evaluate() goes through the DevTools protocol: the page's CSP does not block it.
+        page.evaluate(AXE.read_text())
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' '))}));
+    }""")
+    bad = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{where}: {json.dumps(bad, indent=1)}"
+    return [v["id"] for v in found]
+
+
+def _require_chromium() -> None:
+    _require(Path(CHROMIUM).exists(),
+             f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)")
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +219,7 @@ LIVE = {
     "StartAt": "Prepare",
     "States": {
         "Prepare": {"Type": "Pass", "Result": {"amount": 42}, "Next": "Hold"},
-        "Hold": {"Type": "Wait", "Seconds": 2, "Next": "Charge"},
+        "Hold": {"Type": "Wait", "Seconds": 3, "Next": "Charge"},
         "Charge": {"Type": "Task", "Resource": fn_arn("card_declined"),
                    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1,
                               "MaxAttempts": 1}],

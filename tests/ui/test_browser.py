@@ -160,7 +160,7 @@ def test_execution_statuses_change_live_then_a_state_is_inspected(page: Any, sfn
     assert state_output["error"]["Error"] == "RuntimeError"
     # Details: the retry with its error.
     page.click('#state-panel [data-tab="details"]')
-    assert page.locator("#retries tbody tr").count() == 1
+    assert page.locator("#retries li").count() == 1
     assert "RuntimeError" in page.inner_text("#retries")
     # The advanced view shows each processing stage (computed by TestState).
     page.click('#state-panel [data-tab="io"]')
@@ -273,7 +273,10 @@ def test_redrive_from_the_page(page: Any, sfn: Any) -> None:
     page.goto(execution_url(started["executionArn"]))
     page.wait_for_selector('main[data-execution-status="FAILED"]', timeout=20_000)
     page.wait_for_selector('[data-state="Ship"][data-status="failed"]')
+    # Redrive asks first.
     page.click('[data-action="redrive"]')
+    assert sfn.describe_execution(executionArn=started["executionArn"])["redriveCount"] == 0
+    page.click('[data-action="confirm-redrive"]')
     # The page follows the redriven execution live, past its earlier failure.
     page.wait_for_selector('main[data-execution-status="SUCCEEDED"]', timeout=20_000)
     page.wait_for_selector('[data-state="Ship"][data-status="succeeded"]')

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tests.ui.conftest import create_machine, fn_arn, machine_url
+from tests.ui.conftest import check_accessibility, create_machine, fn_arn, machine_url
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -366,3 +366,142 @@ def test_editor_screenshot(page: Any, sfn: Any, tmp_path: Path) -> None:
     page.screenshot(path=str(path))
     data = path.read_bytes()
     assert data.startswith(PNG) and len(data) > 10_000
+
+
+def test_unsaved_work_is_kept_and_leaving_asks(page: Any, sfn: Any) -> None:
+    definition = {"StartAt": "Hold", "States": {
+        "Hold": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    arn = create_machine(sfn, "editor-draft", definition)
+    open_editor(page, editor_url(arn))
+    page.wait_for_selector('[data-state="Hold"]')
+    page.click('[data-state="Hold"]')
+    page.click('[data-palette="Pass"]')  # after Hold
+    page.wait_for_selector('.g-edge[data-from="Hold"][data-to="Pass"]', state="attached")
+    page.wait_for_selector("[data-dirty]")
+    # An in-app link asks first; "stay" keeps the page and the work.
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click('.topbar a[href="/"]')
+    assert asked and "unsaved changes" in asked[0]
+    assert page.url.endswith(editor_url(arn)) and page.locator('[data-state="Pass"]').count() == 1
+    # The browser asks too (reload, close, another site).
+    assert page.evaluate("""() => { const e = new Event('beforeunload', {cancelable: true});
+        window.dispatchEvent(e); return e.defaultPrevented; }""") is True
+    # The work survives a reload: the draft comes back, one undo away from what is saved.
+    page.on("dialog", lambda d: d.accept())
+    page.reload()
+    page.wait_for_selector("[data-restored]")
+    page.wait_for_selector('.g-edge[data-from="Pass"][data-to="Done"]', state="attached")
+    assert json.loads(code_text(page))["States"]["Hold"]["Next"] == "Pass"
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == definition
+    page.click('[data-action="discard-draft"]')
+    page.wait_for_selector('[data-state="Pass"]', state="detached")
+    page.wait_for_selector("[data-dirty]", state="detached")
+    assert page.evaluate("(key) => localStorage.getItem(key)", "stepfn.draft." + arn) is None
+    page.reload()
+    page.wait_for_selector('[data-editor-ready="true"] [data-state="Hold"]')
+    assert page.locator("[data-restored]").count() == 0
+
+
+def test_catcher_rules_payloads_and_confirmations(page: Any) -> None:
+    open_editor(page)
+    page.click('[data-palette="Lambda"]')
+    page.wait_for_selector('[data-state="Lambda Invoke"]')
+    page.click('[data-state="Lambda Invoke"]')
+    form = page.locator('[data-form-state="Lambda Invoke"]')
+    # Add catcher: no Next by default (the first state would loop): it asks.
+    form.locator('[data-action="add-catcher"]').click()
+    assert json.loads(code_text(page))["States"]["Lambda Invoke"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"]}]
+    assert form.locator('[data-catcher-next="missing"]').is_visible()
+    # Or it adds a new Fail state and goes there.
+    form.locator('select[name="Catch[0].Next"]').select_option(label="A new Fail state")
+    page.wait_for_selector('.g-edge.kind-catch[data-from="Lambda Invoke"][data-to="Lambda Invoke failed"]',
+                           state="attached")
+    states = json.loads(code_text(page))["States"]
+    assert states["Lambda Invoke failed"]["Type"] == "Fail"
+    assert states["Lambda Invoke"]["Catch"][0]["Next"] == "Lambda Invoke failed"
+    # The payload as a form: each member with its kind, checked as it is typed.
+    page.click('[data-state="Lambda Invoke"]')
+    payload = page.locator('[data-payload="Parameters"]')
+    assert payload.locator('input[name="Parameters[1].key"]').input_value() == "Payload"
+    assert payload.locator('select[name="Parameters[1].kind"]').input_value() == "path"
+    payload.locator('[data-action="add-member-Parameters"]').click()
+    payload.locator('input[name="Parameters[2].key"]').fill("count")
+    payload.locator('select[name="Parameters[2].kind"]').select_option("number")
+    payload.locator('input[name="Parameters[2].value"]').fill("three")
+    payload.locator('input[name="Parameters[2].value"]').press("Tab")
+    assert "Not a number" in payload.inner_text()
+    assert "count" not in json.loads(code_text(page))["States"]["Lambda Invoke"]["Parameters"]
+    payload.locator('input[name="Parameters[2].value"]').fill("3")
+    payload.locator('input[name="Parameters[2].value"]').press("Tab")
+    page.wait_for_function("() => document.querySelector('.code-box').editorView.state.doc.toString().includes('\"count\": 3')")
+    # A Choice rule built in the form: an operator, a value, then And nesting.
+    page.click(".graph-canvas", position={"x": 5, "y": 5})
+    page.click('[data-palette="Choice"]')
+    page.wait_for_selector('[data-state="Choice"]')
+    page.click('[data-state="Choice"]')
+    rules = page.locator('[data-form-state="Choice"] .choice-rules')
+    rules.locator('select[name="Choices[0].operator"]').select_option("NumericGreaterThanEquals")
+    rules.locator('input[name="Choices[0].value"]').fill("100")
+    rules.locator('input[name="Choices[0].value"]').press("Tab")
+    page.wait_for_function("() => document.querySelector('.code-box').editorView.state.doc.toString()"
+                           ".includes('\"NumericGreaterThanEquals\": 100')")
+    rules.locator('select[name="Choices[0].kind"]').select_option("And")
+    rules.locator('[data-action="add-condition"]').click()
+    rules.locator('input[name="Choices[0].And[1].Variable"]').fill("$.ok")
+    rules.locator('input[name="Choices[0].And[1].Variable"]').press("Tab")
+    rules.locator('select[name="Choices[0].And[1].operator"]').select_option("BooleanEquals")
+    rules.locator('select[name="Choices[0].Next"]').select_option("Lambda Invoke failed")
+    page.wait_for_selector('.g-edge.kind-choice[data-from="Choice"]', state="attached")
+    rule = json.loads(code_text(page))["States"]["Choice"]["Choices"][0]
+    assert rule == {"And": [{"Variable": "$.value", "NumericGreaterThanEquals": 100},
+                            {"Variable": "$.ok", "BooleanEquals": True}],
+                    "Next": "Lambda Invoke failed"}
+    label = page.locator('.g-edge.kind-choice[data-from="Choice"] text').text_content()
+    assert label == "$.value >= 100 and $.ok == true"
+    check_accessibility(page, "Workflow Studio with a Choice state's form")
+    # The canvas is readable and its drop targets easy to hit: state names >= 12 px,
+    # each edge's hit line >= 12 px wide on screen.
+    sizes = page.evaluate("""() => ({
+        label: Math.min(...[...document.querySelectorAll('[data-state] > text.name')].map((t) =>
+            parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)),
+        hit: Math.min(...[...document.querySelectorAll('.g-edge path.g-hit')].map((p) =>
+            parseFloat(getComputedStyle(p).strokeWidth) * p.getScreenCTM().a))})""")
+    assert sizes["label"] >= 12 and sizes["hit"] >= 12, sizes
+    # Delete asks first.
+    page.click('[data-form-state="Choice"] [data-action="delete-state"]')
+    assert page.locator('[data-state="Choice"]').count() == 1
+    page.click('[data-form-state="Choice"] [data-action="confirm-delete-state"]')
+    page.wait_for_selector('[data-state="Choice"]', state="detached")
+
+
+def test_create_and_publish_controls_lay_out(browser: Any, ui_server: str, sfn: Any) -> None:
+    arn = create_machine(sfn, "editor-layout", {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    for width in (1280, 1920):
+        context = browser.new_context(base_url=ui_server, viewport={"width": width, "height": 900})
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        try:
+            open_editor(page)
+            layout = page.locator(".editor-layout").bounding_box()
+            page.click('[data-action="create"]')
+            form = page.locator(".save-form")
+            form.wait_for()
+            # The form opens over the page: nothing below it moves.
+            assert page.locator(".editor-layout").bounding_box()["y"] == layout["y"]
+            box = form.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width
+            publish = form.locator("label.check").bounding_box()
+            assert publish["height"] < 30, publish  # "Publish version 1" on one line
+            check_accessibility(page, f"the create form at {width} px")
+            open_editor(page, editor_url(arn))
+            boxes = [page.locator(sel).bounding_box() for sel in (
+                '[data-action="save"]', 'input[name="versionDescription"]', '[data-action="publish"]')]
+            middles = [b["y"] + b["height"] / 2 for b in boxes]
+            assert max(middles) - min(middles) < 4, (width, boxes)  # one row
+            assert all(b["height"] < 40 for b in boxes), boxes  # no label wraps
+            assert boxes[2]["x"] + boxes[2]["width"] <= width
+        finally:
+            context.close()

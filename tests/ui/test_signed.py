@@ -55,15 +55,21 @@ def test_the_browser_signs_api_calls_and_the_feed(browser: Any, signed_server: s
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        # Unsigned, the server refuses: the page says so.
+        # Unsigned, the server refuses: the page says so in a sentence (the code is
+        # kept on the element, not shown).
         page.goto("/")
-        assert "MissingAuthenticationTokenException" in page.inner_text('[role="alert"]')
+        alert = page.locator('[role="alert"]')
+        assert alert.get_attribute("data-code") == "MissingAuthenticationTokenException"
+        assert "enter an access key under Settings" in alert.inner_text()
+        assert "Exception" not in alert.inner_text()
         # With a wrong secret: the signature is refused.
         page.goto("/settings")
         page.fill('input[name="accessKeyId"]', KEY)
         page.fill('input[name="secretAccessKey"]', "wrong")
         page.click('button[type="submit"]')
-        assert "InvalidSignatureException" in page.inner_text('[role="status"]')
+        status = page.locator('[role="status"]')
+        assert status.get_attribute("data-code") == "InvalidSignatureException"
+        assert "signature" in status.inner_text() and "Exception" not in status.inner_text()
         page.fill('input[name="secretAccessKey"]', SECRET)
         page.click('button[type="submit"]')
         page.wait_for_selector('[role="status"].ok')

@@ -30,3 +30,24 @@ def charge(event: Any) -> Any:
     """Succeeds with a receipt."""
     amount = event.get("amount", 0) if isinstance(event, dict) else 0
     return {"receipt": f"r-{amount}", "amount": amount}
+
+
+def wrap(event: Any) -> Any:
+    """Wraps a fragile item: a "vase" takes a while, "glass" fails with a long Python
+    error (its cause is Lambda's JSON: errorMessage, errorType, stackTrace)."""
+    import time
+
+    name = event.get("name") if isinstance(event, dict) else None
+    if name == "vase":
+        time.sleep(1.5)
+    if name == "glass":
+        lines = ["cannot wrap glass: out of bubble wrap"]
+        lines += [f"  shelf {i}: no bubble wrap left" for i in range(40)]
+        message = "\n".join(lines)
+        raise ValueError(message)
+    return event
+
+
+def ship(event: Any) -> Any:
+    """Ships an order."""
+    return {"shipped": True}

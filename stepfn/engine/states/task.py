@@ -134,14 +134,16 @@ class TaskState(State):
                 await run.tasks.register_token(call)
                 await self._submit(frame, handler.invoke, call)
             return await run.tasks.wait_for_token(call)
-        if self.ref.runs_a_job and isinstance(handler, JobHandler):
+        if (self.ref.runs_a_job and isinstance(handler, JobHandler)
+                and handler.runs_jobs(call)):
+            # .sync: submit the job (TaskSubmitted, committed before it is followed, so
+            # a resumed execution follows the job it submitted instead of submitting
+            # another), then wait for its end, polling on the run's own waits
+            call.sleep = lambda seconds: run.sleep(frame, seconds)
             submitted = self._submission(frame)
             if submitted is None:
                 submitted = await self._submit(frame, handler.submit, call)
-            # A job polled to its end waits between polls as the run waits (durably,
-            # parked when long, on the run's own clock).
-            call.sleep = lambda seconds: run.sleep(frame, seconds)
-            return await handler.wait_for_job(call, submitted)
+            return await handler.complete(call, submitted)
         return await handler.invoke(call)
 
     async def _submit(self, frame: Frame, submit: Any, call: TaskCall) -> Any:

@@ -1,5 +1,5 @@
-// Builds the UI into ../static (or --outdir DIR): one JS bundle, one CSS file and the
-// page. The output depends only on the sources and the locked
+// Builds the UI into ../static (or --outdir DIR): the page's JS bundle and CSS file, the
+// layout worker's script and the page. The output depends only on the sources and the locked
 // packages (no timestamps, no hashes of paths), so CI can rebuild it and compare.
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,18 +11,19 @@ const arg = process.argv.indexOf('--outdir');
 const outdir = arg > 0 ? process.argv[arg + 1] : join(here, '..', 'static');
 mkdirSync(outdir, { recursive: true });
 
-await build({
+const common = {
   absWorkingDir: here,
-  entryPoints: { app: 'src/main.jsx' },
   bundle: true,
   minify: true,
-  format: 'esm',
   target: 'es2022',
-  jsx: 'automatic',
-  jsxImportSource: 'preact',
   legalComments: 'eof',
   charset: 'utf8',
   outdir,
   logLevel: 'warning',
-});
+};
+// The page.
+await build({ ...common, entryPoints: { app: 'src/main.jsx' }, format: 'esm',
+  jsx: 'automatic', jsxImportSource: 'preact' });
+// The layout worker (ELK and dagre), a classic worker script of its own.
+await build({ ...common, entryPoints: { layout: 'src/graph/layout.worker.js' }, format: 'iife' });
 writeFileSync(join(outdir, 'index.html'), readFileSync(join(here, 'src/index.html')));

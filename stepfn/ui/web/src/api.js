@@ -80,6 +80,36 @@ export async function call(operation, request = {}) {
   return data;
 }
 
+/**
+ * GET one of stepfn's own routes beside the AWS API (`/stepfn/v1/...`, JSON; signed
+ * like every request), e.g. stepfnGet('express-executions', {stateMachineArn}).
+ */
+export async function stepfnGet(route, params = {}) {
+  const url = new URL(`/stepfn/v1/${route}`, location.href);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) url.searchParams.set(k, v);
+  let res;
+  try {
+    res = await send(url.href, { method: 'GET', headers: { accept: 'application/json' } });
+  } catch (e) {
+    throw new ApiError('NetworkError', `The server did not answer: ${e.message}`, 0);
+  }
+  const text = await res.text();
+  let data = {};
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch {
+    data = { message: text };
+  }
+  if (!res.ok) {
+    const code = String(data.__type || (res.status === 404 ? 'ResourceNotFound' : 'Error')).split('#').pop();
+    throw new ApiError(code, data.message || data.Message || res.statusText, res.status);
+  }
+  return data;
+}
+
+/** Whether `arn` names an Express execution (…:express:<machine>:<name>:<id>). */
+export const isExpressExecution = (arn) => String(arn).split(':')[5] === 'express';
+
 /** Every page of a list operation: `key` names the answer's list member. */
 export async function callAll(operation, request, key, limit = 10000) {
   const items = [];

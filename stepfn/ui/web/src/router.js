@@ -5,15 +5,48 @@ import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 const listeners = new Set();
+let guard = null; // () => a question to ask before leaving the page, or null
+let here = location.pathname + location.search;
 
-/** Go to `path` (pushState) and re-render the current page. */
-export function navigate(path, { replace = false } = {}) {
-  if (replace) history.replaceState(null, '', path);
-  else history.pushState(null, '', path);
-  listeners.forEach((fn) => fn());
+/**
+ * Ask before the app leaves the current page: `question()` returns the question to ask
+ * (e.g. unsaved changes) or null to leave freely. Returns a function that removes it.
+ */
+export function guardLeaving(question) {
+  guard = question;
+  return () => { if (guard === question) guard = null; };
 }
 
-window.addEventListener('popstate', () => listeners.forEach((fn) => fn()));
+function mayLeave() {
+  const question = guard && guard();
+  return !question || window.confirm(question);
+}
+
+/** Go to `path` (pushState) and re-render the current page (after the guard agrees). */
+export function navigate(path, { replace = false, force = false } = {}) {
+  if (!force && path !== here && !mayLeave()) return false;
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  here = location.pathname + location.search;
+  listeners.forEach((fn) => fn());
+  return true;
+}
+
+/** Change the URL without leaving the page (the page stays mounted, its state kept). */
+export function replaceQuietly(path) {
+  history.replaceState(null, '', path);
+  here = location.pathname + location.search;
+}
+
+window.addEventListener('popstate', () => {
+  // Back or forward: the URL changed already; staying means going back to it.
+  if (!mayLeave()) {
+    history.pushState(null, '', here);
+    return;
+  }
+  here = location.pathname + location.search;
+  listeners.forEach((fn) => fn());
+});
 
 /** The current location ({path, query}); re-renders the caller when it changes. */
 export function useLocation() {

@@ -41,6 +41,11 @@ export function CodeView({ value, onChange, readOnly = !onChange, height = '360p
         ],
       }),
     });
+    // The scrolling box takes the keyboard's focus too, so a long text can be scrolled
+    // without a mouse.
+    view.current.scrollDOM.tabIndex = 0;
+    view.current.scrollDOM.setAttribute('role', 'region');
+    view.current.scrollDOM.setAttribute('aria-label', `${label} (scroll)`);
     return () => view.current.destroy();
   }, [readOnly]);
 

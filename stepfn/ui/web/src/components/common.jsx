@@ -1,5 +1,7 @@
 // Small pieces shared by the pages.
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { errorSentence } from '../errors.js';
+import { formatDuration } from '../util.js';
 
 /**
  * Run `load()` (async) when `deps` change: {data, error, loading, reload}. A result that
@@ -19,15 +21,44 @@ export function useAsync(load, deps) {
   return { ...state, reload };
 }
 
-/** An API error as one line: its code and message. */
+/** An API error as a sentence (never a bare error code; see errors.js). */
 export function ErrorBox({ error }) {
   if (!error) return null;
-  return <p class="error" role="alert">{error.code ? `${error.code}: ` : ''}{error.message || String(error)}</p>;
+  return (
+    <p class="error" role="alert" data-code={error.code || undefined} title={error.code || undefined}>
+      {errorSentence(error)}
+    </p>
+  );
+}
+
+/** The time now (seconds), ticking every `ms` while `active`. */
+export function useNow(active, ms = 1000) {
+  const [now, setNow] = useState(() => Date.now() / 1000);
+  useEffect(() => {
+    if (!active) return undefined;
+    setNow(Date.now() / 1000);
+    const timer = setInterval(() => setNow(Date.now() / 1000), ms);
+    return () => clearInterval(timer);
+  }, [active, ms]);
+  return active ? now : Date.now() / 1000;
+}
+
+/** A duration from `start` to `end` (seconds), ticking while `end` is not known. */
+export function LiveDuration({ start, end, ...rest }) {
+  const now = useNow(end == null && start != null, 500);
+  if (start == null) return <span {...rest}>–</span>;
+  const to = end ?? now;
+  return <span {...rest} data-live={end == null ? 'true' : undefined}>{formatDuration(Math.max(0, to - start))}</span>;
 }
 
 /** An execution (or Map Run) status as a coloured badge. */
 export function StatusBadge({ status }) {
-  return <span class={`badge status-${String(status || '').toLowerCase()}`}>{status}</span>;
+  const text = String(status || '').replace(/[_-]/g, ' ').toLowerCase();
+  return (
+    <span class={`badge status-${String(status || '').toLowerCase()}`} data-status-badge={status}>
+      {text.charAt(0).toUpperCase() + text.slice(1)}
+    </span>
+  );
 }
 
 /** Tabs: `tabs` is [[id, label]]; the selected tab's id is `value`. */

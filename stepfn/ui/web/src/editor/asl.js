@@ -172,6 +172,15 @@ export function appendTo(definition, scopeId, name, state) {
   return def;
 }
 
+/** Add `state` (named `name`, linked from nothing yet) to the scope holding `sibling`. */
+export function addBeside(definition, sibling, name, state) {
+  const def = clone(definition);
+  const found = findState(def, sibling);
+  if (!found) return def;
+  addTo(found.scope, name, clone(state), def);
+  return def;
+}
+
 /** Insert `state` right after the state `after` (on its Next or End edge). */
 export function insertAfter(definition, after, name, state) {
   const found = findState(definition, after);

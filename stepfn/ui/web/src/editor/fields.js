@@ -81,6 +81,10 @@ export const JSON_FIELDS = new Set(['Parameters', 'Arguments', 'Result', 'Result
   'Output', 'Assign', 'ItemSelector', 'ItemReader', 'ItemBatcher', 'ResultWriter',
   'Credentials', 'Choices', 'Items']);
 
+/** JSON fields edited as a form of members (editor/PayloadForm.jsx). */
+export const PAYLOAD_FIELDS = new Set(['Parameters', 'Arguments', 'Result', 'ResultSelector',
+  'Output', 'Assign', 'ItemSelector']);
+
 /** Fields holding a number (or, in JSONata, an expression string). */
 export const NUMBER_FIELDS = new Set(['TimeoutSeconds', 'HeartbeatSeconds', 'Seconds',
   'MaxConcurrency', 'ToleratedFailureCount', 'ToleratedFailurePercentage']);

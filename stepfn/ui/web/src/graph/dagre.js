@@ -1,5 +1,6 @@
 // Layout with dagre (@dagrejs/dagre) of the graph that model.js builds (ELK's JSON
-// shape), answered in ELK's laid-out shape (absolute coordinates: node x/y/width/height,
+// shape), for the graphs too large for ELK in good time (graph/engine.js picks), answered
+// in ELK's laid-out shape (absolute coordinates: node x/y/width/height,
 // edge sections and label positions), so drawing does not care which engine ran.
 //
 // No ASL edge leaves its scope (Next, Choice and Catch targets are siblings), so each
@@ -9,7 +10,7 @@
 // edges are the same (same names, sizes, labels) are laid out once per call.
 import dagre from '@dagrejs/dagre';
 
-const SPACING = { nodesep: 28, ranksep: 36, edgesep: 12 };
+const SPACING = { nodesep: 30, ranksep: 40, edgesep: 12 };
 const ROOT_PADDING = 12;
 // Scopes of more nodes than this are laid out with dagre's cheaper settings: the
 // tight-tree ranker instead of network simplex, and no crossing-reduction sweeps (the
@@ -116,10 +117,10 @@ function layoutScope(node, isRoot) {
 }
 
 /** Move every node, edge and label below `node` by (dx, dy): relative -> absolute. */
-function toAbsolute(node, dx, dy) {
+export function toAbsolute(node, dx, dy) {
   for (const edge of node.edges || []) {
     for (const s of edge.sections || []) {
-      for (const p of [s.startPoint, ...s.bendPoints, s.endPoint]) {
+      for (const p of [s.startPoint, ...(s.bendPoints || []), s.endPoint]) {
         p.x += dx;
         p.y += dy;
       }

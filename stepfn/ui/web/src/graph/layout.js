@@ -1,73 +1,72 @@
-// Layout of model.js's graph by dagre (graph/dagre.js), answered as a Promise of the
-// graph laid out in ELK's JSON shape (every node and edge with absolute coordinates).
-import { dagreLayout } from './dagre.js';
-import { toElkGraph } from './model.js';
+// The page's side of the layout worker (graph/layout.worker.js, built to
+// /static/layout.js): drawing(definition, collapsed) answers a Promise of the drawing
+// (graph/engine.js's flatten shape). The worker starts with the page (warmUp), so its
+// script is loaded by the time the first graph is drawn.
+const CACHE_SIZE = 6;
+const drawings = new Map(); // key -> Promise of the drawing (most recently used last)
+let worker = null;
+let nextId = 1;
+const waiting = new Map(); // id -> {resolve, reject}
 
-/** Kept for callers of the earlier ELK worker: dagre needs no warm-up. */
-export function warmUp() {}
-
-/** The graph laid out: every node and edge with absolute coordinates. */
-export function layout(graph) {
-  return new Promise((resolve) => resolve(dagreLayout(graph)));
+function start() {
+  if (worker) return worker;
+  worker = new Worker(new URL('/static/layout.js', location.href));
+  worker.onmessage = (e) => {
+    const { id, drawing, error } = e.data;
+    const w = waiting.get(id);
+    if (!w) return;
+    waiting.delete(id);
+    if (error) w.reject(new Error(error));
+    else w.resolve(drawing);
+  };
+  worker.onerror = (e) => {
+    for (const w of waiting.values()) w.reject(new Error(e.message || 'the layout worker failed'));
+    waiting.clear();
+    worker = null;
+  };
+  return worker;
 }
 
-// The last few definitions' drawings (flatten's answer), by their JSON text: going from
-// a machine's page to one of its executions (or back) draws the same definition again.
-const CACHE_SIZE = 4;
-const drawings = new Map();
+/** The layout engine: 'auto' (by size), or 'elk' or 'dagre' when the browser's local
+ *  storage says so (`stepfn.layoutEngine`; the benchmark compares them). */
+function preferredEngine() {
+  try {
+    return localStorage.getItem('stepfn.layoutEngine') || 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+/** Start the layout worker now (its script is large: load it while the page loads). */
+export function warmUp() {
+  try {
+    start();
+  } catch {
+    // drawing() reports the error when a graph is drawn.
+  }
+}
 
 /**
- * The drawing of `definition` (a parsed ASL object) as `flatten` returns it, laid out
- * once per distinct definition among the last few (the answer is shared: do not
- * modify it).
+ * The drawing of `definition` (a parsed ASL object) with the Map/Parallel states named in
+ * `collapsed` drawn as one box; laid out once per distinct pair among the last few (the
+ * answer is shared: do not modify it).
  */
-export function drawing(definition) {
-  const key = JSON.stringify(definition);
+export function drawing(definition, collapsed = [], engine = preferredEngine()) {
+  const folded = [...collapsed].sort();
+  const key = `${engine}\u0000${folded.join('\u0000')}\u0000${JSON.stringify(definition)}`;
   const known = drawings.get(key);
   if (known) {
-    drawings.delete(key); // most recently used last
+    drawings.delete(key);
     drawings.set(key, known);
     return known;
   }
-  const { graph, info } = toElkGraph(definition);
-  const drawn = flatten(dagreLayout(graph), info);
-  drawings.set(key, drawn);
+  const promise = new Promise((resolve, reject) => {
+    const id = nextId++;
+    waiting.set(id, { resolve, reject });
+    start().postMessage({ id, definition, collapsed: folded, engine });
+  });
+  promise.catch(() => drawings.delete(key));
+  drawings.set(key, promise);
   if (drawings.size > CACHE_SIZE) drawings.delete(drawings.keys().next().value);
-  return drawn;
-}
-
-/**
- * The laid-out graph as flat lists for drawing: `groups` (compound nodes, outermost
- * first), `nodes` (leaf nodes), `edges` (with `points` and label boxes), and the
- * graph's `width` and `height`.
- */
-export function flatten(laid, info) {
-  const groups = [];
-  const nodes = [];
-  const edges = [];
-  const walk = (node, depth) => {
-    for (const child of node.children || []) {
-      const entry = { id: child.id, x: child.x, y: child.y, width: child.width,
-        height: child.height, depth, info: info.get(child.id) || {} };
-      if (child.children && child.children.length) {
-        groups.push(entry);
-        walk(child, depth + 1);
-      } else if (entry.info.kind === 'branch' || (entry.info.type === 'Map' ||
-                 entry.info.type === 'Parallel') && child.children) {
-        groups.push(entry); // an empty branch or processor is still a box
-      } else {
-        nodes.push(entry);
-      }
-    }
-    for (const edge of node.edges || []) {
-      const points = [];
-      for (const s of edge.sections || []) {
-        points.push(s.startPoint, ...(s.bendPoints || []), s.endPoint);
-      }
-      edges.push({ id: edge.id, points, labels: edge.labels || [],
-        info: info.get(edge.id) || {} });
-    }
-  };
-  walk(laid, 0);
-  return { groups, nodes, edges, width: laid.width || 0, height: laid.height || 0 };
+  return promise;
 }

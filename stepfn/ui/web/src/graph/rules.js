@@ -1,51 +1,66 @@
-// A short, readable rendering of a Choice rule, for the label of its edge.
+// A Choice rule as short readable text, for the label of its edge (and its tooltip).
+// Every comparison operator of the ASL: String/Numeric/Boolean/Timestamp x Equals,
+// LessThan, GreaterThan, LessThanEquals, GreaterThanEquals, each with its Path variant
+// (compared with the value at another path), StringMatches, the type tests Is*, the
+// And/Or/Not combinators, and JSONata's Condition.
 
-const OPERATORS = [
-  ['Equals', '=='], ['LessThanEquals', '<='], ['GreaterThanEquals', '>='],
-  ['LessThan', '<'], ['GreaterThan', '>'], ['Matches', 'matches'],
-];
+const COMPARISON = /^(String|Numeric|Boolean|Timestamp)(Equals|LessThan|GreaterThan|LessThanEquals|GreaterThanEquals)(Path)?$/;
+const SYMBOLS = {
+  Equals: '==', LessThan: '<', GreaterThan: '>', LessThanEquals: '<=', GreaterThanEquals: '>=',
+};
 const TYPE_TESTS = {
   IsNull: 'null', IsPresent: 'present', IsNumeric: 'numeric', IsString: 'a string',
   IsBoolean: 'a boolean', IsTimestamp: 'a timestamp',
 };
+// Members of a rule that are not its operator.
+const NOT_OPERATORS = new Set(['Variable', 'Next', 'Comment', 'Assign', 'Output']);
 const MAX = 48;
 
 function literal(value) {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+}
+
+/** The operator member of a comparison rule: [key, value], or null. */
+export function operatorOf(rule) {
+  for (const [key, value] of Object.entries(rule)) {
+    if (!NOT_OPERATORS.has(key)) return [key, value];
+  }
+  return null;
 }
 
 function comparison(rule) {
-  for (const [key, value] of Object.entries(rule)) {
-    if (key === 'Variable' || key === 'Next' || key === 'Comment' || key === 'Assign' ||
-        key === 'Output') continue;
-    if (TYPE_TESTS[key]) return `${rule.Variable} is ${value ? '' : 'not '}${TYPE_TESTS[key]}`;
-    const isPath = key.endsWith('Path');
-    const base = isPath ? key.slice(0, -4) : key;
-    for (const [suffix, symbol] of OPERATORS) {
-      if (base.endsWith(suffix)) {
-        return `${rule.Variable} ${symbol} ${isPath ? value : literal(value)}`;
-      }
-    }
-    return `${rule.Variable} ${key} ${literal(value)}`;
+  const variable = rule.Variable ?? '?';
+  const found = operatorOf(rule);
+  if (!found) return variable;
+  const [key, value] = found;
+  if (TYPE_TESTS[key]) {
+    const negated = value === false || value === 'false';
+    return `${variable} is ${negated ? 'not ' : ''}${TYPE_TESTS[key]}`;
   }
-  return rule.Variable || '?';
+  if (key === 'StringMatches') return `${variable} matches ${literal(value)}`;
+  const m = COMPARISON.exec(key);
+  if (!m) return `${variable} ${key} ${literal(value)}`;
+  const [, , operator, path] = m;
+  return `${variable} ${SYMBOLS[operator]} ${path ? value : literal(value)}`;
 }
 
-/** The rule as text: `$.x > 3`, `$.a == "b" and $.c present`, a JSONata Condition. */
+/** The rule as text: `$.x > 3`, `$.a == "b" and $.c is present`, a JSONata Condition. */
 export function ruleText(rule) {
   if (!rule || typeof rule !== 'object') return '';
   if (typeof rule.Condition === 'string') {
-    return rule.Condition.replace(/^\{%\s*/, '').replace(/\s*%\}$/, '');
+    return rule.Condition.replace(/^\s*\{%\s*/, '').replace(/\s*%\}\s*$/, '');
   }
-  if (Array.isArray(rule.And)) return rule.And.map(wrap).join(' and ');
-  if (Array.isArray(rule.Or)) return rule.Or.map(wrap).join(' or ');
-  if (rule.Not) return `not ${wrap(rule.Not)}`;
+  if (rule.Condition !== undefined) return String(rule.Condition);
+  if (Array.isArray(rule.And)) return rule.And.map((r) => wrap(r)).join(' and ');
+  if (Array.isArray(rule.Or)) return rule.Or.map((r) => wrap(r)).join(' or ');
+  if (rule.Not && typeof rule.Not === 'object') return `not ${wrap(rule.Not, true)}`;
   return comparison(rule);
 }
 
-function wrap(rule) {
+function wrap(rule, always = false) {
   const text = ruleText(rule);
-  return rule.And || rule.Or ? `(${text})` : text;
+  const compound = rule && (Array.isArray(rule.And) || Array.isArray(rule.Or));
+  return compound || (always && !rule?.Not) ? `(${text})` : text;
 }
 
 /** ruleText cut to a label's length (the full text goes in a tooltip). */

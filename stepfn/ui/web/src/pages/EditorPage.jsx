@@ -9,8 +9,9 @@ import { call } from '../api.js';
 import { CodeView, viewOf } from '../components/CodeView.jsx';
 import { ErrorBox, Tabs } from '../components/common.jsx';
 import { Graph } from '../components/Graph.jsx';
-import { Link, machinePath } from '../router.js';
-import { arnName, download } from '../util.js';
+import { Link, guardLeaving, machinePath, replaceQuietly } from '../router.js';
+import { arnName, download, formatDate } from '../util.js';
+import { dropDraft, loadDraft, saveDraft } from '../editor/draft.js';
 import {
   allStates, appendTo, findState, insertAfter, insertOnEdge, locate, removeState, uniqueName,
 } from '../editor/asl.js';
@@ -22,6 +23,8 @@ import { TestPanel } from '../editor/TestPanel.jsx';
 import '../editor/editor.css';
 
 const VALIDATE_DELAY_MS = 400;
+const DRAFT_DELAY_MS = 300;
+const LEAVE_QUESTION = 'Leave Workflow Studio? Your unsaved changes stay as a draft in this browser and come back when you open this workflow again.';
 const ROLE_KEY = 'stepfn.editor.role';
 const DEFAULT_ROLE = 'arn:aws:iam::123456789012:role/stepfn-workflow';
 
@@ -68,6 +71,7 @@ function Palette({ extras, setExtras, onAdd }) {
               </div>
               {p.extra && (
                 <input class="palette-extra" name={`extra-${p.id}`} placeholder={p.extra}
+                  aria-label={`${p.label}: ${p.extra}`}
                   value={extras[p.id] || ''} onInput={(e) => setExtras({ ...extras, [p.id]: e.target.value })} />
               )}
             </div>
@@ -152,6 +156,7 @@ function SaveBar({ def, machine, dirty, onSaved, valid }) {
             <button type="button" class="primary" data-action="save" disabled={busy || !dirty}
               onClick={() => run('update')}>Save</button>
             <input name="versionDescription" placeholder="version description (optional)" value={description}
+              aria-label="Version description (optional)"
               onInput={(e) => setDescription(e.target.value)} />
             <button type="button" data-action="publish" disabled={busy} onClick={() => run('publish')}>
               {dirty ? 'Save and publish version' : 'Publish version'}</button>
@@ -164,7 +169,9 @@ function SaveBar({ def, machine, dirty, onSaved, valid }) {
         {note && <span class="ok" data-save-note>{note}</span>}
       </div>
       {open && !machine && (
-        <form class="panel form save-form" onSubmit={(e) => { e.preventDefault(); run('create'); }}>
+        <form class="panel form save-form" aria-label="Create a state machine"
+          onSubmit={(e) => { e.preventDefault(); run('create'); }}>
+          <h2>Create a state machine</h2>
           <label>Name <input name="machineName" value={name} required
             onInput={(e) => setName(e.target.value)} placeholder="1-80 letters, digits, - and _" /></label>
           <label>Role ARN <input name="roleArn" value={role} onInput={(e) => setRole(e.target.value)} /></label>
@@ -173,7 +180,7 @@ function SaveBar({ def, machine, dirty, onSaved, valid }) {
               <option>STANDARD</option><option>EXPRESS</option>
             </select>
           </label>
-          <label class="inline"><input type="checkbox" name="publish" checked={publish}
+          <label class="inline check"><input type="checkbox" name="publish" checked={publish}
             onChange={(e) => setPublish(e.target.checked)} /> Publish version 1</label>
           {publish && <label>Version description <input name="createVersionDescription" value={description}
             onInput={(e) => setDescription(e.target.value)} /></label>}
@@ -198,20 +205,36 @@ export function EditorPage({ params }) {
   const [side, setSide] = useState('state');
   const [extras, setExtras] = useState({});
   const [notice, setNotice] = useState(null);
+  const [restored, setRestored] = useState(null); // {at, changedSince}: a draft came back
+  const [ready, setReady] = useState(false);
   const codeBox = useRef(null);
   const fileInput = useRef(null);
   const def = doc.def;
   const validation = useValidation(def, machine ? machine.type : 'STANDARD');
 
+  // Unsaved work from an earlier visit comes back (editor/draft.js).
+  const restore = (base) => {
+    const draft = loadDraft(arn || null);
+    if (!draft || JSON.stringify(draft.def) === base) return;
+    doc.edit(draft.def); // one undo step back to what is saved
+    setRestored({ at: draft.at, changedSince: arn && draft.base !== base });
+  };
+
   useEffect(() => {
-    if (!arn) return;
+    if (!arn) {
+      restore(JSON.stringify(EMPTY));
+      setReady(true);
+      return;
+    }
     call('DescribeStateMachine', { stateMachineArn: arn }).then((m) => {
       const parsed = parseDefinition(m.definition);
       setMachine(m);
       if (parsed.def) {
         doc.reset(parsed.def);
         setSaved(JSON.stringify(parsed.def));
+        restore(JSON.stringify(parsed.def));
       }
+      setReady(true);
     }, setLoadError);
   }, [arn]);
 
@@ -300,25 +323,55 @@ export function EditorPage({ params }) {
     if (list.some((d) => d.severity !== 'WARNING')) return 'has-error';
     return list.length ? 'has-warning' : '';
   };
-  const dirty = saved !== null && saved !== JSON.stringify(def);
+  const dirty = machine ? saved !== null && saved !== JSON.stringify(def)
+    : ready && JSON.stringify(def) !== JSON.stringify(EMPTY);
   const errors = validation.diagnostics.filter((d) => d.severity !== 'WARNING').length;
   const warnings = validation.diagnostics.length - errors;
   const onSaved = (savedArn, savedDef) => {
     setSaved(JSON.stringify(savedDef));
+    setRestored(null);
+    dropDraft(machine ? machine.stateMachineArn : null);
     if (!machine || machine.stateMachineArn !== savedArn) {
       call('DescribeStateMachine', { stateMachineArn: savedArn }).then(setMachine, setLoadError);
       // The page's URL now names the machine (without reloading: the undo history stays).
-      history.replaceState(null, '', `/editor/${encodeURIComponent(savedArn)}`);
+      replaceQuietly(`/editor/${encodeURIComponent(savedArn)}`);
     }
   };
 
-  // The browser asks before leaving the page with unsaved changes.
+  // Unsaved changes are kept as a draft (debounced), and forgotten once saved or undone.
+  const draftKey = machine ? machine.stateMachineArn : arn || null;
+  useEffect(() => {
+    if (!ready) return undefined;
+    if (!dirty) {
+      dropDraft(draftKey);
+      return undefined;
+    }
+    const timer = setTimeout(() => saveDraft(draftKey, def, saved), DRAFT_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [def, dirty, ready]);
+
+  const discardDraft = () => {
+    dropDraft(draftKey);
+    setRestored(null);
+    doc.reset(saved ? JSON.parse(saved) : EMPTY);
+  };
+
+  // Leaving with unsaved changes asks: the browser (reload, close, another site) and the
+  // app's own links and back button.
   useEffect(() => {
     if (!dirty) return undefined;
-    const onLeave = (e) => { e.preventDefault(); e.returnValue = ''; };
+    const onLeave = (e) => {
+      saveDraft(draftKey, def, saved);
+      e.preventDefault();
+      e.returnValue = '';
+    };
     window.addEventListener('beforeunload', onLeave);
-    return () => window.removeEventListener('beforeunload', onLeave);
-  }, [dirty]);
+    const unguard = guardLeaving(() => LEAVE_QUESTION);
+    return () => {
+      window.removeEventListener('beforeunload', onLeave);
+      unguard();
+    };
+  }, [dirty, def]);
 
   if (loadError) return <main class="page"><h1>Workflow Studio</h1><ErrorBox error={loadError} /></main>;
   if (arn && !machine) return <main class="page"><p class="muted">Loading…</p></main>;
@@ -349,9 +402,14 @@ export function EditorPage({ params }) {
               : validation.status === 'fail' ? `${errors} error(s)${warnings ? `, ${warnings} warning(s)` : ''}`
                 : 'Validation failed'}
         </span>
-        {dirty && <span class="badge" data-dirty>unsaved changes</span>}
+        {dirty && <span class="badge" data-dirty>Unsaved changes (kept as a draft in this browser)</span>}
         {notice && <span class={notice.error ? 'error' : 'ok'} data-notice>{notice.error || notice.ok}</span>}
       </div>
+      {restored && (
+        <p class="notice" data-restored role="status">Restored your unsaved changes from {formatDate(restored.at / 1000)}.
+          {restored.changedSince && ' The machine was changed since: saving replaces that change.'}
+          {' '}<button type="button" data-action="discard-draft" onClick={discardDraft}>Discard them</button></p>
+      )}
       {Object.keys(def.States || {}).length ? (
         <Diagnostics validation={validation} onPick={(name) => { setSelected(name); setSide('state'); }} />
       ) : (
@@ -360,7 +418,7 @@ export function EditorPage({ params }) {
       <div class="editor-layout">
         <Palette extras={extras} setExtras={setExtras} onAdd={(id) => add(id, selected ? { kind: 'state', name: selected } : { kind: 'canvas' })} />
         <div class="editor-center">
-          <Graph definition={def} selected={selected} onSelect={setSelected} height="440px"
+          <Graph definition={def} selected={selected} onSelect={setSelected}
             nodeClass={nodeClass} dropType={DRAG_TYPE} onDrop={onDrop} />
           <div class="code-box" ref={codeBox}>
             <CodeView value={doc.text} onChange={doc.setText} height="340px" label="Definition (ASL JSON)"

@@ -1,28 +1,32 @@
-// An execution, live: status, times, input and output; the graph coloured by each
-// state's status as the feed delivers events (no polling); a state's inspection
-// (input/output, the processing stages, variables, retries, duration); a table and
-// timeline of every state visit; every history event (filterable, virtualised); Map
-// iterations; Distributed Map runs; Stop and Redrive.
+// An execution, live: status, times (ticking while it runs), input and output; the graph
+// coloured by each state's status as the feed delivers events (no polling); a state's
+// inspection (input/output, the processing stages, variables, retries, duration); a
+// table and timeline of every state visit; every history event (filterable,
+// virtualised); Map iterations; Distributed Map runs; Stop and Redrive (each confirmed).
+// Express executions are read from the recent ones stepfn keeps (exec/source.js).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { call, follow, TERMINAL } from '../api.js';
-import { ErrorBox, StatusBadge, Tabs, useAsync } from '../components/common.jsx';
+import { call, isExpressExecution, TERMINAL } from '../api.js';
+import { ErrorBox, LiveDuration, StatusBadge, Tabs, useAsync } from '../components/common.jsx';
+import { ConfirmButton } from '../components/ConfirmButton.jsx';
+import { ErrorDetails } from '../components/ErrorDetails.jsx';
 import { Graph } from '../components/Graph.jsx';
 import { ExecutionModel } from '../exec/model.js';
 import { statesInside, statesOf } from '../exec/definition.js';
+import { describe, followEvents, machineOf } from '../exec/source.js';
 import { retryRules } from '../exec/status.js';
 import { EventsView } from './execution/EventsView.jsx';
 import { TableView } from './execution/TableView.jsx';
 import { StatePanel } from './execution/StatePanel.jsx';
 import { MapRuns } from './execution/MapRuns.jsx';
 import { Link, machinePath } from '../router.js';
-import { formatDate, formatDuration, pretty } from '../util.js';
+import { formatDate, pretty } from '../util.js';
 
 const REDRIVABLE = new Set(['FAILED', 'ABORTED', 'TIMED_OUT']);
 
-/** Follow the feed into an ExecutionModel; re-render at most once per frame. `rules`
- *  (the definition's Retry rules) is null until the definition is known: the feed
- *  starts then, so that every event is read with them. */
-function useLiveModel(arn, onTerminal, rules) {
+/** Follow the execution's events into an ExecutionModel; re-render at most once per
+ *  frame. `definition` is null until the machine is known: the feed starts then, so
+ *  that every event is read with the definition's Retry rules and states. */
+function useLiveModel(arn, onTerminal, definition) {
   const model = useRef(null);
   const [version, setVersion] = useState(0);
   const [feedError, setFeedError] = useState(null);
@@ -35,9 +39,11 @@ function useLiveModel(arn, onTerminal, rules) {
     if (stop.current) stop.current();
     setEnded(false);
     let frame = 0;
-    stop.current = follow(arn, {
+    stop.current = followEvents(arn, {
       after,
+      definition,
       onEvents: (events) => {
+        setFeedError(null);
         model.current.addAll(events);
         if (events.some((e) => TERMINAL.has(e.type) || e.type === 'ExecutionRedriven')) terminal.current();
         if (!frame) {
@@ -50,11 +56,11 @@ function useLiveModel(arn, onTerminal, rules) {
   };
 
   useEffect(() => {
-    if (!rules) return undefined;
-    model.current = new ExecutionModel(rules);
+    if (!definition) return undefined;
+    model.current = new ExecutionModel(retryRules(definition), statesOf(definition));
     start(0);
     return () => stop.current && stop.current();
-  }, [arn, rules]);
+  }, [arn, definition]);
 
   const resume = () => {
     const events = model.current.events;
@@ -65,20 +71,20 @@ function useLiveModel(arn, onTerminal, rules) {
 
 export function ExecutionPage({ params }) {
   const arn = params[0];
-  const described = useAsync(() => call('DescribeExecution', { executionArn: arn }), [arn]);
+  const express = isExpressExecution(arn);
+  const described = useAsync(() => describe(arn), [arn]);
   const execution = described.data;
-  const machine = useAsync(() => call('DescribeStateMachineForExecution', { executionArn: arn }), [arn]);
+  const machine = useAsync(() => machineOf(arn), [arn]);
   const [tab, setTab] = useState('graph');
   const [selected, setSelected] = useState(null);
   const [iteration, setIteration] = useState(null); // {map, thread, index}
-  const definition = useMemo(() => {
-    try { return JSON.parse(machine.data?.definition || '{}'); } catch { return {}; }
-  }, [machine.data]);
   // Known once the machine is read (or could not be: no rules then).
-  const rules = useMemo(() => (machine.data || machine.error ? retryRules(definition) : null),
-    [definition, machine.error]);
-  const { model, version, ended, feedError, resume } = useLiveModel(arn, described.reload, rules);
-  const states = useMemo(() => statesOf(definition), [definition]);
+  const definition = useMemo(() => {
+    if (!machine.data && !machine.error) return null;
+    try { return JSON.parse(machine.data?.definition || '{}'); } catch { return {}; }
+  }, [machine.data, machine.error]);
+  const { model, version, ended, feedError, resume } = useLiveModel(arn, described.reload, definition);
+  const states = useMemo(() => statesOf(definition || {}), [definition]);
 
   // Report when the whole history is on the page (the benchmark reads this).
   useLayoutEffect(() => {
@@ -87,32 +93,41 @@ export function ExecutionPage({ params }) {
     }
   }, [ended, version]);
 
-  if (described.error) return <main class="page"><h1>Execution</h1><ErrorBox error={described.error} /></main>;
+  if (described.error) {
+    return <main class="page"><h1>Execution</h1><ErrorBox error={described.error} />
+      <p><Link href="/">Back to the state machines</Link></p></main>;
+  }
   if (!execution || !model) return <main class="page"><p class="muted">Loading…</p></main>;
 
   const inside = iteration ? statesInside(states, iteration.map) : null;
   const statuses = model.statuses(iteration?.thread, inside);
-  const last = model.events.length ? model.events[model.events.length - 1].timestamp : null;
-  const stopDate = execution.stopDate ?? (TERMINAL.has(model.events[model.events.length - 1]?.type) ? last : null);
-  const hasMapRuns = [...states.values()].some((s) => s.state.Type === 'Map');
+  const lastEvent = model.events[model.events.length - 1];
+  const stopDate = execution.stopDate ?? (lastEvent && TERMINAL.has(lastEvent.type) ? lastEvent.timestamp : null);
+  const hasMapRuns = !express && [...states.values()].some((s) => s.state.Type === 'Map');
+  const status = execution.status === 'RUNNING' && lastEvent && TERMINAL.has(lastEvent.type)
+    ? terminalStatus(lastEvent.type) : execution.status;
+  const endDetails = model.ended && Object.entries(model.ended).find(([k]) => k.endsWith('EventDetails'))?.[1];
+  const error = execution.error ?? endDetails?.error;
+  const cause = execution.cause ?? endDetails?.cause;
   return (
-    <main class="page" data-execution-status={execution.status} data-events={model.events.length}>
+    <main class="page" data-execution-status={status} data-events={model.events.length}>
       <div class="page-head">
         <div>
           <p class="crumbs"><Link href="/">State machines</Link> / {machine.data && <Link href={machinePath(execution.stateMachineArn)}>{machine.data.name}</Link>} /</p>
-          <h1>{execution.name} <StatusBadge status={execution.status} /></h1>
+          <h1>{execution.name} <StatusBadge status={status} /></h1>
         </div>
-        <Actions execution={execution} onChanged={() => { described.reload(); }} onRedriven={() => { described.reload(); resume(); }} />
+        {!express && <Actions execution={execution} onChanged={() => { described.reload(); }} onRedriven={() => { described.reload(); resume(); }} />}
       </div>
       <dl class="facts">
+        <div><dt>Type</dt><dd>{express ? 'Express' : 'Standard'}</dd></div>
         <div><dt>Started</dt><dd>{formatDate(execution.startDate)}</dd></div>
         <div><dt>Ended</dt><dd>{formatDate(stopDate) || '–'}</dd></div>
-        <div><dt>Duration</dt><dd>{formatDuration((stopDate ?? Date.now() / 1000) - execution.startDate)}</dd></div>
+        <div><dt>Duration</dt><dd><LiveDuration start={execution.startDate} end={stopDate} data-duration="execution" /></dd></div>
         <div><dt>Events</dt><dd data-count="events">{model.events.length}</dd></div>
         {execution.redriveCount > 0 && <div><dt>Redrives</dt><dd>{execution.redriveCount}</dd></div>}
         <div><dt>ARN</dt><dd class="mono">{execution.executionArn}</dd></div>
       </dl>
-      {execution.error && <p class="error" data-error={execution.error}><b>{execution.error}</b>{execution.cause ? `: ${execution.cause}` : ''}</p>}
+      {(error || cause) && <ErrorDetails error={error} cause={cause} id="execution-error" />}
       {feedError && <ErrorBox error={feedError} />}
       <Tabs value={tab} onChange={setTab} tabs={[['graph', 'Graph view'], ['table', 'Table view'],
         ['events', `Events (${model.events.length})`], ['io', 'Execution input and output'],
@@ -125,14 +140,15 @@ export function ExecutionPage({ params }) {
                 {' '}<button type="button" onClick={() => setIteration(null)}>Show all iterations</button></p>
             )}
             {machine.data && <Graph definition={definition} statuses={statuses} selected={selected}
-              onSelect={setSelected} height="600px" />}
+              onSelect={setSelected} label="Execution graph" />}
             <ErrorBox error={machine.error} />
           </div>
           <StatePanel key={selected} name={selected} states={states} model={model} version={version}
-            execution={execution} definition={definition} iteration={iteration} onIteration={setIteration} />
+            execution={execution} status={selected ? statuses[selected] : null} iteration={iteration}
+            onIteration={setIteration} onSelect={setSelected} />
         </div>
       )}
-      {tab === 'table' && <TableView model={model} version={version}
+      {tab === 'table' && <TableView model={model} version={version} running={status === 'RUNNING'}
         onOpen={(name) => { setSelected(name); setTab('graph'); }} />}
       {tab === 'events' && <EventsView model={model} version={version} />}
       {tab === 'io' && (
@@ -141,7 +157,7 @@ export function ExecutionPage({ params }) {
           <section class="panel"><h2>Output</h2>
             {execution.output !== undefined
               ? <pre class="json" id="execution-output">{pretty(execution.output)}</pre>
-              : <p class="muted">{execution.status === 'RUNNING' ? 'Not finished yet.' : 'No output.'}</p>}
+              : <p class="muted">{status === 'RUNNING' ? 'Not finished yet.' : 'No output.'}</p>}
           </section>
         </div>
       )}
@@ -150,41 +166,22 @@ export function ExecutionPage({ params }) {
   );
 }
 
+function terminalStatus(type) {
+  return { ExecutionSucceeded: 'SUCCEEDED', ExecutionFailed: 'FAILED', ExecutionTimedOut: 'TIMED_OUT',
+    ExecutionAborted: 'ABORTED' }[type];
+}
+
 function Actions({ execution, onChanged, onRedriven }) {
-  const [confirming, setConfirming] = useState(false);
-  const [problem, setProblem] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const act = async (operation, request, then) => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      await call(operation, request);
-      then();
-    } catch (e) {
-      setProblem(e);
-    } finally {
-      setBusy(false);
-      setConfirming(false);
-    }
-  };
   const running = execution.status === 'RUNNING';
   const redrivable = REDRIVABLE.has(execution.status) && execution.redriveStatus !== 'NOT_REDRIVABLE';
   return (
-    <div>
-      <div class="buttons">
-        {running && !confirming && <button type="button" class="danger" data-action="stop" onClick={() => setConfirming(true)}>Stop execution</button>}
-        {confirming && (
-          <span class="confirm">Stop this execution?
-            <button type="button" class="danger" data-action="confirm-stop" disabled={busy}
-              onClick={() => act('StopExecution', { executionArn: execution.executionArn }, onChanged)}>Stop</button>
-            <button type="button" onClick={() => setConfirming(false)}>Cancel</button>
-          </span>
-        )}
-        <button type="button" data-action="redrive" disabled={!redrivable || busy}
-          title={redrivable ? 'Run again from the states that failed' : execution.redriveStatusReason || 'Not redrivable'}
-          onClick={() => act('RedriveExecution', { executionArn: execution.executionArn }, onRedriven)}>Redrive</button>
-      </div>
-      <ErrorBox error={problem} />
+    <div class="buttons">
+      {running && <ConfirmButton label="Stop execution" question="Stop this execution? Its running states are aborted."
+        confirmLabel="Stop" action={() => call('StopExecution', { executionArn: execution.executionArn })} onDone={onChanged} />}
+      {!running && <ConfirmButton label="Redrive" danger={false} disabled={!redrivable}
+        title={redrivable ? 'Run again from the states that failed' : execution.redriveStatusReason || 'This execution cannot be redriven'}
+        question="Redrive this execution? It runs again from the states that did not succeed."
+        confirmLabel="Redrive" action={() => call('RedriveExecution', { executionArn: execution.executionArn })} onDone={onRedriven} />}
     </div>
   );
 }

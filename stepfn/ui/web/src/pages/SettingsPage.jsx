@@ -2,6 +2,7 @@
 // tab only, gone when it closes) and used to sign every request.
 import { useState } from 'preact/hooks';
 import { call, getCredentials, setCredentials } from '../api.js';
+import { errorSentence } from '../errors.js';
 
 export function SettingsPage() {
   const current = getCredentials() || {};
@@ -17,7 +18,7 @@ export function SettingsPage() {
       await call('ListStateMachines', { maxResults: 1 });
       setMessage({ ok: true, text: form.accessKeyId ? 'Signed requests work.' : 'Requests are sent unsigned, and the server accepts them.' });
     } catch (err) {
-      setMessage({ ok: false, text: `${err.code}: ${err.message}` });
+      setMessage({ ok: false, text: errorSentence(err), code: err.code });
     }
   }
 
@@ -36,7 +37,7 @@ export function SettingsPage() {
           <button type="button" onClick={() => { setCredentials(null); setForm({ accessKeyId: '', secretAccessKey: '', region: 'us-east-1' }); setMessage(null); }}>Forget keys</button>
         </div>
       </form>
-      {message && <p class={message.ok ? 'ok' : 'error'} role="status">{message.text}</p>}
+      {message && <p class={message.ok ? 'ok' : 'error'} role="status" data-code={message.code}>{message.text}</p>}
     </main>
   );
 }

@@ -2,6 +2,7 @@
 // are drawn), so an execution of tens of thousands of events opens at once.
 import { useMemo, useState } from 'preact/hooks';
 import { VirtualList } from '../../components/VirtualList.jsx';
+import { ErrorDetails, readCause } from '../../components/ErrorDetails.jsx';
 import { detailsOf } from '../../exec/model.js';
 import { formatDate, pretty } from '../../util.js';
 
@@ -16,7 +17,11 @@ const KINDS = {
 
 function summary(event) {
   const d = detailsOf(event);
-  if (d.error) return `${d.error}${d.cause ? `: ${d.cause}` : ''}`;
+  if (d.error || d.cause) {
+    const read = readCause(d.cause);
+    const text = read ? (read.message ?? read.text) : '';
+    return `${d.error || 'Error'}${text ? `: ${text}` : ''}`;
+  }
   if (d.resource) return `${d.resourceType ? `${d.resourceType}:` : ''}${d.resource}`;
   if (d.index !== undefined) return `index ${d.index}`;
   if (d.output !== undefined) return d.output;
@@ -50,6 +55,7 @@ export function EventsView({ model, version }) {
           <option value="map">Map</option><option value="execution">Execution</option>
         </select>
         <input type="search" name="filter" placeholder="Filter by type, state, id or text" value={text}
+          aria-label="Filter the events"
           onInput={(e) => setText(e.target.value)} size={40} />
         <span class="muted" data-count="shown">{rows.length} of {model.events.length}</span>
       </div>
@@ -59,7 +65,8 @@ export function EventsView({ model, version }) {
         renderRow={(e) => (
           <div class={`vrow clickable${picked === e.id ? ' selected' : ''}${/(Failed|TimedOut)$/.test(e.type) ? ' failure' : ''}`}
                style={{ position: 'static', width: '100%', border: 'none' }}
-               data-event-id={e.id} onClick={() => setPicked(e.id)}>
+               data-event-id={e.id} onClick={() => setPicked(e.id)} role="button" tabIndex={0}
+               onKeyDown={(k) => k.key === 'Enter' && setPicked(e.id)}>
             <span class="c-id">{e.id}</span><span class="c-type">{e.type}</span>
             <span class="c-step">{model.eventVisit.get(e.id)?.name || detailsOf(e).name || ''}</span>
             <span class="c-res mono">{summary(e).slice(0, 200)}</span>
@@ -70,6 +77,9 @@ export function EventsView({ model, version }) {
       {event && (
         <div class="panel" id="event-details">
           <h2>Event {event.id}: {event.type} <button type="button" onClick={() => setPicked(null)}>Close</button></h2>
+          {(detailsOf(event).error || detailsOf(event).cause) && (
+            <ErrorDetails error={detailsOf(event).error} cause={detailsOf(event).cause} />
+          )}
           <pre class="json">{pretty(JSON.stringify(event))}</pre>
         </div>
       )}

@@ -3,34 +3,41 @@
 // duration, its definition, and for a Map state its iterations.
 import { useState } from 'preact/hooks';
 import { call } from '../../api.js';
-import { ErrorBox, StatusBadge, Tabs, useAsync } from '../../components/common.jsx';
+import { ErrorBox, LiveDuration, StatusBadge, Tabs, useAsync } from '../../components/common.jsx';
+import { ErrorDetails } from '../../components/ErrorDetails.jsx';
 import { describeThread } from '../../exec/model.js';
 import { isDistributed } from '../../exec/definition.js';
 import { formatDate, formatDuration, pretty } from '../../util.js';
 
 const MOCKABLE = new Set(['Task', 'Map', 'Parallel']);
 
-export function StatePanel({ name, states, model, version, execution, definition, iteration, onIteration }) {
+export function StatePanel({ name, states, model, version, execution, status, iteration, onIteration, onSelect }) {
   const [tab, setTab] = useState('io');
   const [pick, setPick] = useState(null);
   if (!name || !states.has(name)) {
-    return <aside class="side" id="state-panel"><p class="muted">Select a state in the graph to inspect it.</p>
+    return <aside class="side" id="state-panel"><p class="muted">Select a state in the graph to inspect it
+      (or Tab into the graph, move with the arrow keys and press Enter).</p>
       {execution.status === 'RUNNING' && <p class="muted">The graph follows the execution as it runs.</p>}</aside>;
   }
   const { state, queryLanguage } = states.get(name);
   let visits = model.visitsOf(name);
-  if (iteration) visits = visits.filter((v) => v.thread === iteration.thread || v.thread.startsWith(`${iteration.thread}/`)) || visits;
-  const index = pick != null && pick < visits.length ? pick : visits.length - 1;
+  if (iteration) visits = visits.filter((v) => v.thread === iteration.thread || v.thread.startsWith(`${iteration.thread}/`));
+  // The visit that gives the state its status on the graph (the failed one, else the
+  // latest), unless one was picked.
+  const index = pick != null && pick < visits.length ? pick : model.relevantVisit(visits, status);
   const visit = visits[index];
   return (
-    <aside class="side" id="state-panel" data-selected={name} data-version={version}>
+    <aside class="side" id="state-panel" data-selected={name} data-version={version}
+      data-visit-status={visit ? visit.status : undefined}>
       <h2>{name} <span class="muted">{state.Type}</span> {visit && <StatusBadge status={visit.status} />}</h2>
+      {visit && visit.thread && <p class="muted where" data-where>In {describeThread(visit.thread, model)}</p>}
       {visits.length > 1 && (
         <label class="inline">Visit <select name="visit" value={index} onChange={(e) => setPick(Number(e.target.value))}>
           {visits.map((v, i) => <option value={i}>{i + 1}: {describeThread(v.thread, model) || 'top level'} ({v.status})</option>)}
         </select> of {visits.length}</label>
       )}
       {state.Type === 'Map' && <Iterations name={name} state={state} model={model} iteration={iteration} onIteration={onIteration} />}
+      {visit && <Failure visit={visit} model={model} onSelect={onSelect} />}
       <Tabs value={tab} onChange={setTab} tabs={[['io', 'Input and output'], ['details', 'Details'], ['definition', 'Definition'], ['events', 'Events']]} />
       {!visit && tab !== 'definition' && <p class="muted" data-visit="none">Not started{iteration ? ' in this iteration' : ''}.</p>}
       {visit && tab === 'io' && <InputOutput key={visit.enteredId} visit={visit} name={name} state={state}
@@ -43,6 +50,26 @@ export function StatePanel({ name, states, model, version, execution, definition
         </tbody></table>
       )}
     </aside>
+  );
+}
+
+/** Why the visit failed (or what it caught): its error, or for a Map or Parallel the
+ *  failure inside it and where. Nothing when nothing is known (no empty box). */
+function Failure({ visit, model, onSelect }) {
+  if (visit.status !== 'failed' && visit.status !== 'caught' && visit.status !== 'retrying') return null;
+  const found = model.failureOf(visit);
+  if (!found) {
+    return visit.status === 'failed' ? <p class="muted" data-failure="unknown">It failed; the history does not say why.</p> : null;
+  }
+  const note = [visit.status === 'caught' ? '(caught)' : visit.status === 'retrying' ? '(retrying)' : '',
+    found.from ? `in ${found.from.name}${found.from.thread ? `, ${describeThread(found.from.thread, model)}` : ''}` : '']
+    .filter(Boolean).join(' ');
+  return (
+    <div class="failure" data-failure={found.error || ''}>
+      <ErrorDetails error={found.error} cause={found.cause} note={note} />
+      {found.from && onSelect && <button type="button" class="link-button" data-action="open-failed"
+        onClick={() => onSelect(found.from.name)}>Open {found.from.name}</button>}
+    </div>
   );
 }
 
@@ -70,7 +97,6 @@ function InputOutput({ visit, name, state, queryLanguage, model, execution }) {
       {advanced && <Stages visit={visit} name={name} state={state} queryLanguage={queryLanguage} vars={vars} model={model} execution={execution} />}
       {Object.keys(vars).length > 0 && <Json id="variables" label="Variables in scope" value={JSON.stringify(vars)} />}
       {visit.assigned && <Json id="assigned" label="Assigned (Assign)" value={JSON.stringify(Object.fromEntries(Object.entries(visit.assigned).map(([k, v]) => [k, safeParse(v)])))} />}
-      {visit.failure && <p class="error" data-error={visit.failure.error}><b>{visit.failure.error}</b>{visit.failure.cause ? `: ${visit.failure.cause}` : ''}</p>}
     </div>
   );
 }
@@ -133,29 +159,27 @@ function Stages(props) {
 }
 
 function Details({ visit, model }) {
-  const end = visit.end ?? Date.now() / 1000;
   return (
     <div id="state-details">
       <dl class="facts">
         <div><dt>Status</dt><dd>{visit.status}</dd></div>
         <div><dt>Started</dt><dd>{formatDate(visit.start)}</dd></div>
         <div><dt>Ended</dt><dd>{visit.end ? formatDate(visit.end) : '–'}</dd></div>
-        <div><dt>Duration</dt><dd data-duration>{formatDuration(end - visit.start)}</dd></div>
+        <div><dt>Duration</dt><dd><LiveDuration start={visit.start} end={visit.end} data-duration="state" /></dd></div>
         {visit.thread && <div><dt>Runs in</dt><dd>{describeThread(visit.thread, model)}</dd></div>}
         {visit.scheduled?.resource && <div><dt>Resource</dt><dd class="mono">{visit.scheduled.resourceType ? `${visit.scheduled.resourceType}:` : ''}{visit.scheduled.resource}</dd></div>}
       </dl>
       <h3>Retries</h3>
       {visit.retries.length ? (
-        <table class="table compact" id="retries">
-          <thead><tr><th>#</th><th>Error</th><th>Cause</th><th>Back-off</th></tr></thead>
-          <tbody>{visit.retries.map((r, i) => (
-            <tr><td>{i + 1}</td><td>{r.error}</td><td class="mono">{(r.cause || '').slice(0, 300)}</td>
-              <td>{r.retriedAt ? formatDuration(r.retriedAt - r.at) : ''}</td></tr>
-          ))}</tbody>
-        </table>
+        <ol class="retries" id="retries">
+          {visit.retries.map((r, i) => (
+            <li data-retry={i + 1}>
+              <span class="muted">Attempt {i + 1} failed at {formatDate(r.at)}{r.retriedAt ? `; retried after ${formatDuration(r.retriedAt - r.at)}` : '; back-off running'}</span>
+              <ErrorDetails error={r.error} cause={r.cause} />
+            </li>
+          ))}
+        </ol>
       ) : <p class="muted">No retries.</p>}
-      {visit.failure && <p class="error"><b>{visit.failure.error}</b>{visit.failure.cause ? `: ${visit.failure.cause}` : ''}
-        {visit.status === 'caught' ? ' (caught)' : ''}</p>}
     </div>
   );
 }
@@ -168,10 +192,26 @@ function Iterations({ name, state, model, iteration, onIteration }) {
   }
   if (!table || !table.size) return <p class="muted">No iterations yet.</p>;
   const all = [...table.values()].sort((a, b) => a.index - b.index);
-  const failed = all.filter((it) => it.status === 'failed' || it.status === 'aborted');
   const counts = {};
   for (const it of all) counts[it.status] = (counts[it.status] || 0) + 1;
   const choose = (it) => onIteration(it ? { map: name, thread: it.thread, index: it.index } : null);
+  const list = (status, title) => {
+    const items = all.filter((it) => it.status === status);
+    if (!items.length) return null;
+    return (
+      <div class="iteration-list">
+        <p>{title} ({items.length}):</p>
+        <div class="iterations" data-list={status}>
+          {items.slice(0, 200).map((it) => (
+            <button type="button" class={`status-${status}${iteration?.thread === it.thread ? ' active' : ''}`}
+              data-iteration={it.index} aria-pressed={iteration?.thread === it.thread ? 'true' : 'false'}
+              onClick={() => choose(it)}>#{it.index}</button>
+          ))}
+          {items.length > 200 && <span class="muted">and {items.length - 200} more (pick by index)</span>}
+        </div>
+      </div>
+    );
+  };
   return (
     <div class="panel" id="iterations">
       <h3>Iterations: {all.length} ({Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')})</h3>
@@ -180,12 +220,9 @@ function Iterations({ name, state, model, iteration, onIteration }) {
         <button type="submit">Show</button>
         {iteration && iteration.map === name && <button type="button" onClick={() => choose(null)}>All</button>}
       </form>
-      {failed.length > 0 && <p>Failed iterations:</p>}
-      <div class="iterations" data-list="failed">
-        {failed.slice(0, 200).map((it) => (
-          <button type="button" class={`status-failed${iteration?.thread === it.thread ? ' active' : ''}`} data-iteration={it.index} onClick={() => choose(it)}>#{it.index}</button>
-        ))}
-      </div>
+      {list('failed', 'Failed iterations')}
+      {list('aborted', 'Aborted iterations (stopped when another failed)')}
+      {list('running', 'Running iterations')}
     </div>
   );
 }

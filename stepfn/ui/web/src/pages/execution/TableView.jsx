@@ -1,13 +1,13 @@
 // Every state visit as a table with a timeline: where it ran (branch, iteration), its
 // status, when it started, how long it took and its retries with their back-offs.
 import { VirtualList } from '../../components/VirtualList.jsx';
-import { StatusBadge } from '../../components/common.jsx';
+import { StatusBadge, useNow } from '../../components/common.jsx';
 import { describeThread } from '../../exec/model.js';
 import { formatDuration } from '../../util.js';
 
-export function TableView({ model, version, onOpen }) {
+export function TableView({ model, version, onOpen, running }) {
   const start = model.start || 0;
-  const now = Date.now() / 1000;
+  const now = useNow(running, 1000); // running visits' durations tick
   const span = Math.max(0.001, (model.end || start) - start, ...model.visits.map((v) => (v.end ?? now) - start));
   return (
     <section id="table-view" data-version={version}>
@@ -20,7 +20,8 @@ export function TableView({ model, version, onOpen }) {
           const backoff = v.retries.reduce((s, r) => s + ((r.retriedAt ?? r.at) - r.at), 0);
           return (
             <div class="vrow clickable" style={{ position: 'static', width: '100%', border: 'none' }}
-                 data-visit={v.name} data-status={v.status} onClick={() => onOpen(v.name)}>
+                 data-visit={v.name} data-status={v.status} onClick={() => onOpen(v.name)}
+                 role="button" tabIndex={0} onKeyDown={(e) => e.key === 'Enter' && onOpen(v.name)}>
               <span class="c-name">{v.name}</span>
               <span class="c-status"><StatusBadge status={v.status} /></span>
               <span class="c-where muted">{describeThread(v.thread, model)}</span>
