@@ -18,6 +18,10 @@ FORBIDDEN = {
     "asl": {"api", "ui", "cli", "service", "engine", "store", "tasks"},
     "store": {"api", "ui", "cli", "service", "engine", "tasks"},
     "tasks": {"api", "ui", "cli", "service"},
+    # The Lambda runtime sits below the task layer (which calls it) and knows nothing of
+    # the rest: its bootstrap runs in the functions' own processes, with no stepfn there.
+    "lambda_runtime": {"api", "ui", "cli", "service", "engine", "templates", "tasks", "store",
+                       "asl", "runtime", "testing"},
 }
 
 

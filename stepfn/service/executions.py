@@ -68,11 +68,15 @@ class ExecutionManager:
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
                  worker: bool = True, park_after: float | None = None,
                  express_keep: int | None = None,
-                 execution_logs: str | None = None) -> None:
+                 execution_logs: str | None = None,
+                 lambda_runtime: Any = None) -> None:
         """``express_keep``: how many recent Express executions to keep with their events
         (default ``STEPFN_EXPRESS_KEEP``); ``execution_logs``: where executions log by
         their machine's loggingConfiguration, ``cloudwatch``, ``stdout``, ``file:PATH`` or
-        ``off`` (default ``STEPFN_EXECUTION_LOGS``; service/execution_logs.py)."""
+        ``off`` (default ``STEPFN_EXECUTION_LOGS``; service/execution_logs.py);
+        ``lambda_runtime``: a template's functions (a ``stepfn.lambda_runtime.
+        LambdaRuntime``, owned by whoever built it), for Lambda names no local function
+        has."""
         import os
 
         self.store = store
@@ -86,7 +90,8 @@ class ExecutionManager:
         self.feed.listeners.append(self.metrics.observe)
         self.functions = functions or FunctionRegistry()
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
-                                                 account=account)[0]
+                                                 account=account,
+                                                 lambda_runtime=lambda_runtime)[0]
         self.express = RecentExpressExecutions(
             keep_from_env() if express_keep is None else express_keep,
             keep_bytes_from_env())

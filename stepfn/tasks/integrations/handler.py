@@ -5,7 +5,7 @@ as the AWS SDK integrations take them), the call runs through boto3 with the con
 endpoint (``AWS_ENDPOINT_URL[_<SERVICE>]``: moto's server in tests), and the output comes
 back in PascalCase. For ``.sync`` the handler is a ``JobHandler``: the Task state calls
 ``submit`` and records ``TaskSubmitted`` with its output (so a resumed execution never
-submits twice), then ``wait_for_job`` polls the describe operation every
+submits twice), then ``complete`` polls the describe operation every
 ``STEPFN_SYNC_POLL_SECONDS`` (default 1 s) through the run's own wait (``call.sleep``: a
 durable wait under ``stepfn serve``, parked like any other when long) until the job
 ends.
@@ -87,12 +87,20 @@ class IntegrationHandler:
         if action.custom is not None:
             return await action.custom(self.clients, call)
         if call.ref.pattern == SYNC:
-            return await self.wait_for_job(call, await self.submit(call))
+            return await self.complete(call, await self.submit(call))
         output = await self._call(service, action, action.operation,
                                   self._parameters(action, call), call.ref.region)
         return action.result(output, _params(call)) if action.result else output
 
     # -- the JobHandler interface (.sync) -------------------------------------------------
+    def runs_jobs(self, call: TaskCall) -> bool:
+        """Whether ``call`` is a job to submit and follow (``.sync``)."""
+        if call.ref.pattern != SYNC:
+            return False
+        service = self.services.get(call.ref.resource_type)
+        action = service.actions.get(call.ref.resource) if service is not None else None
+        return action is not None and action.job is not None
+
     async def submit(self, call: TaskCall) -> Json:
         """Start the job; the output recorded as TaskSubmitted."""
         service, action = self._action(call)
@@ -100,7 +108,7 @@ class IntegrationHandler:
                                   self._parameters(action, call), call.ref.region)
         return action.result(output, _params(call)) if action.result else output
 
-    async def wait_for_job(self, call: TaskCall, submitted: Json) -> Json:
+    async def complete(self, call: TaskCall, submitted: Json) -> Json:
         """Poll the submitted job until it ends: its result, or States.TaskFailed."""
         service, action = self._action(call)
         job = action.job
