@@ -203,6 +203,9 @@ class OffLoopService:
                                 client_token: str | None) -> float:
         return await self._call(self.manager.redrive_execution(execution, client_token))
 
+    async def redrive_status_reason(self, execution: ExecutionRecord) -> str | None:
+        return await self._call(self.manager.redrive_status_reason(execution))
+
     async def test_state(self, request: dict) -> dict:
         return await self._call(self.manager.test_state(request))
 
