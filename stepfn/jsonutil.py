@@ -76,6 +76,10 @@ def json_depth(text: str) -> int:
 
 def too_deep(text: str) -> bool:
     """Whether ``text`` nests deeper than ``MAX_JSON_DEPTH``."""
+    # Fewer opening brackets than the limit cannot nest beyond it: the usual case,
+    # decided by two counts at memory speed, without the scan.
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
     return json_depth(text) > MAX_JSON_DEPTH
 
 

@@ -52,6 +52,9 @@ class ServiceSettings:
     # A template's functions: a stepfn.lambda_runtime.LambdaRuntime, built whole by the
     # caller (who closes it), or None.
     lambda_runtime: Any = None
+    # Run beside the service (contract.ServiceExtension): an application's machines,
+    # event sources and schedules (stepfn.templates.host).
+    extensions: tuple[Any, ...] = ()
 
     @classmethod
     def from_config(cls, config: Any) -> ServiceSettings:
@@ -61,7 +64,8 @@ class ServiceSettings:
                    functions=tuple(extra.get("functions", ())),
                    max_history_events=extra.get("max_history_events", 25_000),
                    worker=extra.get("worker", True), mock_config=extra.get("mock_config"),
-                   lambda_runtime=extra.get("lambda_runtime"))
+                   lambda_runtime=extra.get("lambda_runtime"),
+                   extensions=tuple(extra.get("extensions", ())))
 
 
 def build_service(store: Store, settings: ServiceSettings) -> ExecutionManager:
@@ -71,7 +75,8 @@ def build_service(store: Store, settings: ServiceSettings) -> ExecutionManager:
     manager = ExecutionManager(store, region=settings.region, account=settings.account,
                                max_history_events=settings.max_history_events,
                                lease_seconds=settings.lease_seconds, worker=settings.worker,
-                               lambda_runtime=settings.lambda_runtime)
+                               lambda_runtime=settings.lambda_runtime,
+                               extensions=settings.extensions)
     for spec in settings.functions:
         register_all(manager.functions, spec)
     if settings.mock_config is not None:  # StartExecution on <machine ARN>#<test case>
@@ -197,6 +202,9 @@ class OffLoopService:
     async def redrive_execution(self, execution: ExecutionRecord,
                                 client_token: str | None) -> float:
         return await self._call(self.manager.redrive_execution(execution, client_token))
+
+    async def redrive_status_reason(self, execution: ExecutionRecord) -> str | None:
+        return await self._call(self.manager.redrive_status_reason(execution))
 
     async def test_state(self, request: dict) -> dict:
         return await self._call(self.manager.test_state(request))

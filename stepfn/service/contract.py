@@ -11,7 +11,7 @@ answers with AWS's codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from stepfn.store.base import (
     ActivityRecord,
@@ -60,6 +60,18 @@ class SyncResult:
     billed_memory_mb: int = 64
 
 
+class ServiceExtension(Protocol):
+    """Something that runs beside the execution service, started after it and stopped
+    before it (an application's machines, event sources and schedules: templates)."""
+
+    async def start(self, manager: Any) -> None:
+        """Called with the ``ExecutionManager`` once it has started."""
+        ...
+
+    async def stop(self) -> None:
+        ...
+
+
 class ExecutionService(Protocol):
     """The execution layer as the API calls it (implemented over the engine)."""
 
@@ -83,6 +95,11 @@ class ExecutionService(Protocol):
                                 client_token: str | None) -> float:
         """Redrive a failed execution; returns the redrive date. Raises
         ``ExecutionNotRedrivable`` when AWS's rules forbid it."""
+        ...
+
+    async def redrive_status_reason(self, execution: ExecutionRecord) -> str | None:
+        """Why RedriveExecution would refuse ``execution`` now (DescribeExecution's
+        ``redriveStatusReason``); None when it is REDRIVABLE."""
         ...
 
     async def test_state(self, request: dict) -> dict:

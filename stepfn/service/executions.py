@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,17 +22,42 @@ from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
-from .contract import ActivityTaskGrant, StartRequest, SyncResult
+from .contract import ActivityTaskGrant, ServiceExtension, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
 from .execution_logs import LogWriter, logs_mode_from_env
-from .express import RecentExpressExecutions, keep_from_env
+from .express import RecentExpressExecutions, keep_bytes_from_env, keep_from_env
 from .feed import EventFeed, RemoteEvents
 from .metrics import Metrics
 from .nested import NestedExecutions
 from .runner import EXECUTION, ExecutionRunner, Lease, events_before_failed_state
 from .scheduler import LeaseScheduler, new_owner
 
-__all__ = ["ExecutionManager", "events_before_failed_state"]
+__all__ = ["ExecutionManager", "events_before_failed_state", "redrive_refusal"]
+
+# API_RedriveExecution: "Your workflow execution has not exceeded the redrivable period
+# of 14 days ... This period starts from the day a state machine completes its
+# execution. The workflow execution has not exceeded the maximum open time of one year.
+# ... The execution event history count is less than 24,999" (the limit less one: the
+# ExecutionRedriven event and at least one more must fit).
+REDRIVABLE_SECONDS = 14 * 86400
+MAX_OPEN_SECONDS = 365 * 86400
+
+
+def redrive_refusal(execution: ExecutionRecord, now: float, event_count: int,
+                    max_events: int, machine_deleting: bool = False) -> str | None:
+    """Why RedriveExecution would refuse ``execution`` now, in the words of
+    DescribeExecution's ``redriveStatusReason``; None when it is redrivable."""
+    if machine_deleting:
+        return "State machine is in DELETING status"
+    if execution.status not in ("FAILED", "TIMED_OUT", "ABORTED"):
+        return f"Execution is {execution.status} and cannot be redriven"
+    if execution.stop_date is not None and now - execution.stop_date > REDRIVABLE_SECONDS:
+        return "Execution redrivable period exceeded"
+    if now - execution.start_date > MAX_OPEN_SECONDS:
+        return "Execution has exceeded the max execution time"
+    if event_count >= max_events - 1:
+        return "Execution history event limit exceeded"
+    return None
 
 
 class ExecutionManager:
@@ -44,14 +70,17 @@ class ExecutionManager:
                  worker: bool = True, park_after: float | None = None,
                  express_keep: int | None = None,
                  execution_logs: str | None = None,
-                 lambda_runtime: Any = None) -> None:
+                 lambda_runtime: Any = None,
+                 extensions: Sequence[ServiceExtension] = ()) -> None:
         """``express_keep``: how many recent Express executions to keep with their events
         (default ``STEPFN_EXPRESS_KEEP``); ``execution_logs``: where executions log by
         their machine's loggingConfiguration, ``cloudwatch``, ``stdout``, ``file:PATH`` or
         ``off`` (default ``STEPFN_EXECUTION_LOGS``; service/execution_logs.py);
         ``lambda_runtime``: a template's functions (a ``stepfn.lambda_runtime.
         LambdaRuntime``, owned by whoever built it), for Lambda names no local function
-        has."""
+        has; ``extensions``: run beside the service, started after it and stopped before
+        it (contract.ServiceExtension: an application's machines, event sources and
+        schedules)."""
         import os
 
         self.store = store
@@ -68,7 +97,8 @@ class ExecutionManager:
                                                  account=account,
                                                  lambda_runtime=lambda_runtime)[0]
         self.express = RecentExpressExecutions(
-            keep_from_env() if express_keep is None else express_keep)
+            keep_from_env() if express_keep is None else express_keep,
+            keep_bytes_from_env())
         mode = execution_logs or logs_mode_from_env()
         self.execution_logs = LogWriter(mode) if mode != "off" else None
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
@@ -83,6 +113,8 @@ class ExecutionManager:
         self.callbacks.books = self.runner.book_of
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
+        # Started after the service and stopped before it (service/contract.py).
+        self.extensions = tuple(extensions)
 
     # -- what the API and the tests look at -------------------------------------------------
     @property
@@ -118,9 +150,13 @@ class ExecutionManager:
         self.remote_events.start()
         self.callbacks.start()
         await self.scheduler.start()
+        for extension in self.extensions:
+            await extension.start(self)
 
     async def stop(self) -> None:
         """Stop running executions without ending them; hand their leases back."""
+        for extension in reversed(self.extensions):
+            await extension.stop()
         await self.remote_events.stop()
         self.callbacks.stop()
         await self.scheduler.stop()
@@ -201,6 +237,10 @@ class ExecutionManager:
                                          "state machine no longer exists") from None
         now = self.clock.now()
         count = await self.store.count_events(execution.arn)
+        refusal = await self.redrive_status_reason(execution, count)
+        if refusal is not None:
+            raise ExecutionNotRedrivable(
+                f"Execution {execution.arn} cannot be redriven: {refusal}")
         redrive_count = execution.redrive_count + 1
         redriven = HistoryEvent(count + 1, count, now, "ExecutionRedriven",
                                 {"redriveCount": redrive_count})
@@ -215,6 +255,21 @@ class ExecutionManager:
         self.feed.publish(execution.arn, [redriven])
         await self.runner.resume(record, replay_filter=events_before_failed_state)
         return now
+
+    @property
+    def max_history_events(self) -> int:
+        return self.runner.max_history_events
+
+    async def redrive_status_reason(self, execution: ExecutionRecord,
+                                    event_count: int | None = None) -> str | None:
+        """DescribeExecution's ``redriveStatusReason`` for ``execution`` now (None:
+        REDRIVABLE), by ``redrive_refusal``'s rules."""
+        if event_count is None:
+            event_count = await self.store.count_events(execution.arn)
+        machine = await self.store.get_state_machine(execution.machine_arn)
+        return redrive_refusal(execution, self.clock.now(), event_count,
+                               self.max_history_events,
+                               machine is not None and machine.status == "DELETING")
 
     # -- TestState --------------------------------------------------------------------------
     async def test_state(self, request: dict) -> dict:

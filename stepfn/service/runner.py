@@ -227,7 +227,7 @@ class ExecutionRunner:
             execution_arn=record.arn, name=record.name, machine_arn=record.machine_arn,
             machine_name=machine_name(record), tasks=self.tasks, role_arn=role_arn,
             clock=self.clock, history=history, redrive_count=record.redrive_count,
-            start_time=record.start_date)
+            start_time=record.start_date, redrive_time=record.redrive_date)
 
     def _prepare(self, record: ExecutionRecord, machine: StateMachine, role_arn: str,
                  recorded: list[Event] | None, replay: list[Event] | None = None,
