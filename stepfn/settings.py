@@ -303,6 +303,9 @@ class Settings:
         "STEPFN_EXPRESS_KEEP", 500, _count,
         "recent Express executions kept with their events for the stepfn API and the UI",
         flag="--express-keep", metavar="N")
+    express_keep_mb: int = _setting(
+        "STEPFN_EXPRESS_KEEP_MB", 64, _count,
+        "MiB of inputs and outputs the kept Express executions may hold at most")
     sync_poll_seconds: float = _setting(
         "STEPFN_SYNC_POLL_SECONDS", 1.0, _seconds,
         "how often a .sync integration task asks whether its job ended")
@@ -432,7 +435,7 @@ SERVE_SETTINGS = ("host", "port", "db", "region", "account", "log_level", "log_f
                   "keep_alive_timeout", "max_connections", "http_allow", "http_connections",
                   "lambda_forward",
                   "mock_config", "max_history_events", "expression_timeout_ms",
-                  "jsonata_range_limit", "execution_logs", "express_keep",
+                  "jsonata_range_limit", "execution_logs", "express_keep", "express_keep_mb",
                   "sync_poll_seconds", "park_seconds", "lease_seconds", "token_poll_seconds")
 WORKER_SETTINGS = ("db", "region", "account", "log_level", "log_format", "functions",
                    "http_allow", "http_connections", "lambda_forward", "mock_config",

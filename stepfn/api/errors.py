@@ -33,6 +33,8 @@ class ApiError(Exception):
 AWS_CODES: dict[type[service.ServiceError], str] = {
     service.InvalidRequest: "ValidationException",
     service.MissingParameter: "MissingRequiredParameter",
+    service.InvalidEncryptionConfiguration: "InvalidEncryptionConfiguration",
+    service.InvalidLoggingConfiguration: "InvalidLoggingConfiguration",
     service.InvalidArn: "InvalidArn",
     service.InvalidName: "InvalidName",
     service.InvalidDefinition: "InvalidDefinition",

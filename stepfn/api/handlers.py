@@ -36,8 +36,10 @@ from stepfn.service.machines import (
     NewMachine,
     StateMachines,
     check_definition,
+    check_encryption,
     errors_only,
     tag_dict,
+    variable_references_of,
 )
 from stepfn.store.base import (
     ActivityRecord,
@@ -127,7 +129,8 @@ class StepFunctionsApi:
 
     async def describe_state_machine(self, req: dict) -> dict:
         return render.machine_description(
-            *await self.machines.described(req["stateMachineArn"]))
+            *await self.machines.described(req["stateMachineArn"]),
+            included_data=req.get("includedData"))
 
     async def update_state_machine(self, req: dict) -> dict:
         # A member sent as null is absent, as in every awsJson request.
@@ -259,6 +262,7 @@ class StepFunctionsApi:
         name = req["name"]
         if not is_valid_name(name):
             raise ApiError("InvalidName", f"Invalid Name: '{name}'")
+        check_encryption(req.get("encryptionConfiguration"))
         arn = self.arns.activity(name)
         existing = await self.store.get_activity(arn)
         if existing is not None:  # CreateActivity is idempotent on the name
@@ -343,12 +347,17 @@ class StepFunctionsApi:
 
     # ------------------------------------------------------------ executions (reads)
     async def describe_execution(self, req: dict) -> dict:
-        return render.execution_description(await self._execution(req["executionArn"]))
+        execution = await self._execution(req["executionArn"])
+        refusal: str | None = None
+        if execution.type == "STANDARD" and execution.status in (
+                "FAILED", "TIMED_OUT", "ABORTED") and not execution.map_run_arn:
+            refusal = await self.service.redrive_status_reason(execution)
+        return render.execution_description(execution, req.get("includedData"), refusal)
 
     async def describe_state_machine_for_execution(self, req: dict) -> dict:
         execution = await self._execution(req["executionArn"])
         if execution.map_run_arn:
-            return await self._child_machine(execution)
+            return await self._child_machine(execution, req.get("includedData"))
         machine = await self.store.get_state_machine(execution.machine_arn)
         source: Any = None
         if execution.version_arn:
@@ -362,10 +371,13 @@ class StepFunctionsApi:
             raise execution_not_found(execution.arn)
         update_date = getattr(source, "update_date", None) or getattr(
             source, "creation_date", None) or execution.start_date
+        metadata_only = req.get("includedData") == render.METADATA_ONLY
         return render.drop_none({
             "stateMachineArn": execution.machine_arn,
             "name": execution.machine_arn.rsplit(":", 1)[1],
-            "definition": source.definition,
+            "definition": "{}" if metadata_only else source.definition,
+            "variableReferences": None if metadata_only else (
+                variable_references_of(source.definition) or None),
             "roleArn": source.role_arn,
             "updateDate": update_date,
             "loggingConfiguration": source.logging_configuration or render.DEFAULT_LOGGING,
@@ -377,15 +389,22 @@ class StepFunctionsApi:
             "revisionId": source.revision_id,
         })
 
-    async def _child_machine(self, execution: ExecutionRecord) -> dict:
+    async def _child_machine(self, execution: ExecutionRecord,
+                             included_data: str | None) -> dict:
         """A Distributed Map child's state machine: its Map Run's item processor."""
         map_run = await self.store.get_map_run(str(execution.map_run_arn))
         if map_run is None or not map_run.definition:
             raise execution_not_found(execution.arn)
+        metadata_only = included_data == render.METADATA_ONLY
         return render.drop_none({
             "stateMachineArn": execution.machine_arn,
             "name": execution.machine_arn.rsplit(":", 1)[1],
-            "definition": map_run.definition, "roleArn": map_run.role_arn or "",
+            # a labelled (child) machine's definition is shown whatever includedData
+            # says (API_DescribeStateMachine's note on labelled ARNs)
+            "definition": map_run.definition,
+            "variableReferences": None if metadata_only else (
+                variable_references_of(map_run.definition) or None),
+            "roleArn": map_run.role_arn or "",
             "updateDate": map_run.start_date,
             "loggingConfiguration": render.DEFAULT_LOGGING,
             "tracingConfiguration": render.DEFAULT_TRACING,
@@ -515,9 +534,7 @@ class StepFunctionsApi:
             "executionArn": e.arn, "stateMachineArn": e.machine_arn, "name": e.name,
             "startDate": e.start_date, "stopDate": e.stop_date or time.time(),
             "status": e.status, "error": e.error, "cause": e.cause,
-            "input": e.input, "inputDetails": {"included": True},
-            "output": e.output, "outputDetails": ({"included": True}
-                                                  if e.output is not None else None),
+            **_sync_data(e, req.get("includedData")),
             "traceHeader": e.trace_header,
             "billingDetails": {"billedMemoryUsedInMB": result.billed_memory_mb,
                                "billedDurationInMilliseconds": result.billed_duration_ms},
@@ -565,6 +582,17 @@ class StepFunctionsApi:
     async def send_task_heartbeat(self, req: dict) -> dict:
         await self.service.send_task_heartbeat(req["taskToken"])
         return {}
+
+
+def _sync_data(execution: ExecutionRecord, included_data: str | None) -> dict:
+    """StartSyncExecution's input and output members (none with METADATA_ONLY)."""
+    if included_data == render.METADATA_ONLY:
+        return {"inputDetails": {"included": False},
+                "outputDetails": {"included": False} if execution.output is not None
+                else None}
+    return {"input": execution.input, "inputDetails": {"included": True},
+            "output": execution.output,
+            "outputDetails": {"included": True} if execution.output is not None else None}
 
 
 def _routing(items: list[dict]) -> tuple[RoutingEntry, ...]:

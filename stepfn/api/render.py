@@ -7,6 +7,7 @@ import binascii
 
 from stepfn.api.errors import ApiError
 from stepfn.engine.history import details_key, render_details
+from stepfn.service.machines import variable_references_of
 from stepfn.store.base import (
     AliasRecord,
     ExecutionRecord,
@@ -26,15 +27,26 @@ def drop_none(members: dict) -> dict:
     return {k: v for k, v in members.items() if v is not None}
 
 
+METADATA_ONLY = "METADATA_ONLY"  # includedData: leave the definition, input, output out
+
+
 def machine_description(machine: StateMachineRecord,
-                        version: VersionRecord | None = None) -> dict:
-    """DescribeStateMachine's answer, for the machine or one of its versions."""
+                        version: VersionRecord | None = None,
+                        included_data: str | None = None) -> dict:
+    """DescribeStateMachine's answer, for the machine or one of its versions.
+
+    ``included_data`` METADATA_ONLY: the definition is ``{}`` (API_DescribeStateMachine:
+    "If called with includedData = METADATA_ONLY, the returned definition will be {}"),
+    and the variables it reads are left out with it."""
     source = version or machine
+    metadata_only = included_data == METADATA_ONLY
     return drop_none({
         "stateMachineArn": version.arn if version else machine.arn,
         "name": machine.name,
         "status": machine.status,
-        "definition": source.definition,
+        "definition": "{}" if metadata_only else source.definition,
+        "variableReferences": None if metadata_only else (
+            variable_references_of(source.definition) or None),
         "roleArn": source.role_arn,
         "type": machine.type,
         "creationDate": source.creation_date,
@@ -67,9 +79,15 @@ def redrive_status(execution: ExecutionRecord) -> tuple[str, str | None]:
     return "NOT_REDRIVABLE", f"Execution is {execution.status} and cannot be redriven"
 
 
-def execution_description(execution: ExecutionRecord) -> dict:
-    """DescribeExecution's answer."""
+def execution_description(execution: ExecutionRecord,
+                          included_data: str | None = None,
+                          redrive_refusal: str | None = None) -> dict:
+    """DescribeExecution's answer; METADATA_ONLY leaves the (possibly encrypted) input
+    and output out; ``redrive_refusal``: why an unsuccessful execution is no longer
+    redrivable (the 14 days, the history limit...)."""
     status, reason = redrive_status(execution)
+    if redrive_refusal is not None and status == "REDRIVABLE":
+        status, reason = "NOT_REDRIVABLE", redrive_refusal
     finished = execution.status == "SUCCEEDED"
     out = {
         "executionArn": execution.arn,
@@ -93,6 +111,9 @@ def execution_description(execution: ExecutionRecord) -> dict:
         "redriveStatus": status,
         "redriveStatusReason": reason,
     }
+    if included_data == METADATA_ONLY:
+        out.update(input=None, output=None, inputDetails={"included": False},
+                   outputDetails={"included": False} if finished else None)
     return drop_none(out)
 
 

@@ -81,6 +81,14 @@ class Resource:
     activity_name: str = ""
 
     @property
+    def event_resource(self) -> str:
+        """``resource`` as the history's task events record it: the action with its
+        pattern (``startExecution.sync``, ``sendMessage.waitForTaskToken``)."""
+        if self.kind != "service" or not self.pattern:
+            return self.resource
+        return f"{self.resource}.{self.pattern}"
+
+    @property
     def service(self) -> str:
         """The integration's service: ``sqs``, ``aws-sdk``, ``lambda``, ``activity``."""
         return self.resource_type.split(":", 1)[0]

@@ -92,7 +92,8 @@ class ExecutionRun:
                  name: str, machine_arn: str, machine_name: str, tasks: TaskDispatcher,
                  role_arn: str = "", clock: Any = None, history: History | None = None,
                  input_text: str | None = None, redrive_count: int = 0,
-                 start_time: float | None = None, persist: Any = None) -> None:
+                 start_time: float | None = None, persist: Any = None,
+                 redrive_time: float | None = None) -> None:
         self.machine = machine
         self.input = input_value
         # The first state's input is the execution's: prime the serialize() cache with it
@@ -117,6 +118,7 @@ class ExecutionRun:
         # for a new execution it runs itself.
         self.effect_free_in_one_checkpoint = False
         self.redrive_count = redrive_count
+        self.redrive_time = redrive_time  # when it was last redriven (epoch seconds)
         self.machine_arn = machine_arn
         self.machine_name = machine_name
         self.role_arn = role_arn
@@ -142,6 +144,9 @@ class ExecutionRun:
                 "StartTime": iso_timestamp(self.start_time), "Name": self.name,
                 "RoleArn": self.role_arn, "RedriveCount": self.redrive_count,
             }
+            if self.redrive_count and self.redrive_time is not None:
+                # the context object has RedriveTime once the execution was redriven
+                context["RedriveTime"] = iso_timestamp(self.redrive_time)
         return context
 
     @property
@@ -179,15 +184,18 @@ class ExecutionRun:
         time when replaying: a resumed back-off keeps its deadline); no wait when
         replaying what already followed it."""
         if self.history.peek(frame.thread) is None:
-            await self._wait_until(frame, "retry", self.now() + seconds)
+            await self.wait_until(frame, "retry", self.now() + seconds)
 
     async def sleep_until(self, frame: Frame, deadline: float) -> None:
         """Make the events so far durable, then wait until ``deadline`` (epoch
         seconds), as ``sleep``."""
         if self.history.peek(frame.thread) is None:
-            await self._wait_until(frame, "wait", deadline)
+            await self.wait_until(frame, "wait", deadline)
 
-    async def _wait_until(self, frame: Frame, kind: str, deadline: float) -> None:
+    async def wait_until(self, frame: Frame, kind: str, deadline: float) -> None:
+        """Wait (``kind``: "wait" or "retry") until ``deadline``: recorded and parkable
+        in a durable run, within the execution's timeout; for this run's threads and for
+        its in-process Distributed Map children (``frame`` says whose)."""
         def sleeping() -> Awaitable[None]:
             return self._sleep_within_timeout(deadline - self.clock.now())
         if self.waits is None:
@@ -390,17 +398,71 @@ def fail_unexpectedly(run: ExecutionRun, exc: BaseException) -> ExecutionResult:
 
 
 class _ChildRun:
-    """An ExecutionRun seen through a separate history (a Distributed Map child)."""
+    """A Distributed Map child execution run in its parent's process: the parent's
+    services (tasks, store, clock, branches) over a history of its own.
+
+    Time is the child's own (``now``, ``sleep``, ``sleep_until`` read the child's
+    history, never the parent's): when a resumed parent replays its recorded events,
+    its ``now()`` is the time of the event being replayed, while the child, run anew,
+    lives on the clock. A child that read its parent's replayed time would skip its
+    Waits, end its back-offs early and see its task timeouts already passed.
+    """
 
     def __init__(self, parent: ExecutionRun) -> None:
         self._parent = parent
-        # The child's own context object when given (else the parent's, through
-        # __getattr__)
+        self.execution_arn = parent.execution_arn
+        self.tasks = parent.tasks
+        self.role_arn = parent.role_arn
+        self.clock = parent.clock
+        self.map_runs = parent.map_runs
+        # The child's own context object when given (else the parent's)
         self.execution_context: dict = parent.execution_context
         self.machine_context: dict = parent.machine_context
         self.history = History(parent.history.max_events,
                                trace=parent.history.choice_rules is not None)
         self.history.clock = parent.clock.now
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._parent, name)
+    # -- time: the child's own ----------------------------------------------------------
+    def now(self) -> float:
+        """The current time; the recorded one while the child's own history replays."""
+        replayed = self.history.replayed
+        return replayed.timestamp if replayed is not None else self.clock.now()
+
+    async def sleep(self, frame: Frame, seconds: float) -> None:
+        """A retry back-off of ``seconds`` from now (the child's time)."""
+        if self.history.peek(frame.thread) is None:
+            await self._parent.wait_until(frame, "retry", self.now() + seconds)
+
+    async def sleep_until(self, frame: Frame, deadline: float) -> None:
+        """Checkpoint, then wait until ``deadline`` (a Wait state)."""
+        if self.history.peek(frame.thread) is None:
+            await self._parent.wait_until(frame, "wait", deadline)
+
+    # -- the parent's services ------------------------------------------------------------
+    async def checkpoint(self) -> None:
+        await self._parent.checkpoint()
+
+    def serialize(self, value: Any) -> str:
+        return self._parent.serialize(value)
+
+    def runtime_error(self, frame: Frame, detail: str) -> StatesError:
+        return self._parent.runtime_error(frame, detail)
+
+    def locate(self, err: StatesError, frame: Frame) -> StatesError:
+        return self._parent.locate(err, frame)
+
+    def internal_error(self, frame: Frame, exc: Exception) -> StatesError:
+        return self._parent.internal_error(frame, exc)
+
+    def map_run_arn(self, label: str | None) -> str:
+        return self._parent.map_run_arn(label)
+
+    def child_execution_frame(self, parent: Frame,
+                              context: tuple[dict, dict] | None = None) -> Frame:
+        return self._parent.child_execution_frame(parent, context)
+
+    async def run_branch(self, branch: Branch, frame: Frame, value: Any) -> Any:
+        return await self._parent.run_branch(branch, frame, value)
+
+    def run_branch_sync(self, branch: Branch, frame: Frame, value: Any) -> Any:
+        return self._parent.run_branch_sync(branch, frame, value)

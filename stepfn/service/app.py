@@ -38,7 +38,7 @@ from ..tasks.http import HttpPolicy
 from ..tasks.mocks import MockConfig
 from .contract import ActivityTaskGrant, StartRequest, SyncResult
 from .executions import DEFAULT_LEASE_SECONDS, ExecutionManager
-from .express import DEFAULT_KEEP
+from .express import DEFAULT_KEEP, DEFAULT_KEEP_MB
 from .fleet import FleetMembership, FleetSettings, agree
 
 T = TypeVar("T")
@@ -67,6 +67,7 @@ class ServiceSettings:
     token_poll_seconds: float | None = None
     sync_poll_seconds: float | None = None
     express_keep: int = DEFAULT_KEEP
+    express_keep_mb: int = DEFAULT_KEEP_MB
     execution_logs: str = "cloudwatch"
     # The role this process joins the fleet on its store as ("serve", "api", "worker");
     # None: it does not join (tests building a service of their own).
@@ -103,6 +104,7 @@ class ServiceSettings:
                    token_poll_seconds=settings.token_poll_seconds,
                    sync_poll_seconds=settings.sync_poll_seconds,
                    express_keep=settings.express_keep,
+                   express_keep_mb=settings.express_keep_mb,
                    execution_logs=settings.execution_logs, fleet_role=fleet_role,
                    given={name: settings.origin(name) for name in FLEET_SETTINGS
                           if settings.given(name)})
@@ -161,6 +163,7 @@ def build_service(store: Store, settings: ServiceSettings) -> ExecutionManager:
         lambda_forward=settings.lambda_forward, http_policy=settings.http_policy,
         read_connections=settings.read_connections,
         sync_poll_seconds=settings.sync_poll_seconds, express_keep=settings.express_keep,
+        express_keep_bytes=settings.express_keep_mb * 1024 * 1024,
         execution_logs=settings.execution_logs, fleet=fleet,
         lambda_runtime=settings.lambda_runtime, extensions=settings.extensions)
     for spec in settings.functions:
@@ -287,6 +290,9 @@ class OffLoopService:
     async def redrive_execution(self, execution: ExecutionRecord,
                                 client_token: str | None) -> float:
         return await self._call(self.manager.redrive_execution(execution, client_token))
+
+    async def redrive_status_reason(self, execution: ExecutionRecord) -> str | None:
+        return await self._call(self.manager.redrive_status_reason(execution))
 
     async def test_state(self, request: dict) -> dict:
         return await self._call(self.manager.test_state(request))

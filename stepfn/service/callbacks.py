@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import StatesError
 from ..jsonutil import loads
 from ..store.base import ActivityRecord, ActivityTask, Store, TaskTokenRecord
-from ..tasks.base import TaskCall, TaskDispatcher
+from ..tasks.base import SubmitFailed, TaskCall, TaskDispatcher
 from ..tasks.tokens import execution_of_token
 from .contract import ActivityTaskGrant
 from .errors import InvalidToken, TaskDoesNotExist, TaskTimedOut
@@ -343,6 +343,10 @@ class _ActivityHandler:
         self.hub = hub
 
     async def invoke(self, call: TaskCall) -> Any:
+        if await self.hub.store.get_activity(call.ref.arn) is None:
+            # no worker could ever take it: ActivityScheduleFailed, not a wait for ever
+            raise SubmitFailed("States.Runtime",
+                               f"The activity {call.ref.arn} does not exist.")
         return await self.hub.schedule_activity(call, call.extra.get("started"))
 
 

@@ -97,6 +97,11 @@ class ExecutionService(Protocol):
         ``ExecutionNotRedrivable`` when AWS's rules forbid it."""
         ...
 
+    async def redrive_status_reason(self, execution: ExecutionRecord) -> str | None:
+        """Why RedriveExecution would refuse ``execution`` now (DescribeExecution's
+        ``redriveStatusReason``); None when it is REDRIVABLE."""
+        ...
+
     async def test_state(self, request: dict) -> dict:
         """TestState: run one state; returns the answer's members (AWS names)."""
         ...

@@ -26,7 +26,7 @@ from .callbacks import CallbackHub
 from .contract import ActivityTaskGrant, ServiceExtension, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
 from .execution_logs import LogWriter
-from .express import DEFAULT_KEEP, RecentExpressExecutions
+from .express import DEFAULT_KEEP, DEFAULT_KEEP_MB, RecentExpressExecutions
 from .feed import EventFeed, RemoteEvents
 from .fleet import FleetMembership
 from .metrics import Metrics
@@ -34,7 +34,32 @@ from .nested import NestedExecutions
 from .runner import EXECUTION, ExecutionRunner, Lease, events_before_failed_state
 from .scheduler import LeaseScheduler, new_owner
 
-__all__ = ["ExecutionManager", "events_before_failed_state"]
+__all__ = ["ExecutionManager", "events_before_failed_state", "redrive_refusal"]
+
+# API_RedriveExecution: "Your workflow execution has not exceeded the redrivable period
+# of 14 days ... This period starts from the day a state machine completes its
+# execution. The workflow execution has not exceeded the maximum open time of one year.
+# ... The execution event history count is less than 24,999" (the limit less one: the
+# ExecutionRedriven event and at least one more must fit).
+REDRIVABLE_SECONDS = 14 * 86400
+MAX_OPEN_SECONDS = 365 * 86400
+
+
+def redrive_refusal(execution: ExecutionRecord, now: float, event_count: int,
+                    max_events: int, machine_deleting: bool = False) -> str | None:
+    """Why RedriveExecution would refuse ``execution`` now, in the words of
+    DescribeExecution's ``redriveStatusReason``; None when it is redrivable."""
+    if machine_deleting:
+        return "State machine is in DELETING status"
+    if execution.status not in ("FAILED", "TIMED_OUT", "ABORTED"):
+        return f"Execution is {execution.status} and cannot be redriven"
+    if execution.stop_date is not None and now - execution.stop_date > REDRIVABLE_SECONDS:
+        return "Execution redrivable period exceeded"
+    if now - execution.start_date > MAX_OPEN_SECONDS:
+        return "Execution has exceeded the max execution time"
+    if event_count >= max_events - 1:
+        return "Execution history event limit exceeded"
+    return None
 
 #: How long a running execution's lease lasts unless renewed (``STEPFN_LEASE_SECONDS``
 #: sets it for a process).
@@ -53,6 +78,7 @@ class ExecutionManager:
                  lambda_forward: bool = False, http_policy: HttpPolicy | None = None,
                  read_connections: bool = True, sync_poll_seconds: float | None = None,
                  fleet: FleetMembership | None = None, express_keep: int = DEFAULT_KEEP,
+                 express_keep_bytes: int = DEFAULT_KEEP_MB * 1024 * 1024,
                  execution_logs: str = "cloudwatch", lambda_runtime: Any = None,
                  extensions: Sequence[ServiceExtension] = ()) -> None:
         """``mock_config``: a ``tasks.mocks.MockConfig`` (StartExecution on
@@ -60,7 +86,8 @@ class ExecutionManager:
         ``read_connections`` and ``sync_poll_seconds`` are handed to the task
         integrations (unless ``tasks`` is given); ``fleet``: this process's membership
         of the fleet on ``store`` (joined at ``start``); ``express_keep``: how many
-        recent Express executions to keep with their events; ``execution_logs``: where
+        recent Express executions to keep with their events, ``express_keep_bytes`` how
+        much of their inputs and outputs at most; ``execution_logs``: where
         executions log by their machine's loggingConfiguration, ``cloudwatch``,
         ``stdout``, ``file:PATH`` or ``off`` (service/execution_logs.py);
         ``lambda_runtime``: a template's functions (a ``stepfn.lambda_runtime.
@@ -82,7 +109,7 @@ class ExecutionManager:
             self.functions, region=region, account=account, lambda_forward=lambda_forward,
             http_policy=http_policy, read_connections=read_connections,
             sync_poll_seconds=sync_poll_seconds, lambda_runtime=lambda_runtime)[0]
-        self.express = RecentExpressExecutions(express_keep)
+        self.express = RecentExpressExecutions(express_keep, express_keep_bytes)
         self.execution_logs = LogWriter(execution_logs) if execution_logs != "off" else None
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
                                       feed=self.feed, region=region,
@@ -222,6 +249,10 @@ class ExecutionManager:
                                          "state machine no longer exists") from None
         now = self.clock.now()
         count = await self.store.count_events(execution.arn)
+        refusal = await self.redrive_status_reason(execution, count)
+        if refusal is not None:
+            raise ExecutionNotRedrivable(
+                f"Execution {execution.arn} cannot be redriven: {refusal}")
         redrive_count = execution.redrive_count + 1
         redriven = HistoryEvent(count + 1, count, now, "ExecutionRedriven",
                                 {"redriveCount": redrive_count})
@@ -236,6 +267,21 @@ class ExecutionManager:
         self.feed.publish(execution.arn, [redriven])
         await self.runner.resume(record, replay_filter=events_before_failed_state)
         return now
+
+    @property
+    def max_history_events(self) -> int:
+        return self.runner.max_history_events
+
+    async def redrive_status_reason(self, execution: ExecutionRecord,
+                                    event_count: int | None = None) -> str | None:
+        """DescribeExecution's ``redriveStatusReason`` for ``execution`` now (None:
+        REDRIVABLE), by ``redrive_refusal``'s rules."""
+        if event_count is None:
+            event_count = await self.store.count_events(execution.arn)
+        machine = await self.store.get_state_machine(execution.machine_arn)
+        return redrive_refusal(execution, self.clock.now(), event_count,
+                               self.max_history_events,
+                               machine is not None and machine.status == "DELETING")
 
     # -- TestState --------------------------------------------------------------------------
     async def test_state(self, request: dict) -> dict:

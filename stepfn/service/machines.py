@@ -10,13 +10,17 @@ checks the request's shape and renders the answer; this module decides.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .. import jsonutil
 from ..asl.loader import validate_text
+from ..asl.validation.validator import variable_references
 from ..errors import DefinitionError, Diagnostic
 from ..store.base import (
     AliasRecord,
@@ -31,6 +35,7 @@ from .errors import (
     AliasExists,
     InvalidArn,
     InvalidDefinition,
+    InvalidEncryptionConfiguration,
     InvalidName,
     InvalidRequest,
     MissingParameter,
@@ -42,6 +47,7 @@ from .errors import (
     VersionInUse,
     VersionLimitReached,
 )
+from .execution_logs import check_logging
 
 MAX_VERSIONS = 1000
 # How long StartExecution / StartSyncExecution may use a machine record read earlier
@@ -61,6 +67,49 @@ def check_definition(text: str, machine_type: str,
     """Every diagnostic for a definition at ``severity`` or above, parse errors included
     (the one loader's: ``stepfn validate`` gives the same for the same text)."""
     return validate_text(text, machine_type, severity)
+
+
+def _check_version_description(publish: bool, description: str | None) -> None:
+    """API_CreateStateMachine / API_UpdateStateMachine, versionDescription: "You can
+    only set the description if the publish parameter is set to true"."""
+    if description and not publish:
+        raise InvalidRequest("Version description can only be set when publish is true")
+
+
+_KEY_ID = r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+_ALIAS = r"alias/[A-Za-z0-9/_-]{1,250}"
+# API_EncryptionConfiguration, kmsKeyId: "An alias, alias ARN, key ID, or key ARN of a
+# symmetric encryption AWS KMS key".
+_KMS_KEY = re.compile(
+    rf"^(?:{_KEY_ID}|{_ALIAS}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{{12}}:(?:key/{_KEY_ID}|{_ALIAS}))$")
+
+
+def check_encryption(configuration: Any) -> None:
+    """An encryptionConfiguration as Step Functions takes it (the API's model has
+    checked its members' types and kmsDataKeyReusePeriodSeconds' 60-900 range):
+    CUSTOMER_MANAGED_KMS_KEY names its key in one of KMS's forms."""
+    if not isinstance(configuration, dict):
+        return
+    key = configuration.get("kmsKeyId")
+    if configuration.get("type") == "CUSTOMER_MANAGED_KMS_KEY" and not key:
+        raise InvalidEncryptionConfiguration(
+            "kmsKeyId is required when the encryption type is CUSTOMER_MANAGED_KMS_KEY")
+    if key and not _KMS_KEY.match(key):
+        raise InvalidEncryptionConfiguration(
+            f"Invalid kmsKeyId '{key}': it must be a KMS key ID, key ARN, alias name "
+            "or alias ARN")
+
+
+@functools.lru_cache(maxsize=256)
+def variable_references_of(definition: str) -> dict[str, list[str]]:
+    """DescribeStateMachine's ``variableReferences`` for a stored definition: for each
+    state that reads workflow variables, their names (cached: a definition is read
+    far more often than it changes)."""
+    try:
+        document = jsonutil.loads(definition)
+    except ValueError:
+        return {}
+    return variable_references(document) if isinstance(document, dict) else {}
 
 
 def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -203,6 +252,9 @@ class StateMachines:
                      ) -> tuple[StateMachineRecord, VersionRecord | None]:
         """Create a machine (and publish its first version); a repeat of an identical
         create answers the existing machine."""
+        _check_version_description(publish, version_description)
+        check_encryption(new.encryption_configuration)
+        check_logging(new.logging_configuration)
         if not is_valid_name(new.name):
             raise InvalidName(new.name)
         self.check(new.definition, new.type)
@@ -232,11 +284,12 @@ class StateMachines:
     async def _repeat_create(self, existing: StateMachineRecord, new: NewMachine,
                              publish: bool, description: str | None) -> VersionRecord | None:
         """AWS answers a repeated create with the existing machine when name,
-        definition, type, logging and tracing configuration match (role and tags
-        may differ and are ignored)."""
+        definition, type, logging, tracing and encryption configuration match (role and
+        tags may differ and are ignored: API_CreateStateMachine)."""
         same = (existing.definition == new.definition and existing.type == new.type
                 and existing.logging_configuration == new.logging_configuration
-                and existing.tracing_configuration == new.tracing_configuration)
+                and existing.tracing_configuration == new.tracing_configuration
+                and existing.encryption_configuration == new.encryption_configuration)
         if not same:
             raise StateMachineAlreadyExists(existing.arn)
         if not publish:
@@ -253,6 +306,7 @@ class StateMachines:
                      ) -> tuple[StateMachineRecord, VersionRecord | None]:
         """Apply ``changes`` (record fields, see UPDATABLE); a real change makes a new
         revision. Returns the machine as it now is and the version published."""
+        _check_version_description(publish, version_description)
         machine = _not_deleting(await self.unqualified(arn))
         if not changes:
             raise MissingParameter(
@@ -260,6 +314,8 @@ class StateMachines:
                 "the EncryptionConfiguration or the TracingConfiguration must be specified")
         if "definition" in changes:
             self.check(changes["definition"], machine.type)
+        check_encryption(changes.get("encryption_configuration"))
+        check_logging(changes.get("logging_configuration"))
         if any(getattr(machine, k) != v for k, v in changes.items()):
             machine = dataclasses.replace(machine, **changes, update_date=time.time(),
                                           revision_id=str(uuid.uuid4()))

@@ -1,8 +1,9 @@
 """Nested executions: ``arn:aws:states:::states:startExecution`` and its patterns.
 
 The child runs on this stepfn (it is an ordinary execution of a stored state machine):
-request-response answers once it has started; ``.sync`` and ``.sync:2`` wait for it to
-end and answer with its description (``.sync`` gives Input/Output as JSON text,
+request-response answers once it has started; ``.sync`` and ``.sync:2`` (recorded as
+TaskSubmitted with the child's ARN once it has started) wait for it to end and answer
+with its description (``.sync`` gives Input/Output as JSON text,
 ``.sync:2`` as JSON). A child that does not succeed fails the Task with
 ``States.TaskFailed`` and the child's description as the cause, as on AWS.
 
@@ -35,15 +36,35 @@ class NestedExecutions:
         self.manager = manager
 
     async def invoke(self, call: TaskCall) -> Any:
+        """Request-response (and .waitForTaskToken's call): start the child; its ARN.
+        ``.sync`` called in one step (the Task state uses submit and complete): the
+        child's description once it has ended."""
+        submitted = await self.submit(call)
+        if self.runs_jobs(call):
+            return await self.complete(call, submitted)
+        return submitted
+
+    async def submit(self, call: TaskCall) -> dict:
+        """Start the child execution: ``{ExecutionArn, StartDate}`` (the .sync
+        patterns' TaskSubmitted output)."""
         if call.ref.resource != "startExecution":
             raise StatesError("States.Runtime",
                               f"stepfn does not support states:{call.ref.resource}")
         params = call.parameters if isinstance(call.parameters, dict) else {}
         child = await self._start(call, params)
-        if call.ref.pattern in ("sync", "sync:2"):
-            finished = await self._wait_for(call, child.arn)
-            return _describe(finished, as_json=call.ref.pattern == "sync:2")
         return {"ExecutionArn": child.arn, "StartDate": _millis(child.start_date)}
+
+    def runs_jobs(self, call: TaskCall) -> bool:
+        """``.sync``/``.sync:2``: submitted (the child started), then awaited."""
+        return call.ref.runs_a_job
+
+    async def complete(self, call: TaskCall, submitted: Any) -> Any:
+        """``.sync``/``.sync:2``: the started child's description once it has ended."""
+        child_arn = submitted.get("ExecutionArn") if isinstance(submitted, dict) else None
+        if not isinstance(child_arn, str):
+            raise StatesError("States.Runtime", "The submitted execution has no ARN")
+        finished = await self._wait_for(call, child_arn)
+        return _describe(finished, as_json=call.ref.pattern == "sync:2")
 
     async def _wait_for(self, call: TaskCall, child_arn: str) -> ExecutionRecord:
         """The child's record once it has ended. A durable wait: the child's end wakes

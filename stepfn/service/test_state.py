@@ -34,6 +34,7 @@ from ..engine.history import History
 from ..engine.machine import Compiler, StateMachine
 from ..engine.recovery import find_retrier
 from ..engine.states.base import State, Step
+from ..engine.states.item_formats import resolve_pointer
 from ..engine.states.map_ import MapItems
 from ..engine.states.recoverable import error_output_of
 from ..errors import DefinitionError, StatesError
@@ -169,6 +170,18 @@ class _GivenItems:
     async def read(self, frame: Frame, effective: Any) -> list:
         return self.read_now(frame, effective)
 
+    def after_items_pointer(self) -> str | None:
+        """``afterItemsPointer``: what the ReaderConfig's ItemsPointer selects in the
+        JSON data (None without one, or for other input types)."""
+        reader = self.reader
+        if not reader.items_pointer or reader.input_type != "JSON":
+            return None
+        try:
+            document = jsonutil.loads(self.data)
+        except ValueError:
+            return None
+        return jsonutil.dumps(resolve_pointer(document, reader.items_pointer))
+
     def read_now(self, frame: Frame, effective: Any) -> list:
         """The items, read without waiting (the data is in the request)."""
         if self.reader.action == "listObjectsV2":
@@ -243,6 +256,9 @@ def _map_stages(state: Any, frame: Frame, raw_input: Any) -> dict[str, Any]:
             found["afterItemsPath"] = jsonutil.dumps(selected)
             items = MapItems(selected)
         elif isinstance(state.item_reader, _GivenItems):
+            pointed = state.item_reader.after_items_pointer()
+            if pointed is not None:
+                found["afterItemsPointer"] = pointed
             items = state.item_reader.read_now(frame, effective)
         if items is not None:
             found.update(_iteration_inputs(state, frame, effective, items))

@@ -58,8 +58,10 @@ class TaskHandler(Protocol):
 
 @runtime_checkable
 class JobHandler(Protocol):
-    """A handler that runs ``.sync`` tasks in two steps, so the Task state can record
-    ``TaskSubmitted`` between them (and, resumed, skip a submission already made)."""
+    """A handler that runs ``.sync`` (Run a Job) tasks in two steps, so the Task state
+    records the job's submission as AWS does (TaskSubmitted between the start and the
+    end, TaskSubmitFailed when the starting call fails) and a resumed execution follows
+    the job it submitted instead of submitting another."""
 
     def runs_jobs(self, call: TaskCall) -> bool:
         """Whether ``call`` is to be run as ``submit`` then ``complete``."""
@@ -69,6 +71,13 @@ class JobHandler(Protocol):
 
     async def complete(self, call: TaskCall, submitted: Any) -> Any:
         """Wait for the submitted job to end; the task's result."""
+
+
+class SubmitFailed(StatesError):
+    """The call that starts a ``.sync`` or ``.waitForTaskToken`` task failed: the
+    Task state records TaskSubmitFailed (not TaskFailed) with its error and cause.
+    The Task state wraps any StatesError of ``submit`` (or of a .waitForTaskToken
+    task's call) itself; raise this only to say so from elsewhere."""
 
 
 class TaskDispatcher:
@@ -130,5 +139,5 @@ class TaskDispatcher:
         return handler
 
 
-__all__ = ["Resource", "ResourceError", "ResourceRef", "TaskCall", "TaskDispatcher",
-           "TaskHandler", "parse_resource"]
+__all__ = ["JobHandler", "Resource", "ResourceError", "ResourceRef", "SubmitFailed",
+           "TaskCall", "TaskDispatcher", "TaskHandler", "parse_resource"]

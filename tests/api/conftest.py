@@ -86,6 +86,9 @@ class FakeExecutionService:
                 f"Execution with ARN {execution.arn} cannot be redriven")
         return time.time()
 
+    async def redrive_status_reason(self, execution: ExecutionRecord) -> str | None:
+        return None
+
     async def test_state(self, request: dict) -> dict:
         return {"output": request.get("input") or "{}", "status": "SUCCEEDED"}
 

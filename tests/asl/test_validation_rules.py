@@ -142,6 +142,11 @@ REJECTED = [
         "INVALID_RESOURCE", "/States/S/Resource",
         "The resource provided arn:aws:states:::nosuchservice:run is not recognized. The "
         "value is not a valid resource ARN, or the resource is not available in this region."),
+    Row("TASK-21", one({**TASK, "Credentials": {}}), SCHEMA, "/States/S/Credentials",
+        "These fields are required: [RoleArn]"),
+    Row("TASK-22", one({**TASK, "Credentials": {"RoleArn": "arn:aws:iam::1:role/r",
+                                                "Role": "x"}}), SCHEMA,
+        "/States/S/Credentials", "Field 'Role' is not supported"),
     Row("TASK-20", one({**TASK, "Resource": "arn:aws:lambda:us-east-1:12345:function:f"}),
         "INVALID_RESOURCE", "/States/S/Resource",
         "The resource provided arn:aws:lambda:us-east-1:12345:function:f is not recognized. "

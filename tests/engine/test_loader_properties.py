@@ -21,7 +21,7 @@ from .strategies import machines_with_resources, task_resources
 from .test_properties import PROPERTY_SETTINGS
 
 
-@settings(PROPERTY_SETTINGS, max_examples=max(PROPERTY_SETTINGS.max_examples, 200))
+@PROPERTY_SETTINGS
 @given(definition=machines_with_resources(),
        machine_type=st.sampled_from(["STANDARD", "EXPRESS"]))
 def test_a_definition_that_loads_compiles(definition: dict, machine_type: str) -> None:
@@ -39,7 +39,7 @@ def test_a_definition_that_loads_compiles(definition: dict, machine_type: str) -
         load(text, machine_type, "WARNING").diagnostics)
 
 
-@settings(PROPERTY_SETTINGS, max_examples=max(PROPERTY_SETTINGS.max_examples, 150))
+@settings(PROPERTY_SETTINGS, max_examples=PROPERTY_SETTINGS.max_examples // 2)
 @given(resource=task_resources, extra=st.sampled_from([{}, {"TimeoutSeconds": 5},
                                                       {"HeartbeatSeconds": 0}]))
 def test_a_state_that_loads_for_test_state_compiles(resource: str, extra: dict) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
-from stepfn import Engine
+import pytest
+
+from stepfn import DefinitionError, Engine
 
 from .conftest import assert_failed, assert_succeeded, first, runtime_cause, single
 
@@ -61,7 +63,9 @@ def test_timestamp_path_with_offset_and_fraction(engine):
     result = engine.run(single({"Type": "Wait", "TimestampPath": "$.when"}), {"when": text})
     assert_succeeded(result, {"when": text})
     exited = first(result, "WaitStateExited").timestamp
-    assert target.timestamp() - 0.01 <= exited < target.timestamp() + 1
+    # state-wait: "Step Functions considers the time value up to seconds and truncates
+    # milliseconds"
+    assert int(target.timestamp()) <= exited < int(target.timestamp()) + 0.1
 
 
 def test_wait_applies_input_and_output_path(engine):
@@ -87,18 +91,32 @@ def test_missing_seconds_path_is_runtime_error(engine):
         "The SecondsPath parameter does not reference an input value: $.input.waitSeconds"))
 
 
-def test_non_numeric_seconds_path_is_runtime_error(engine):
+@pytest.mark.parametrize(("value", "shown"), [("ten", "ten"), (1.5, "1.5"), (True, "true"),
+                                              (None, "null"), ([1], "[1]")])
+def test_seconds_path_to_no_whole_number_is_runtime_error(engine, value, shown):
     spec = {"Type": "Wait", "SecondsPath": "$.s"}
-    result = engine.run(single(spec, name="W"), {"s": "ten"})
-    assert_failed(result, "States.Runtime")
-    assert result.cause.startswith(runtime_cause("W", 2, ""))
+    result = engine.run(single(spec, name="W"), {"s": value})
+    assert_failed(result, "States.Runtime", runtime_cause(
+        "W", 2, f"The SecondsPath parameter cannot be parsed as a long value: $.s == {shown}"))
 
 
 def test_negative_seconds_path_is_runtime_error(engine):
     spec = {"Type": "Wait", "SecondsPath": "$.s"}
     result = engine.run(single(spec, name="W"), {"s": -5})
-    assert_failed(result, "States.Runtime")
-    assert result.cause.startswith(runtime_cause("W", 2, ""))
+    assert_failed(result, "States.Runtime", runtime_cause(
+        "W", 2, "The SecondsPath parameter references a negative value: $.s == -5"))
+
+
+@pytest.mark.parametrize("text", ["2016-13-05T21:29:29Z", "2016-02-30T00:00:00Z",
+                                  "0000-01-01T00:00:00Z", "2016-03-14t01:59:00z"])
+def test_dates_that_do_not_exist_are_no_timestamps(engine, text):
+    spec = {"Type": "Wait", "TimestampPath": "$.t"}
+    result = engine.run(single(spec, name="W"), {"t": text})
+    assert_failed(result, "States.Runtime", runtime_cause(
+        "W", 2, "The TimestampPath parameter does not reference a valid ISO-8601 extended "
+        f"offset date-time format string: $.t == {text}"))
+    with pytest.raises(DefinitionError, match="Timestamp"):
+        engine.compile(single({"Type": "Wait", "Timestamp": text}))
 
 
 def test_invalid_timestamp_path_is_runtime_error(engine):

@@ -311,3 +311,16 @@ def test_failed_tasks_are_logged_with_their_state(server, sfn) -> None:
     assert len(lines) == 2, lines
     assert f"logged-std {arn} state 'Charge': ValueError" in lines[0]
     assert f"logged-exp {sync['executionArn']} state 'Charge': ValueError" in lines[1]
+
+
+def test_an_activity_that_does_not_exist_fails_to_schedule(sfn) -> None:
+    activity = "arn:aws:states:us-east-1:123456789012:activity:never-created"
+    arn = sfn.create_state_machine(name="no-activity", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity,
+                                               "End": True}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    desc = wait_for_status(sfn, ex, timeout=10)
+    assert (desc["status"], desc["error"]) == ("FAILED", "States.Runtime")
+    assert f"The activity {activity} does not exist." in desc["cause"]
+    assert [e["type"] for e in history(sfn, ex)][-3:] == [
+        "ActivityScheduled", "ActivityScheduleFailed", "ExecutionFailed"]

@@ -47,6 +47,14 @@ def test_sync_waits_for_the_child_and_returns_its_output(sfn) -> None:
         child = sfn.describe_execution(executionArn=out["ExecutionArn"])
         assert child["status"] == "SUCCEEDED"
         assert json.loads(child["input"])["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"] == ex
+        # As AWS records it: TaskSubmitted with the child's ARN before the task ends.
+        tasks = [e for e in history(sfn, ex) if e["type"] in ("TaskScheduled",
+                                                             "TaskSubmitted", "TaskSucceeded")]
+        assert [e["type"] for e in tasks] == ["TaskScheduled", "TaskSubmitted",
+                                              "TaskSucceeded"]
+        submitted = tasks[1]["taskSubmittedEventDetails"]
+        assert submitted["resource"] == "startExecution" + pattern
+        assert json.loads(submitted["output"])["ExecutionArn"] == out["ExecutionArn"]
 
 
 def test_failing_child_fails_the_task_and_can_be_caught(sfn) -> None:
@@ -77,6 +85,34 @@ def test_request_response_returns_once_started(sfn) -> None:
     assert isinstance(out["StartDate"], int)
     assert wait_for_status(sfn, out["ExecutionArn"])["status"] == "SUCCEEDED"
     assert [e["type"] for e in history(sfn, ex)].count("TaskSucceeded") == 1
+
+
+def test_sync_records_the_submission_and_a_failed_start(sfn) -> None:
+    # AWS's history of a .sync task: TaskScheduled, TaskStarted, TaskSubmitted (the
+    # child started), TaskSucceeded; a start that fails is TaskSubmitFailed.
+    ok, _ = child_machines(sfn)
+    arn = parent(sfn, "parent-submits", "arn:aws:states:::states:startExecution.sync", ok)
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 2}')["executionArn"]
+    assert wait_for_status(sfn, ex)["status"] == "SUCCEEDED"
+    events = history(sfn, ex)
+    assert [e["type"] for e in events if e["type"].startswith("Task")] == [
+        "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded",
+        "TaskStateExited"]
+    submitted = next(e for e in events if e["type"] == "TaskSubmitted")
+    details = submitted["taskSubmittedEventDetails"]
+    assert (details["resourceType"], details["resource"]) == ("states", "startExecution.sync")
+    assert json.loads(details["output"])["ExecutionArn"].startswith(
+        "arn:aws:states:us-east-1:123456789012:execution:child-ok:")
+    missing = ok.replace("child-ok", "no-such-child")
+    arn = parent(sfn, "parent-cannot-start", "arn:aws:states:::states:startExecution.sync",
+                 missing)
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 2}')["executionArn"]
+    desc = wait_for_status(sfn, ex)
+    assert (desc["status"], desc["error"]) == (
+        "FAILED", "StepFunctions.StateMachineDoesNotExistException")
+    failed = [e for e in history(sfn, ex) if e["type"] == "TaskSubmitFailed"]
+    assert failed and failed[0]["taskSubmitFailedEventDetails"]["error"] == (
+        "StepFunctions.StateMachineDoesNotExistException")
 
 
 def test_sync_waits_for_an_express_child(sfn) -> None:

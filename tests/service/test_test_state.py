@@ -296,6 +296,26 @@ def test_map_item_reader_data_stands_in_for_the_s3_object(sfn: Any) -> None:
                    stateConfiguration={"mapItemReaderData": "[]"})
 
 
+def test_after_items_pointer_and_a_map_over_an_object(sfn: Any) -> None:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                 "StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "End": True}}}
+    reader = {"Type": "Map", "End": True, "ItemProcessor": processor,
+              "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                             "ReaderConfig": {"InputType": "JSON", "ItemsPointer": "/a/b"},
+                             "Parameters": {"Bucket": "b", "Key": "k.json"}}}
+    answer = test_state(sfn, reader, inspectionLevel="DEBUG", mock={"result": "[]"},
+                        stateConfiguration={"mapItemReaderData": '{"a": {"b": [1, 2]}}'})
+    assert json.loads(answer["inspectionData"]["afterItemsPointer"]) == [1, 2]
+    # ItemsPath selecting an object: one iteration per key-value pair
+    pairs = {"Type": "Map", "End": True, "ItemsPath": "$.o",
+             "ItemSelector": {"k.$": "$$.Map.Item.Key", "v.$": "$$.Map.Item.Value"},
+             "ItemProcessor": processor}
+    answer = test_state(sfn, pairs, input='{"o": {"x": 1}}', inspectionLevel="DEBUG",
+                        mock={"result": "[]"})
+    assert json.loads(answer["inspectionData"]["afterItemsPath"]) == {"x": 1}
+    assert json.loads(answer["inspectionData"]["afterItemSelector"]) == [{"k": "x", "v": 1}]
+
+
 GET_ITEM = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
             "Parameters": {"TableName": "t", "Key": {"id": {"S": "1"}}}, "End": True}
 

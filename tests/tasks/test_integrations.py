@@ -114,6 +114,11 @@ def test_glue_start_job_run(fast: Engine, aws) -> None:
     missing = _run(fast, "arn:aws:states:::glue:startJobRun", {"JobName": "nope"})
     assert (missing.error, missing.cause) == ("Glue.EntityNotFoundException",
                                               "Job nope not found.")
+    # .sync whose submitting call fails: TaskSubmitFailed, not TaskFailed (as AWS)
+    unsubmitted = _run(fast, "arn:aws:states:::glue:startJobRun.sync", {"JobName": "nope"})
+    assert unsubmitted.error == "Glue.EntityNotFoundException"
+    types = [e.type for e in unsubmitted.events]
+    assert "TaskSubmitFailed" in types and "TaskFailed" not in types
 
 
 def test_ecs_run_task_sync_waits_until_the_task_stopped(fast: Engine, aws) -> None:

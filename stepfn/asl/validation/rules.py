@@ -113,8 +113,6 @@ BOOLEAN_OPS = ("And", "Or", "Not")
 LABEL_FORBIDDEN = set(' \t\n\r<>{}[]?*"#%\\^|~`$&,;:/') | {
     chr(c) for c in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0))}
 
-TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 VARIABLE_REF = re.compile(r"^\$([^\s.\[$][^\s.\[]*)")
 INTRINSIC_HEAD = re.compile(r"^States\.[A-Za-z0-9]+\(")
 RESERVED_VARIABLES = frozenset({"states"})

@@ -4,6 +4,7 @@ states, Parallel branches, Map processors) and the public entry points.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from ..resources import (
     parse_resource,
     parse_s3_resource,
 )
+from ..timestamps import is_timestamp
 from .graph import graph_diagnostics
 from .rules import (
     BOOLEAN_OPS,
@@ -58,7 +60,6 @@ from .rules import (
     STATES_OPTIONAL,
     STATES_WITH_RESULT,
     STRING_OPS,
-    TIMESTAMP,
     TIMESTAMP_OPS,
     TOP_FIELDS,
     UNSUPPORTED_JSONATA,
@@ -96,6 +97,10 @@ class _Validator:
         # docs/validation.md); kept for DescribeStateMachine's variableReferences.
         self.assigned: set[str] = set()
         self.variable_refs: list[tuple[str, str, str]] = []
+        # The state whose fields are being checked, and the variables each state reads
+        # (DescribeStateMachine's variableReferences: state name -> variable names).
+        self.current_state: str | None = None
+        self.references: dict[str, dict[str, None]] = {}
         self.labels: set[str] = set()
         self.broken_states: set[str] = set()
 
@@ -161,7 +166,11 @@ class _Validator:
 
     def check_state(self, model: StateModel) -> None:
         before = len(self.diagnostics)
-        self.check_state_body(model)
+        outer, self.current_state = self.current_state, model.name
+        try:
+            self.check_state_body(model)
+        finally:
+            self.current_state = outer
         location = model.location
         if not model.is_object or any(
                 d.location in (location, model.field_location("Type"),
@@ -303,7 +312,7 @@ class _Validator:
             self.error(UNSUPPORTED_JSONATA, location,
                        f"Field '$states.{field_name}' does not exist.")
         for name in sorted(compiled.variables_referenced - RESERVED_VARIABLES):
-            self.variable_refs.append((name, value, location))
+            self.reference(name, value, location)
 
     def path_field(self, value: Any, location: str, name: str) -> None:
         if not _reference_ok(value):
@@ -338,6 +347,9 @@ class _Validator:
                                          "JSONPath or a valid intrinsic function call")
         elif value.startswith("$"):
             self.note_variable(value, location)
+        else:
+            for name in _intrinsic_variables(value):
+                self.reference(name, value, location)
 
     # ---- variables
 
@@ -369,7 +381,13 @@ class _Validator:
     def note_variable(self, path: str, location: str) -> None:
         match = VARIABLE_REF.match(path)
         if match:
-            self.variable_refs.append((match.group(1), path, location))
+            self.reference(match.group(1), path, location)
+
+    def reference(self, name: str, text: str, location: str) -> None:
+        """Variable ``name`` is read by ``text`` at ``location`` (in the current state)."""
+        self.variable_refs.append((name, text, location))
+        if self.current_state is not None:
+            self.references.setdefault(self.current_state, {})[name] = None
 
     # ---- numbers
 
@@ -420,11 +438,31 @@ class _Validator:
             self.error(SCHEMA, _at(location, "HeartbeatSeconds"),
                        "The value for the field 'HeartbeatSeconds' must be smaller than "
                        "the value for the field 'TimeoutSeconds'")
-        if language == JSONPATH and "Credentials" in state:
-            self.template(state["Credentials"], _at(location, "Credentials"))
+        if "Credentials" in state:
+            self.check_credentials(state["Credentials"], _at(location, "Credentials"),
+                                   language)
         self.check_http_endpoint(model)
         self.check_retry(model)
         self.check_catch(model)
+
+    def check_credentials(self, credentials: Any, location: str, language: str) -> None:
+        """``Credentials``: an object naming the role to assume, ``RoleArn`` (JSONPath
+        also ``RoleArn.$``, a path or an intrinsic; JSONata a string or an expression),
+        and nothing else (state-task: "Credentials ... RoleArn")."""
+        if not isinstance(credentials, dict):
+            self.error(SCHEMA, location,
+                       "The value for the field 'Credentials' must be an OBJECT")
+            return
+        names = {"RoleArn", "RoleArn.$"} if language == JSONPATH else {"RoleArn"}
+        for name in credentials:
+            if name not in names:
+                self.error(SCHEMA, location, f"Field '{name}' is not supported")
+        if not names & set(credentials):
+            self.error(SCHEMA, location, "These fields are required: [RoleArn]")
+        if language == JSONPATH:
+            self.template(credentials, location)
+        else:
+            self.jsonata_values(credentials, location, "Credentials")
 
     HTTP_INVOKE = "arn:aws:states:::http:invoke"
 
@@ -500,8 +538,7 @@ class _Validator:
                               language, minimum=0)
         if "Timestamp" in state:
             value = state["Timestamp"]
-            if not (language == JSONATA and _is_jsonata(value)) and not (
-                    isinstance(value, str) and TIMESTAMP.match(value)):
+            if not (language == JSONATA and _is_jsonata(value)) and not is_timestamp(value):
                 self.error(SCHEMA, _at(location, "Timestamp"),
                            "The value for the field 'Timestamp' must be a valid ISO-8601 "
                            "timestamp")
@@ -954,7 +991,7 @@ class _Validator:
         if operator in NUMERIC_OPS:
             return _is_number(value)
         if operator in TIMESTAMP_OPS:
-            return isinstance(value, str) and bool(TIMESTAMP.match(value))
+            return is_timestamp(value)
         return isinstance(value, bool)  # BooleanEquals and the type tests
 
     def reuse_choice_compiler(self, rule: dict, where: str) -> None:
@@ -970,6 +1007,41 @@ class _Validator:
                        getattr(exc, "message", str(exc)))
         except Exception:  # noqa: BLE001 - an API mismatch must not break validation
             return
+
+
+def variable_references(definition: Any, model: MachineModel | None = None
+                        ) -> dict[str, list[str]]:
+    """DescribeStateMachine's ``variableReferences``: for each state that reads workflow
+    variables (in any field, nested states under their own name), the variables it
+    reads, in the order first read; states that read none are left out."""
+    validator = _Validator("STANDARD")
+    validator.run(definition, model)
+    return {state: list(names) for state, names in validator.references.items()}
+
+
+def _intrinsic_variables(text: str) -> list[str]:
+    """The workflow variables an intrinsic call's arguments read (``$x``, ``$x.y``),
+    outside quoted strings."""
+    found: list[str] = []
+    quoted = escaped = False
+    for index, char in enumerate(text):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == "'":
+                quoted = False
+        elif char == "'":
+            quoted = True
+        elif char == "$" and text[index - 1] in "(, ":
+            match = _VARIABLE_ARGUMENT.match(text, index)
+            if match:
+                found.append(match.group(1))
+    return found
+
+
+_VARIABLE_ARGUMENT = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def validate_definition(definition: dict, machine_type: str = "STANDARD",

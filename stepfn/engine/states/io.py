@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...asl.model import JSONATA, StateModel
-from ...asl.paths import Getter, compile_reference
+from ...asl.paths import Getter, compile_reference, path_and_document
 from ...asl.templates import compile_payload
 from ...errors import PathNotFound, StatesError
 from ...jsonutil import dumps, json_type_name
@@ -36,6 +36,7 @@ from .steps import (
     apply_io_path,
     compile_io_path,
     compile_result_path,
+    describe_missing,
     parse_timestamp,
 )
 
@@ -126,6 +127,12 @@ class QueryIO(ABC):
     @abstractmethod
     def task_seconds(self, name: str) -> FrameReader | None:
         """TimeoutSeconds/HeartbeatSeconds as ``f(frame) -> seconds``, None if absent."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def task_credentials(self) -> Transform | None:
+        """A Task's Credentials as ``f(frame, raw) -> {"RoleArn": ...}``, read from the
+        state's input as its arguments are; None if absent."""
         raise NotImplementedError
 
     @abstractmethod
@@ -353,6 +360,12 @@ class JsonPathIO(QueryIO):
 
         return read
 
+    def task_credentials(self) -> Transform | None:
+        template = _template(self.spec, "Credentials")
+        if template is None:
+            return None
+        return lambda frame, raw: template(self.effective_input(frame, raw), frame)
+
     def map_items(self) -> Reader:
         return items_path_reader(self.name, self.spec.get("ItemsPath", "$"))
 
@@ -420,9 +433,10 @@ def items_path_reader(state_name: str, text: str) -> Reader:
     def read(frame: Frame, doc: Any) -> list | dict:
         try:
             items = getter(doc, frame)
-        except PathNotFound:
+        except PathNotFound:  # AWS's words for a path that selects nothing, as InputPath
+            path, source = path_and_document(text, doc, frame)
             raise frame.run.runtime_error(
-                frame, f"Invalid path '{text}' : No results for path: {text}") from None
+                frame, f"Invalid path '{text}' : {describe_missing(path, source)}") from None
         if not isinstance(items, (list, dict)):
             raise frame.run.runtime_error(
                 frame, f"Items of Map state '{state_name}' must be an array or an object; "
@@ -433,16 +447,29 @@ def items_path_reader(state_name: str, text: str) -> Reader:
 
 
 def _seconds_path(text: str) -> Reader:
+    """SecondsPath: a path to a whole, non-negative number of seconds (state-wait: "You
+    must specify an integer value for this field"); AWS's causes name the path and what
+    it selected."""
     getter = compile_reference(text)
 
     def read(frame: Frame, doc: Any) -> float:
         value = _read_wait_path(frame, getter, doc, "SecondsPath", text)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int):
             raise frame.run.runtime_error(
-                frame, f"The SecondsPath parameter references an invalid value: {text}")
+                frame, "The SecondsPath parameter cannot be parsed as a long value: "
+                f"{text} == {_shown(value)}")
+        if value < 0:
+            raise frame.run.runtime_error(
+                frame, f"The SecondsPath parameter references a negative value: "
+                f"{text} == {value}")
         return frame.run.now() + value
 
     return read
+
+
+def _shown(value: Any) -> str:
+    """A selected value as a cause quotes it: a string as written, other values as JSON."""
+    return value if isinstance(value, str) else dumps(value)
 
 
 def _timestamp_path(text: str) -> Reader:

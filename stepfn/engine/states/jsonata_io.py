@@ -362,6 +362,13 @@ class JsonataIO(QueryIO):
 
         return read
 
+    def task_credentials(self) -> Transform | None:
+        template = self._field(self.spec, "Credentials")
+        if template is None:
+            return None
+        return lambda frame, raw: template.evaluate(self.bindings(frame, raw),
+                                                    inputs_ready=True)
+
     def map_items(self) -> Reader:
         # an array, or an object whose key-value pairs the Map iterates over
         # An array: AWS refuses an object here ("Expected 'array', but was 'object'",

@@ -3,14 +3,13 @@ ResultPath, and timestamps as AWS accepts them. Compiled once; applied per state
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from ...asl.budgets import ExpressionTimeout
 from ...asl.jsonpath import compile_jsonpath
 from ...asl.paths import compile_reference, path_and_document
+from ...asl.timestamps import parse_timestamp as _parse_timestamp
 from ...errors import PathNotFound, StatesError
 from ...jsonutil import dumps
 from ..frame import Frame
@@ -18,19 +17,12 @@ from ..frame import Frame
 ResultWriter = Callable[[Any, Any], Any]  # (raw_input, result) -> merged
 
 
-# ISO-8601 extended offset date-time as AWS accepts it (upper-case T, Z or +hh:mm).
-_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
-
-
 def parse_timestamp(text: Any) -> float | None:
-    """Epoch seconds of an AWS-valid timestamp string, or None."""
-    if not isinstance(text, str) or not _TIMESTAMP.match(text):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
+    """A Wait's deadline: the epoch second of an AWS-valid timestamp string (state-wait:
+    "Step Functions considers the time value up to seconds and truncates
+    milliseconds"), or None."""
+    parsed = _parse_timestamp(text) if isinstance(text, str) else None
+    return None if parsed is None else float(parsed[0])
 
 
 # -- compiled paths -------------------------------------------------------------------

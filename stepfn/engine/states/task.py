@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ...asl.model import StateModel
 from ...errors import StatesError
 from ...jsonutil import loads
-from ...tasks.base import JobHandler, ResourceRef, TaskCall, parse_resource
+from ...tasks.base import JobHandler, ResourceRef, SubmitFailed, TaskCall, parse_resource
 from ...tasks.tokens import task_token_for
 from ..frame import Frame
 from .base import State, Step
@@ -27,6 +27,7 @@ class TaskState(State):
         self.ref: ResourceRef = parse_resource(model.fields["Resource"], compiler.region)
         self.timeout = self.io.task_seconds("TimeoutSeconds")
         self.heartbeat = self.io.task_seconds("HeartbeatSeconds")
+        self.credentials = self.io.task_credentials()
         self.recovery = Recovery(self)
         self.events = EVENTS[self.ref.kind]
         self.waits_for_token = (self.ref.kind == "activity"
@@ -49,10 +50,13 @@ class TaskState(State):
         ``$$.State.RetryCount``, and inside the try, so their errors can be caught),
         the call, then the result into the state output."""
         io = self.io
-        result = await self.invoke(frame, io.arguments(frame, raw_input, effective))
+        arguments = io.arguments(frame, raw_input, effective)
+        role = (self.credentials(frame, raw_input) if self.credentials is not None
+                else None)
+        result = await self.invoke(frame, arguments, role)
         return io.result_output(frame, raw_input, result)
 
-    async def invoke(self, frame: Frame, arguments: Any) -> Any:
+    async def invoke(self, frame: Frame, arguments: Any, credentials: Any = None) -> Any:
         """Record the scheduling, run the resource (or reuse the outcome a replayed
         history recorded) and record how it ended."""
         run = frame.run
@@ -60,8 +64,8 @@ class TaskState(State):
         heartbeat = self.heartbeat(frame) if self.heartbeat else None
         text = run.serialize(arguments)
         events = self.events
-        scheduled_id = frame.emit(events.scheduled,
-                                  events.scheduled_details(self.ref, text, timeout, heartbeat))
+        scheduled_id = frame.emit(events.scheduled, events.scheduled_details(
+            self.ref, text, timeout, heartbeat, credentials))
         scheduled = frame.history.replayed
         # From the (recorded) scheduling: a resumed task keeps its timeout's deadline.
         deadline = run.now() + timeout if timeout else None
@@ -90,6 +94,9 @@ class TaskState(State):
         except TimeoutError:
             self._record_failure(frame, "States.Timeout", None, timed_out=True)
             raise StatesError("States.Timeout", None) from None
+        except SubmitFailed as err:
+            self._record_failure(frame, err.error, err.cause, submit=True)
+            raise StatesError(err.error, err.cause) from None
         except StatesError as err:
             self._record_failure(frame, err.error, err.cause,
                                  timed_out=err.error == "States.HeartbeatTimeout")
@@ -120,51 +127,60 @@ class TaskState(State):
                 started = _once(lambda worker: None)
             call.extra["started"] = started
             return await run.tasks.handler_for(self.ref).invoke(call)
-        if self.ref.pattern in ("sync", "sync:2"):
-            handler = run.tasks.handler_for(self.ref)
-            if isinstance(handler, JobHandler) and handler.runs_jobs(call):
-                return await self._run_job(frame, call, handler)
-            return await handler.invoke(call)
-        if self.ref.pattern != "waitForTaskToken":
-            return await run.tasks.handler_for(self.ref).invoke(call)
-        # .waitForTaskToken: call the integration, then wait for the token's answer.
-        if not self._submitted(frame):  # a replayed TaskSubmitted: already called
-            await run.tasks.register_token(call)
-            submitted = await run.tasks.handler_for(self.ref).invoke(call)
-            details = self.events.resource_details(self.ref)
-            details["output"] = run.serialize(submitted)
-            frame.emit("TaskSubmitted", details)
-            await run.checkpoint()
-        return await run.tasks.wait_for_token(call)
+        handler = run.tasks.handler_for(self.ref)
+        if self.ref.pattern == "waitForTaskToken":
+            # call the integration (handing out the token), then wait for the answer
+            if self._submission(frame) is None:  # a replayed TaskSubmitted: called
+                await run.tasks.register_token(call)
+                await self._submit(frame, handler.invoke, call)
+            return await run.tasks.wait_for_token(call)
+        if (self.ref.runs_a_job and isinstance(handler, JobHandler)
+                and handler.runs_jobs(call)):
+            # .sync: submit the job (TaskSubmitted, committed before it is followed, so
+            # a resumed execution follows the job it submitted instead of submitting
+            # another), then wait for its end, polling on the run's own waits
+            call.sleep = lambda seconds: run.sleep(frame, seconds)
+            submitted = self._submission(frame)
+            if submitted is None:
+                submitted = await self._submit(frame, handler.submit, call)
+            return await handler.complete(call, submitted)
+        return await handler.invoke(call)
 
-    async def _run_job(self, frame: Frame, call: TaskCall, handler: JobHandler) -> Any:
-        """``.sync``: submit the job (recorded as TaskSubmitted, committed before it is
-        followed, so a resumed execution follows the job it submitted instead of
-        submitting another), then wait for its end, polling on the run's own waits."""
+    async def _submit(self, frame: Frame, submit: Any, call: TaskCall) -> Any:
+        """Start the job (or hand out the token): record TaskSubmitted with the answer,
+        and make it durable; a failure of the starting call is a submit failure."""
         run = frame.run
-        call.sleep = lambda seconds: run.sleep(frame, seconds)
-        replayed = run.history.replayed
-        if replayed is not None and replayed.type == "TaskSubmitted":
-            submitted = loads((replayed.details or {}).get("output") or "null")
-        else:
-            submitted = await handler.submit(call)
-            details = self.events.resource_details(self.ref)
-            details["output"] = run.serialize(submitted)
-            frame.emit("TaskSubmitted", details)
-            await run.checkpoint()
-        return await handler.complete(call, submitted)
+        try:
+            submitted = await submit(call)
+        except SubmitFailed:
+            raise
+        except StatesError as err:
+            raise SubmitFailed(err.error, err.cause) from None
+        details = self.events.resource_details(self.ref)
+        details["output"] = run.serialize(submitted)
+        frame.emit("TaskSubmitted", details)
+        await run.checkpoint()
+        return submitted
 
-    def _submitted(self, frame: Frame) -> bool:
+    def _submission(self, frame: Frame) -> Any:
+        """What the replayed TaskSubmitted recorded (the job it started); None when the
+        task has not been submitted yet."""
         replayed = frame.run.history.replayed
-        return replayed is not None and replayed.type == "TaskSubmitted"
+        if replayed is None or replayed.type != "TaskSubmitted":
+            return None
+        output = (replayed.details or {}).get("output")
+        return loads(output) if isinstance(output, str) else {}
 
     def _record_failure(self, frame: Frame, error: str, cause: str | None,
-                        timed_out: bool = False) -> None:
+                        timed_out: bool = False, submit: bool = False) -> None:
         details = self.events.resource_details(self.ref)
         details["error"] = error
         if cause is not None:
             details["cause"] = cause
-        frame.emit(self.events.timed_out if timed_out else self.events.failed, details)
+        events = self.events
+        kind = events.timed_out if timed_out else (
+            events.submit_failed if submit else events.failed)
+        frame.emit(kind, details)
 
 
 class TaskEvents:
@@ -176,19 +192,23 @@ class TaskEvents:
         self.succeeded = prefix + "Succeeded"
         self.failed = prefix + "Failed"
         self.timed_out = prefix + "TimedOut"
+        # the call that starts a .sync or .waitForTaskToken task failed; an activity
+        # that could not be scheduled (it does not exist)
+        self.submit_failed = {"Task": "TaskSubmitFailed",
+                              "Activity": "ActivityScheduleFailed"}.get(prefix, self.failed)
         self.with_resource = with_resource  # resourceType/resource on every event
         self.started_at_once = started_at_once  # an activity starts when a worker polls
 
     def resource_details(self, ref: ResourceRef) -> dict[str, Any]:
         if not self.with_resource:
             return {}
-        return {"resourceType": ref.resource_type, "resource": _resource_name(ref)}
+        return {"resourceType": ref.resource_type, "resource": ref.event_resource}
 
     def scheduled_details(self, ref: ResourceRef, text: str, timeout: Any,
-                          heartbeat: Any) -> dict[str, Any]:
+                          heartbeat: Any, credentials: Any = None) -> dict[str, Any]:
         details: dict[str, Any]
         if self.with_resource:
-            details = {"resourceType": ref.resource_type, "resource": _resource_name(ref),
+            details = {"resourceType": ref.resource_type, "resource": ref.event_resource,
                        "region": ref.region, "parameters": text}
         else:
             details = {"resource": ref.arn, "input": text}
@@ -196,6 +216,9 @@ class TaskEvents:
             details["timeoutInSeconds"] = int(timeout)
         if heartbeat is not None and self.scheduled != "LambdaFunctionScheduled":
             details["heartbeatInSeconds"] = int(heartbeat)
+        # The role the task runs as (state-task "Credentials"); activities take none.
+        if isinstance(credentials, dict) and self.scheduled != "ActivityScheduled":
+            details["taskCredentials"] = {"roleArn": credentials.get("RoleArn")}
         return details
 
 
@@ -205,14 +228,8 @@ EVENTS = {
     "activity": TaskEvents("Activity", False, False),
 }
 _OUTCOMES = frozenset(e for k in EVENTS.values()
-                      for e in (k.succeeded, k.failed, k.timed_out))
+                      for e in (k.succeeded, k.failed, k.timed_out, k.submit_failed))
 _PROGRESS = frozenset({"ActivityStarted", "TaskSubmitted"})
-
-
-def _resource_name(ref: ResourceRef) -> str:
-    """The ``resource`` of a service task's events: the action with its pattern, as
-    AWS records it (``startExecution.sync``, ``sendMessage.waitForTaskToken``)."""
-    return f"{ref.resource}.{ref.pattern}" if ref.pattern else ref.resource
 
 
 def _once(fn: Any) -> Any:
@@ -234,6 +251,8 @@ def _recorded_outcome(event: Any) -> Any:
         return loads(details["output"])
     if event.type.endswith("TimedOut"):
         raise TimeoutError()
-    raise StatesError(details.get("error", "States.TaskFailed"), details.get("cause"))
+    failure = (SubmitFailed if event.type in ("TaskSubmitFailed", "ActivityScheduleFailed")
+               else StatesError)
+    raise failure(details.get("error", "States.TaskFailed"), details.get("cause"))
 
 
