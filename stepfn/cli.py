@@ -79,12 +79,32 @@ def load_function_specs(registry: Any, specs: Sequence[str]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from . import jsonutil
-    from .errors import DefinitionError
-    from .runtime import Engine
 
     if args.lambda_forward:
         os.environ["STEPFN_LAMBDA_FORWARD"] = "1"
-    definition = read_file(args.definition, "definition")
+    application = None
+    if args.template:
+        from . import cli_templates
+
+        if args.definition:
+            raise UserError("give a DEFINITION file or --template, not both")
+        application = cli_templates.load(args, region=args.region,
+                                         account=args.account).application
+        cli_templates.refuse_invalid(application)
+        try:
+            template_machine = application.machine(args.machine)
+        except LookupError as exc:
+            raise UserError(str(exc.args[0])) from None
+        cli_templates.announce(application, args.outputs)
+        definition = template_machine.definition
+        args.type = template_machine.type
+        args.name_for_mocks = template_machine.name
+    elif args.definition is None:
+        raise UserError("give a DEFINITION file, or --template PATH")
+    else:
+        if args.machine:
+            raise UserError("--machine goes with --template")
+        definition = read_file(args.definition, "definition")
     input_text = read_text_argument(args.input) if args.input is not None else "{}"
     try:
         jsonutil.loads(input_text)
@@ -93,7 +113,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(f"{where} is not valid JSON: {exc}") from None
     except RecursionError:  # the JSON parsers give up on very deep nesting
         raise UserError("the input is nested too deeply") from None
-    engine = Engine(region=args.region, account=args.account, time_skipping=args.skip_time)
+    runtime = None
+    if application is not None:
+        from . import cli_templates
+
+        runtime = cli_templates.make_runtime(
+            application, region=args.region, account=args.account,
+            sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"),
+            python=args.function_python)
+    try:
+        return _run_with(args, definition, input_text, runtime)
+    finally:
+        if runtime is not None:
+            runtime.close()
+
+
+def _run_with(args: argparse.Namespace, definition: str, input_text: str,
+              runtime: Any) -> int:
+    from . import jsonutil
+    from .errors import DefinitionError
+    from .runtime import Engine
+
+    engine = Engine(region=args.region, account=args.account, time_skipping=args.skip_time,
+                    lambda_runtime=runtime)
     load_function_specs(engine.functions, args.functions or ())
     try:
         machine = engine.compile(definition, args.type)
@@ -129,7 +171,8 @@ def run_mocks(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
         return {}
     if args.test_case is None or args.mock_config is None:
         raise UserError("--mock-config and --test-case go together")
-    machine_name = args.name or Path(args.definition).stem
+    machine_name = args.name or getattr(args, "name_for_mocks", None) or Path(
+        args.definition).stem
     try:
         engine.mock_config = MockConfig.load(args.mock_config)
         engine.mock_config.test_case(machine_name, args.test_case)
@@ -233,6 +276,14 @@ class RunWatcher:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .asl.validate import validate_text
 
+    if args.template:
+        from . import cli_templates
+
+        if args.definition:
+            raise UserError("give a DEFINITION file or --template, not both")
+        return cli_templates.cmd_validate_templates(args)
+    if args.definition is None:
+        raise UserError("give a DEFINITION file, or --template PATH")
     diagnostics = validate_text(read_file(args.definition, "definition"), args.type)
     errors = [d for d in diagnostics if d.severity == "ERROR"]
     print_diagnostics(diagnostics, as_json=args.json)
@@ -290,6 +341,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
              "max_history_events": args.max_history_events,
              "mock_config": mock_config,
              "worker": not args.no_worker}
+    if args.template:
+        from . import cli_templates
+
+        extra.update(cli_templates.serve_extra(args, host=config.host, port=config.port,
+                                               region=args.region or config.region,
+                                               account=args.account or config.account))
     try:
         serve(args.host, args.port, args.db, region=args.region, account=args.account,
               log_level=args.log_level, extra=extra, auth=args.auth,
@@ -398,15 +455,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     db = args.db or os.environ.get("STEPFN_DB") or "stepfn.db"
     check_functions_load(args.functions or ())  # as serve: one error line, not a traceback
     check_db_path(db)
+    region = args.region or os.environ.get("STEPFN_REGION", "us-east-1")
+    account = args.account or os.environ.get("STEPFN_ACCOUNT", "123456789012")
+    extra: dict[str, Any] = {}
+    if args.template:
+        from . import cli_templates
+
+        extra = cli_templates.serve_extra(args, host=None, port=None, region=region,
+                                          account=account)
     try:
         asyncio.run(run_worker(db, ServiceSettings(
-            region=args.region or os.environ.get("STEPFN_REGION", "us-east-1"),
-            account=args.account or os.environ.get("STEPFN_ACCOUNT", "123456789012"),
-            functions=tuple(args.functions or ()),
-            max_history_events=args.max_history_events)))
+            region=region, account=account, functions=tuple(args.functions or ()),
+            max_history_events=args.max_history_events,
+            extensions=tuple(extra.get("extensions", ())),
+            **cli_templates_settings(extra))))
     except (StoreError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
     return 0
+
+
+def cli_templates_settings(extra: dict[str, Any]) -> dict[str, Any]:
+    """The ServiceSettings members --template adds besides the extensions."""
+    return {k: v for k, v in extra.items() if k not in ("extensions",)}
 
 
 def add_worker_parser(sub: Any) -> None:
@@ -424,6 +494,9 @@ def add_worker_parser(sub: Any) -> None:
     worker.add_argument("--log-level", help="debug|info|warning|error (default info)")
     worker.add_argument("--max-history-events", type=int, default=25_000,
                         help="history length at which an execution fails (AWS: 25,000)")
+    from .cli_templates import add_template_options
+
+    add_template_options(worker, watch=True)
     worker.set_defaults(handler=cmd_worker)
 
 
@@ -476,7 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a state machine definition once, in-process")
-    run.add_argument("definition", help="the ASL definition (JSON file)")
+    run.add_argument("definition", nargs="?",
+                     help="the ASL definition (JSON file); or --template")
     run.add_argument("--input", help="execution input: JSON text, or @FILE")
     run.add_argument("--functions", action="append", metavar="PATH",
                      help="Python module, .py file or directory of task functions "
@@ -497,12 +571,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--test-case", metavar="NAME",
                      help="the test case of --mock-config to run, under the state "
                           "machine named by --name or the definition file's stem")
+    from .cli_templates import add_export_parser, add_invoke_parser, add_template_options
+
+    run.add_argument("--machine", metavar="NAME",
+                     help="with --template: the machine to run (logical id, name or CDK "
+                          "construct path; may be left out when there is one)")
+    add_template_options(run, outputs=True)
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check a definition, print diagnostics")
-    validate.add_argument("definition")
+    validate.add_argument("definition", nargs="?", help="the ASL definition; or --template")
     validate.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
     validate.add_argument("--json", action="store_true")
+    validate.add_argument("--region", default=os.environ.get("STEPFN_REGION", "us-east-1"))
+    validate.add_argument("--account",
+                          default=os.environ.get("STEPFN_ACCOUNT", "123456789012"))
+    add_template_options(validate, resources=False)
     validate.set_defaults(handler=cmd_validate)
 
     serve = sub.add_parser(
@@ -553,9 +637,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true",
                        help="serve the API only: executions are run by `stepfn worker` "
                             "processes on the same database")
+    add_template_options(serve, watch=True, outputs=True)
     serve.set_defaults(handler=cmd_serve)
     add_worker_parser(sub)
     add_db_parser(sub)
+    add_invoke_parser(sub)
+    add_export_parser(sub)
 
     env = sub.add_parser(
         "env", help="print shell lines pointing the AWS CLI and SDKs at stepfn",

@@ -50,7 +50,7 @@ class Engine:
                  time_skipping: bool = False, max_history_events: int = 25_000,
                  role_arn: str | None = None, lambda_forward: bool | None = None,
                  mock_config: MockConfig | str | Path | None = None,
-                 trace: bool = False) -> None:
+                 trace: bool = False, lambda_runtime: Any = None) -> None:
         self.region = region
         self.account = account
         self.time_skipping = time_skipping
@@ -66,9 +66,13 @@ class Engine:
         # integrations (sqs/sns/dynamodb/events) and http:invoke.
         # ``lambda_forward``: other function names go to real Lambda (default: the
         # STEPFN_LAMBDA_FORWARD variable); otherwise they fail as not found.
+        # ``lambda_runtime`` (a ``stepfn.lambda_runtime.LambdaRuntime``, owned by the
+        # caller) runs a template's functions, for names no registered function has.
+        self.lambda_runtime = lambda_runtime
         self.tasks, self.aws_clients = default_dispatcher(self.functions, region=region,
                                                           account=account,
-                                                          lambda_forward=lambda_forward)
+                                                          lambda_forward=lambda_forward,
+                                                          lambda_runtime=lambda_runtime)
         # A Step Functions Local mock configuration: ``execute(..., test_case=NAME)``.
         self.mock_config = (MockConfig.load(mock_config)
                             if isinstance(mock_config, (str, Path)) else mock_config)

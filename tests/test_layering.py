@@ -13,11 +13,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stepfn"
 
 # layer -> the stepfn packages it must not import (directly or lazily, in any module)
 FORBIDDEN = {
-    "service": {"api", "ui", "cli"},
-    "engine": {"api", "ui", "cli", "service"},
-    "asl": {"api", "ui", "cli", "service", "engine", "store", "tasks"},
-    "store": {"api", "ui", "cli", "service", "engine", "tasks"},
-    "tasks": {"api", "ui", "cli", "service"},
+    "service": {"api", "ui", "cli", "templates", "cli_templates"},
+    "engine": {"api", "ui", "cli", "service", "templates"},
+    "asl": {"api", "ui", "cli", "service", "engine", "store", "tasks", "templates"},
+    "store": {"api", "ui", "cli", "service", "engine", "tasks", "templates"},
+    "tasks": {"api", "ui", "cli", "service", "templates"},
+    # A layer above the service: it creates machines and functions through the service;
+    # the command line sits above it.
+    "templates": {"api", "ui", "cli", "cli_templates"},
+    # The Lambda runtime sits below the task layer (which calls it) and knows nothing of
+    # the rest: its bootstrap runs in the functions' own processes, with no stepfn there.
+    "lambda_runtime": {"api", "ui", "cli", "service", "engine", "templates", "tasks", "store",
+                       "asl", "runtime", "testing"},
 }
 
 

@@ -49,6 +49,12 @@ class ServiceSettings:
     worker: bool = True  # False: an API-only node (--no-worker)
     mock_config: Any = None  # a tasks.mocks.MockConfig (--mock-config)
     lease_seconds: float | None = None
+    # A template's functions: a stepfn.lambda_runtime.LambdaRuntime, built whole by the
+    # caller (who closes it), or None.
+    lambda_runtime: Any = None
+    # Run beside the service (contract.ServiceExtension): an application's machines,
+    # event sources and schedules (stepfn.templates.host).
+    extensions: tuple[Any, ...] = ()
 
     @classmethod
     def from_config(cls, config: Any) -> ServiceSettings:
@@ -57,7 +63,9 @@ class ServiceSettings:
         return cls(region=config.region, account=config.account,
                    functions=tuple(extra.get("functions", ())),
                    max_history_events=extra.get("max_history_events", 25_000),
-                   worker=extra.get("worker", True), mock_config=extra.get("mock_config"))
+                   worker=extra.get("worker", True), mock_config=extra.get("mock_config"),
+                   lambda_runtime=extra.get("lambda_runtime"),
+                   extensions=tuple(extra.get("extensions", ())))
 
 
 def build_service(store: Store, settings: ServiceSettings) -> ExecutionManager:
@@ -66,7 +74,9 @@ def build_service(store: Store, settings: ServiceSettings) -> ExecutionManager:
 
     manager = ExecutionManager(store, region=settings.region, account=settings.account,
                                max_history_events=settings.max_history_events,
-                               lease_seconds=settings.lease_seconds, worker=settings.worker)
+                               lease_seconds=settings.lease_seconds, worker=settings.worker,
+                               lambda_runtime=settings.lambda_runtime,
+                               extensions=settings.extensions)
     for spec in settings.functions:
         register_all(manager.functions, spec)
     if settings.mock_config is not None:  # StartExecution on <machine ARN>#<test case>

@@ -11,7 +11,7 @@ answers with AWS's codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from stepfn.store.base import (
     ActivityRecord,
@@ -58,6 +58,18 @@ class SyncResult:
     execution: ExecutionRecord  # status SUCCEEDED | FAILED | TIMED_OUT
     billed_duration_ms: int = 0
     billed_memory_mb: int = 64
+
+
+class ServiceExtension(Protocol):
+    """Something that runs beside the execution service, started after it and stopped
+    before it (an application's machines, event sources and schedules: templates)."""
+
+    async def start(self, manager: Any) -> None:
+        """Called with the ``ExecutionManager`` once it has started."""
+        ...
+
+    async def stop(self) -> None:
+        ...
 
 
 class ExecutionService(Protocol):

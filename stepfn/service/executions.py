@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
 from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
-from .contract import ActivityTaskGrant, StartRequest, SyncResult
+from .contract import ActivityTaskGrant, ServiceExtension, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
 from .execution_logs import LogWriter, logs_mode_from_env
 from .express import RecentExpressExecutions, keep_from_env
@@ -68,11 +69,18 @@ class ExecutionManager:
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
                  worker: bool = True, park_after: float | None = None,
                  express_keep: int | None = None,
-                 execution_logs: str | None = None) -> None:
+                 execution_logs: str | None = None,
+                 lambda_runtime: Any = None,
+                 extensions: Sequence[ServiceExtension] = ()) -> None:
         """``express_keep``: how many recent Express executions to keep with their events
         (default ``STEPFN_EXPRESS_KEEP``); ``execution_logs``: where executions log by
         their machine's loggingConfiguration, ``cloudwatch``, ``stdout``, ``file:PATH`` or
-        ``off`` (default ``STEPFN_EXECUTION_LOGS``; service/execution_logs.py)."""
+        ``off`` (default ``STEPFN_EXECUTION_LOGS``; service/execution_logs.py);
+        ``lambda_runtime``: a template's functions (a ``stepfn.lambda_runtime.
+        LambdaRuntime``, owned by whoever built it), for Lambda names no local function
+        has; ``extensions``: run beside the service, started after it and stopped before
+        it (contract.ServiceExtension: an application's machines, event sources and
+        schedules)."""
         import os
 
         self.store = store
@@ -86,7 +94,8 @@ class ExecutionManager:
         self.feed.listeners.append(self.metrics.observe)
         self.functions = functions or FunctionRegistry()
         self.tasks = tasks or default_dispatcher(self.functions, region=region,
-                                                 account=account)[0]
+                                                 account=account,
+                                                 lambda_runtime=lambda_runtime)[0]
         self.express = RecentExpressExecutions(
             keep_from_env() if express_keep is None else express_keep)
         mode = execution_logs or logs_mode_from_env()
@@ -103,6 +112,8 @@ class ExecutionManager:
         self.callbacks.books = self.runner.book_of
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
+        # Started after the service and stopped before it (service/contract.py).
+        self.extensions = tuple(extensions)
 
     # -- what the API and the tests look at -------------------------------------------------
     @property
@@ -138,9 +149,13 @@ class ExecutionManager:
         self.remote_events.start()
         self.callbacks.start()
         await self.scheduler.start()
+        for extension in self.extensions:
+            await extension.start(self)
 
     async def stop(self) -> None:
         """Stop running executions without ending them; hand their leases back."""
+        for extension in reversed(self.extensions):
+            await extension.stop()
         await self.remote_events.stop()
         self.callbacks.stop()
         await self.scheduler.stop()

@@ -89,8 +89,12 @@ class NestedExecutions:
         input_text = child_input if isinstance(child_input, str) else jsonutil.dumps(child_input)
         name = params.get("Name") or str(uuid.uuid5(uuid.NAMESPACE_URL,
                                                     f"{call.execution_arn}#{call.invocation_id}"))
-        kind = "express" if machine.type == "EXPRESS" else "execution"
-        arn = f"{machine.arn.replace(':stateMachine:', f':{kind}:')}:{name}"
+        if machine.type == "EXPRESS":  # named as StartExecution names an Express one:
+            # <name>:<id>, the id derived too (a resumed parent finds its child)
+            suffix = uuid.uuid5(uuid.NAMESPACE_URL, f"{call.execution_arn}#{name}")
+            arn = f"{machine.arn.replace(':stateMachine:', ':express:')}:{name}:{suffix}"
+        else:
+            arn = f"{machine.arn.replace(':stateMachine:', ':execution:')}:{name}"
         existing = await store.get_execution(arn)
         if existing is not None:  # started before a crash of the parent
             return existing

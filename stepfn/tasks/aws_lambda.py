@@ -19,9 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import jsonutil
-from ..errors import StatesError
 from .aws_sdk import AwsClients, connection_error, is_service_error, without_nulls
 from .base import TaskCall
+from .functions import function_error
 from .optimized import LAMBDA, sdk_http_metadata, sdk_v1_error
 
 _INVOKE_MEMBERS = ("FunctionName", "Qualifier", "InvocationType", "LogType", "ClientContext")
@@ -106,14 +106,3 @@ def _payload_value(response: dict) -> Any:
         return jsonutil.loads(raw)
     except ValueError:
         return raw.decode("utf-8", "replace")
-
-
-def function_error(raw: bytes) -> StatesError:
-    """The function's own error: named by its errorType, its error document the cause."""
-    text = raw.decode("utf-8", "replace")
-    try:
-        document = jsonutil.loads(raw)
-    except ValueError:
-        document = None
-    error = document.get("errorType") if isinstance(document, dict) else None
-    return StatesError(error if isinstance(error, str) and error else "Lambda.Unknown", text)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import StatesError
-from .base import TaskCall
+from .base import ResourceRef, TaskCall
 
 # The ARN names AWS uses (lower-cased Java SDK v2 client names) where they are not
 # simply boto3's name without hyphens ("acmpca" is "acm-pca"; those need no entry).
@@ -398,7 +398,7 @@ class AwsSdkHandler:
 
     async def _call(self, call: TaskCall) -> tuple[Any, dict]:
         ref = call.ref
-        if ref.pattern:
+        if ref.pattern and not offers_pattern(ref):
             raise unsupported_pattern(ref.arn, ref.pattern)
         arn_service = ref.resource_type.split(":", 1)[1]
         service = await self.clients.resolve_service_off_loop(arn_service)
@@ -427,6 +427,21 @@ def unknown_resource(arn: str) -> StatesError:
         "States.Runtime",
         f"The resource provided {arn} not recognized. The value is not a valid resource "
         "ARN, or the resource is not available in this region.")
+
+
+def offers_pattern(ref: ResourceRef) -> bool:
+    """Whether ``ref``'s integration offers its pattern (``sync``, ``sync:2``,
+    ``waitForTaskToken``), by the one table of integrations (asl/resources.py): SDK
+    integrations offer ``.waitForTaskToken``, an optimized action what its service's
+    page says. For ``.waitForTaskToken`` the call itself is request-response: the engine
+    then waits for the token's answer."""
+    from ..asl.resources import CALLBACK, OPTIMIZED
+
+    if ref.resource_type.startswith("aws-sdk:"):
+        return ref.pattern == CALLBACK
+    integration = OPTIMIZED.get(ref.resource_type)
+    offered = integration.patterns(ref.resource) if integration is not None else None
+    return offered is not None and ref.pattern in offered
 
 
 def unsupported_pattern(arn: str, pattern: str) -> StatesError:

@@ -25,6 +25,7 @@ from .aws_sdk import (
     connection_error,
     error_info,
     is_service_error,
+    offers_pattern,
     response_body,
     unknown_resource,
     unsupported_pattern,
@@ -149,7 +150,7 @@ class OptimizedHandler:
         operation = entry[1].get(ref.resource) if entry else None
         if entry is None or operation is None:
             raise unknown_resource(ref.arn)
-        if ref.pattern:
+        if ref.pattern and not offers_pattern(ref):
             raise unsupported_pattern(ref.arn, ref.pattern)
         service = entry[0]
         client = await self.clients.client_off_loop(service.boto_name, ref.region)

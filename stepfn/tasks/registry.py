@@ -5,7 +5,8 @@
 registers ``aws-sdk:*``, the optimized ``sqs``/``sns``/``dynamodb``/``events``
 integrations and those of ``tasks/integrations`` (Batch, ECS, Glue, Athena, CodeBuild,
 SageMaker, EMR, EKS, ...), ``http:invoke``, and Lambda resources that run a registered
-local function; other function names go to real Lambda (through boto3) only when forwarding is on
+local function or a function of the Lambda runtime (a template's); other function names
+go to real Lambda (through boto3) only when forwarding is on
 (``lambda_forward``, default: the ``STEPFN_LAMBDA_FORWARD`` variable). Nothing talks to AWS, or
 even imports boto3, until a workflow first uses one of these resources.
 """
@@ -20,7 +21,7 @@ from .aws_lambda import RemoteLambda
 from .aws_sdk import AwsClients, AwsSdkHandler
 from .base import TaskDispatcher
 from .connections import Connections
-from .functions import FunctionRegistry, LambdaHandler
+from .functions import FunctionRegistry, FunctionRuntime, LambdaHandler
 from .http import HttpInvokeHandler
 from .integrations import SERVICES
 from .integrations.handler import IntegrationHandler
@@ -29,11 +30,14 @@ from .optimized import OPTIMIZED_TYPES, OptimizedHandler
 
 def default_dispatcher(functions: FunctionRegistry, *, region: str = "us-east-1",
                        account: str = "123456789012",
-                       lambda_forward: bool | None = None) -> tuple[TaskDispatcher, AwsClients]:
+                       lambda_forward: bool | None = None,
+                       lambda_runtime: FunctionRuntime | None = None,
+                       ) -> tuple[TaskDispatcher, AwsClients]:
     """A dispatcher with every built-in task resource, and its AWS client cache."""
     dispatcher = TaskDispatcher()
     clients = register_integrations(dispatcher, functions, region=region, account=account,
-                                    lambda_forward=lambda_forward)
+                                    lambda_forward=lambda_forward,
+                                    lambda_runtime=lambda_runtime)
     return dispatcher, clients
 
 
@@ -46,11 +50,14 @@ def lambda_forward_from_env(env: Mapping[str, str] | None = None) -> bool:
 def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistry, *,
                           region: str = "us-east-1", account: str = "123456789012",
                           session: Any = None,
-                          lambda_forward: bool | None = None) -> AwsClients:
+                          lambda_forward: bool | None = None,
+                          lambda_runtime: FunctionRuntime | None = None) -> AwsClients:
     """Register every request-response AWS integration; returns the shared client cache.
 
     ``session`` is an optional ``boto3.session.Session`` (for a profile or explicit
     credentials); by default boto3's own configuration chain applies.
+    ``lambda_runtime`` (a ``stepfn.lambda_runtime.LambdaRuntime``) runs the functions of
+    a template, for names no local function has.
     """
     clients = AwsClients(session)
     dispatcher.register_type("aws-sdk", AwsSdkHandler(clients))
@@ -65,7 +72,8 @@ def register_integrations(dispatcher: TaskDispatcher, functions: FunctionRegistr
     if lambda_forward is None:
         lambda_forward = lambda_forward_from_env()
     remote = RemoteLambda(clients) if lambda_forward else None
-    lambda_handler = LambdaHandler(functions, remote=remote, region=region, account=account)
+    lambda_handler = LambdaHandler(functions, remote=remote, region=region, account=account,
+                                   runtime=lambda_runtime)
     dispatcher.register_kind("lambda-function", lambda_handler)
     dispatcher.register_type("lambda", lambda_handler)
     return clients

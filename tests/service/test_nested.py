@@ -105,3 +105,25 @@ def test_sync_records_the_submission_and_a_failed_start(sfn) -> None:
     failed = [e for e in history(sfn, ex) if e["type"] == "TaskSubmitFailed"]
     assert failed and failed[0]["taskSubmitFailedEventDetails"]["error"] == (
         "StepFunctions.StateMachineDoesNotExistException")
+
+
+def test_sync_waits_for_an_express_child(sfn) -> None:
+    """An Express child runs in memory, under no lease: its end is recorded (it once
+    'lost the lease' at its end, so its parent's .sync never heard of it)."""
+    child = sfn.create_state_machine(
+        name="express-child", roleArn=ROLE, type="EXPRESS", definition=json.dumps({
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": 1},
+                                             "End": True}}}))["stateMachineArn"]
+    for pattern, as_json in ((".sync", False), (".sync:2", True)):
+        arn = parent(sfn, f"express-parent{pattern.replace('.', '-').replace(':', '')}",
+                     "arn:aws:states:::states:startExecution" + pattern, child)
+        ex = sfn.start_execution(stateMachineArn=arn, input='{"value": 2}')["executionArn"]
+        desc = wait_for_status(sfn, ex, timeout=10)
+        assert desc["status"] == "SUCCEEDED", desc
+        out = json.loads(desc["output"])
+        assert out["Status"] == "SUCCEEDED"
+        assert (out["Output"] if as_json else json.loads(out["Output"])) == {"ok": 1}
+        assert ":express:express-child:" in out["ExecutionArn"]
+    # The same end for an Express execution started on its own.
+    alone = sfn.start_execution(stateMachineArn=child)["executionArn"]
+    assert wait_for_status(sfn, alone, timeout=10)["status"] == "SUCCEEDED"

@@ -7,13 +7,15 @@ import hashlib
 import hmac
 import json
 import threading
+import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from stepfn.tasks.tokens import execution_of_token, new_secret, task_token_for
+from tests.tasks.conftest import moto_endpoint  # noqa: F401  (the local AWS)
 
-from .conftest import ROLE, wait_for_status
+from .conftest import ROLE, history, wait_for_status
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:m:e1"
 
@@ -103,3 +105,31 @@ def test_racing_answers_on_one_token_succeed_once(sfn, server) -> None:
     assert wait_for_status(sfn, ex)["status"] == "SUCCEEDED"
     assert _code(lambda: sfn.send_task_failure(taskToken=token, error="late")) == (
         "TaskTimedOut")
+
+
+@pytest.mark.usefixtures("moto_endpoint")
+def test_sqs_send_message_wait_for_task_token(sfn) -> None:
+    """The callback pattern every SQS worker application uses: the message carries the
+    token to moto's queue, a worker answers on stepfn (it always failed with 'integration
+    pattern not supported')."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName=f"callbacks-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    machine = sfn.create_state_machine(name="sqs-callback", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "Ask", "States": {"Ask": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": queue, "MessageBody": {
+                "token.$": "$$.Task.Token", "order.$": "$.order"}},
+            "TimeoutSeconds": 20, "End": True}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=machine, input='{"order": 7}')["executionArn"]
+    messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10).get("Messages", [])
+    assert messages, sfn.describe_execution(executionArn=ex)
+    body = json.loads(messages[0]["Body"])
+    assert body["order"] == 7
+    sfn.send_task_success(taskToken=body["token"], output='{"shipped": 7}')
+    desc = wait_for_status(sfn, ex, timeout=10)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert json.loads(desc["output"]) == {"shipped": 7}
+    submitted = [e for e in history(sfn, ex) if e["type"] == "TaskSubmitted"]
+    assert "MessageId" in json.loads(submitted[0]["taskSubmittedEventDetails"]["output"])

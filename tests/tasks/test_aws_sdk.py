@@ -165,12 +165,14 @@ def test_unknown_action_and_service_fail_at_runtime(engine: Engine) -> None:
         assert resource in result.cause
 
 
-def test_wait_for_task_token_is_rejected_clearly(engine: Engine) -> None:
+def test_wait_for_task_token_makes_the_call(engine: Engine) -> None:
+    """SDK integrations offer .waitForTaskToken (Standard): the call is made, then the
+    engine waits for the token (here the call itself fails: no such bucket)."""
     result = engine.run(task_machine(
         "arn:aws:states:::aws-sdk:s3:getObject.waitForTaskToken",
-        Parameters={"Bucket": "b", "Key": "k"}), {})
+        Parameters={"Bucket": "no-such-bucket-for-tokens", "Key": "k"}), {})
     assert result.status == "FAILED"
-    assert "'.waitForTaskToken'" in result.cause
+    assert result.error == "S3.NoSuchBucketException"
 
 
 def test_java_service_names() -> None:

@@ -176,12 +176,21 @@ def test_events_put_events_detail_object_sent_as_json(engine: Engine, aws) -> No
     assert details == ["HelloWorld0", "HelloWorld1"]
 
 
-def test_unsupported_action_and_pattern(engine: Engine) -> None:
+def test_unsupported_action(engine: Engine) -> None:
     # an action the integration does not optimize is refused with the definition
     with pytest.raises(DefinitionError, match="is not recognized"):
         engine.compile(task_machine("arn:aws:states:::sqs:receiveMessage",
                                     Parameters={"QueueUrl": "x"}))
-    result = engine.run(task_machine("arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                                     Parameters={"QueueUrl": "x", "MessageBody": "y"}), {})
+
+
+def test_wait_for_task_token_calls_the_service(engine: Engine, aws) -> None:
+    """SQS offers .waitForTaskToken: the message is sent (only then does the in-process
+    engine say it has no one to answer the token; tests/service covers the answer)."""
+    queue = aws.client("sqs").create_queue(QueueName=unique("callback"))["QueueUrl"]
+    result = engine.run(task_machine(
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        Parameters={"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}}), {})
     assert result.error == "States.Runtime"
-    assert "'.waitForTaskToken'" in result.cause
+    assert "Task tokens need `stepfn serve`" in result.cause
+    [message] = _receive(aws, queue)
+    assert json.loads(message["Body"])["token"]
