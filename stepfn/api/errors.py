@@ -34,6 +34,7 @@ AWS_CODES: dict[type[service.ServiceError], str] = {
     service.InvalidRequest: "ValidationException",
     service.MissingParameter: "MissingRequiredParameter",
     service.InvalidEncryptionConfiguration: "InvalidEncryptionConfiguration",
+    service.InvalidLoggingConfiguration: "InvalidLoggingConfiguration",
     service.InvalidArn: "InvalidArn",
     service.InvalidName: "InvalidName",
     service.InvalidDefinition: "InvalidDefinition",

@@ -165,7 +165,8 @@ def _boolean(query: Query, name: str, default: bool) -> bool:
 def _not_kept(arn: str) -> ApiError:
     return ApiError("ExecutionDoesNotExist",
                     f"Execution Does Not Exist: '{arn}' (this server keeps only its "
-                    "recent Express executions)", 404)
+                    "recent Express executions, and the events of none larger than "
+                    "STEPFN_EXPRESS_KEEP_MB)", 404)
 
 
 def _list_item(record: Any) -> dict:

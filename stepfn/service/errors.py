@@ -26,6 +26,12 @@ class InvalidRequest(ServiceError):
         self.reason = reason
 
 
+class InvalidLoggingConfiguration(ServiceError):
+    """A loggingConfiguration Step Functions cannot log with (a level other than OFF
+    without exactly one log group destination, or a destination that is no log group
+    ARN)."""
+
+
 class InvalidEncryptionConfiguration(ServiceError):
     """An encryptionConfiguration Step Functions cannot use (a customer managed key
     without its key id, or a key id of no KMS form)."""

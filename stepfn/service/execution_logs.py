@@ -111,6 +111,28 @@ class LogDestination:
         return None
 
 
+def check_logging(configuration: Any) -> None:
+    """A loggingConfiguration as Step Functions takes it (the API's model has checked
+    the members' types and the level's values): a level other than ``OFF`` logs to
+    exactly one destination (API_LoggingConfiguration: "Limited to size 1. Required, if
+    your log level is not set to OFF"), a CloudWatch Logs log group ARN ending with
+    ``:*`` (API_CloudWatchLogsLogGroup)."""
+    from .errors import InvalidLoggingConfiguration
+
+    if not isinstance(configuration, dict):
+        return
+    destinations = configuration.get("destinations") or []
+    if (configuration.get("level") or "OFF") != "OFF" and len(destinations) != 1:
+        raise InvalidLoggingConfiguration(
+            "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+    for destination in destinations:
+        arn = ((destination or {}).get("cloudWatchLogsLogGroup") or {}).get("logGroupArn")
+        if not isinstance(arn, str) or _log_group(arn) is None or not arn.endswith(":*"):
+            raise InvalidLoggingConfiguration(
+                f"Invalid Logging Configuration: The log group ARN '{arn}' is not a "
+                "CloudWatch Logs log group ARN ending with ':*'")
+
+
 def _log_group(arn: Any) -> tuple[str, str] | None:
     """(region, log group name) of ``arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]``."""
     if not isinstance(arn, str):

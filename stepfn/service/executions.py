@@ -25,7 +25,7 @@ from .callbacks import CallbackHub
 from .contract import ActivityTaskGrant, ServiceExtension, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
 from .execution_logs import LogWriter, logs_mode_from_env
-from .express import RecentExpressExecutions, keep_from_env
+from .express import RecentExpressExecutions, keep_bytes_from_env, keep_from_env
 from .feed import EventFeed, RemoteEvents
 from .metrics import Metrics
 from .nested import NestedExecutions
@@ -97,7 +97,8 @@ class ExecutionManager:
                                                  account=account,
                                                  lambda_runtime=lambda_runtime)[0]
         self.express = RecentExpressExecutions(
-            keep_from_env() if express_keep is None else express_keep)
+            keep_from_env() if express_keep is None else express_keep,
+            keep_bytes_from_env())
         mode = execution_logs or logs_mode_from_env()
         self.execution_logs = LogWriter(mode) if mode != "off" else None
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,

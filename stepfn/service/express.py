@@ -4,9 +4,11 @@ AWS keeps no history for an Express execution (ListExecutions, GetExecutionHisto
 DescribeExecution do not serve them; CloudWatch Logs does), and neither does stepfn's
 store: an Express execution runs in memory. To let ``stepfn serve`` and its web UI show
 them, each server keeps its most recent Express executions (asynchronous and
-StartSyncExecution alike), with their events, in a bounded table: the oldest is
-forgotten when a new one would exceed ``STEPFN_EXPRESS_KEEP`` (default 500; 0 keeps
-none). The stepfn API serves them (``GET /stepfn/v1/express-executions...``,
+StartSyncExecution alike), with their events, in a bounded table: the oldest are
+forgotten when there are more than ``STEPFN_EXPRESS_KEEP`` (default 500; 0 keeps none)
+or when the inputs and outputs their events hold exceed ``STEPFN_EXPRESS_KEEP_MB``
+(default 64 MiB; an execution larger than that alone keeps its record, not its events).
+The stepfn API serves them (``GET /stepfn/v1/express-executions...``,
 ``api/stepfn_api.py``).
 
 In memory rather than in the store: an Express execution is as fast as it is because it
@@ -27,8 +29,10 @@ from typing import Any
 
 from ..store.base import ExecutionRecord
 
-#: How many Express executions a server keeps by default.
+#: How many Express executions a server keeps by default, and how much of their data.
 DEFAULT_KEEP = 500
+DEFAULT_KEEP_MB = 64
+_EVENT_OVERHEAD = 200  # bytes an event costs beyond its input/output texts, roughly
 
 
 def keep_from_env() -> int:
@@ -42,20 +46,51 @@ def keep_from_env() -> int:
     return int(text)
 
 
+def keep_bytes_from_env() -> int:
+    """``STEPFN_EXPRESS_KEEP_MB``: how much event data the kept executions may hold."""
+    text = os.environ.get("STEPFN_EXPRESS_KEEP_MB", "").strip()
+    if not text:
+        return DEFAULT_KEEP_MB * 1024 * 1024
+    if not text.isdigit():
+        raise ValueError(f"STEPFN_EXPRESS_KEEP_MB={text!r}: expected a number of MiB, "
+                         "0 or more")
+    return int(text) * 1024 * 1024
+
+
 @dataclass
 class KeptExecution:
     """One Express execution: its record (updated when it ends) and its events."""
 
     record: ExecutionRecord
     events: Sequence[Any]  # the run's history events (engine.history.Event tuples)
+    size: int = 0  # the bytes its events hold (known once it has ended)
+    events_dropped: bool = False  # larger than the whole budget: only the record kept
+
+
+def events_size(events: Sequence[Any]) -> int:
+    """Roughly the bytes a history holds: its input and output texts, and a little
+    per event."""
+    total = 0
+    for event in events:
+        details = event[4]
+        total += _EVENT_OVERHEAD
+        if details:
+            for key in ("input", "output"):
+                value = details.get(key)
+                if isinstance(value, str):
+                    total += len(value)
+    return total
 
 
 class RecentExpressExecutions:
     """The newest ``limit`` Express executions of this server, by ARN (thread-safe)."""
 
-    def __init__(self, limit: int = DEFAULT_KEEP) -> None:
+    def __init__(self, limit: int = DEFAULT_KEEP,
+                 max_bytes: int = DEFAULT_KEEP_MB * 1024 * 1024) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
         self._kept: OrderedDict[str, KeptExecution] = OrderedDict()
+        self._bytes = 0  # the sizes of the ended executions kept
         self._lock = threading.Lock()
 
     def started(self, record: ExecutionRecord, events: Sequence[Any]) -> None:
@@ -64,21 +99,38 @@ class RecentExpressExecutions:
             return
         with self._lock:
             self._kept[record.arn] = KeptExecution(record, events)
-            while len(self._kept) > self.limit:
-                self._kept.popitem(last=False)
+            self._shrink()
 
     def ended(self, record: ExecutionRecord) -> None:
         """It ended: keep its final record (status, output, error, stop date)."""
         with self._lock:
             kept = self._kept.get(record.arn)
-            if kept is not None:
-                kept.record = record
+            if kept is None:
+                return
+            kept.record = record
+            if kept.size or kept.events_dropped:
+                return  # ended before (a stop racing the end)
+            size = events_size(kept.events)
+            if size > self.max_bytes:  # more than the whole budget: keep the record
+                kept.events, kept.events_dropped = (), True
+                return
+            kept.size = size
+            self._bytes += size
+            self._shrink()
+
+    def _shrink(self) -> None:
+        """Forget the oldest until the count and the bytes are within bounds."""
+        kept = self._kept
+        while kept and (len(kept) > self.limit or self._bytes > self.max_bytes):
+            _, oldest = kept.popitem(last=False)
+            self._bytes -= oldest.size
 
     def get(self, arn: str) -> tuple[ExecutionRecord, list[Any]] | None:
-        """The record and a copy of the events of a kept execution, or None."""
+        """The record and a copy of the events of a kept execution, or None (also
+        when its events were too large to keep)."""
         with self._lock:
             kept = self._kept.get(arn)
-            if kept is None:
+            if kept is None or kept.events_dropped:
                 return None
             return kept.record, list(kept.events)
 

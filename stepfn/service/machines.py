@@ -47,6 +47,7 @@ from .errors import (
     VersionInUse,
     VersionLimitReached,
 )
+from .execution_logs import check_logging
 
 MAX_VERSIONS = 1000
 # How long StartExecution / StartSyncExecution may use a machine record read earlier
@@ -253,6 +254,7 @@ class StateMachines:
         create answers the existing machine."""
         _check_version_description(publish, version_description)
         check_encryption(new.encryption_configuration)
+        check_logging(new.logging_configuration)
         if not is_valid_name(new.name):
             raise InvalidName(new.name)
         self.check(new.definition, new.type)
@@ -313,6 +315,7 @@ class StateMachines:
         if "definition" in changes:
             self.check(changes["definition"], machine.type)
         check_encryption(changes.get("encryption_configuration"))
+        check_logging(changes.get("logging_configuration"))
         if any(getattr(machine, k) != v for k, v in changes.items()):
             machine = dataclasses.replace(machine, **changes, update_date=time.time(),
                                           revision_id=str(uuid.uuid4()))

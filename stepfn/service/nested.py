@@ -1,8 +1,9 @@
 """Nested executions: ``arn:aws:states:::states:startExecution`` and its patterns.
 
 The child runs on this stepfn (it is an ordinary execution of a stored state machine):
-request-response answers once it has started; ``.sync`` and ``.sync:2`` wait for it to
-end and answer with its description (``.sync`` gives Input/Output as JSON text,
+request-response answers once it has started; ``.sync`` and ``.sync:2`` (recorded as
+TaskSubmitted with the child's ARN once it has started) wait for it to end and answer
+with its description (``.sync`` gives Input/Output as JSON text,
 ``.sync:2`` as JSON). A child that does not succeed fails the Task with
 ``States.TaskFailed`` and the child's description as the cause, as on AWS.
 

@@ -47,6 +47,14 @@ def test_sync_waits_for_the_child_and_returns_its_output(sfn) -> None:
         child = sfn.describe_execution(executionArn=out["ExecutionArn"])
         assert child["status"] == "SUCCEEDED"
         assert json.loads(child["input"])["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"] == ex
+        # As AWS records it: TaskSubmitted with the child's ARN before the task ends.
+        tasks = [e for e in history(sfn, ex) if e["type"] in ("TaskScheduled",
+                                                             "TaskSubmitted", "TaskSucceeded")]
+        assert [e["type"] for e in tasks] == ["TaskScheduled", "TaskSubmitted",
+                                              "TaskSucceeded"]
+        submitted = tasks[1]["taskSubmittedEventDetails"]
+        assert submitted["resource"] == "startExecution" + pattern
+        assert json.loads(submitted["output"])["ExecutionArn"] == out["ExecutionArn"]
 
 
 def test_failing_child_fails_the_task_and_can_be_caught(sfn) -> None:

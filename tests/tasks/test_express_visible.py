@@ -18,6 +18,8 @@ import pytest
 
 from tests.service.conftest import ROLE, Server
 
+from .conftest import unique
+
 PASS_WAIT = {"StartAt": "P", "States": {
     "P": {"Type": "Pass", "Result": {"n": 1}, "Next": "W"},
     "W": {"Type": "Wait", "Seconds": 0, "End": True}}}
@@ -253,3 +255,44 @@ def test_the_stepfn_api_is_signed_like_the_aws_api_under_sigv4(tmp_path: Path) -
     # Signed, it reaches the route: that machine does not exist.
     assert signed.value.code == 400
     assert json.loads(signed.value.read())["__type"] == "StateMachineDoesNotExist"
+
+
+def test_a_logging_configuration_aws_refuses_is_refused(served: Server) -> None:
+    sfn = served.client()
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:g:*"
+    cases = [{"level": "ALL"},  # no destination
+             {"level": "ERROR", "destinations": [
+                 {"cloudWatchLogsLogGroup": {"logGroupArn": group}}] * 2},
+             {"level": "ALL", "destinations": [
+                 {"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:s3:::bucket"}}]}]
+    for logging in cases:
+        with pytest.raises(sfn.exceptions.InvalidLoggingConfiguration):
+            express_machine(sfn, unique("badlog"), FAIL, logging)
+    machine = express_machine(sfn, unique("oklog"), FAIL, {"level": "OFF"})
+    with pytest.raises(sfn.exceptions.InvalidLoggingConfiguration):
+        sfn.update_state_machine(stateMachineArn=machine,
+                                 loggingConfiguration={"level": "FATAL"})
+
+
+def test_kept_executions_are_bounded_by_the_bytes_they_hold() -> None:
+    from stepfn.engine.history import Event
+    from stepfn.service.express import RecentExpressExecutions
+    from stepfn.store.base import ExecutionRecord
+
+    def run(kept: RecentExpressExecutions, name: str, payload: int) -> str:
+        arn = f"arn:aws:states:us-east-1:123456789012:express:m:{name}:1"
+        record = ExecutionRecord(arn, "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+                                 name, "RUNNING", 0.0)
+        events = [Event(1, 0, 0.0, "ExecutionStarted", {"input": "x" * payload})]
+        kept.started(record, events)
+        kept.ended(ExecutionRecord(arn, record.machine_arn, name, "SUCCEEDED", 0.0,
+                                   stop_date=1.0))
+        return arn
+
+    kept = RecentExpressExecutions(limit=10, max_bytes=10_000)
+    small = [run(kept, f"s{i}", 3_000) for i in range(4)]
+    # 4 x ~3.2 KB > 10 KB: the oldest went, the newest three stay.
+    assert [kept.record(arn) is not None for arn in small] == [False, True, True, True]
+    huge = run(kept, "huge", 50_000)  # larger than the budget alone: its record only
+    assert kept.record(huge).status == "SUCCEEDED" and kept.get(huge) is None
+    assert kept.get(small[-1]) is not None
