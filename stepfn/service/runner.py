@@ -43,7 +43,7 @@ from . import logs
 from .errors import StateMachineDoesNotExist
 from .express import RecentExpressExecutions
 from .feed import EventFeed
-from .map_runs import StoredMapRuns
+from .map_runs import StoredMapRuns, child_ended_topic
 from .waits import WaitBook, park_after_from_env
 
 log = logging.getLogger("stepfn.service")
@@ -125,6 +125,12 @@ class ExecutionRunner:
         # (service/execution_logs.py; None: nowhere).
         self.express = express if express is not None else RecentExpressExecutions(0)
         self.execution_logs = execution_logs
+        # Parents waiting for their Map Run's children (running, but not busy: the
+        # scheduler's cap on claimed executions leaves them out)
+        self.waiting_for_children: set[str] = set()
+        # Set by the scheduler when it stopped claiming at its cap: the next end here
+        # wakes it to claim again (instead of its next poll).
+        self.claims_paused = False
         # Asks this process's scheduler to claim work now (set by LeaseScheduler)
         self.wake_scheduler: Callable[[], None] | None = None
         self._ended: dict[str, list[asyncio.Future]] = {}
@@ -271,6 +277,7 @@ class ExecutionRunner:
             self._forget(entry)
             return
         self.running.pop(finished.arn, None)
+        self._room_made()
         _log_end(finished)
         self.notify_end(finished)
 
@@ -295,8 +302,7 @@ class ExecutionRunner:
                 if ended:
                     if waits is not None and waits.has_timers:
                         tx.delete_timers_of(arn)
-                    if entry.record.parent_arn:  # a parent may wait for it (.sync)
-                        tx.wake_work(entry.record.parent_arn)
+                    _tell_parent(tx, entry.record)
                 if inserting is not None:
                     tx.put_execution(record or entry.record)
                     if not ended and self.lease.worker:
@@ -398,9 +404,15 @@ class ExecutionRunner:
         if entry.task is not None and not entry.task.done():
             entry.task.cancel()
 
+    def _room_made(self) -> None:
+        if self.claims_paused and self.wake_scheduler is not None:
+            self.claims_paused = False
+            self.wake_scheduler()
+
     def _forget(self, entry: _Running) -> None:
         if self.running.get(entry.record.arn) is entry:
             del self.running[entry.record.arn]
+            self._room_made()
             if self.tasks.mocks is not None:  # its test case, if it ran one
                 self.tasks.mocks.release(entry.record.arn)
 
@@ -440,6 +452,9 @@ class ExecutionRunner:
         replay = replay_filter(recorded) if replay_filter else None
         entry = self._prepare(record, machine, role_arn, recorded, replay)
         entry.log = await self.log_of(record)
+        # Nothing recorded yet (a Distributed Map child, stored by its parent): a
+        # machine with no side effect runs to its end before one commit (see start).
+        entry.run.effect_free_in_one_checkpoint = not recorded
         self._launch(entry)
 
     async def log_of(self, record: ExecutionRecord) -> Any:
@@ -466,9 +481,14 @@ class ExecutionRunner:
         its Map Run's item processor. Versions and revisions never change once written:
         each is read once."""
         if record.map_run_arn:
+            # A Map Run's item processor never changes: read once for all its children.
+            known = self._definitions.get((record.map_run_arn, "", None))
+            if known is not None:
+                return known
             map_run = await self.store.get_map_run(record.map_run_arn)
             if map_run is not None and map_run.definition:
-                return map_run.definition, map_run.role_arn or ""
+                return self._keep_definition((record.map_run_arn, "", None),
+                                             map_run.definition, map_run.role_arn or "")
         key = (record.version_arn or "", record.machine_arn, record.revision_id)
         known = self._definitions.get(key)
         if known is not None:
@@ -548,8 +568,7 @@ class ExecutionRunner:
                 async with self.store.batch() as tx:
                     tx.finish_work(record.arn, None)
                     tx.delete_timers_of(record.arn)
-                    if record.parent_arn:
-                        tx.wake_work(record.parent_arn)
+                    _tell_parent(tx, record)
                     tx.append_events(record.arn, [event])
                     tx.update_execution(record)
                 self.feed.publish(record.arn, [event])
@@ -603,6 +622,16 @@ class ExecutionRunner:
 
 
 # -- helpers ----------------------------------------------------------------------------
+def _tell_parent(tx: Batch, record: ExecutionRecord) -> None:
+    """An execution's end, told to the execution that waits for it: a Distributed Map
+    child's parent (which runs while its Map Run does) hears a signal; a ``.sync``
+    parent, which may be parked, has its work item woken."""
+    if record.map_run_arn:
+        tx.signal(child_ended_topic(record.map_run_arn))
+    elif record.parent_arn:
+        tx.wake_work(record.parent_arn)
+
+
 def events_before_failed_state(events: list[Event]) -> list[Event]:
     """The part of a history a redrive replays: everything before the top-level state
     that ended the execution was entered, so that state runs again from its start.

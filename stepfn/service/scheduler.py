@@ -4,7 +4,9 @@ A Standard execution is advanced by one process at a time, under a lease: a work
 of kind ``execution`` keyed by its ARN, leased to this process's owner id. The
 scheduler claims executions nobody holds (never started here, or whose holder died),
 hands them to the runner to resume by replay, renews the leases it holds, drops the
-executions whose lease it lost, and on shutdown hands its leases back.
+executions whose lease it lost, and on shutdown hands its leases back. It claims no more
+while this process runs ``MAX_CLAIMED_RUNNING`` executions: more waits in the store,
+for whichever worker has room (the first end here wakes it to claim again).
 
 It looks for claimable work every ``CLAIM_POLL_SECONDS``: the path correctness rests
 on. The store's wake-ups (``Store.on_work``: PostgreSQL LISTEN/NOTIFY from any
@@ -31,6 +33,10 @@ log = logging.getLogger("stepfn.service")
 
 _RETRY_RESUME_SECONDS = 30.0  # before an execution that failed to resume is offered again
 _CLAIM_BATCH = 50
+# A worker claims no more while it runs this many executions (those waiting for their
+# Map Run's children aside): a deep queue (a Distributed Map's thousands of children)
+# waits in the store, shared by every worker, instead of in one worker's memory.
+MAX_CLAIMED_RUNNING = 1000
 # How often a worker looks for claimable work (new, due, answered, handed back) when no
 # wake-up came sooner.
 CLAIM_POLL_SECONDS = 0.5
@@ -200,8 +206,15 @@ class LeaseScheduler:
         histories of one claim are read in one round trip, and its executions resumed
         concurrently."""
         while True:
+            runner = self.runner
+            room = MAX_CLAIMED_RUNNING - (len(runner.running)
+                                          - len(runner.waiting_for_children))
+            if room <= 0:  # claimed again once one has ended (which wakes this)
+                runner.claims_paused = True
+                return
             items = await self.store.claim_work(self.lease.owner, self.lease.seconds,
-                                                limit=_CLAIM_BATCH, kinds=[EXECUTION])
+                                                limit=min(_CLAIM_BATCH, room),
+                                                kinds=[EXECUTION])
             loaded = await self.store.load_executions([i.key for i in items]) if items \
                 else {}
             outcomes = await asyncio.gather(*(self._take(item, loaded.get(item.key))
@@ -210,7 +223,7 @@ class LeaseScheduler:
                 if isinstance(outcome, Exception):  # its lease lapses; claimed again
                     log.warning("cannot take %s: %s: %s", item.key,
                                 type(outcome).__name__, outcome)
-            if len(items) < _CLAIM_BATCH:
+            if len(items) < min(_CLAIM_BATCH, room):
                 return
             await self._renew_if_due()
 

@@ -34,7 +34,7 @@ import abc
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
@@ -178,6 +178,10 @@ class ExecutionRecord:
     map_run_arn: str | None = None  # the Distributed Map run this child belongs to
     state_machine_label: str | None = None  # e.g. the map's label for child executions
     test_case: str | None = None  # the mock configuration's test case it runs (ARN#Case)
+    # A Distributed Map child's items (its batch's size; None: not a child). The store
+    # counts a Map Run's children by status from it (see ``count_map_run_children``);
+    # 0: listed with the Map Run but not counted (an EXPRESS child a redrive replaced).
+    map_items: int | None = None
 
 
 class HistoryEvent(NamedTuple):
@@ -250,7 +254,11 @@ class WorkItem:
 
 @dataclass(frozen=True)
 class MapRunRecord:
-    """A Distributed Map run. ``item_counts``/``execution_counts`` in AWS's shapes."""
+    """A Distributed Map run. ``item_counts``/``execution_counts`` in AWS's shapes.
+
+    As written, the counts carry what only the Map Run knows (``total``,
+    ``resultsWritten``); as read (``Store.get_map_run``), the counts of its children by
+    status are the store's live ones (``with_child_counts``)."""
 
     arn: str
     execution_arn: str
@@ -267,6 +275,32 @@ class MapRunRecord:
     # What its child executions run: the item processor as a definition, and the role
     definition: str | None = None
     role_arn: str | None = None
+
+
+# A Map Run child's status -> its member in AWS's itemCounts / executionCounts.
+MAP_RUN_COUNT_KEYS = {"RUNNING": "running", "SUCCEEDED": "succeeded", "FAILED": "failed",
+                      "TIMED_OUT": "timedOut", "ABORTED": "aborted"}
+
+
+def with_child_counts(record: MapRunRecord,
+                      counts: dict[str, tuple[int, int]]) -> MapRunRecord:
+    """``record`` with its children's live counts (``Store.count_map_run_children``):
+    per status, and pending (the total the Map Run recorded, less the children that
+    exist). A Map Run with no counted child yet keeps the counts it recorded."""
+    if not counts:
+        return record
+    shaped = []
+    for column, recorded in ((0, record.execution_counts), (1, record.item_counts)):
+        out = dict(recorded)
+        started = 0
+        for status, key in MAP_RUN_COUNT_KEYS.items():
+            value = counts.get(status, (0, 0))[column]
+            out[key] = value
+            started += value
+        out["total"] = max(int(recorded.get("total", 0)), started)
+        out["pending"] = out["total"] - started
+        shaped.append(out)
+    return replace(record, execution_counts=shaped[0], item_counts=shaped[1])
 
 
 # --------------------------------------------------------------------------- writes
@@ -327,6 +361,13 @@ class Batch(abc.ABC):
     @abc.abstractmethod
     def put_execution(self, execution: ExecutionRecord) -> None:
         """Insert an execution (Conflict if its ARN exists)."""
+
+    @abc.abstractmethod
+    def put_executions(self, executions: Sequence[ExecutionRecord],
+                       work_kind: str | None = None) -> None:
+        """Insert many executions at once (a Map Run's children), leaving those whose
+        ARN exists as they are; with ``work_kind``, each also gets a work item of that
+        kind keyed by its ARN, claimable now (as ``ensure_work``)."""
 
     @abc.abstractmethod
     def update_execution(self, execution: ExecutionRecord) -> None:
@@ -522,7 +563,19 @@ class Store(abc.ABC):
         together (what a worker needs to resume the executions it just leased)."""
 
     @abc.abstractmethod
-    async def get_map_run(self, arn: str) -> MapRunRecord | None: ...
+    async def get_executions(self, arns: Sequence[str]) -> dict[str, ExecutionRecord]:
+        """The records of the executions of ``arns`` that exist, by ARN."""
+
+    @abc.abstractmethod
+    async def get_map_run(self, arn: str) -> MapRunRecord | None:
+        """A Map Run, its counts live (``with_child_counts``)."""
+
+    @abc.abstractmethod
+    async def count_map_run_children(self, map_run_arn: str) -> dict[str, tuple[int, int]]:
+        """{status: (executions, items)} of a Map Run's counted children
+        (``ExecutionRecord.map_items`` > 0). The store keeps these counts itself, in
+        the transaction that inserts a child or changes its status, so reading them
+        costs a few rows however many children there are."""
 
     @abc.abstractmethod
     async def list_map_runs(self, execution_arn: str, limit: int,

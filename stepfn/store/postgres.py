@@ -55,6 +55,7 @@ from stepfn.store.base import (
     Timer,
     VersionRecord,
     WorkItem,
+    with_child_counts,
 )
 from stepfn.store.codec import (
     chunk_events,
@@ -213,6 +214,17 @@ class _PostgresBatch(Batch):
             return _expect_rows(cur, Conflict, f"execution exists: {execution.arn}")
         self.ops.append(op)
         self._inserted.add(execution.arn)
+
+    def put_executions(self, executions: Sequence[ExecutionRecord],
+                       work_kind: str | None = None) -> None:
+        rows = [_execution_params(e) for e in executions]
+        if not rows:
+            return
+        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        self._add(q.INSERT_EXECUTIONS, columns)
+        if work_kind is not None:
+            self._add(q.ENSURE_WORKS, {"kind": work_kind, "keys": columns["arn"],
+                                       "available_at": 0.0})
 
     def update_execution(self, execution: ExecutionRecord) -> None:
         async def op(conn: Conn) -> Check:
@@ -375,7 +387,12 @@ async def _put_revision(conn: Conn, machine: StateMachineRecord) -> None:
 def _execution_params(e: ExecutionRecord) -> dict[str, Any]:
     return {"arn": e.arn, "machine_arn": e.machine_arn, "version_arn": e.version_arn,
             "alias_arn": e.alias_arn, "map_run_arn": e.map_run_arn, "status": e.status,
-            "start_date": e.start_date, "redrive_count": e.redrive_count, "data": pack(e)}
+            "start_date": e.start_date, "redrive_count": e.redrive_count,
+            "map_items": e.map_items, "data": pack(e)}
+
+
+def _child_counts(rows: list[tuple]) -> dict[str, tuple[int, int]]:
+    return {status: (int(executions), int(items)) for status, executions, items in rows}
 
 
 def _work_item(row: tuple) -> WorkItem:
@@ -828,9 +845,29 @@ class PostgresStore(Store):
     async def count_events(self, execution_arn: str) -> int:
         return await self._one(q.COUNT_EVENTS, {"execution_arn": execution_arn}, int)
 
+    async def get_executions(self, arns: Sequence[str]) -> dict[str, ExecutionRecord]:
+        if not arns:
+            return {}
+        rows = await self._rows(q.GET_EXECUTIONS, {"arns": list(arns)})
+        return {arn: unpack(ExecutionRecord, data) for arn, data in rows}
+
     async def get_map_run(self, arn: str) -> MapRunRecord | None:
-        return await self._one(q.GET_MAP_RUN, {"arn": arn},
-                               lambda b: unpack(MapRunRecord, b))
+        async def read(conn: Conn) -> tuple[Any, list[tuple]]:
+            params = {"arn": arn}
+            async with conn.pipeline():  # the record and its counts in one round trip
+                record = await conn.execute(q.GET_MAP_RUN, params)
+                counts = await conn.execute(q.MAP_RUN_CHILD_COUNTS, params)
+                return await record.fetchone(), await counts.fetchall()
+        row, counts = await self._read(read)
+        if row is None:
+            return None
+        return with_child_counts(unpack(MapRunRecord, row[0]), _child_counts(counts))
+
+    async def count_map_run_children(self, map_run_arn: str) -> dict[str, tuple[int, int]]:
+        # Folding is a write, but idempotent: run again after a lost answer, it folds
+        # what is left and reads the same counts.
+        return _child_counts(await self._rows(q.FOLD_MAP_RUN_CHILD_COUNTS,
+                                              {"arn": map_run_arn}))
 
     async def list_map_runs(self, execution_arn: str, limit: int,
                             cursor: str | None = None) -> Page[MapRunRecord]:

@@ -98,14 +98,24 @@ RETURNING data"""
 # --------------------------------------------------------------------------- executions
 INSERT_EXECUTION = """
 INSERT INTO executions (arn, machine_arn, version_arn, alias_arn, map_run_arn, status,
-                        start_date, redrive_count, data)
+                        start_date, redrive_count, map_items, data)
 VALUES (%(arn)s, %(machine_arn)s, %(version_arn)s, %(alias_arn)s, %(map_run_arn)s,
-        %(status)s, %(start_date)s, %(redrive_count)s, %(data)s)
+        %(status)s, %(start_date)s, %(redrive_count)s, %(map_items)s, %(data)s)
+ON CONFLICT DO NOTHING"""
+# Many at once, column by column (a Map Run's children); existing ARNs are left alone.
+INSERT_EXECUTIONS = """
+INSERT INTO executions (arn, machine_arn, version_arn, alias_arn, map_run_arn, status,
+                        start_date, redrive_count, map_items, data)
+SELECT * FROM unnest(%(arn)s::text[], %(machine_arn)s::text[], %(version_arn)s::text[],
+                     %(alias_arn)s::text[], %(map_run_arn)s::text[], %(status)s::text[],
+                     %(start_date)s::double precision[], %(redrive_count)s::integer[],
+                     %(map_items)s::integer[], %(data)s::bytea[])
 ON CONFLICT DO NOTHING"""
 UPDATE_EXECUTION = """
 UPDATE executions SET machine_arn=%(machine_arn)s, version_arn=%(version_arn)s,
     alias_arn=%(alias_arn)s, map_run_arn=%(map_run_arn)s, status=%(status)s,
-    start_date=%(start_date)s, redrive_count=%(redrive_count)s, data=%(data)s
+    start_date=%(start_date)s, redrive_count=%(redrive_count)s, map_items=%(map_items)s,
+    data=%(data)s
 WHERE arn=%(arn)s"""
 GET_EXECUTION = "SELECT data FROM executions WHERE arn=%(arn)s"
 GET_EXECUTIONS = "SELECT arn, data FROM executions WHERE arn = ANY(%(arns)s::text[])"
@@ -186,6 +196,32 @@ VALUES (%(arn)s, %(execution_arn)s, %(start_date)s, %(data)s)
 ON CONFLICT (arn) DO UPDATE SET execution_arn=EXCLUDED.execution_arn,
     start_date=EXCLUDED.start_date, data=EXCLUDED.data"""
 GET_MAP_RUN = "SELECT data FROM map_runs WHERE arn=%(arn)s"
+# A Map Run's children by status (migrations/postgres/0005): the counts folded so far
+# plus the deltas not folded yet, in one snapshot.
+MAP_RUN_CHILD_COUNTS = """
+SELECT status, sum(executions)::bigint, sum(items)::bigint FROM (
+  SELECT status, executions, items FROM map_run_counts WHERE map_run_arn=%(arn)s
+  UNION ALL
+  SELECT status, executions, items FROM map_run_deltas WHERE map_run_arn=%(arn)s) AS counted
+GROUP BY status"""
+# The same, folding the deltas into the counts as it reads them (what the Map Run's
+# parent does as it paces its children). The counts read are those before the statement
+# plus the deltas it moved: one snapshot, so exact.
+FOLD_MAP_RUN_CHILD_COUNTS = """
+WITH moved AS (
+  DELETE FROM map_run_deltas WHERE map_run_arn=%(arn)s
+  RETURNING status, executions, items),
+folded AS (
+  INSERT INTO map_run_counts (map_run_arn, status, executions, items)
+  SELECT %(arn)s, status, sum(executions), sum(items) FROM moved GROUP BY status
+  ON CONFLICT (map_run_arn, status) DO UPDATE
+  SET executions = map_run_counts.executions + EXCLUDED.executions,
+      items = map_run_counts.items + EXCLUDED.items)
+SELECT status, sum(executions)::bigint, sum(items)::bigint FROM (
+  SELECT status, executions, items FROM map_run_counts WHERE map_run_arn=%(arn)s
+  UNION ALL
+  SELECT status, executions, items FROM moved) AS counted
+GROUP BY status"""
 LIST_MAP_RUNS = """
 SELECT data FROM map_runs WHERE execution_arn=%(execution_arn)s
 ORDER BY start_date DESC, arn DESC LIMIT %(limit)s"""
@@ -282,6 +318,14 @@ WITH created AS (
   ON CONFLICT (key) DO NOTHING RETURNING available_at)
 SELECT pg_notify('stepfn_work', concat_ws(' ', current_schema(), available_at))
 FROM created"""
+# Many at once, claimable now (a Map Run's children): one notification for them all.
+ENSURE_WORKS = """
+WITH created AS (
+  INSERT INTO work (kind, key, payload, available_at)
+  SELECT %(kind)s, key, 'null'::bytea, %(available_at)s FROM unnest(%(keys)s::text[]) AS key
+  ON CONFLICT (key) DO NOTHING RETURNING available_at)
+SELECT pg_notify('stepfn_work', concat_ws(' ', current_schema(), min(available_at)))
+FROM created HAVING count(*) > 0"""
 # A parked execution's item: unleased, claimable at once if woken while held, else at
 # its earliest timer, else never (until woken). Told to LISTENers unless never.
 PARK_WORK = """

@@ -56,6 +56,7 @@ from stepfn.store.base import (
     Timer,
     VersionRecord,
     WorkItem,
+    with_child_counts,
 )
 from stepfn.store.codec import (
     chunk_events,
@@ -95,7 +96,8 @@ CREATE INDEX IF NOT EXISTS activity_tasks_queue ON activity_tasks (activity_arn,
 CREATE TABLE IF NOT EXISTS executions (
     arn TEXT PRIMARY KEY, machine_arn TEXT NOT NULL, version_arn TEXT,
     alias_arn TEXT, map_run_arn TEXT, status TEXT NOT NULL,
-    start_date REAL NOT NULL, redrive_count INTEGER NOT NULL, data BLOB NOT NULL);
+    start_date REAL NOT NULL, redrive_count INTEGER NOT NULL, data BLOB NOT NULL,
+    map_items INTEGER);
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (machine_arn, start_date);
 CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version_arn, start_date)
     WHERE version_arn IS NOT NULL;
@@ -127,6 +129,38 @@ CREATE TABLE IF NOT EXISTS work (
     lease_owner TEXT, lease_expires REAL, requeued INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS work_available ON work (available_at);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS map_run_counts (
+    map_run_arn TEXT NOT NULL, status TEXT NOT NULL, executions INTEGER NOT NULL,
+    items INTEGER NOT NULL, PRIMARY KEY (map_run_arn, status)) WITHOUT ROWID;
+"""
+# A Distributed Map's children counted by status in the transaction that inserts a child
+# or changes its status, so a Map Run's live counts cost a few rows to read however many
+# children it has (items: the child's batch size, map_items; 0 counts nothing). One
+# writer at a time here: the counters are updated in place (PostgreSQL, with many
+# writers, appends deltas instead: migrations/postgres/0005).
+_TRIGGERS = """
+CREATE TRIGGER IF NOT EXISTS map_run_child_inserted AFTER INSERT ON executions
+WHEN NEW.map_run_arn IS NOT NULL AND NEW.map_items > 0
+BEGIN
+    INSERT INTO map_run_counts (map_run_arn, status, executions, items)
+    VALUES (NEW.map_run_arn, NEW.status, 1, NEW.map_items)
+    ON CONFLICT (map_run_arn, status) DO UPDATE
+    SET executions = executions + 1, items = items + excluded.items;
+END;
+CREATE TRIGGER IF NOT EXISTS map_run_child_changed
+AFTER UPDATE OF status, map_items, map_run_arn ON executions
+WHEN (OLD.map_run_arn IS NOT NULL OR NEW.map_run_arn IS NOT NULL)
+     AND (OLD.status IS NOT NEW.status OR OLD.map_items IS NOT NEW.map_items
+          OR OLD.map_run_arn IS NOT NEW.map_run_arn)
+BEGIN
+    UPDATE map_run_counts SET executions = executions - 1, items = items - OLD.map_items
+    WHERE OLD.map_items > 0 AND map_run_arn = OLD.map_run_arn AND status = OLD.status;
+    INSERT INTO map_run_counts (map_run_arn, status, executions, items)
+    SELECT NEW.map_run_arn, NEW.status, 1, NEW.map_items
+    WHERE NEW.map_run_arn IS NOT NULL AND NEW.map_items > 0
+    ON CONFLICT (map_run_arn, status) DO UPDATE
+    SET executions = executions + 1, items = items + excluded.items;
+END;
 """
 
 _MAX_GROUP = 256  # batches committed together at most
@@ -135,7 +169,8 @@ _MAX_GROUP = 256  # batches committed together at most
 # stepfn (a higher number) is refused rather than misread.
 # 2: history details stored as recorded (rendered when read: see HistoryEvent); the
 #    executions' version, alias and Map Run indexes partial, no index on status.
-SCHEMA_VERSION = 2
+# 3: Map Run children counted by status (executions.map_items, map_run_counts).
+SCHEMA_VERSION = 3
 
 
 # ----------------------------------------------------------------- unit of work
@@ -235,11 +270,23 @@ class _SqliteBatch(Batch):
     def put_execution(self, execution: ExecutionRecord) -> None:
         def op(db: sqlite3.Connection) -> None:
             try:
-                db.execute("INSERT INTO executions (arn, machine_arn, version_arn, "
-                           "alias_arn, map_run_arn, status, start_date, redrive_count, "
-                           "data) VALUES (?,?,?,?,?,?,?,?,?)", _execution_row(execution))
+                db.execute(_INSERT_EXECUTION, _execution_row(execution))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"execution exists: {execution.arn}") from exc
+        self.ops.append(op)
+
+    def put_executions(self, executions: Sequence[ExecutionRecord],
+                       work_kind: str | None = None) -> None:
+        rows = [_execution_row(e) for e in executions]
+
+        def op(db: sqlite3.Connection) -> None:
+            db.executemany(_INSERT_EXECUTION + " ON CONFLICT (arn) DO NOTHING", rows)
+            if work_kind is None or not rows:
+                return
+            db.executemany("INSERT INTO work (kind, key, payload, available_at) "
+                           "VALUES (?,?,'null',0) ON CONFLICT(key) DO NOTHING",
+                           [(work_kind, row[0]) for row in rows])
+            self.wakes.append(0.0)
         self.ops.append(op)
 
     def update_execution(self, execution: ExecutionRecord) -> None:
@@ -247,7 +294,8 @@ class _SqliteBatch(Batch):
             row = _execution_row(execution)
             cur = db.execute("UPDATE executions SET machine_arn=?, version_arn=?, "
                              "alias_arn=?, map_run_arn=?, status=?, start_date=?, "
-                             "redrive_count=?, data=? WHERE arn=?", row[1:] + row[:1])
+                             "redrive_count=?, data=?, map_items=? WHERE arn=?",
+                             row[1:] + row[:1])
             if cur.rowcount == 0:
                 raise NotFound(execution.arn)
         self.ops.append(op)
@@ -406,9 +454,28 @@ def _put_revision(db: sqlite3.Connection, machine: StateMachineRecord) -> None:
                                   pack(revision)))
 
 
+_INSERT_EXECUTION = ("INSERT INTO executions (arn, machine_arn, version_arn, alias_arn, "
+                     "map_run_arn, status, start_date, redrive_count, data, map_items) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?)")
+
+
 def _execution_row(e: ExecutionRecord) -> tuple:
     return (e.arn, e.machine_arn, e.version_arn, e.alias_arn, e.map_run_arn, e.status,
-            e.start_date, e.redrive_count, pack(e))
+            e.start_date, e.redrive_count, pack(e), e.map_items)
+
+
+def _migrate_map_items(db: sqlite3.Connection) -> None:
+    """Give a database from before Map Run child counts its executions.map_items column
+    (1 for the children it has) and those children's counts, once."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(executions)")}
+    if "map_items" in columns:
+        return
+    db.executescript(
+        "BEGIN IMMEDIATE; ALTER TABLE executions ADD COLUMN map_items INTEGER; "
+        "UPDATE executions SET map_items = 1 WHERE map_run_arn IS NOT NULL; "
+        "INSERT INTO map_run_counts (map_run_arn, status, executions, items) "
+        "SELECT map_run_arn, status, count(*), count(*) FROM executions "
+        "WHERE map_run_arn IS NOT NULL GROUP BY map_run_arn, status; COMMIT;")
 
 
 def _migrate_event_rows(db: sqlite3.Connection) -> None:
@@ -522,6 +589,8 @@ class SqliteStore(Store):
         db.execute("PRAGMA busy_timeout=5000")
         _migrate_indexes(db)
         db.executescript(_SCHEMA)
+        _migrate_map_items(db)
+        db.executescript(_TRIGGERS)
         _migrate_event_rows(db)
         _check_schema_version(db)
         return db
@@ -815,9 +884,28 @@ class SqliteStore(Store):
         return await self._one("SELECT coalesce(sum(count), 0) FROM event_chunks WHERE "
                                "execution_arn=?", (execution_arn,), int)
 
+    async def get_executions(self, arns: Sequence[str]) -> dict[str, ExecutionRecord]:
+        def read(db: sqlite3.Connection) -> dict[str, ExecutionRecord]:
+            found = {}
+            for start in range(0, len(arns), 500):  # under SQLite's bound-variable limit
+                part = list(arns[start:start + 500])
+                marks = ",".join("?" * len(part))
+                for arn, data in db.execute(f"SELECT arn, data FROM executions WHERE arn "
+                                            f"IN ({marks})", part):
+                    found[arn] = unpack(ExecutionRecord, data)
+            return found
+        return await self._call(read)
+
     async def get_map_run(self, arn: str) -> MapRunRecord | None:
-        return await self._one("SELECT data FROM map_runs WHERE arn=?", (arn,),
-                               lambda b: unpack(MapRunRecord, b))
+        def read(db: sqlite3.Connection) -> MapRunRecord | None:
+            row = db.execute("SELECT data FROM map_runs WHERE arn=?", (arn,)).fetchone()
+            if row is None:
+                return None
+            return with_child_counts(unpack(MapRunRecord, row[0]), _child_counts(db, arn))
+        return await self._call(read)
+
+    async def count_map_run_children(self, map_run_arn: str) -> dict[str, tuple[int, int]]:
+        return await self._call(lambda db: _child_counts(db, map_run_arn))
 
     async def list_map_runs(self, execution_arn: str, limit: int,
                             cursor: str | None = None) -> Page[MapRunRecord]:
@@ -941,6 +1029,12 @@ class SqliteStore(Store):
                 (now, now, now, now)).fetchone()
             return {"leased": row[0], "available": row[1], "waiting": row[2]}
         return await self._call(read)
+
+
+def _child_counts(db: sqlite3.Connection, map_run_arn: str) -> dict[str, tuple[int, int]]:
+    rows = db.execute("SELECT status, executions, items FROM map_run_counts "
+                      "WHERE map_run_arn=?", (map_run_arn,))
+    return {status: (executions, items) for status, executions, items in rows}
 
 
 def _work_item(row: tuple) -> WorkItem:

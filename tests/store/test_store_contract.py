@@ -583,6 +583,51 @@ def test_map_runs_replace_and_page_newest_first(backend: Backend) -> None:
     backend.run(body)
 
 
+def test_map_run_children_inserted_at_once_and_counted_as_they_change(
+        backend: Backend) -> None:
+    """A Map Run's children go in many at a time, each with a claimable work item; the
+    store counts them by status in the transactions that change them, and a Map Run
+    read back carries those counts (pending: its total less the children that exist)."""
+    async def body(store: Store) -> None:
+        run = MapRunRecord("arn:map", "arn:parent", "RUNNING", 1.0,
+                           item_counts={"total": 9, "resultsWritten": 0},
+                           execution_counts={"total": 5, "resultsWritten": 0})
+        children = [execution(f"c{i}", 2.0, map_run_arn="arn:map", map_items=2)
+                    for i in range(4)]
+        async with store.batch() as tx:
+            tx.put_map_run(run)
+            tx.put_executions(children[:3], work_kind="execution")
+            tx.put_execution(execution("plain", 2.0))  # not a child: not counted
+        assert await store.count_map_run_children("arn:map") == {"RUNNING": (3, 6)}
+        async with store.batch() as tx:  # those that exist are left as they are
+            tx.put_executions([replace(children[0], status="FAILED"), children[3]],
+                              work_kind="execution")
+        assert (await store.get_execution(children[0].arn)).status == "RUNNING"
+        claimed = await store.claim_work("w", 30.0, limit=10)
+        assert sorted(i.key for i in claimed) == sorted(c.arn for c in children)
+        found = await store.get_executions([children[1].arn, "arn:none", children[2].arn])
+        assert found == {children[1].arn: children[1], children[2].arn: children[2]}
+        async with store.batch() as tx:
+            tx.update_execution(replace(children[0], status="SUCCEEDED"))
+            tx.update_execution(replace(children[1], status="FAILED"))
+            tx.update_execution(replace(children[2], status="FAILED", map_items=0))
+        assert await store.count_map_run_children("arn:map") == {
+            "RUNNING": (1, 2), "SUCCEEDED": (1, 2), "FAILED": (1, 2)}
+        async with store.batch() as tx:  # a status written again changes nothing
+            tx.update_execution(replace(children[0], status="SUCCEEDED", output="1"))
+        counts = await store.count_map_run_children("arn:map")
+        assert {s: c for s, c in counts.items() if c != (0, 0)} == {
+            "RUNNING": (1, 2), "SUCCEEDED": (1, 2), "FAILED": (1, 2)}
+        described = await store.get_map_run("arn:map")
+        assert described.execution_counts == {
+            "total": 5, "resultsWritten": 0, "running": 1, "succeeded": 1, "failed": 1,
+            "timedOut": 0, "aborted": 0, "pending": 2}
+        assert described.item_counts["pending"] == 3 and described.item_counts["running"] == 2
+        assert await store.get_map_run("arn:other") is None
+        assert await store.count_map_run_children("arn:other") == {}
+    backend.run(body)
+
+
 def test_a_timer_added_again_is_replaced(backend: Backend) -> None:
     async def body(store: Store) -> None:
         async with store.batch() as tx:

@@ -134,3 +134,61 @@ def test_a_missing_bucket_fails_with_result_writer_failed(engine) -> None:
     definition = dmap(ResultWriter=writer(unique("absent")))
     result = engine.run(definition, [1])
     assert (result.status, result.error) == ("FAILED", "States.ResultWriterFailed")
+
+
+def stored_run(tmp_path, definition: dict, items: list) -> Any:
+    """``definition`` run on ``items`` by an execution service over SQLite: its STANDARD
+    children stored (and their results read back from the store at the end)."""
+    import asyncio
+    import time
+
+    from stepfn.service.contract import StartRequest
+    from stepfn.service.executions import ExecutionManager
+    from stepfn.store import SqliteStore
+    from stepfn.store.base import StateMachineRecord
+
+    async def main() -> Any:
+        store = SqliteStore(str(tmp_path / "s.db"))
+        await store.open()
+        manager = ExecutionManager(store)
+        await manager.start()
+        try:
+            arn = "arn:aws:states:us-east-1:123456789012:stateMachine:export"
+            machine = StateMachineRecord(arn=arn, name="export",
+                                         definition=json.dumps(definition),
+                                         role_arn="arn:aws:iam::1:role/r", type="STANDARD",
+                                         creation_date=time.time())
+            async with store.batch() as tx:
+                tx.put_state_machine(machine)
+            record = await manager.start_execution(StartRequest(
+                execution_arn=arn.replace(":stateMachine:", ":execution:") + ":one",
+                name="one", input=json.dumps(items), machine=machine,
+                definition=machine.definition, role_arn=machine.role_arn,
+                revision_id=None))
+            return await asyncio.wait_for(manager.wait_for_end(record.arn), 60)
+        finally:
+            await manager.stop()
+            await store.close()
+    return asyncio.run(main())
+
+
+def test_stored_children_write_the_same_files(aws, tmp_path) -> None:
+    """Children stored as executions of their own (a service) are read back from the
+    store for the files: the same layout, in index order, the ones never started in
+    PENDING with their inputs."""
+    bucket = bucket_of(aws)
+    definition = dmap(FAIL_ODD, ResultWriter=writer(bucket), ToleratedFailureCount=0,
+                      MaxConcurrency=1)
+    ended = stored_run(tmp_path, definition, [{"n": i} for i in range(6)])
+    assert (ended.status, ended.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    listed = aws.client("s3").list_objects_v2(Bucket=bucket)["Contents"]
+    files = {o["Key"].rsplit("/", 1)[1]: o["Key"] for o in listed}
+    assert sorted(files) == ["FAILED_0.json", "PENDING_0.json", "SUCCEEDED_0.json",
+                             "manifest.json"]
+    succeeded = json.loads(read(aws, bucket, files["SUCCEEDED_0.json"]))
+    assert [json.loads(s["Output"]) for s in succeeded] == [{"n": 0}]
+    failed = json.loads(read(aws, bucket, files["FAILED_0.json"]))
+    assert [(json.loads(f["Input"]), f["Error"]) for f in failed] == [({"n": 1}, "Odd")]
+    pending = json.loads(read(aws, bucket, files["PENDING_0.json"]))
+    assert [json.loads(p["Input"])["n"] for p in pending] == [2, 3, 4, 5]
+    assert {p["Status"] for p in pending} == {"PENDING"}

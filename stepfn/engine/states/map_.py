@@ -101,11 +101,12 @@ class MapState(State):
         map_run = await self.start_map_run(frame, effective, limit)
         try:
             await map_run.begin()
-            inputs, sizes = await self.child_inputs(frame, effective, items)
+            items, sizes = await self.child_items(frame, effective, items)
             try:
-                await map_run.run(inputs, sizes,
-                                  lambda child, value: self.run_child(frame, map_run, child,
-                                                                      value))
+                await map_run.run(
+                    len(items), sizes,
+                    lambda index: self.item_input(frame, effective, items, index),
+                    lambda child, value: self.run_child(frame, map_run, child, value))
             except StatesError as err:
                 if err.error != EXCEEDED or self.result_writer is None:
                     raise
@@ -162,47 +163,48 @@ class MapState(State):
         return MapRun(frame, view, run.map_runs,
                       tolerated_count is not None, tolerated_percentage is not None)
 
-    async def child_inputs(self, frame: Frame, effective: Any,
-                           items: list) -> tuple[list, list[int]]:
-        """Each child's input (an item, or a batch, through the ItemSelector) and the
-        number of items it carries."""
+    async def child_items(self, frame: Frame, effective: Any,
+                          items: list) -> tuple[list, list[int]]:
+        """What each child processes (an item, or a batch) and the number of items it
+        carries; the ItemSelector makes its input when it starts (``item_input``)."""
         if self.item_reader is not None:
             items = await self.item_reader.read(frame, effective)
         sizes = [1] * len(items)
         if self.item_batcher is not None:
             items = self.item_batcher.batches(frame, effective, items)
             sizes = [len(batch["Items"]) for batch in items]
-        return [self.item_input(frame, effective, items, i) for i in range(len(items))], sizes
+        return items, sizes
 
     async def write_results(self, frame: Frame, effective: Any, map_run: MapRun) -> Any:
         """The Map's result: the children's outputs in order, or what the ResultWriter
-        makes of them (exported to S3: where they went)."""
-        children = map_run.children
+        makes of them (exported to S3: where they went). Read a chunk of children at a
+        time: only the results are held, never every child."""
         writer = self.result_writer
         if writer is None:
-            return [child.output if child.status == "SUCCEEDED"
-                    else {"Error": child.error, "Cause": child.cause} for child in children]
+            results: list = []
+            async for chunk in map_run.ended_children():
+                results.extend(child.output if child.status == "SUCCEEDED"
+                               else {"Error": child.error, "Cause": child.cause}
+                               for child in chunk)
+            return results
         if not writer.exports:
-            return writer.shaped(children)
+            shaped: list = []
+            async for chunk in map_run.ended_children():
+                shaped.extend(writer.shaped(chunk))
+            return shaped
         await frame.run.checkpoint()
         result, items, executions = await writer.export(frame, effective, map_run.view.arn,
-                                                        children)
+                                                        map_run.ended_children())
         map_run.results_written(items, executions)
         return result
 
     async def run_child(self, frame: Frame, map_run: MapRun, child: ChildExecution,
                         value: Any) -> None:
-        """Run one child execution to its end; its status says how it ended.
-
-        A service that keeps executions runs a STANDARD child as an execution of its
-        own, which any worker may claim; otherwise (in memory, or EXPRESS children, at
-        least once as on AWS) it runs here, in the parent's process."""
+        """Run one child execution here, in the parent's process, to its end; its
+        status says how it ended (in memory, or EXPRESS children, at least once as on
+        AWS; a service that keeps executions stores STANDARD children instead, for any
+        worker to claim: see ``engine.map_run``)."""
         run = frame.run
-        host = map_run.host
-        if host is not None and getattr(host, "remote", False) and (
-                self.execution_type == "STANDARD"):
-            await map_run.run_remote(child)
-            return
         # The child is an execution of its own: $$.Execution and $$.StateMachine are its.
         started = run.now()
         context = ({"Id": child.arn, "Input": value, "StartTime": iso_timestamp(started),
@@ -216,21 +218,20 @@ class MapState(State):
         try:
             output = await run.run_branch(self.processor, child_frame, value)
         except StatesError as err:
-            child.status, child.error, child.cause = "FAILED", err.error, err.cause
+            status, child.error, child.cause = "FAILED", err.error, err.cause
             details = {"error": err.error}
             if err.cause is not None:
                 details["cause"] = err.cause
             history.add("ExecutionFailed", details, child_frame.prev, True)
         except asyncio.CancelledError:
-            child.status = "ABORTED"
             history.add("ExecutionAborted", None, child_frame.prev, True)
-            await _quietly(map_run.child_ended(child, history.events))
+            await _quietly(map_run.child_ended(child, "ABORTED", history.events))
             raise
         else:
             text = run.serialize(output)
-            child.status, child.output, child.output_text = "SUCCEEDED", output, text
+            status, child.output, child.output_text = "SUCCEEDED", output, text
             history.add("ExecutionSucceeded", {"output": text}, child_frame.prev, True)
-        await map_run.child_ended(child, history.events)
+        await map_run.child_ended(child, status, history.events)
 
     def iteration_items(self, frame: Frame, effective: Any) -> MapItems:
         """What ItemsPath (JSONPath) or Items (JSONata) selects, as the iterations see

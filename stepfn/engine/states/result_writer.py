@@ -17,6 +17,7 @@ layer (``aws-sdk:s3:putObject``); a failure is ``States.ResultWriterFailed``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ... import jsonutil
@@ -34,6 +35,7 @@ PUT_OBJECT = "arn:aws:states:::s3:putObject"
 _FILE_STATUSES = (("SUCCEEDED", ("SUCCEEDED",)),
                   ("FAILED", ("FAILED", "TIMED_OUT", "ABORTED")),
                   ("PENDING", ("PENDING", "RUNNING")))
+_FILE_OF = {status: name for name, statuses in _FILE_STATUSES for status in statuses}
 
 
 class ResultWriter:
@@ -55,48 +57,53 @@ class ResultWriter:
         """The children's results as Transformation makes them (ended children only)."""
         out: list = []
         for child in children:
-            if child.status in ("PENDING", "RUNNING"):
-                continue
-            if self.transformation == "NONE" or child.status != "SUCCEEDED":
-                out.append(describe_child(child))
-            elif self.transformation == "FLATTEN" and isinstance(child.output, list):
-                out.extend(child.output)
-            else:
-                out.append(child.output)
+            if child.status not in ("PENDING", "RUNNING"):
+                self._shape(child, out)
         return out
 
-    def render(self, results: list) -> bytes:
-        if self.output_type == "JSONL":
-            return b"".join(jsonutil.dumps_bytes(r) + b"\n" for r in results)
-        return jsonutil.dumps_bytes(results)
+    def _shape(self, child: ChildExecution, out: list) -> None:
+        if self.transformation == "NONE" or child.status != "SUCCEEDED":
+            out.append(describe_child(child))
+        elif self.transformation == "FLATTEN" and isinstance(child.output, list):
+            out.extend(child.output)
+        else:
+            out.append(child.output)
 
     # -- exporting ----------------------------------------------------------------------
     async def export(self, frame: Frame, effective: Any, map_run_arn: str,
-                     children: list[ChildExecution]) -> tuple[dict, int, int]:
+                     children: AsyncIterator[list[ChildExecution]]) -> tuple[dict, int, int]:
         """Write the result files and the manifest; (the state's result, items
-        written, executions written)."""
+        written, executions written). ``children``: every child in index order, a chunk
+        at a time; each result is rendered as it comes (only the files' bytes are held)."""
         params = self.arguments(frame, effective)
         if not isinstance(params, dict) or not isinstance(params.get("Bucket"), str):
             raise StatesError(WRITER_FAILED, "The ResultWriter needs a Bucket.")
         bucket = params["Bucket"]
         prefix = str(params.get("Prefix") or "").strip("/")
         folder = "/".join(p for p in (prefix, map_run_id(map_run_arn)) if p)
-        files: dict[str, list] = {}
+        bodies = {name: _Body(self.output_type) for name, _ in _FILE_STATUSES}
         items = executions = 0
-        for name, statuses in _FILE_STATUSES:
-            group = [c for c in children if c.status in statuses]
-            entries = []
-            if group:
-                if name == "PENDING":
-                    results = [describe_child(c) for c in group]
+        async for chunk in children:
+            for child in chunk:
+                body = bodies[_FILE_OF[child.status]]
+                body.children += 1
+                results: list = []
+                if child.status in ("PENDING", "RUNNING"):
+                    results.append(describe_child(child))
                 else:
-                    results = self.shaped(group)
-                    items += sum(c.items for c in group)
-                    executions += len(group)
-                body = self.render(results)
+                    self._shape(child, results)
+                    items += child.items
+                    executions += 1
+                for result in results:
+                    body.add(jsonutil.dumps_bytes(result))
+        files: dict[str, list] = {}
+        for name, _ in _FILE_STATUSES:
+            entries = []
+            if bodies[name].children:
+                data = bodies.pop(name).bytes()
                 key = f"{folder}/{name}_0.json"
-                await self._put(frame, bucket, key, body)
-                entries.append({"Key": key, "Size": len(body)})
+                await self._put(frame, bucket, key, data)
+                entries.append({"Key": key, "Size": len(data)})
             files[name] = entries
         manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn,
                     "ResultFiles": {"FAILED": files["FAILED"], "PENDING": files["PENDING"],
@@ -115,6 +122,31 @@ class ResultWriter:
             await handler.invoke(call)
         except StatesError as err:
             raise StatesError(WRITER_FAILED, f"{err.error}: {err.cause}") from None
+
+
+class _Body:
+    """One result file being written (JSON: an array; JSONL: a result a line), its
+    results appended as they are rendered: a bytes object per result would be held at
+    orjson's buffer size (kilobytes), however short the result."""
+
+    def __init__(self, output_type: str) -> None:
+        self.lines = output_type == "JSONL"
+        self.buffer = bytearray() if self.lines else bytearray(b"[")
+        self.children = 0  # the children whose results are in this file
+        self._first = True
+
+    def add(self, rendered: bytes) -> None:
+        if self.lines:
+            self.buffer += rendered
+            self.buffer += b"\n"
+            return
+        if not self._first:
+            self.buffer += b","
+        self._first = False
+        self.buffer += rendered
+
+    def bytes(self) -> bytes:
+        return bytes(self.buffer) if self.lines else bytes(self.buffer + b"]")
 
 
 def describe_child(child: ChildExecution) -> dict:
