@@ -4,13 +4,16 @@
     stepfn validate DEFINITION.json [--type STANDARD|EXPRESS] [--json]
     stepfn serve [--host H] [--port P] [--db PATH|postgresql://URL]
                  [--auth sigv4 --access-keys FILE] [--mock-config FILE]
+    stepfn worker [--db PATH|postgresql://URL] [--functions PATH] [--http-allow LIST]
     stepfn db upgrade --db PATH|postgresql://URL
     stepfn env [--host H] [--port P]
     stepfn --version
 
-An ordinary mistake (a missing file, invalid JSON, a functions file that does not
-import, a busy port) is a ``UserError``: one ``error: ...`` line on stderr and exit 2,
-never a traceback.
+Options and their ``STEPFN_*`` variables are declared in ``stepfn.settings`` and read
+there (a flag wins over its variable). An ordinary mistake (a value a setting does not
+take, a missing file, invalid JSON, a functions file that does not import, a busy
+port, a database that cannot be reached) is a ``UserError``: one ``error: ...`` line
+on stderr and exit 2, never a traceback, and nothing started.
 """
 
 from __future__ import annotations
@@ -22,9 +25,50 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import settings as settings_module
+from .settings import Settings, SettingsError
+
 
 class UserError(Exception):
     """A mistake the user can fix; its message is the one line printed."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its mistakes reported as one ``error:`` line (exit 2), as the others."""
+
+    def error(self, message: str) -> Any:
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    """A flag for each setting of ``names`` that backs one (``stepfn.settings``), its
+    help naming its variable and default; the variables without a flag in the epilog.
+    The values are read by ``load_settings`` (a flag not given is None)."""
+    for name in names:
+        declared = settings_module.declared(name)
+        if declared.flag is None:
+            continue
+        options: dict[str, Any] = {"dest": name, "default": None,
+                                   "help": settings_module.flag_help(name)}
+        if declared.switch:
+            options["action"] = "store_true"
+        else:
+            options["metavar"] = declared.metavar or name.upper()
+            if declared.repeatable:
+                options["action"] = "append"
+        parser.add_argument(declared.flag, **options)
+    parser.epilog = settings_module.environment_help(names)
+
+
+def load_settings(args: argparse.Namespace, names: Sequence[str]) -> Settings:
+    """The settings of ``names`` from the command's flags and the environment; a
+    UserError naming the flag or variable for a value that cannot be used."""
+    try:
+        return Settings.load({name: getattr(args, name, None) for name in names},
+                             only=names)
+    except SettingsError as exc:
+        raise UserError(str(exc)) from None
 
 
 def read_file(path: str, what: str) -> str:
@@ -77,19 +121,25 @@ def load_function_specs(registry: Any, specs: Sequence[str]) -> None:
                             f"{type(exc).__name__}: {exc}") from None
 
 
+RUN_SETTINGS = ("region", "account", "functions", "lambda_forward", "http_allow",
+                "http_connections", "max_history_events", "expression_timeout_ms",
+                "jsonata_range_limit", "sync_poll_seconds")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from . import jsonutil
+    from .asl import budgets
 
-    if args.lambda_forward:
-        os.environ["STEPFN_LAMBDA_FORWARD"] = "1"
+    settings = load_settings(args, RUN_SETTINGS)
+    budgets.configure(settings.expression_timeout_ms, settings.jsonata_range_limit)
     application = None
     if args.template:
         from . import cli_templates
 
         if args.definition:
             raise UserError("give a DEFINITION file or --template, not both")
-        application = cli_templates.load(args, region=args.region,
-                                         account=args.account).application
+        application = cli_templates.load(args, region=settings.region,
+                                         account=settings.account).application
         cli_templates.refuse_invalid(application)
         try:
             template_machine = application.machine(args.machine)
@@ -118,25 +168,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         from . import cli_templates
 
         runtime = cli_templates.make_runtime(
-            application, region=args.region, account=args.account,
+            application, region=settings.region, account=settings.account,
             sfn_endpoint=os.environ.get("AWS_ENDPOINT_URL_SFN"),
             python=args.function_python)
     try:
-        return _run_with(args, definition, input_text, runtime)
+        return _run_with(args, settings, definition, input_text, runtime)
     finally:
         if runtime is not None:
             runtime.close()
 
 
-def _run_with(args: argparse.Namespace, definition: str, input_text: str,
-              runtime: Any) -> int:
+def _run_with(args: argparse.Namespace, settings: Settings, definition: str,
+              input_text: str, runtime: Any) -> int:
     from . import jsonutil
     from .errors import DefinitionError
     from .runtime import Engine
 
-    engine = Engine(region=args.region, account=args.account, time_skipping=args.skip_time,
-                    lambda_runtime=runtime)
-    load_function_specs(engine.functions, args.functions or ())
+    try:
+        engine = Engine(region=settings.region, account=settings.account,
+                        time_skipping=args.skip_time,
+                        max_history_events=settings.max_history_events,
+                        lambda_forward=settings.lambda_forward,
+                        http_allow=settings.http_allow,
+                        read_connections=settings.http_connections == "read",
+                        sync_poll_seconds=settings.sync_poll_seconds,
+                        lambda_runtime=runtime)
+    except ValueError as exc:  # an --http-allow entry that is not a host or network
+        raise UserError(f"{settings.origin('http_allow')}: {exc}") from None
+    load_function_specs(engine.functions, settings.functions)
     try:
         machine = engine.compile(definition, args.type)
     except DefinitionError as err:
@@ -281,7 +340,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         if args.definition:
             raise UserError("give a DEFINITION file or --template, not both")
-        return cli_templates.cmd_validate_templates(args)
+        settings = load_settings(args, ("region", "account"))
+        return cli_templates.cmd_validate_templates(args, region=settings.region,
+                                                    account=settings.account)
     if args.definition is None:
         raise UserError("give a DEFINITION file, or --template PATH")
     diagnostics = validate_text(read_file(args.definition, "definition"), args.type)
@@ -306,54 +367,84 @@ def print_diagnostics(diagnostics: list, as_json: bool) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .api.server import ApiConfig, serve
+    from dataclasses import replace
+
+    settings = load_settings(args, settings_module.SERVE_SETTINGS)  # before any import
+    check_port_free(settings.host, settings.port)  # first: nothing starts on a busy port
+
+    from .api.server import ApiConfig, make_verifier, serve
     from .service.logs import configure_logging
 
-    config = ApiConfig.from_env(host=args.host, port=args.port, db_path=args.db)
-    check_port_free(config.host, config.port)  # first: nothing starts on a busy port
-    if args.http_allow is not None:  # the HTTP Task reads it when it runs
-        os.environ["STEPFN_HTTP_ALLOW"] = args.http_allow
-    if args.lambda_forward:
-        os.environ["STEPFN_LAMBDA_FORWARD"] = "1"
-    if args.execution_logs is not None:  # read by the execution service as it starts
-        os.environ["STEPFN_EXECUTION_LOGS"] = args.execution_logs
-    if args.express_keep is not None:
-        os.environ["STEPFN_EXPRESS_KEEP"] = args.express_keep
+    config = ApiConfig.from_settings(settings)
     try:
-        from .tasks.http import HttpPolicy
-
-        HttpPolicy.from_env()  # a malformed list stops here, before listening
-    except ValueError as exc:
+        make_verifier(config)  # a bad --auth / --access-keys
+    except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
-    check_functions_load(args.functions or ())
-    check_db_path(config.db_path)
-    mock_config = args.mock_config or os.environ.get("SFN_MOCK_CONFIG")
-    if mock_config:  # a bad mock file stops here too, before listening
-        from .tasks.mocks import MockConfig, MockConfigError
-
-        try:
-            mock_config = MockConfig.load(mock_config)
-        except MockConfigError as exc:
-            raise UserError(str(exc)) from None
-    configure_logging(args.log_level or os.environ.get("STEPFN_LOG_LEVEL") or "info",
-                      args.log_format or os.environ.get("STEPFN_LOG_FORMAT") or "text")
-    extra = {"functions": args.functions or [],
-             "max_history_events": args.max_history_events,
-             "mock_config": mock_config,
-             "worker": not args.no_worker}
+    check_functions_load(settings.functions)
+    check_db_path(settings.db)
+    service = service_settings(settings, "serve" if settings.worker else "api")
+    service = join_check(settings.db, service)  # the store answers; the fleet agrees
+    configure_logging(settings.log_level, settings.log_format)
     if args.template:
-        from . import cli_templates
-
-        extra.update(cli_templates.serve_extra(args, host=config.host, port=config.port,
-                                               region=args.region or config.region,
-                                               account=args.account or config.account))
-    try:
-        serve(args.host, args.port, args.db, region=args.region, account=args.account,
-              log_level=args.log_level, extra=extra, auth=args.auth,
-              access_keys_file=args.access_keys, own_logging=True)
-    except (ValueError, OSError) as exc:  # a bad --auth / --access-keys
-        raise UserError(str(exc)) from None
+        service = with_template(args, service, host=settings.host, port=settings.port)
+    serve(replace(config, region=service.region, account=service.account), service,
+          own_logging=True)
     return 0
+
+
+def with_template(args: argparse.Namespace, service: Any, *, host: str | None,
+                  port: int | None) -> Any:
+    """``service`` (``service.app.ServiceSettings``) with what ``--template`` adds: the
+    application's host (machines, event sources, schedules, --watch) and its Lambda
+    runtime; a UserError for a template that does not load."""
+    from dataclasses import replace
+
+    from . import cli_templates
+
+    extra = cli_templates.serve_extra(args, host=host, port=port, region=service.region,
+                                      account=service.account)
+    return replace(service, lambda_runtime=extra["lambda_runtime"],
+                   extensions=tuple(extra["extensions"]))
+
+
+def service_settings(settings: Settings, role: str) -> Any:
+    """The execution service's settings (``service.app.ServiceSettings``); a
+    UserError for an allow-list or mock configuration that cannot be used."""
+    from .service.app import ServiceSettings
+    from .tasks.mocks import MockConfigError
+
+    try:
+        return ServiceSettings.from_settings(settings, role)
+    except (ValueError, MockConfigError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def join_check(db: str, service: Any) -> Any:
+    """Open the database at ``db`` once, before anything listens: a UserError when it
+    cannot be reached or migrated, or when this process's settings differ from those
+    of the fleet already running on it; else ``service`` with the fleet's settings
+    where it was given none of its own (stepfn.service.fleet)."""
+    import asyncio
+
+    from .service.app import agree_with_fleet
+    from .service.fleet import FleetConflict
+    from .store import StoreError, store_for
+
+    async def check() -> Any:
+        store = store_for(db)
+        await store.open()
+        try:
+            return await agree_with_fleet(store, service)
+        finally:
+            await store.close()
+    try:
+        return asyncio.run(check())
+    except (StoreError, FleetConflict) as exc:
+        raise UserError(_one_line(exc)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -406,7 +497,8 @@ def check_db_path(path: str) -> None:
 
 def cmd_env(args: argparse.Namespace) -> int:
     """Print shell lines that point the AWS CLI and SDKs at stepfn (``eval`` them)."""
-    for line in env_lines(args.host, args.port, os.environ):
+    settings = load_settings(args, ("host", "port"))
+    for line in env_lines(settings.host, settings.port, os.environ):
         print(line)
     return 0
 
@@ -445,55 +537,41 @@ def package_version() -> str:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run executions from the database, without serving the API."""
     import asyncio
-    import logging
 
-    from .service.app import ServiceSettings, run_worker
+    settings = load_settings(args, settings_module.WORKER_SETTINGS)  # before any import
+
+    from .service.app import run_worker
+    from .service.fleet import FleetConflict
+    from .service.logs import configure_logging
     from .store.base import StoreError
 
-    logging.basicConfig(level=(args.log_level or "info").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    db = args.db or os.environ.get("STEPFN_DB") or "stepfn.db"
-    check_functions_load(args.functions or ())  # as serve: one error line, not a traceback
-    check_db_path(db)
-    region = args.region or os.environ.get("STEPFN_REGION", "us-east-1")
-    account = args.account or os.environ.get("STEPFN_ACCOUNT", "123456789012")
-    extra: dict[str, Any] = {}
+    check_functions_load(settings.functions)  # as serve: one error line, not a traceback
+    check_db_path(settings.db)
+    service = service_settings(settings, "worker")
+    configure_logging(settings.log_level, settings.log_format)
     if args.template:
-        from . import cli_templates
-
-        extra = cli_templates.serve_extra(args, host=None, port=None, region=region,
-                                          account=account)
+        service = with_template(args, service, host=None, port=None)
     try:
-        asyncio.run(run_worker(db, ServiceSettings(
-            region=region, account=account, functions=tuple(args.functions or ()),
-            max_history_events=args.max_history_events,
-            extensions=tuple(extra.get("extensions", ())),
-            **cli_templates_settings(extra))))
-    except (StoreError, ValueError, OSError) as exc:
-        raise UserError(str(exc)) from None
+        asyncio.run(run_worker(settings.db, service))
+    except (StoreError, FleetConflict, OSError) as exc:
+        raise UserError(_one_line(exc)) from None
     return 0
-
-
-def cli_templates_settings(extra: dict[str, Any]) -> dict[str, Any]:
-    """The ServiceSettings members --template adds besides the extensions."""
-    return {k: v for k, v in extra.items() if k not in ("extensions",)}
 
 
 def add_worker_parser(sub: Any) -> None:
     """``stepfn worker``: runs executions, serves no API."""
     worker = sub.add_parser(
         "worker", help="run executions from the database (no API); any number of them "
-                       "share the work under leases")
-    worker.add_argument("--db", help="a postgresql:// URL or a SQLite file (STEPFN_DB, "
-                                     "default stepfn.db)")
-    worker.add_argument("--functions", action="append", metavar="PATH",
-                        help="Python module, .py file or directory of task functions "
-                             "(repeatable)")
-    worker.add_argument("--region", help="region in ARNs (STEPFN_REGION)")
-    worker.add_argument("--account", help="account in ARNs (STEPFN_ACCOUNT)")
-    worker.add_argument("--log-level", help="debug|info|warning|error (default info)")
-    worker.add_argument("--max-history-events", type=int, default=25_000,
-                        help="history length at which an execution fails (AWS: 25,000)")
+                       "share the work under leases",
+        description="Run executions from the database, serving no API. Any number of "
+                    "workers and `stepfn serve` processes share one database; the "
+                    "settings that govern what executions do (region, account, "
+                    "--http-allow, --lambda-forward, --mock-config, "
+                    "--max-history-events, the expression budgets) are the fleet's: a "
+                    "worker not given one takes the value the running processes use, "
+                    "and one given a different value refuses to start.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_setting_flags(worker, settings_module.WORKER_SETTINGS)
     from .cli_templates import add_template_options
 
     add_template_options(worker, watch=True)
@@ -504,11 +582,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Create or upgrade the database's schema (applying every pending migration) and
     print the version it is at."""
     import asyncio
-    import os
 
     from .store import PostgresStore, SqliteStore, StoreError, store_for
 
-    db = args.db or os.environ.get("STEPFN_DB") or "stepfn.db"
+    db = load_settings(args, ("db",)).db
 
     async def upgrade() -> int:
         store = store_for(db, migrate=True)
@@ -536,26 +613,22 @@ def add_db_parser(sub: Any) -> None:
         description="Apply every pending schema migration (in one transaction, under a "
                     "lock that makes concurrent upgrades wait for each other) and print "
                     "the schema version.")
-    upgrade.add_argument("--db", help="a postgresql:// URL or a SQLite file "
-                                      "(STEPFN_DB, default stepfn.db)")
+    add_setting_flags(upgrade, ("db",))
     upgrade.set_defaults(handler=cmd_db_upgrade)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stepfn", description="Run AWS Step Functions "
-                                     "(Amazon States Language) workflows anywhere.")
+    parser = _Parser(prog="stepfn", description="Run AWS Step Functions "
+                     "(Amazon States Language) workflows anywhere.")
     parser.add_argument("--version", action="version",
                         version=f"stepfn {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run a state machine definition once, in-process")
+    run = sub.add_parser("run", help="run a state machine definition once, in-process",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("definition", nargs="?",
                      help="the ASL definition (JSON file); or --template")
     run.add_argument("--input", help="execution input: JSON text, or @FILE")
-    run.add_argument("--functions", action="append", metavar="PATH",
-                     help="Python module, .py file or directory of task functions "
-                          "(repeatable); each public function answers "
-                          "arn:aws:lambda:REGION:ACCOUNT:function:NAME")
     run.add_argument("--name", help="execution name (default: a UUID)")
     run.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
     run.add_argument("--history", action="store_true", help="print the history to stderr")
@@ -563,14 +636,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help='print {"status", "output", "error", "cause", "events"}')
     run.add_argument("--skip-time", action="store_true",
                      help="let Wait states and retry back-offs pass instantly")
-    run.add_argument("--lambda-forward", action="store_true", help=LAMBDA_FORWARD_HELP)
-    run.add_argument("--region", default="us-east-1")
-    run.add_argument("--account", default="123456789012")
     run.add_argument("--mock-config", metavar="FILE",
                      help="Step Functions Local mock configuration (MockConfigFile.json)")
     run.add_argument("--test-case", metavar="NAME",
                      help="the test case of --mock-config to run, under the state "
                           "machine named by --name or the definition file's stem")
+    add_setting_flags(run, RUN_SETTINGS)
     from .cli_templates import add_export_parser, add_invoke_parser, add_template_options
 
     run.add_argument("--machine", metavar="NAME",
@@ -583,9 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("definition", nargs="?", help="the ASL definition; or --template")
     validate.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
     validate.add_argument("--json", action="store_true")
-    validate.add_argument("--region", default=os.environ.get("STEPFN_REGION", "us-east-1"))
-    validate.add_argument("--account",
-                          default=os.environ.get("STEPFN_ACCOUNT", "123456789012"))
+    add_setting_flags(validate, ("region", "account"))
     add_template_options(validate, resources=False)
     validate.set_defaults(handler=cmd_validate)
 
@@ -594,49 +663,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the AWS Step Functions API (awsJson1_0) so boto3, the AWS CLI, "
                     "SDKs and Terraform work against stepfn. Standard executions are "
                     "durable in the database and resume after a restart. Every option "
-                    "also reads an environment variable; flags win.")
-    serve.add_argument("--host", help="address to listen on (STEPFN_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (STEPFN_PORT, default 8083)")
-    serve.add_argument("--db", help="SQLite database file, created on first start, or a "
-                                     "postgresql://USER@HOST/DB URL (STEPFN_DB, default "
-                                     "stepfn.db)")
-    serve.add_argument("--region", help="region in ARNs (STEPFN_REGION, default us-east-1)")
-    serve.add_argument("--account", help="account in ARNs (STEPFN_ACCOUNT, "
-                                         "default 123456789012)")
-    serve.add_argument("--log-level", help="debug|info|warning|error "
-                                           "(STEPFN_LOG_LEVEL, default info)")
-    serve.add_argument("--functions", action="append", metavar="PATH",
-                       help="Python module, .py file or directory of task functions "
-                            "(repeatable), as for `stepfn run`")
-    serve.add_argument("--auth", choices=["none", "sigv4"],
-                       help="check AWS Signature Version 4 on every request (STEPFN_AUTH, "
-                            "default none)")
-    serve.add_argument("--access-keys", metavar="FILE",
-                       help="'ACCESS_KEY_ID SECRET_ACCESS_KEY' per line, for --auth sigv4 "
-                            "(STEPFN_ACCESS_KEYS_FILE)")
-    serve.add_argument("--http-allow", metavar="LIST",
-                       help="hosts and networks HTTP Tasks may reach, comma-separated "
-                            "(STEPFN_HTTP_ALLOW; default: any but 169.254.169.254 and "
-                            "fd00:ec2::254)")
-    serve.add_argument("--lambda-forward", action="store_true", help=LAMBDA_FORWARD_HELP)
-    serve.add_argument("--execution-logs", metavar="SINK",
-                       help="where executions log by their loggingConfiguration: "
-                            "cloudwatch, stdout, file:PATH or off (STEPFN_EXECUTION_LOGS, "
-                            "default cloudwatch)")
-    serve.add_argument("--express-keep", metavar="N",
-                       help="recent Express executions kept with their events for the "
-                            "stepfn API and the UI (STEPFN_EXPRESS_KEEP, default 500)")
-    serve.add_argument("--log-format", choices=["text", "json"],
-                       help="text lines, or one JSON object per line (STEPFN_LOG_FORMAT, "
-                            "default text)")
-    serve.add_argument("--mock-config", metavar="FILE",
-                       help="Step Functions Local mock configuration (SFN_MOCK_CONFIG); "
-                            "StartExecution on ARN#TestCase runs that test case")
-    serve.add_argument("--max-history-events", type=int, default=25_000,
-                       help="history length at which an execution fails (AWS: 25,000)")
-    serve.add_argument("--no-worker", action="store_true",
-                       help="serve the API only: executions are run by `stepfn worker` "
-                            "processes on the same database")
+                    "also reads an environment variable; flags win. Processes sharing a "
+                    "database share the settings that govern executions (see `stepfn "
+                    "worker --help`).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_setting_flags(serve, settings_module.SERVE_SETTINGS)
     add_template_options(serve, watch=True, outputs=True)
     serve.set_defaults(handler=cmd_serve)
     add_worker_parser(sub)
@@ -649,15 +680,9 @@ def build_parser() -> argparse.ArgumentParser:
         description='Use as: eval "$(stepfn env)". Sets AWS_ENDPOINT_URL_SFN, turns off '
                     "host prefix injection (StartSyncExecution, TestState), and sets a "
                     "region and dummy credentials when none are set.")
-    env.add_argument("--host", default="127.0.0.1")
-    env.add_argument("--port", type=int, default=8083)
+    add_setting_flags(env, ("host", "port"))
     env.set_defaults(handler=cmd_env)
     return parser
-
-
-LAMBDA_FORWARD_HELP = ("call real AWS Lambda (through boto3) for function names with no "
-                       "local function (STEPFN_LAMBDA_FORWARD=1); without it such a name "
-                       "fails with Lambda.ResourceNotFoundException")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -219,8 +219,8 @@ def serve_extra(args: argparse.Namespace, *, host: str | None, port: int | None,
 
 
 # -- stepfn validate --template -------------------------------------------------------------
-def cmd_validate_templates(args: argparse.Namespace) -> int:
-    loaded = load(args, region=args.region, account=args.account)
+def cmd_validate_templates(args: argparse.Namespace, *, region: str, account: str) -> int:
+    loaded = load(args, region=region, account=account)
     application = loaded.application
     bad = 0
     for machine in application.machines:
@@ -243,13 +243,13 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     import asyncio
 
     from . import jsonutil
-    from .cli import read_text_argument
+    from .cli import load_settings, read_text_argument
 
     error = user_error()
     if not args.template:
         raise error("stepfn invoke needs --template PATH")
-    region = args.region or os.environ.get("STEPFN_REGION", "us-east-1")
-    account = args.account or os.environ.get("STEPFN_ACCOUNT", "123456789012")
+    settings = load_settings(args, ("region", "account"))
+    region, account = settings.region, settings.account
     loaded = load(args, region=region, account=account)
     try:
         spec = loaded.application.function(args.function)
@@ -287,8 +287,9 @@ def add_invoke_parser(sub: Any) -> None:
     invoke.add_argument("function", metavar="FUNCTION")
     invoke.add_argument("--payload", help="the event: JSON text, or @FILE (default {})")
     invoke.add_argument("--qualifier", help="an alias or version of the function")
-    invoke.add_argument("--region", help="region (STEPFN_REGION, default us-east-1)")
-    invoke.add_argument("--account", help="account (STEPFN_ACCOUNT, default 123456789012)")
+    from .cli import add_setting_flags
+
+    add_setting_flags(invoke, ("region", "account"))
     add_template_options(invoke)
     invoke.set_defaults(handler=cmd_invoke)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,9 @@ from .engine.clock import RealClock, SkippingClock
 from .engine.execution import ExecutionResult, ExecutionRun
 from .engine.history import Event, History
 from .engine.machine import StateMachine, compile_definition
+from .settings import Settings
 from .tasks.functions import FunctionRegistry
+from .tasks.http import HttpPolicy
 from .tasks.mocks import Mock, MockConfig, TaskMocks
 from .tasks.registry import default_dispatcher
 
@@ -49,6 +51,9 @@ class Engine:
     def __init__(self, *, region: str = "us-east-1", account: str = "123456789012",
                  time_skipping: bool = False, max_history_events: int = 25_000,
                  role_arn: str | None = None, lambda_forward: bool | None = None,
+                 http_allow: Sequence[str] | str | None = None,
+                 read_connections: bool | None = None,
+                 sync_poll_seconds: float | None = None,
                  mock_config: MockConfig | str | Path | None = None,
                  trace: bool = False, lambda_runtime: Any = None) -> None:
         self.region = region
@@ -64,15 +69,26 @@ class Engine:
         self.functions = FunctionRegistry()
         # Local functions as Lambda (real Lambda for other names), aws-sdk, the optimized
         # integrations (sqs/sns/dynamodb/events) and http:invoke.
-        # ``lambda_forward``: other function names go to real Lambda (default: the
-        # STEPFN_LAMBDA_FORWARD variable); otherwise they fail as not found.
+        # ``lambda_forward``: other function names go to real Lambda; otherwise they fail
+        # as not found. ``http_allow``: what HTTP Tasks may reach (--http-allow);
+        # ``read_connections``: whether they read their EventBridge connection;
+        # ``sync_poll_seconds``: how often a .sync integration asks about its job. Left
+        # None, each is read from its variable (STEPFN_LAMBDA_FORWARD, STEPFN_HTTP_ALLOW,
+        # STEPFN_HTTP_CONNECTIONS, STEPFN_SYNC_POLL_SECONDS: stepfn.settings).
         # ``lambda_runtime`` (a ``stepfn.lambda_runtime.LambdaRuntime``, owned by the
         # caller) runs a template's functions, for names no registered function has.
         self.lambda_runtime = lambda_runtime
-        self.tasks, self.aws_clients = default_dispatcher(self.functions, region=region,
-                                                          account=account,
-                                                          lambda_forward=lambda_forward,
-                                                          lambda_runtime=lambda_runtime)
+        env = Settings.load(only=("lambda_forward", "http_allow", "http_connections",
+                                  "sync_poll_seconds"))
+        self.tasks, self.aws_clients = default_dispatcher(
+            self.functions, region=region, account=account,
+            lambda_forward=env.lambda_forward if lambda_forward is None else lambda_forward,
+            http_policy=HttpPolicy.parse(env.http_allow if http_allow is None else http_allow),
+            read_connections=(env.http_connections == "read" if read_connections is None
+                              else read_connections),
+            sync_poll_seconds=(env.sync_poll_seconds if sync_poll_seconds is None
+                               else sync_poll_seconds),
+            lambda_runtime=lambda_runtime)
         # A Step Functions Local mock configuration: ``execute(..., test_case=NAME)``.
         self.mock_config = (MockConfig.load(mock_config)
                             if isinstance(mock_config, (str, Path)) else mock_config)

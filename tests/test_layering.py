@@ -72,3 +72,10 @@ def test_the_check_sees_relative_and_lazy_imports() -> None:
     found = imported_modules(source, "stepfn.service")
     assert "stepfn.api.errors" in found
     assert layer_of("stepfn.api.errors") in FORBIDDEN["service"]
+
+
+def test_the_settings_module_imports_nothing_of_stepfn() -> None:
+    """stepfn/settings.py is read by every layer's composition root (the CLI, the
+    service's wiring, the Python API), so it may depend on none of them."""
+    source = (PACKAGE / "settings.py").read_text()
+    assert [m for m in imported_modules(source, "stepfn") if m.startswith("stepfn")] == []

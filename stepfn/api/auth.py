@@ -24,7 +24,6 @@ from urllib.parse import parse_qsl
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
 from stepfn.api.errors import ApiError
@@ -91,6 +90,15 @@ class SignedRequest:
     expires: int | None = None  # presigned only
 
 
+class _SignedHeaderValues(dict[str, list[str]]):
+    """The signed headers' values by name, in the shape botocore's ``canonical_headers``
+    reads (names on iteration, ``get_all(name)``). ``HTTPHeaders.get_all`` scans every
+    header for each name, quadratic in a request's header count; this is linear."""
+
+    def get_all(self, name: str) -> list[str]:
+        return self[name]
+
+
 class _ExpectedSigner(SigV4Auth):
     """botocore's SigV4 signer, signing exactly the headers the client said it signed
     (botocore's own list drops a few, e.g. User-Agent, that other SDKs may sign)."""
@@ -101,13 +109,12 @@ class _ExpectedSigner(SigV4Auth):
         self._signed = list(signed)
         self._received = received
 
-    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
-        header_map = HTTPHeaders()
-        for name in self._signed:
-            for key, value in self._received:
-                if key == name:
-                    header_map[name] = value
-        return header_map
+    def headers_to_sign(self, request: AWSRequest) -> _SignedHeaderValues:
+        by_name: dict[str, list[str]] = {}
+        for key, value in self._received:
+            by_name.setdefault(key, []).append(value)
+        return _SignedHeaderValues({name: by_name[name] for name in self._signed
+                                    if name in by_name})
 
 
 class SigV4Verifier:
@@ -131,7 +138,7 @@ class SigV4Verifier:
         if authorization:
             claim = _parse_authorization(authorization[0], headers)
         elif presigned:
-            claim = _parse_presigned(params)
+            claim = _parse_presigned(params, headers)
         else:
             raise missing_token()
         secret = self.keys.get(claim.access_key)
@@ -221,16 +228,42 @@ def _parse_authorization(value: str, headers: list[tuple[str, str]]) -> SignedRe
     if timestamp is None:
         raise incomplete("Authorization header requires existence of either a 'X-Amz-Date' "
                          "or a 'Date' header.")
-    signed = tuple(fields["SignedHeaders"].split(";"))
+    claim = _claim(fields["Credential"], tuple(fields["SignedHeaders"].split(";")),
+                   fields["Signature"], timestamp.strip())
+    _check_signed_headers(claim.signed_headers, headers)
+    return claim
+
+
+def _check_signed_headers(signed: tuple[str, ...], headers: list[tuple[str, str]]) -> None:
+    """The signature must cover what says what the request does: ``host`` and every
+    ``x-amz-*`` header (SigV4's canonical request rules). Without this a request signed
+    without ``x-amz-target`` could be replayed as another operation on the same body
+    (DescribeExecution as StopExecution). AWS's JSON services answer a missing ``host``
+    with InvalidSignatureException and this wording; an ``x-amz-*`` header gets the
+    same. ``content-type`` may go unsigned, as AWS lets it (aws4fetch, which the UI
+    signs with, never signs it); it does not choose the operation."""
+    covered = set(signed)
     present = {k for k, _ in headers}
-    if "host" not in signed or any(h not in present for h in signed):
-        raise incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS "
-                         "Authorization." if "host" not in signed else
-                         "A header named in SignedHeaders is not in the request.")
-    return _claim(fields["Credential"], signed, fields["Signature"], timestamp.strip())
+    if "host" not in covered:
+        raise invalid_signature("'Host' or ':authority' must be a 'SignedHeader' in the "
+                                "AWS Authorization.")
+    for name in sorted(present - covered):
+        if name.startswith("x-amz-"):
+            raise invalid_signature(f"'{_display_name(name)}' must be a 'SignedHeader' in "
+                                    "the AWS Authorization.")
+    for name in signed:
+        if name not in present:
+            raise incomplete(f"'{name}' is named as a SignedHeader, but it does not exist "
+                             "in the HTTP request.")
 
 
-def _parse_presigned(params: list[tuple[str, str]]) -> SignedRequest:
+def _display_name(header: str) -> str:
+    """``x-amz-target`` as ``X-Amz-Target``, the way AWS's messages spell headers."""
+    return "-".join(part.capitalize() for part in header.split("-"))
+
+
+def _parse_presigned(params: list[tuple[str, str]],
+                     headers: list[tuple[str, str]]) -> SignedRequest:
     values = dict(params)
     needed = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
               "X-Amz-Signature", "X-Amz-Expires")
@@ -247,6 +280,7 @@ def _parse_presigned(params: list[tuple[str, str]]) -> SignedRequest:
         raise incomplete("X-Amz-Expires must be between 1 and 604800 seconds.")
     claim = _claim(values["X-Amz-Credential"], tuple(values["X-Amz-SignedHeaders"].split(";")),
                    values["X-Amz-Signature"], values["X-Amz-Date"])
+    _check_signed_headers(claim.signed_headers, headers)
     return SignedRequest(**{**claim.__dict__, "expires": expires})
 
 

@@ -30,7 +30,7 @@ from stepfn.jsonutil import loads
 from stepfn.service.arns import Arns, is_valid_name
 from stepfn.service.contract import ExecutionService, StartRequest
 from stepfn.service.errors import ExecutionAlreadyExists, InvalidName, MachineTypeNotSupported
-from stepfn.service.limits import depth_message, too_deep
+from stepfn.service.limits import depth_message, too_deep, utf8_size_exceeds
 from stepfn.service.machines import (
     UPDATABLE,
     NewMachine,
@@ -60,17 +60,17 @@ def _page_size(value: int | None) -> int:
 
 
 def _json_text(text: str, code: str, label: str) -> None:
-    """Reject text that is not JSON, too big or nested too deeply, with AWS's code for
-    the operation."""
+    """Reject text that is too big, nested too deeply or not JSON, with AWS's code for
+    the operation (cheapest check first; each is linear in the text)."""
+    if utf8_size_exceeds(text, MAX_PAYLOAD_BYTES):
+        raise ApiError(code, f"{label}: 'Size exceeds the maximum number of bytes "
+                             f"service limit ({MAX_PAYLOAD_BYTES})'")
     if too_deep(text):
         raise ApiError(code, f"{label}: '{depth_message()}'")
     try:
         loads(text)
     except (ValueError, RecursionError) as exc:
         raise ApiError(code, f"{label}: '{exc}'") from None
-    if len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
-        raise ApiError(code, f"{label}: 'Size exceeds the maximum number of bytes "
-                             f"service limit ({MAX_PAYLOAD_BYTES})'")
 
 
 class StepFunctionsApi:
@@ -133,7 +133,9 @@ class StepFunctionsApi:
             included_data=req.get("includedData"))
 
     async def update_state_machine(self, req: dict) -> dict:
-        changes = {field: req[member] for member, field in UPDATABLE if member in req}
+        # A member sent as null is absent, as in every awsJson request.
+        changes = {field: req[member] for member, field in UPDATABLE
+                   if req.get(member) is not None}
         machine, version = await self.machines.update(
             req["stateMachineArn"], changes, bool(req.get("publish")),
             req.get("versionDescription"))

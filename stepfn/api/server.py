@@ -7,26 +7,38 @@ Requests that are not API calls go to an optional ``fallback`` ASGI app (the UI)
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
-import os
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from stepfn.api import ops, stepfn_api
 from stepfn.api.auth import SigV4Verifier, load_access_keys
+from stepfn.api.connections import (
+    ConnectionGuard,
+    ConnectionLimits,
+    ShedLog,
+    bounded_protocol,
+    default_max_connections,
+)
 from stepfn.api.errors import ApiError, from_service, is_declared
 from stepfn.api.handlers import StepFunctionsApi
+from stepfn.api.hosts import HostCheck
 from stepfn.api.model import operation_names, validate_request
 from stepfn.service.app import open_store
 from stepfn.service.arns import Arns
 from stepfn.service.contract import ExecutionService
 from stepfn.service.errors import ServiceError
+from stepfn.settings import Settings
 from stepfn.store.base import Store
+
+if TYPE_CHECKING:
+    from stepfn.service.app import ServiceSettings
 
 log = logging.getLogger("stepfn.api")
 
@@ -38,46 +50,49 @@ ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaita
                    Awaitable[None]]
 
 
+_DEFAULTS = Settings()
+
+
 @dataclass(frozen=True)
 class ApiConfig:
-    """Where the server listens and what it answers as (``STEPFN_*`` variables)."""
+    """Where the server listens, what it answers as and to whom (``stepfn.settings``
+    declares each one's variable and flag; ``from_settings`` builds it from them)."""
 
-    region: str = "us-east-1"
-    account: str = "123456789012"
-    db_path: str = "stepfn.db"
-    host: str = "127.0.0.1"
-    port: int = 8083
-    log_level: str = "info"
+    region: str = _DEFAULTS.region
+    account: str = _DEFAULTS.account
+    db_path: str = _DEFAULTS.db
+    host: str = _DEFAULTS.host
+    port: int = _DEFAULTS.port
+    log_level: str = _DEFAULTS.log_level
     # Answer InternalFailure (instead of the code) when an operation raises an error its
     # service model does not declare: the tests run this way so such a bug cannot hide.
     strict_errors: bool = False
     # "none" (the default) or "sigv4": check AWS Signature Version 4 on every API call
     # against the ``ACCESS_KEY_ID SECRET_ACCESS_KEY`` lines of ``access_keys_file``.
-    auth: str = "none"
+    auth: str = _DEFAULTS.auth
     access_keys_file: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Host names answered besides loopback names, IP addresses and ``host`` (api/hosts.py).
+    allowed_hosts: tuple[str, ...] = ()
+    # Under sigv4, GET /metrics also takes "Authorization: Bearer <metrics_token>".
+    metrics_token: str | None = None
+    # The HTTP server's bounds (api/connections.py).
+    header_timeout: float = _DEFAULTS.header_timeout
+    body_timeout: float = _DEFAULTS.body_timeout
+    keep_alive_timeout: float = _DEFAULTS.keep_alive_timeout
+    max_connections: int | None = None  # None: from the open-file limit
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiConfig:
-        """Defaults, then STEPFN_REGION / ACCOUNT / DB / HOST / PORT / LOG_LEVEL / AUTH /
-        ACCESS_KEYS_FILE / STRICT_ERRORS, then the explicit ``overrides`` (None values
-        are ignored)."""
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for name, var in (("region", "STEPFN_REGION"), ("account", "STEPFN_ACCOUNT"),
-                          ("db_path", "STEPFN_DB"), ("host", "STEPFN_HOST"),
-                          ("port", "STEPFN_PORT"), ("log_level", "STEPFN_LOG_LEVEL"),
-                          ("auth", "STEPFN_AUTH"),
-                          ("access_keys_file", "STEPFN_ACCESS_KEYS_FILE")):
-            if env.get(var):
-                values[name] = env[var]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if "port" in values:
-            values["port"] = int(values["port"])
-        strict = env.get("STEPFN_STRICT_ERRORS")
-        if strict and "strict_errors" not in values:
-            values["strict_errors"] = strict.lower() not in ("0", "false")
-        return cls(**values)
+    def from_settings(cls, settings: Settings) -> ApiConfig:
+        return cls(region=settings.region, account=settings.account, db_path=settings.db,
+                   host=settings.host, port=settings.port, log_level=settings.log_level,
+                   strict_errors=settings.strict_errors, auth=settings.auth,
+                   access_keys_file=settings.access_keys_file,
+                   allowed_hosts=settings.allowed_hosts,
+                   metrics_token=settings.metrics_token,
+                   header_timeout=settings.header_timeout,
+                   body_timeout=settings.body_timeout,
+                   keep_alive_timeout=settings.keep_alive_timeout,
+                   max_connections=settings.max_connections)
 
 
 def _header(scope: dict, name: bytes) -> str | None:
@@ -149,6 +164,32 @@ def _authenticate(verifier: SigV4Verifier, scope: dict, body: bytes) -> None:
                     scope.get("query_string", b"").decode("latin-1"), headers, body)
 
 
+def _refusal(names: HostCheck, scope: dict) -> str | None:
+    """Why a request is refused for the name it was sent to (DNS rebinding) or the page
+    it comes from (a cross-site request that changes state); None: it is not."""
+    host = _header(scope, b"host")
+    if not names.host_allowed(host):
+        return (f"Host {(host or '')[:100]!r} is not a name this server answers to: it "
+                "answers IP addresses, localhost, its --host and the --allowed-hosts "
+                "names (STEPFN_ALLOWED_HOSTS)")
+    origin = _header(scope, b"origin")
+    if not names.origin_allowed(scope["method"], origin, host):
+        return (f"Origin {(origin or '')[:100]!r} may not call this server: a page may "
+                "change state only from the server's own origin or an --allowed-hosts "
+                "name")
+    return None
+
+
+def _bearer(scope: dict, token: str | None) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>`` (a set token)."""
+    if not token:
+        return False
+    given = _header(scope, b"authorization") or ""
+    scheme, _, value = given.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(),
+                                                              token.encode())
+
+
 def create_app(store: Store, service: ExecutionService, config: ApiConfig | None = None,
                fallback: ASGIApp | None = None) -> ASGIApp:
     """The ASGI app: opens the store at startup and closes it at shutdown (lifespan),
@@ -159,6 +200,8 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
     own_api = stepfn_api.StepfnApi(store, service, arns)
     verifier = make_verifier(config)
     known = operation_names()
+    names = HostCheck(config.host, config.allowed_hosts)
+    refusals = ShedLog(log, what=("request refused", "requests refused"))
 
     async def call(operation: str | None, body: bytes) -> tuple[int, dict]:
         if not operation or operation not in known or api.handler(operation) is None:
@@ -199,9 +242,20 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
         if scope["type"] == "lifespan":
             await lifespan(receive, send)
             return
+        if scope["type"] == "http":
+            refused = _refusal(names, scope)
+            if refused is not None:  # the UI's pages, the feed and the API alike
+                refusals.note(refused)
+                await _respond(send, 403, {"__type": "AccessDeniedException",
+                                           "message": refused})
+                return
         if ops.handles(scope):  # GET /feed/..., /metrics, /health
-            if verifier is not None and scope["path"].startswith(ops.FEED_PREFIX):
-                try:  # histories are as private as GetExecutionHistory's answers
+            # Under sigv4 every route that shows data needs a signature (histories
+            # are as private as GetExecutionHistory's answers; /metrics names every
+            # machine), or, for /metrics, the metrics token; /health shows none.
+            if verifier is not None and scope["path"] != "/health" and not (
+                    scope["path"] == "/metrics" and _bearer(scope, config.metrics_token)):
+                try:
                     _authenticate(verifier, scope, b"")
                 except ApiError as exc:
                     await _respond(send, 403, {"__type": exc.code, "message": exc.message})
@@ -256,50 +310,61 @@ def create_app(store: Store, service: ExecutionService, config: ApiConfig | None
     return app
 
 
-def serve(host: str | None = None, port: int | None = None, db_path: str | None = None,
-          *, region: str | None = None, account: str | None = None,
-          log_level: str | None = None, auth: str | None = None,
-          access_keys_file: str | None = None,
-          service_factory: Callable[[Store, ApiConfig], ExecutionService] | None = None,
-          extra: dict[str, Any] | None = None, own_logging: bool = False,
-          ui: bool = True) -> None:
+def serve(config: ApiConfig, service: ServiceSettings | None = None, *,
+          service_factory: Callable[[Store, Any], ExecutionService] | None = None,
+          own_logging: bool = False, ui: bool = True) -> None:
     """Run the API with uvicorn until SIGTERM/SIGINT, then shut down gracefully
     (in-flight requests finish, the store is closed).
 
-    ``service_factory(store, config)`` builds the execution service; the engine's
-    service is the default once it exists. ``own_logging``: the caller has configured
-    logging (``stepfn serve --log-format``), so uvicorn's records go through it and
-    its per-request access lines are left out (each call is logged with its operation
-    at debug level instead). ``ui``: serve the web UI on GET requests (stepfn.ui).
+    ``service_factory(store, service)`` builds the execution service from ``service``
+    (``service.app.ServiceSettings``); the engine's service is the default.
+    ``own_logging``: the caller has configured logging (``stepfn serve
+    --log-format``), so uvicorn's records go through it and its per-request access
+    lines are left out (each call is logged with its operation at debug level
+    instead). ``ui``: serve the web UI on GET requests (stepfn.ui).
     """
     import uvicorn
 
     from stepfn.store import store_for
 
-    config = ApiConfig.from_env(host=host, port=port, db_path=db_path, region=region,
-                                account=account, log_level=log_level, extra=extra,
-                                auth=auth, access_keys_file=access_keys_file)
     make_verifier(config)  # a bad --auth / keys file stops here, before listening
     if config.auth == "none" and not _is_loopback(config.host):
         print(f"warning: serving on {config.host} without authentication: anyone who can "
               "reach this port can run workflows; use --auth sigv4 --access-keys FILE",
               file=sys.stderr)
+    if not _is_loopback(config.host) and not config.allowed_hosts:
+        log.info("answering requests sent to an IP address, localhost or %s; to be "
+                 "reached by another name, list it in --allowed-hosts", config.host)
     store = store_for(config.db_path)  # a postgresql:// URL or a SQLite file
     if service_factory is None:
         service_factory = _default_service_factory()
+    if service is None:
+        from stepfn.service.app import ServiceSettings
+
+        service = ServiceSettings(region=config.region, account=config.account)
     fallback = None
     if ui:
         from stepfn.ui import create_ui_app
 
         fallback = create_ui_app()
-    app = create_app(store, service_factory(store, config), config, fallback=fallback)
+    app = create_app(store, service_factory(store, service), config, fallback=fallback)
     # uvicorn installs SIGTERM/SIGINT handlers that stop accepting connections, let
     # running requests finish (up to the timeout) and then run the lifespan shutdown.
     logging_options: dict[str, Any] = (
         {"log_config": None, "access_log": False} if own_logging else {})
     uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level,
-                lifespan="on", timeout_graceful_shutdown=10, http="httptools",
+                lifespan="on", timeout_graceful_shutdown=10,
+                http=bounded_protocol(ConnectionGuard(connection_limits(config))),
+                timeout_keep_alive=config.keep_alive_timeout,  # type: ignore[arg-type]
                 **logging_options)
+
+
+def connection_limits(config: ApiConfig) -> ConnectionLimits:
+    """The HTTP server's bounds ``config`` asks for (api/connections.py)."""
+    return ConnectionLimits(header_timeout=config.header_timeout,
+                            body_timeout=config.body_timeout,
+                            max_connections=(config.max_connections
+                                             or default_max_connections()))
 
 
 def _is_loopback(host: str) -> bool:
@@ -312,7 +377,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _default_service_factory() -> Callable[[Store, ApiConfig], ExecutionService]:
+def _default_service_factory() -> Callable[[Store, Any], ExecutionService]:
     try:
         from stepfn.service.app import create_execution_service
     except ImportError as exc:

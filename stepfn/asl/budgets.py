@@ -4,34 +4,32 @@ A definition is user input: a JSONPath filter regex with catastrophic backtracki
 or a JSONata expression that builds a huge range would otherwise hold the process
 (and, in ``stepfn serve``, every API call sharing its event loop) for as long as it
 runs. Each regex match and each JSONata evaluation runs under
-``STEPFN_EXPRESSION_TIMEOUT_MS`` (default 1000 ms); a JSONata range may hold at most
-``STEPFN_JSONATA_RANGE_LIMIT`` values (default 1,000,000). Both are read once, at
-import; tests and embedders may assign the module attributes instead.
+``EXPRESSION_TIMEOUT_MS`` (default 1000 ms); a JSONata range may hold at most
+``RANGE_LIMIT`` values (default 1,000,000). They hold for the whole process (a regex
+match cannot be told its budget any other way), so they are set once, at start, with
+``configure`` (the command line does, from ``STEPFN_EXPRESSION_TIMEOUT_MS`` and
+``STEPFN_JSONATA_RANGE_LIMIT``: stepfn.settings).
 """
 
 from __future__ import annotations
 
-import os
-
 from ..errors import StatesError
 
-__all__ = ["EXPRESSION_TIMEOUT_MS", "RANGE_LIMIT", "ExpressionTimeout", "timeout_seconds"]
-
-
-def _positive_int(name: str, default: int) -> int:
-    """An integer setting from the environment; a missing or unusable value keeps the
-    default, so a typo cannot switch a budget off."""
-    try:
-        value = int(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
+__all__ = ["EXPRESSION_TIMEOUT_MS", "RANGE_LIMIT", "ExpressionTimeout", "configure",
+           "timeout_seconds"]
 
 #: How long one regex match or one JSONata evaluation may run, in milliseconds.
-EXPRESSION_TIMEOUT_MS: int = _positive_int("STEPFN_EXPRESSION_TIMEOUT_MS", 1000)
+EXPRESSION_TIMEOUT_MS: int = 1000
 #: How many values one JSONata range (``[a..b]``) may produce.
-RANGE_LIMIT: int = _positive_int("STEPFN_JSONATA_RANGE_LIMIT", 1_000_000)
+RANGE_LIMIT: int = 1_000_000
+
+
+def configure(expression_timeout_ms: int, range_limit: int) -> None:
+    """Set this process's budgets (positive numbers; ValueError otherwise)."""
+    global EXPRESSION_TIMEOUT_MS, RANGE_LIMIT
+    if expression_timeout_ms < 1 or range_limit < 1:
+        raise ValueError("expression budgets must be positive")
+    EXPRESSION_TIMEOUT_MS, RANGE_LIMIT = int(expression_timeout_ms), int(range_limit)
 
 
 def timeout_seconds() -> float:

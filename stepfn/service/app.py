@@ -25,14 +25,21 @@ import asyncio
 import signal
 import sys
 import threading
-from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from ..asl import budgets
+from ..settings import FLEET_SETTINGS, Settings
 from ..store.base import ActivityRecord, ExecutionRecord, Store
 from ..tasks import tokens
+from ..tasks.http import HttpPolicy
+from ..tasks.mocks import MockConfig
 from .contract import ActivityTaskGrant, StartRequest, SyncResult
-from .executions import ExecutionManager
+from .executions import DEFAULT_LEASE_SECONDS, ExecutionManager
+from .express import DEFAULT_KEEP, DEFAULT_KEEP_MB
+from .fleet import FleetMembership, FleetSettings, agree
 
 T = TypeVar("T")
 SWITCH_INTERVAL_SECONDS = 0.001  # see OffLoopService.start
@@ -40,15 +47,33 @@ SWITCH_INTERVAL_SECONDS = 0.001  # see OffLoopService.start
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """How to build the execution service (``stepfn serve``/``worker`` options)."""
+    """How to build the execution service of one process (``stepfn serve``/``worker``
+    options): built whole from ``stepfn.settings.Settings`` by ``from_settings``, and
+    again by ``with_fleet`` once the fleet's settings are known."""
 
     region: str = "us-east-1"
     account: str = "123456789012"
     functions: Sequence[str] = ()  # --functions specs: modules or files of local functions
     max_history_events: int = 25_000
     worker: bool = True  # False: an API-only node (--no-worker)
-    mock_config: Any = None  # a tasks.mocks.MockConfig (--mock-config)
+    mock_config: MockConfig | None = None  # --mock-config
+    http_policy: HttpPolicy = field(default_factory=HttpPolicy)  # --http-allow
+    lambda_forward: bool = False
+    read_connections: bool = True  # STEPFN_HTTP_CONNECTIONS
+    expression_timeout_ms: int = budgets.EXPRESSION_TIMEOUT_MS
+    jsonata_range_limit: int = budgets.RANGE_LIMIT
     lease_seconds: float | None = None
+    park_after: float | None = None
+    token_poll_seconds: float | None = None
+    sync_poll_seconds: float | None = None
+    express_keep: int = DEFAULT_KEEP
+    express_keep_mb: int = DEFAULT_KEEP_MB
+    execution_logs: str = "cloudwatch"
+    # The role this process joins the fleet on its store as ("serve", "api", "worker");
+    # None: it does not join (tests building a service of their own).
+    fleet_role: str | None = None
+    # The fleet settings set by a flag or variable: name -> that flag or variable.
+    given: Mapping[str, str] = field(default_factory=dict)
     # A template's functions: a stepfn.lambda_runtime.LambdaRuntime, built whole by the
     # caller (who closes it), or None.
     lambda_runtime: Any = None
@@ -57,38 +82,101 @@ class ServiceSettings:
     extensions: tuple[Any, ...] = ()
 
     @classmethod
-    def from_config(cls, config: Any) -> ServiceSettings:
-        """From an ``api.ApiConfig`` (its ``extra`` holds the service's options)."""
-        extra = config.extra
-        return cls(region=config.region, account=config.account,
-                   functions=tuple(extra.get("functions", ())),
-                   max_history_events=extra.get("max_history_events", 25_000),
-                   worker=extra.get("worker", True), mock_config=extra.get("mock_config"),
-                   lambda_runtime=extra.get("lambda_runtime"),
-                   extensions=tuple(extra.get("extensions", ())))
+    def from_settings(cls, settings: Settings, fleet_role: str | None) -> ServiceSettings:
+        """From the command line's settings. ValueError naming the flag or variable for
+        an allow-list entry that is not a host or network; MockConfigError for a mock
+        configuration that does not load."""
+        try:
+            policy = HttpPolicy.parse(settings.http_allow)
+        except ValueError as exc:
+            raise ValueError(f"{settings.origin('http_allow')}: {exc}") from None
+        mock = MockConfig.load(settings.mock_config) if settings.mock_config else None
+        return cls(region=settings.region, account=settings.account,
+                   functions=settings.functions,
+                   max_history_events=settings.max_history_events,
+                   worker=settings.worker, mock_config=mock, http_policy=policy,
+                   lambda_forward=settings.lambda_forward,
+                   read_connections=settings.http_connections == "read",
+                   expression_timeout_ms=settings.expression_timeout_ms,
+                   jsonata_range_limit=settings.jsonata_range_limit,
+                   lease_seconds=settings.lease_seconds,
+                   park_after=settings.park_seconds,
+                   token_poll_seconds=settings.token_poll_seconds,
+                   sync_poll_seconds=settings.sync_poll_seconds,
+                   express_keep=settings.express_keep,
+                   express_keep_mb=settings.express_keep_mb,
+                   execution_logs=settings.execution_logs, fleet_role=fleet_role,
+                   given={name: settings.origin(name) for name in FLEET_SETTINGS
+                          if settings.given(name)})
+
+    def fleet_settings(self) -> FleetSettings:
+        """The settings this process shares with its fleet, as they compare."""
+        return FleetSettings({
+            "region": self.region, "account": self.account,
+            "http_allow": list(self.http_policy.allow) if self.http_policy.allow else None,
+            "http_connections": "read" if self.read_connections else "ignore",
+            "lambda_forward": self.lambda_forward,
+            "mock_config": self.mock_config.document if self.mock_config else None,
+            "max_history_events": self.max_history_events,
+            "expression_timeout_ms": self.expression_timeout_ms,
+            "jsonata_range_limit": self.jsonata_range_limit})
+
+    def with_fleet(self, fleet: FleetSettings) -> ServiceSettings:
+        """These settings with ``fleet``'s values for the fleet settings."""
+        values = fleet.values
+        document = values["mock_config"]
+        mock = self.mock_config
+        if document != (mock.document if mock else None):
+            mock = (MockConfig.from_json(document, "<the fleet's mock configuration>")
+                    if document is not None else None)
+        return replace(self, region=values["region"], account=values["account"],
+                       http_policy=HttpPolicy.parse(values["http_allow"]),
+                       read_connections=values["http_connections"] == "read",
+                       lambda_forward=values["lambda_forward"], mock_config=mock,
+                       max_history_events=values["max_history_events"],
+                       expression_timeout_ms=values["expression_timeout_ms"],
+                       jsonata_range_limit=values["jsonata_range_limit"])
+
+
+async def agree_with_fleet(store: Store, settings: ServiceSettings) -> ServiceSettings:
+    """``settings`` with the fleet settings the live members of the fleet on ``store``
+    (an open store) run with, where this process was not given its own (FleetConflict
+    when one it was given differs: see service/fleet.py)."""
+    members = await store.fleet_members(time.time())
+    return settings.with_fleet(agree(settings.fleet_settings(), settings.given, members))
 
 
 def build_service(store: Store, settings: ServiceSettings) -> ExecutionManager:
-    """The execution service over ``store``, its local functions loaded."""
+    """The execution service over ``store``, its local functions loaded; the expression
+    budgets (process-wide) set."""
     from ..functions_loader import register_all
 
-    manager = ExecutionManager(store, region=settings.region, account=settings.account,
-                               max_history_events=settings.max_history_events,
-                               lease_seconds=settings.lease_seconds, worker=settings.worker,
-                               lambda_runtime=settings.lambda_runtime,
-                               extensions=settings.extensions)
+    budgets.configure(settings.expression_timeout_ms, settings.jsonata_range_limit)
+    lease_seconds = settings.lease_seconds or DEFAULT_LEASE_SECONDS
+    fleet = (FleetMembership(store, settings.fleet_settings(), settings.fleet_role,
+                             lease_seconds) if settings.fleet_role else None)
+    manager = ExecutionManager(
+        store, region=settings.region, account=settings.account,
+        max_history_events=settings.max_history_events, lease_seconds=lease_seconds,
+        worker=settings.worker, park_after=settings.park_after,
+        token_poll_seconds=settings.token_poll_seconds, mock_config=settings.mock_config,
+        lambda_forward=settings.lambda_forward, http_policy=settings.http_policy,
+        read_connections=settings.read_connections,
+        sync_poll_seconds=settings.sync_poll_seconds, express_keep=settings.express_keep,
+        express_keep_bytes=settings.express_keep_mb * 1024 * 1024,
+        execution_logs=settings.execution_logs, fleet=fleet,
+        lambda_runtime=settings.lambda_runtime, extensions=settings.extensions)
     for spec in settings.functions:
         register_all(manager.functions, spec)
-    if settings.mock_config is not None:  # StartExecution on <machine ARN>#<test case>
-        manager.mock_config = settings.mock_config
     return manager
 
 
-def create_execution_service(store: Store, config: Any) -> OffLoopService:
+def create_execution_service(store: Store,
+                             settings: ServiceSettings | None = None) -> OffLoopService:
     """The execution service ``stepfn serve`` answers with (``api.server.serve``'s
     default ``service_factory``): on an event loop of its own."""
     own = store.for_another_loop()
-    manager = build_service(own, ServiceSettings.from_config(config))
+    manager = build_service(own, settings or ServiceSettings())
     return OffLoopService(manager, own if own is not store else None)
 
 
@@ -239,12 +327,16 @@ async def run_worker(db: str, settings: ServiceSettings) -> None:
     from ..store import store_for
 
     store = store_for(db)
-    manager = build_service(store, settings)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     await open_store(store)
+    try:
+        manager = build_service(store, await agree_with_fleet(store, settings))
+    except BaseException:
+        await store.close()
+        raise
     try:
         await manager.start()
         await stopping.wait()

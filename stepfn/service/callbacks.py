@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -51,9 +50,10 @@ if TYPE_CHECKING:
 ACTIVITY_POLL_SECONDS = 60.0  # GetActivityTask's long poll, as AWS
 #: How often a waiting task looks in the store for an answer or a heartbeat given to
 #: another process, and GetActivityTask for a task queued by another process, when no
-#: signal woke it first (STEPFN_TOKEN_POLL_SECONDS overrides it). Only the fallback on
-#: PostgreSQL (NOTIFY wakes them at once); the path between two processes on SQLite.
-POLL_SECONDS = float(os.environ.get("STEPFN_TOKEN_POLL_SECONDS", "1.0"))
+#: signal woke it first (the default of ``CallbackHub``'s ``poll_seconds``,
+#: ``STEPFN_TOKEN_POLL_SECONDS``). Only the fallback on PostgreSQL (NOTIFY wakes them
+#: at once); the path between two processes on SQLite.
+POLL_SECONDS = 1.0
 
 
 def token_topic(token: str) -> str:
@@ -70,9 +70,10 @@ def activity_topic(activity_arn: str) -> str:
 class CallbackHub:
     """Where token-waiting tasks wait and where their answers arrive."""
 
-    def __init__(self, store: Store, clock: Any) -> None:
+    def __init__(self, store: Store, clock: Any, poll_seconds: float | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.poll_seconds = POLL_SECONDS if poll_seconds is None else poll_seconds
         self._waiters: dict[str, asyncio.Future] = {}
         self._heartbeats: dict[str, asyncio.Event] = {}
         # The same events by token_topic: what a signal from the store wakes.
@@ -193,7 +194,7 @@ class CallbackHub:
         while the wait began): the store is then read at once."""
         while True:
             waiter = asyncio.ensure_future(beat.wait())
-            timeout = POLL_SECONDS
+            timeout = self.poll_seconds
             if call.heartbeat_seconds is not None and record.heartbeat_deadline is not None:
                 timeout = min(timeout, max(0.0, record.heartbeat_deadline
                                            - self.clock.now()))
@@ -308,7 +309,7 @@ class CallbackHub:
             if remaining <= 0:
                 return None
             try:
-                await asyncio.wait_for(signal.wait(), min(remaining, POLL_SECONDS))
+                await asyncio.wait_for(signal.wait(), min(remaining, self.poll_seconds))
             except TimeoutError:
                 pass
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import queue
 import sys
 import threading
@@ -63,15 +62,6 @@ _MAX_BATCH_BYTES = 1_048_576
 _EVENT_OVERHEAD = 26
 _FLUSH_SECONDS = 0.2
 
-
-def logs_mode_from_env() -> str:
-    """``STEPFN_EXECUTION_LOGS``: ``cloudwatch`` (default), ``stdout``, ``file:PATH`` or
-    ``off``; ValueError for anything else."""
-    mode = os.environ.get("STEPFN_EXECUTION_LOGS", "").strip() or "cloudwatch"
-    if mode in ("cloudwatch", "stdout", "off") or (mode.startswith("file:") and mode[5:]):
-        return mode
-    raise ValueError(f"STEPFN_EXECUTION_LOGS={mode!r}: expected cloudwatch, stdout, "
-                     "file:PATH or off")
 
 
 def logs_level_includes(level: str, event_type: str) -> bool:

@@ -20,13 +20,15 @@ from ..engine.clock import RealClock
 from ..store.base import ActivityRecord, ExecutionRecord, HistoryEvent, Store
 from ..tasks.base import TaskDispatcher
 from ..tasks.functions import FunctionRegistry
+from ..tasks.http import HttpPolicy
 from ..tasks.registry import default_dispatcher
 from .callbacks import CallbackHub
 from .contract import ActivityTaskGrant, ServiceExtension, StartRequest, SyncResult
 from .errors import ExecutionNotRedrivable, StateMachineDoesNotExist
-from .execution_logs import LogWriter, logs_mode_from_env
-from .express import RecentExpressExecutions, keep_bytes_from_env, keep_from_env
+from .execution_logs import LogWriter
+from .express import DEFAULT_KEEP, DEFAULT_KEEP_MB, RecentExpressExecutions
 from .feed import EventFeed, RemoteEvents
+from .fleet import FleetMembership
 from .metrics import Metrics
 from .nested import NestedExecutions
 from .runner import EXECUTION, ExecutionRunner, Lease, events_before_failed_state
@@ -59,6 +61,10 @@ def redrive_refusal(execution: ExecutionRecord, now: float, event_count: int,
         return "Execution history event limit exceeded"
     return None
 
+#: How long a running execution's lease lasts unless renewed (``STEPFN_LEASE_SECONDS``
+#: sets it for a process).
+DEFAULT_LEASE_SECONDS = 15.0
+
 
 class ExecutionManager:
     """The execution layer behind the API (implements ``contract.ExecutionService``)."""
@@ -68,48 +74,53 @@ class ExecutionManager:
                  tasks: TaskDispatcher | None = None, clock: Any = None,
                  max_history_events: int = 25_000, lease_seconds: float | None = None,
                  worker: bool = True, park_after: float | None = None,
-                 express_keep: int | None = None,
-                 execution_logs: str | None = None,
-                 lambda_runtime: Any = None,
+                 token_poll_seconds: float | None = None, mock_config: Any = None,
+                 lambda_forward: bool = False, http_policy: HttpPolicy | None = None,
+                 read_connections: bool = True, sync_poll_seconds: float | None = None,
+                 fleet: FleetMembership | None = None, express_keep: int = DEFAULT_KEEP,
+                 express_keep_bytes: int = DEFAULT_KEEP_MB * 1024 * 1024,
+                 execution_logs: str = "cloudwatch", lambda_runtime: Any = None,
                  extensions: Sequence[ServiceExtension] = ()) -> None:
-        """``express_keep``: how many recent Express executions to keep with their events
-        (default ``STEPFN_EXPRESS_KEEP``); ``execution_logs``: where executions log by
-        their machine's loggingConfiguration, ``cloudwatch``, ``stdout``, ``file:PATH`` or
-        ``off`` (default ``STEPFN_EXECUTION_LOGS``; service/execution_logs.py);
+        """``mock_config``: a ``tasks.mocks.MockConfig`` (StartExecution on
+        ``<machine ARN>#<test case>``); ``lambda_forward``, ``http_policy``,
+        ``read_connections`` and ``sync_poll_seconds`` are handed to the task
+        integrations (unless ``tasks`` is given); ``fleet``: this process's membership
+        of the fleet on ``store`` (joined at ``start``); ``express_keep``: how many
+        recent Express executions to keep with their events, ``express_keep_bytes`` how
+        much of their inputs and outputs at most; ``execution_logs``: where
+        executions log by their machine's loggingConfiguration, ``cloudwatch``,
+        ``stdout``, ``file:PATH`` or ``off`` (service/execution_logs.py);
         ``lambda_runtime``: a template's functions (a ``stepfn.lambda_runtime.
         LambdaRuntime``, owned by whoever built it), for Lambda names no local function
         has; ``extensions``: run beside the service, started after it and stopped before
         it (contract.ServiceExtension: an application's machines, event sources and
         schedules)."""
-        import os
-
         self.store = store
         self.region = region
         self.account = account
         self.clock = clock or RealClock()
-        self.lease = Lease(new_owner(), lease_seconds or float(
-            os.environ.get("STEPFN_LEASE_SECONDS", "15")), worker)
+        self.lease = Lease(new_owner(), lease_seconds or DEFAULT_LEASE_SECONDS, worker)
+        self.fleet = fleet
         self.feed = EventFeed()  # every committed history event, for live followers
         self.metrics = Metrics()  # counted from the same events
         self.feed.listeners.append(self.metrics.observe)
         self.functions = functions or FunctionRegistry()
-        self.tasks = tasks or default_dispatcher(self.functions, region=region,
-                                                 account=account,
-                                                 lambda_runtime=lambda_runtime)[0]
-        self.express = RecentExpressExecutions(
-            keep_from_env() if express_keep is None else express_keep,
-            keep_bytes_from_env())
-        mode = execution_logs or logs_mode_from_env()
-        self.execution_logs = LogWriter(mode) if mode != "off" else None
+        self.tasks = tasks or default_dispatcher(
+            self.functions, region=region, account=account, lambda_forward=lambda_forward,
+            http_policy=http_policy, read_connections=read_connections,
+            sync_poll_seconds=sync_poll_seconds, lambda_runtime=lambda_runtime)[0]
+        self.express = RecentExpressExecutions(express_keep, express_keep_bytes)
+        self.execution_logs = LogWriter(execution_logs) if execution_logs != "off" else None
         self.runner = ExecutionRunner(store, self.tasks, self.lease, clock=self.clock,
                                       feed=self.feed, region=region,
                                       max_history_events=max_history_events,
-                                      park_after=park_after, express=self.express,
+                                      park_after=park_after, mock_config=mock_config,
+                                      express=self.express,
                                       execution_logs=self.execution_logs)
         self.scheduler = LeaseScheduler(store, self.runner, self.lease)
         # Events other processes append, into this process's feed (service/feed.py).
         self.remote_events = RemoteEvents(store, self.feed, self.runner.running.__contains__)
-        self.callbacks = CallbackHub(store, self.clock)
+        self.callbacks = CallbackHub(store, self.clock, token_poll_seconds)
         self.callbacks.books = self.runner.book_of
         self.callbacks.install(self.tasks)
         self.tasks.register_type("states", NestedExecutions(self))
@@ -132,10 +143,6 @@ class ExecutionManager:
         """The mock configuration ``<machine ARN>#<test case>`` starts use (or None)."""
         return self.runner.mock_config
 
-    @mock_config.setter
-    def mock_config(self, value: Any) -> None:
-        self.runner.mock_config = value
-
     def compile(self, definition: str, machine_type: str) -> Any:
         """A compiled machine, cached by definition text."""
         return self.runner.compile(definition, machine_type)
@@ -146,7 +153,10 @@ class ExecutionManager:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Resume what needs this process and keep claiming (see LeaseScheduler)."""
+        """Join the fleet (FleetConflict when its settings differ), then resume what
+        needs this process and keep claiming (see LeaseScheduler)."""
+        if self.fleet is not None:
+            await self.fleet.join(self.owner)
         self.remote_events.start()
         self.callbacks.start()
         await self.scheduler.start()
@@ -163,6 +173,8 @@ class ExecutionManager:
         if self.execution_logs is not None:  # what was logged so far is written
             writer = self.execution_logs
             await asyncio.get_running_loop().run_in_executor(None, writer.close)
+        if self.fleet is not None:
+            await self.fleet.leave()
 
     # -- starting ---------------------------------------------------------------------------
     async def start_execution(self, request: StartRequest,

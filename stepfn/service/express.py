@@ -20,7 +20,6 @@ events list is the run's own (appended by one thread, copied when read).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -33,28 +32,6 @@ from ..store.base import ExecutionRecord
 DEFAULT_KEEP = 500
 DEFAULT_KEEP_MB = 64
 _EVENT_OVERHEAD = 200  # bytes an event costs beyond its input/output texts, roughly
-
-
-def keep_from_env() -> int:
-    """``STEPFN_EXPRESS_KEEP``: how many recent Express executions to keep (0: none)."""
-    text = os.environ.get("STEPFN_EXPRESS_KEEP", "").strip()
-    if not text:
-        return DEFAULT_KEEP
-    if not text.isdigit():
-        raise ValueError(f"STEPFN_EXPRESS_KEEP={text!r}: expected a number of executions, "
-                         "0 or more")
-    return int(text)
-
-
-def keep_bytes_from_env() -> int:
-    """``STEPFN_EXPRESS_KEEP_MB``: how much event data the kept executions may hold."""
-    text = os.environ.get("STEPFN_EXPRESS_KEEP_MB", "").strip()
-    if not text:
-        return DEFAULT_KEEP_MB * 1024 * 1024
-    if not text.isdigit():
-        raise ValueError(f"STEPFN_EXPRESS_KEEP_MB={text!r}: expected a number of MiB, "
-                         "0 or more")
-    return int(text) * 1024 * 1024
 
 
 @dataclass

@@ -44,7 +44,7 @@ from .errors import StateMachineDoesNotExist
 from .express import RecentExpressExecutions
 from .feed import EventFeed
 from .map_runs import StoredMapRuns, child_ended_topic
-from .waits import WaitBook, park_after_from_env
+from .waits import DEFAULT_PARK_AFTER, WaitBook
 
 log = logging.getLogger("stepfn.service")
 
@@ -101,7 +101,7 @@ class ExecutionRunner:
 
     def __init__(self, store: Store, tasks: TaskDispatcher, lease: Lease, *, clock: Any,
                  feed: EventFeed, region: str, max_history_events: int,
-                 park_after: float | None = None,
+                 park_after: float | None = None, mock_config: Any = None,
                  express: RecentExpressExecutions | None = None,
                  execution_logs: Any = None) -> None:
         self.store = store
@@ -110,7 +110,7 @@ class ExecutionRunner:
         self.clock = clock
         # Executions waiting longer than this are parked (service/waits.py); never
         # under a test clock that skips time (its time is this process's alone).
-        self.park_after = park_after if park_after is not None else park_after_from_env()
+        self.park_after = park_after if park_after is not None else DEFAULT_PARK_AFTER
         if not isinstance(clock, RealClock):
             self.park_after = float("inf")
         self.parking: dict[str, _Park] = {}  # parks whose write is to be tried again
@@ -118,7 +118,7 @@ class ExecutionRunner:
         self.region = region
         self.max_history_events = max_history_events
         # The mock configuration for ``<machine ARN>#<test case>`` starts (a MockConfig).
-        self.mock_config: Any = None
+        self.mock_config: Any = mock_config  # a tasks.mocks.MockConfig (--mock-config)
         self.running: dict[str, _Running] = {}
         # Recent Express executions with their events (service/express.py), and where
         # executions' events are logged by their logging configuration

@@ -31,7 +31,6 @@ callbacks.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,15 +41,10 @@ from ..store.base import Batch, Timer
 T = TypeVar("T")
 
 #: Seconds a wait must still have to run (or, for an answer, must have lasted) before
-#: the execution is parked; STEPFN_PARK_SECONDS overrides it.
+#: the execution is parked (``STEPFN_PARK_SECONDS`` sets it for a process).
 DEFAULT_PARK_AFTER = 5.0
 #: Waits for an answer: their end is not known in advance.
 ANSWER_WAITS = frozenset({"token", "child"})
-
-
-def park_after_from_env() -> float:
-    """The parking threshold, from STEPFN_PARK_SECONDS (``inf``: never park)."""
-    return float(os.environ.get("STEPFN_PARK_SECONDS", DEFAULT_PARK_AFTER))
 
 
 @dataclass

@@ -8,6 +8,7 @@ from stepfn.store.base import (
     Batch,
     Conflict,
     ExecutionRecord,
+    FleetMember,
     HistoryEvent,
     MapRunRecord,
     NotFound,
@@ -37,7 +38,8 @@ def store_for(db: str, *, migrate: bool = True) -> Store:
 
 __all__ = [
     "ActivityRecord", "ActivityTask", "AliasRecord", "Batch", "Conflict",
-    "ExecutionRecord", "HistoryEvent", "MapRunRecord", "NotFound", "Page", "PostgresStore",
+    "ExecutionRecord", "FleetMember", "HistoryEvent", "MapRunRecord", "NotFound", "Page",
+    "PostgresStore",
     "RevisionRecord", "RoutingEntry", "SqliteStore", "StateMachineRecord", "Store",
     "StoreError", "TaskTokenRecord", "Timer", "VersionRecord", "WorkItem", "store_for",
 ]

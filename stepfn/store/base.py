@@ -228,6 +228,19 @@ class TaskTokenRecord:
 
 
 @dataclass(frozen=True)
+class FleetMember:
+    """A process of the fleet on this store (stepfn.service.fleet): its lease owner id,
+    the execution settings it runs with (JSON text), its role (``api``, ``serve``,
+    ``worker``), when it joined, and until when its registration holds unless renewed."""
+
+    owner: str
+    settings: str
+    role: str
+    joined: float
+    expires: float
+
+
+@dataclass(frozen=True)
 class ActivityTask:
     """A queued task for an activity worker (GetActivityTask hands it out)."""
 
@@ -600,6 +613,28 @@ class Store(abc.ABC):
         """The secret stored under ``name``; when there is none yet, store ``candidate``
         and return it. Atomic: servers racing on a new store all get the same secret
         (task tokens are signed with one, so they must outlive a restart)."""
+
+    # --- the fleet's members
+    @abc.abstractmethod
+    async def fleet_members(self, now: float) -> list[FleetMember]:
+        """The members whose registration holds at ``now``, oldest first."""
+
+    @abc.abstractmethod
+    async def join_fleet(self, member: FleetMember, now: float) -> list[FleetMember]:
+        """Register ``member`` unless a live member (another owner, registered beyond
+        ``now``) runs with other settings; then answer those members, registering
+        nothing. [] when registered. Atomic: of processes racing to join with
+        different settings, only those agreeing with the first get in. Registrations
+        that lapsed before ``now`` are removed."""
+
+    @abc.abstractmethod
+    async def renew_fleet_member(self, member: FleetMember) -> None:
+        """Extend ``member``'s registration to ``member.expires`` (registering it again
+        if it lapsed and was removed meanwhile)."""
+
+    @abc.abstractmethod
+    async def leave_fleet(self, owner: str) -> None:
+        """Remove ``owner``'s registration (a process stopping)."""
 
     # --- work queue
     @abc.abstractmethod

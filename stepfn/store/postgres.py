@@ -43,6 +43,7 @@ from stepfn.store.base import (
     Batch,
     Conflict,
     ExecutionRecord,
+    FleetMember,
     HistoryEvent,
     MapRunRecord,
     NotFound,
@@ -895,6 +896,36 @@ class PostgresStore(Store):
                 row = await (await conn.execute(q.GET_SECRET, {"name": name})).fetchone()
                 return bytes(row[0])
         return await self._read(write)
+
+    async def fleet_members(self, now: float) -> list[FleetMember]:
+        async def read(conn: Conn) -> list[FleetMember]:
+            rows = await (await conn.execute(q.FLEET_MEMBERS, {"now": now})).fetchall()
+            return [FleetMember(*row) for row in rows]
+        return await self._read(read)
+
+    async def join_fleet(self, member: FleetMember, now: float) -> list[FleetMember]:
+        async def join(conn: Conn) -> list[FleetMember]:
+            async with conn.transaction():
+                await conn.execute(q.LOCK_FLEET)
+                await conn.execute(q.FORGET_LAPSED_MEMBERS, {"now": now})
+                rows = await (await conn.execute(
+                    q.DIFFERING_MEMBERS, dataclasses.asdict(member))).fetchall()
+                if not rows:
+                    await conn.execute(q.UPSERT_FLEET_MEMBER, dataclasses.asdict(member))
+                return [FleetMember(*row) for row in rows]
+        return await self._read(join)
+
+    async def renew_fleet_member(self, member: FleetMember) -> None:
+        async def renew(conn: Conn) -> None:
+            async with conn.transaction():
+                await conn.execute(q.RENEW_FLEET_MEMBER, dataclasses.asdict(member))
+        await self._read(renew)
+
+    async def leave_fleet(self, owner: str) -> None:
+        async def leave(conn: Conn) -> None:
+            async with conn.transaction():
+                await conn.execute(q.LEAVE_FLEET, {"owner": owner})
+        await self._read(leave)
 
     async def heartbeat_task_token(self, token: str, deadline: float | None) -> bool:
         async def write(conn: Conn) -> bool:

@@ -189,6 +189,27 @@ INSERT_SECRET = """
 INSERT INTO secrets (name, value) VALUES (%(name)s, %(value)s) ON CONFLICT DO NOTHING"""
 GET_SECRET = "SELECT value FROM secrets WHERE name=%(name)s"
 
+# --------------------------------------------------------------------------- fleet members
+FLEET_MEMBERS = """
+SELECT owner, settings, role, joined, expires FROM fleet_members
+WHERE expires > %(now)s ORDER BY joined, owner"""
+# Joining checks the live members and registers in one transaction, under a lock that
+# makes joins wait for each other (SHARE ROW EXCLUSIVE conflicts with itself).
+LOCK_FLEET = "LOCK TABLE fleet_members IN SHARE ROW EXCLUSIVE MODE"
+FORGET_LAPSED_MEMBERS = "DELETE FROM fleet_members WHERE expires <= %(now)s"
+DIFFERING_MEMBERS = """
+SELECT owner, settings, role, joined, expires FROM fleet_members
+WHERE owner <> %(owner)s AND settings <> %(settings)s ORDER BY joined, owner"""
+UPSERT_FLEET_MEMBER = """
+INSERT INTO fleet_members (owner, settings, role, joined, expires)
+VALUES (%(owner)s, %(settings)s, %(role)s, %(joined)s, %(expires)s)
+ON CONFLICT (owner) DO UPDATE SET settings = excluded.settings, expires = excluded.expires"""
+RENEW_FLEET_MEMBER = """
+INSERT INTO fleet_members (owner, settings, role, joined, expires)
+VALUES (%(owner)s, %(settings)s, %(role)s, %(joined)s, %(expires)s)
+ON CONFLICT (owner) DO UPDATE SET expires = excluded.expires"""
+LEAVE_FLEET = "DELETE FROM fleet_members WHERE owner = %(owner)s"
+
 # --------------------------------------------------------------------------- map runs
 UPSERT_MAP_RUN = """
 INSERT INTO map_runs (arn, execution_arn, start_date, data)

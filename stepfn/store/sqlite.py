@@ -44,6 +44,7 @@ from stepfn.store.base import (
     Batch,
     Conflict,
     ExecutionRecord,
+    FleetMember,
     HistoryEvent,
     MapRunRecord,
     NotFound,
@@ -129,6 +130,9 @@ CREATE TABLE IF NOT EXISTS work (
     lease_owner TEXT, lease_expires REAL, requeued INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS work_available ON work (available_at);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS fleet_members (
+    owner TEXT PRIMARY KEY, settings TEXT NOT NULL, role TEXT NOT NULL,
+    joined REAL NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS map_run_counts (
     map_run_arn TEXT NOT NULL, status TEXT NOT NULL, executions INTEGER NOT NULL,
     items INTEGER NOT NULL, PRIMARY KEY (map_run_arn, status)) WITHOUT ROWID;
@@ -948,6 +952,39 @@ class SqliteStore(Store):
             return bytes(db.execute("SELECT value FROM secrets WHERE name=?",
                                     (name,)).fetchone()[0])
         return await self._call(_in_transaction(write))
+
+    # --- the fleet's members
+    async def fleet_members(self, now: float) -> list[FleetMember]:
+        def read(db: sqlite3.Connection) -> list[FleetMember]:
+            return [FleetMember(*row) for row in db.execute(
+                "SELECT owner, settings, role, joined, expires FROM fleet_members "
+                "WHERE expires > ? ORDER BY joined, owner", (now,))]
+        return await self._call(read)
+
+    async def join_fleet(self, member: FleetMember, now: float) -> list[FleetMember]:
+        def join(db: sqlite3.Connection) -> list[FleetMember]:
+            db.execute("DELETE FROM fleet_members WHERE expires <= ?", (now,))
+            others = [FleetMember(*row) for row in db.execute(
+                "SELECT owner, settings, role, joined, expires FROM fleet_members "
+                "WHERE owner <> ? AND settings <> ? ORDER BY joined, owner",
+                (member.owner, member.settings))]
+            if not others:
+                db.execute("INSERT OR REPLACE INTO fleet_members (owner, settings, role, "
+                           "joined, expires) VALUES (?, ?, ?, ?, ?)", dataclasses.astuple(member))
+            return others
+        return await self._call(_in_transaction(join))
+
+    async def renew_fleet_member(self, member: FleetMember) -> None:
+        def renew(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO fleet_members (owner, settings, role, joined, expires) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (owner) DO UPDATE SET "
+                       "expires = excluded.expires", dataclasses.astuple(member))
+        await self._call(_in_transaction(renew))
+
+    async def leave_fleet(self, owner: str) -> None:
+        def leave(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM fleet_members WHERE owner = ?", (owner,))
+        await self._call(_in_transaction(leave))
 
     # --- work queue
     async def claim_work(self, owner: str, lease_seconds: float, *, limit: int = 10,

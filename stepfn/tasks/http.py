@@ -6,8 +6,8 @@ Parameters as AWS documents them: ``ApiEndpoint`` and ``Method`` (required),
 ``RequestEncodingOptions.ArrayFormat: INDICES (default) | BRACKETS | REPEAT | COMMAS``).
 ``Authentication.ConnectionArn`` names an EventBridge connection, read from EventBridge
 on the configured endpoint; its authorization and invocation parameters are merged into
-the request (``tasks/connections.py``). ``STEPFN_HTTP_CONNECTIONS=ignore`` sends the
-request as the task wrote it instead.
+the request (``tasks/connections.py``). A handler given no ``connections``
+(``STEPFN_HTTP_CONNECTIONS=ignore``) sends the request as the task wrote it instead.
 
 The result is ``{Headers: {name: [values]}, ResponseBody, StatusCode, StatusText}`` with
 ``StatusCode`` as a string and a JSON response body parsed. A non-2xx answer fails the
@@ -15,7 +15,7 @@ task with ``States.Http.StatusCode.<code>`` (the cause is that same response doc
 JSON text); a network failure or the 60-second limit with ``States.Http.Socket``.
 
 What a definition may reach: only ``http`` and ``https`` URLs, and only addresses the
-``STEPFN_HTTP_ALLOW`` policy permits (see ``HttpPolicy``), checked on the addresses the
+handler's ``HttpPolicy`` permits (``--http-allow``), checked on the addresses the
 host name resolves to, at connection time (redirects included), so a name that resolves
 to a forbidden address is refused as well.
 """
@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import ipaddress
-import os
 import socket
 import urllib.error
 import urllib.parse
@@ -44,22 +43,57 @@ HTTP_TIMEOUT_SECONDS = 60.0
 METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"})
 ARRAY_FORMATS = frozenset({"INDICES", "BRACKETS", "REPEAT", "COMMAS"})
 SCHEMES = frozenset({"http", "https"})
-# The cloud instance metadata service (AWS IMDS, IPv4 and IPv6): whoever reaches it from
-# the server reads the server's own credentials, so it is refused unless listed exactly.
-METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"),
-                                ipaddress.ip_address("fd00:ec2::254")})
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_ip = ipaddress.ip_address
+_net = ipaddress.ip_network
+# Cloud metadata and credential services: whoever reaches one from the server reads the
+# server's own credentials, so each is refused unless an entry names exactly that
+# address. EC2 IMDS (IPv4, IPv6), the ECS task metadata and credentials endpoint, the
+# EKS Pod Identity agent (IPv4, IPv6), and Alibaba Cloud's metadata service (outside
+# 169.254/16; GCP's and Azure's are 169.254.169.254 too).
+METADATA_ADDRESSES = frozenset({
+    _ip("169.254.169.254"), _ip("fd00:ec2::254"), _ip("169.254.170.2"),
+    _ip("169.254.170.23"), _ip("fd00:ec2::23"), _ip("100.100.100.200")})
+# Reached only when an entry inside the range itself names them (``169.254.0.0/16``,
+# ``127.0.0.1``): an entry like ``0.0.0.0/0`` or a wildcard host does not.
+LINK_LOCAL = (_net("169.254.0.0/16"), _net("fe80::/10"))
+LOOPBACK = (_net("127.0.0.0/8"), _net("::1/128"), _net("0.0.0.0/32"), _net("::/128"))
+# IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits: NAT64's
+# well-known and local-use prefixes (RFC 6052, RFC 8215), IPv4-translated addresses
+# (::ffff:0:a.b.c.d, RFC 2765) and the deprecated IPv4-compatible form (::a.b.c.d).
+# IPv4-mapped (::ffff:a.b.c.d) and 6to4 have their own properties in ``ipaddress``.
+_EMBEDDING_IPV4 = (_net("64:ff9b::/96"), _net("64:ff9b:1::/48"), _net("::ffff:0:0:0/96"),
+                   _net("::/96"))
+
+
+def addresses_reached(address: Address) -> tuple[Address, ...]:
+    """``address``, and the IPv4 address an IPv6 one stands for when it embeds one
+    (a connection to ``[::ffff:169.254.169.254]`` or, through NAT64,
+    ``[64:ff9b::a9fe:a9fe]`` reaches 169.254.169.254)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return (address,)
+    embedded = address.ipv4_mapped or address.sixtofour
+    if embedded is None and any(address in prefix for prefix in _EMBEDDING_IPV4) and (
+            int(address) > 1):  # :: and ::1 are not IPv4-compatible addresses
+        embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return (address,) if embedded is None else (address, embedded)
 
 
 @dataclass(frozen=True)
 class HttpPolicy:
     """Which destinations HTTP Tasks may connect to.
 
-    ``allow`` None (the default) permits any address but the metadata service; a list
-    permits only the hosts (``api.example.com``, ``*.example.com``) and networks
-    (``10.0.0.0/8``, ``192.0.2.7``) it names. A metadata address is permitted only when
-    an entry names exactly that address.
+    ``allow`` None (the default) permits any address but the metadata services and
+    link-local addresses; a list permits only the hosts (``api.example.com``,
+    ``*.example.com``) and networks (``10.0.0.0/8``, ``192.0.2.7``) it names. On top
+    of that, whatever the list: a metadata address is permitted only when an entry
+    names exactly that address; a link-local address only when an entry inside
+    link-local space contains it; and a host matched through a wildcard entry may not
+    resolve to a loopback address unless an entry inside loopback space contains it
+    (a name under ``*.example.com`` that someone points at 127.0.0.1). IPv6 forms of
+    an IPv4 address (mapped, compatible, NAT64, 6to4) are judged as that address too.
     """
 
     allow: tuple[str, ...] | None = None
@@ -68,7 +102,7 @@ class HttpPolicy:
 
     @classmethod
     def parse(cls, entries: Sequence[str] | str | None) -> HttpPolicy:
-        """From a list or a comma/space-separated text (STEPFN_HTTP_ALLOW); empty or
+        """From a list or a comma/space-separated text (--http-allow); empty or
         None means the default policy. ValueError for an entry that is neither."""
         if isinstance(entries, str):
             entries = entries.replace(",", " ").split()
@@ -84,23 +118,37 @@ class HttpPolicy:
                 hosts.add(entry.lower())
         return cls(tuple(entries), frozenset(hosts), tuple(networks))
 
-    @classmethod
-    def from_env(cls) -> HttpPolicy:
-        return cls.parse(os.environ.get("STEPFN_HTTP_ALLOW"))
-
     def permits(self, host: str, address: Address) -> bool:
         """Whether a connection to ``address`` (which ``host`` resolved to) is allowed."""
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if address in METADATA_ADDRESSES:
-            return any(net.num_addresses == 1 and address in net for net in self._networks)
+        reached = addresses_reached(address)
+        if any(a in METADATA_ADDRESSES for a in reached):
+            return any(net.num_addresses == 1 and a in net
+                       for a in reached for net in self._networks)
+        if _within(reached, LINK_LOCAL) and not self._names_inside(reached, LINK_LOCAL):
+            return False
         if self.allow is None:
             return True
         name = host.lower().rstrip(".")
-        if name in self._hosts or any(
-                h.startswith("*.") and name.endswith(h[1:]) for h in self._hosts):
+        if name in self._hosts:
             return True
-        return any(address in net for net in self._networks)
+        if any(h.startswith("*.") and name.endswith(h[1:]) for h in self._hosts) and (
+                not _within(reached, LOOPBACK) or self._names_inside(reached, LOOPBACK)):
+            return True
+        return any(a in net for a in reached for net in self._networks)
+
+    def _names_inside(self, reached: tuple[Address, ...],
+                      ranges: tuple[Network, ...]) -> bool:
+        """Whether an entry lying inside one of ``ranges`` contains the address."""
+        return any(a in net and _subnet(net, r) for a in reached for net in self._networks
+                   for r in ranges)
+
+
+def _within(reached: tuple[Address, ...], ranges: tuple[Network, ...]) -> bool:
+    return any(a in r for a in reached for r in ranges)
+
+
+def _subnet(net: Network, of: Network) -> bool:
+    return net.version == of.version and net.subnet_of(of)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -138,7 +186,7 @@ class HttpInvokeHandler:
                  policy: HttpPolicy | None = None, connections: Any = None) -> None:
         self.region = region
         self.timeout = timeout
-        self.policy = policy  # None: STEPFN_HTTP_ALLOW, read at each call
+        self.policy = policy or HttpPolicy()
         # Reads Authentication.ConnectionArn's connection (a connections.Connections);
         # None: connections are not read (the request goes as the task wrote it).
         self.connections = connections
@@ -152,7 +200,7 @@ class HttpInvokeHandler:
         region = ref.region or self.region
         request = build_request(call.parameters, region)
         loop = asyncio.get_running_loop()
-        policy = self.policy or HttpPolicy.from_env()
+        policy = self.policy
         connection = await self._connection(call.parameters)
         if connection is not None:
             request = await self._with_connection(call.parameters, region, connection,
@@ -177,12 +225,10 @@ class HttpInvokeHandler:
 
     async def _connection(self, params: Any) -> Any:
         """The connection the task names, read from EventBridge; None when it names
-        none, or when ``STEPFN_HTTP_CONNECTIONS=ignore`` (definitions written for AWS
-        run where no EventBridge holds their connections: the request goes as the task
-        wrote it)."""
+        none, or when this handler reads no connections (``STEPFN_HTTP_CONNECTIONS=
+        ignore``: definitions written for AWS run where no EventBridge holds their
+        connections; the request goes as the task wrote it)."""
         if self.connections is None or not isinstance(params, dict):
-            return None
-        if os.environ.get("STEPFN_HTTP_CONNECTIONS", "").strip().lower() == "ignore":
             return None
         arn = (params.get("Authentication") or {}).get("ConnectionArn")
         if not isinstance(arn, str) or not arn:

@@ -79,10 +79,13 @@ class MockConfig:
     """A parsed, validated mock configuration (``MockConfigFile.json``)."""
 
     def __init__(self, machines: dict[str, dict[str, dict[str, str]]],
-                 responses: dict[str, MockedResponse], source: str = "<mock config>") -> None:
+                 responses: dict[str, MockedResponse], source: str = "<mock config>",
+                 document: Any = None) -> None:
         self.machines = machines
         self.responses = responses
         self.source = source
+        # The JSON it was read from (what the processes of a fleet compare and share).
+        self.document = document
 
     @classmethod
     def load(cls, path: str | Path) -> MockConfig:
@@ -136,7 +139,7 @@ class MockConfig:
                                    f"'{response}' in MockedResponses")
                     mapping[state] = response
                 machines[machine][case] = mapping
-        return cls(machines, responses, source)
+        return cls(machines, responses, source, document=data)
 
     def test_case(self, machine: str, case: str) -> dict[str, MockedResponse]:
         """The mocks of test case ``case`` of state machine ``machine``, by state name."""

@@ -31,6 +31,7 @@ from conftest import FakeExecutionService, serve_in_thread  # tests/api is not a
 from stepfn.api import ApiConfig, create_app
 from stepfn.api.auth import load_access_keys
 from stepfn.api.server import _is_loopback, make_verifier
+from stepfn.settings import Settings
 from stepfn.store import SqliteStore
 
 KEY, SECRET = "AKIDSTEPFNTEST", "s3cr3t/with+chars"
@@ -241,7 +242,7 @@ def test_auth_mode_is_checked_before_serving(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown auth mode"):
         make_verifier(ApiConfig(auth="basic"))
     env = {"STEPFN_AUTH": "sigv4", "STEPFN_ACCESS_KEYS_FILE": "/k"}
-    config = ApiConfig.from_env(env)
+    config = ApiConfig.from_settings(Settings.load(environ=env))
     assert (config.auth, config.access_keys_file) == ("sigv4", "/k")
 
 
@@ -253,7 +254,7 @@ def test_loopback_detection() -> None:
 def test_serve_warns_on_a_public_address_without_auth(tmp_path: Path) -> None:
     script = ("import stepfn.api.server as s, uvicorn\n"
               "uvicorn.run = lambda *a, **k: None\n"
-              f"s.serve('0.0.0.0', 0, {str(tmp_path / 'db')!r})\n")
+              f"s.serve(s.ApiConfig(host='0.0.0.0', port=0, db_path={str(tmp_path / 'db')!r}))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
@@ -275,3 +276,74 @@ def test_serve_refuses_bad_security_options(args: list[str], fragment: str,
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and fragment in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _signed_without(url: str, body: bytes, unsigned: dict[str, str]) -> dict[str, str]:
+    """Headers of a request signed with ``unsigned`` added only after signing."""
+    request = AWSRequest(method="POST", url=url + "/", data=body)
+    SigV4Auth(Credentials(KEY, SECRET), "states", "us-east-1").add_auth(request)
+    return {**dict(request.headers), **unsigned}
+
+
+def test_a_request_whose_signature_leaves_out_the_target_cannot_be_retargeted(
+        url: str) -> None:
+    """DescribeExecution signed without X-Amz-Target, replayed as StopExecution: the
+    same body, the same signature, refused; the execution keeps running."""
+    sfn = client(url)
+    machine = sfn.create_state_machine(
+        name="retarget", roleArn="arn:aws:iam::123456789012:role/r",
+        definition='{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}')
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
+                              input='{"hold": true}')["executionArn"]
+    body = json.dumps({"executionArn": arn}).encode()
+    for operation in ("DescribeExecution", "StopExecution"):
+        headers = _signed_without(url, body, {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"AWSStepFunctions.{operation}"})
+        assert "x-amz-target" not in headers["Authorization"].lower()
+        status, answer = _send(url + "/", headers, body)
+        assert (status, answer["__type"]) == (400, "InvalidSignatureException")
+        assert answer["message"] == ("'X-Amz-Target' must be a 'SignedHeader' in the AWS "
+                                     "Authorization.")
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+
+
+def test_every_x_amz_header_must_be_signed(url: str) -> None:
+    signed = dict(_signed(url, b"{}").headers)
+    assert _send(url + "/", signed, b"{}")[0] == 200
+    status, answer = _send(url + "/", {**signed, "X-Amz-Extra": "1"}, b"{}")
+    assert (status, answer["message"]) == (
+        400, "'X-Amz-Extra' must be a 'SignedHeader' in the AWS Authorization.")
+    # Other unsigned headers are allowed, as every SDK sends some (User-Agent), and so
+    # is an unsigned Content-Type (aws4fetch never signs it, and AWS accepts that).
+    assert _send(url + "/", {**signed, "X-Custom": "1"}, b"{}")[0] == 200
+    request = AWSRequest(method="POST", url=url + "/", data=b"{}", headers={
+        "X-Amz-Target": "AWSStepFunctions.ListStateMachines"})
+    SigV4Auth(Credentials(KEY, SECRET), "states", "us-east-1").add_auth(request)
+    headers = {**dict(request.headers), "Content-Type": "application/x-amz-json-1.0"}
+    assert _send(url + "/", headers, b"{}")[0] == 200
+
+
+def test_a_signed_header_missing_from_the_request_is_incomplete(url: str) -> None:
+    signed = dict(_signed(url, b"{}").headers)
+    signed["Authorization"] = signed["Authorization"].replace(
+        "SignedHeaders=", "SignedHeaders=accept;")
+    status, answer = _send(url + "/", signed, b"{}")
+    assert (status, answer["__type"]) == (400, "IncompleteSignature")
+    assert answer["message"] == ("'accept' is named as a SignedHeader, but it does not "
+                                 "exist in the HTTP request.")
+
+
+def test_many_signed_headers_verify(url: str) -> None:
+    """Each signed header's values are found by name once (not by a scan of every
+    header per name): 2,000 signed headers verify, and a changed one does not."""
+    extra = {f"X-Header-{i}": str(i) for i in range(2000)}
+    request = AWSRequest(method="POST", url=url + "/", data=b"{}", headers={
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "AWSStepFunctions.ListStateMachines", **extra})
+    SigV4Auth(Credentials(KEY, SECRET), "states", "us-east-1").add_auth(request)
+    headers = dict(request.headers)
+    assert headers["Authorization"].count(";x-header-") == 2000
+    assert _send(url + "/", headers, b"{}")[0] == 200
+    status, answer = _send(url + "/", {**headers, "X-Header-7": "changed"}, b"{}")
+    assert (status, answer["__type"]) == (400, "InvalidSignatureException")

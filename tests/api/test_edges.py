@@ -52,3 +52,33 @@ def test_machine_without_running_executions_is_deleted_at_once(sfn) -> None:
 def test_history_of_an_express_execution_is_invalid_arn(sfn) -> None:
     express = "arn:aws:states:us-east-1:123456789012:express:m:e:" + str(uuid.uuid4())
     assert _code(lambda: sfn.get_execution_history(executionArn=express)) == "InvalidArn"
+
+
+def test_a_null_member_of_update_state_machine_is_absent(server) -> None:
+    """``"definition": null`` is no definition (it was checked as a text: a 500)."""
+    import urllib.error
+    import urllib.request
+
+    arn = _machine_via(server)
+
+    def update(body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(server.url + "/", data=json.dumps(body).encode(),
+                                         method="POST", headers={
+                                             "Content-Type": "application/x-amz-json-1.0",
+                                             "X-Amz-Target": "AWSStepFunctions.UpdateStateMachine"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    status, answer = update({"stateMachineArn": arn, "definition": None})
+    assert (status, answer["__type"]) == (400, "MissingRequiredParameter")
+    status, answer = update({"stateMachineArn": arn, "definition": None, "roleArn": ROLE + "2"})
+    assert status == 200 and "updateDate" in answer
+
+
+def _machine_via(server) -> str:
+    from conftest import make_client  # tests/api is not a package
+
+    return _machine(make_client(server.url))

@@ -346,10 +346,14 @@ def test_undeclared_error_is_internal_failure_when_strict(caplog) -> None:
 
 def test_strict_errors_from_the_environment() -> None:
     from stepfn.api.server import ApiConfig
+    from stepfn.settings import Settings
 
-    assert ApiConfig.from_env({}).strict_errors is False
-    assert ApiConfig.from_env({"STEPFN_STRICT_ERRORS": "1"}).strict_errors is True
-    assert ApiConfig.from_env({"STEPFN_STRICT_ERRORS": "0"}).strict_errors is False
+    def strict(env: dict[str, str]) -> bool:
+        return ApiConfig.from_settings(Settings.load(environ=env)).strict_errors
+
+    assert strict({}) is False
+    assert strict({"STEPFN_STRICT_ERRORS": "1"}) is True
+    assert strict({"STEPFN_STRICT_ERRORS": "0"}) is False
 
 
 def test_redrive_of_an_execution_whose_machine_is_gone(tmp_path) -> None:

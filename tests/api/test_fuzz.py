@@ -59,7 +59,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("fuzz") / "stepfn.db"
     store = SqliteStore(str(db), synchronous="NORMAL")
     config = ApiConfig(region="us-east-1", account="123456789012")
-    app = create_app(store, create_execution_service(store, config), config)
+    app = create_app(store, create_execution_service(store), config)
     with serve_in_thread(app, log_level="critical") as base:
         yield from _seeded(base)
 

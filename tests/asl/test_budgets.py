@@ -130,9 +130,18 @@ def test_deep_recursion_is_bounded():
     assert info.value.cause.startswith("U1001: Stack overflow error")
 
 
-def test_budget_settings_ignore_unusable_values(monkeypatch):
-    monkeypatch.setenv("STEPFN_EXPRESSION_TIMEOUT_MS", "250")
-    assert budgets._positive_int("STEPFN_EXPRESSION_TIMEOUT_MS", 1000) == 250
-    for bad in ("", "x", "0", "-5"):
-        monkeypatch.setenv("STEPFN_EXPRESSION_TIMEOUT_MS", bad)
-        assert budgets._positive_int("STEPFN_EXPRESSION_TIMEOUT_MS", 1000) == 1000
+def test_budget_settings_refuse_unusable_values():
+    """A typo cannot switch a budget off: an unusable value is refused, naming it."""
+    from stepfn.settings import Settings, SettingsError
+
+    def timeout_ms(value: str) -> int:
+        return Settings.load(environ={"STEPFN_EXPRESSION_TIMEOUT_MS": value}
+                             ).expression_timeout_ms
+
+    assert timeout_ms("250") == 250
+    assert timeout_ms("") == 1000  # unset
+    for bad in ("x", "0", "-5"):
+        with pytest.raises(SettingsError, match=f"STEPFN_EXPRESSION_TIMEOUT_MS={bad}"):
+            timeout_ms(bad)
+    with pytest.raises(ValueError):
+        budgets.configure(0, 10)

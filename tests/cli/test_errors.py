@@ -113,3 +113,40 @@ def test_unknown_function_lists_the_local_ones(tmp_path: Path) -> None:
     assert "Lambda.ResourceNotFoundException" in done.stderr
     assert "Local functions: resize." in done.stderr
     assert "--lambda-forward" in done.stderr
+
+
+def test_bad_values_are_one_error_line_and_nothing_starts(tmp_path: Path) -> None:
+    """Each of these used to give a traceback, several log lines, or (--port 99999) a
+    server listening elsewhere. (Every value's check: tests/test_settings.py.)"""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "never.db"
+    cases = [
+        (("serve", "--db", str(db)), {"STEPFN_LOG_LEVEL": "verbose"},
+         "STEPFN_LOG_LEVEL=verbose: expected one of debug, info"),
+        (("serve", "--db", str(db), "--log-level", "loud"), {}, "--log-level loud"),
+        (("serve", "--db", str(db)), {"STEPFN_PORT": "abc"}, "STEPFN_PORT=abc: not a port"),
+        (("serve", "--db", str(db), "--port", "99999"), {}, "--port 99999: not a port"),
+        (("serve", "--port", str(free_port()), "--db", "mysql://u@127.0.0.1/app"), {},
+         "mysql:// databases are not supported"),
+        (("serve", "--port", str(free_port()), "--db",
+          "postgresql://nobody:secret@127.0.0.1:1/none"), {},
+         "cannot connect to PostgreSQL at postgresql://nobody:***@127.0.0.1:1/none"),
+        (("worker", "--db", "mysql://u@h/app"), {}, "mysql://"),
+    ]
+    running = [(subprocess.Popen([sys.executable, "-m", "stepfn.cli", *args], text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env={**os.environ, **env}), fragment)
+               for args, env, fragment in cases]  # at once: each start imports stepfn
+    for process, fragment in running:
+        out, err = process.communicate(timeout=60)
+        done = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        assert "secret" not in assert_one_line_error(done, fragment)
+    assert not db.exists()
+
+
+def test_argument_mistakes_are_one_error_line() -> None:
+    assert_one_line_error(stepfn("serve", "--no-such-flag"), "unrecognized arguments")
+    assert_one_line_error(stepfn(), "the following arguments are required")

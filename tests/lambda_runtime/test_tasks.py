@@ -148,11 +148,12 @@ def served(runtime: LambdaRuntime, tmp_path) -> Iterator[Any]:
     """The service composition `stepfn serve` answers with, the runtime passed in."""
     from stepfn.api import ApiConfig, create_app
     from stepfn.service import create_execution_service
+    from stepfn.service.app import ServiceSettings
     from stepfn.store import SqliteStore
 
     store = SqliteStore(str(tmp_path / "stepfn.db"))
-    config = ApiConfig(extra={"lambda_runtime": runtime})
-    app = create_app(store, create_execution_service(store, config), config)
+    service = create_execution_service(store, ServiceSettings(lambda_runtime=runtime))
+    app = create_app(store, service, ApiConfig())
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))

@@ -921,6 +921,30 @@ def test_a_secret_is_created_once_and_kept(backend: Backend) -> None:
     backend.run(body)
 
 
+def test_fleet_members_join_only_with_the_live_members_settings(backend: Backend) -> None:
+    from stepfn.store import FleetMember
+
+    async def body(store: Store) -> None:
+        a = FleetMember("a", '{"x":1}', "api", 100.0, 130.0)
+        assert await store.join_fleet(a, 100.0) == []
+        # Racing joins with other settings: none gets in while "a" lives.
+        other = [FleetMember(f"o{n}", '{"x":2}', "worker", 101.0, 131.0) for n in range(4)]
+        refused = await asyncio.gather(*(store.join_fleet(m, 101.0) for m in other))
+        assert refused == [[a]] * 4
+        assert await store.join_fleet(FleetMember("b", '{"x":1}', "worker", 102.0, 132.0),
+                                      102.0) == []
+        assert [m.owner for m in await store.fleet_members(105.0)] == ["a", "b"]
+        await store.renew_fleet_member(FleetMember("a", '{"x":1}', "api", 100.0, 200.0))
+        await store.leave_fleet("b")
+        assert await store.fleet_members(150.0) == [FleetMember("a", '{"x":1}', "api",
+                                                                100.0, 200.0)]
+        # Once "a" has lapsed, other settings get in (and the lapsed row goes).
+        late = FleetMember("c", '{"x":2}', "worker", 250.0, 280.0)
+        assert await store.join_fleet(late, 250.0) == []
+        assert await store.fleet_members(0.0) == [late]
+    backend.run(body)
+
+
 def test_parked_work_comes_back_at_its_timer_or_when_woken(backend: Backend) -> None:
     async def body(store: Store) -> None:
         now = time.time()

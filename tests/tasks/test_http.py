@@ -191,26 +191,63 @@ def test_only_http_and_https_urls_are_sent(engine: Engine, url: str) -> None:
     assert "http or https URL" in result.cause
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/",
-                                 "http://[fd00:ec2::254]/latest/meta-data/",
-                                 "http://[::ffff:169.254.169.254]/latest/"])
+@pytest.mark.parametrize("url", [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[fd00:ec2::254]/latest/meta-data/",
+    "http://[::ffff:169.254.169.254]/latest/",          # IPv4-mapped
+    "http://[::169.254.169.254]/latest/",               # IPv4-compatible
+    "http://[64:ff9b::a9fe:a9fe]/latest/",              # NAT64, well-known prefix
+    "http://[64:ff9b:1::a9fe:a9fe]/latest/",            # NAT64, local-use prefix
+    "http://169.254.170.2/v2/credentials/x",            # ECS task credentials
+    "http://169.254.170.23/v1/credentials",             # EKS Pod Identity agent
+    "http://[fd00:ec2::23]/v1/credentials",
+    "http://100.100.100.200/latest/meta-data/",         # Alibaba Cloud
+    "http://169.254.10.10/",                            # link-local in general
+    "http://[fe80::1]/",
+])
 def test_the_metadata_service_is_refused_by_default(engine: Engine, url: str) -> None:
     result = _call_url(engine, url)
     assert (result.status, result.error) == ("FAILED", "States.Http.Socket")
     assert "not an allowed destination" in result.cause
 
 
-def test_allow_list_is_checked_on_resolved_addresses(engine: Engine, base_url: str,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_allow_list_is_checked_on_resolved_addresses(base_url: str) -> None:
     port = base_url.rsplit(":", 1)[1]
-    monkeypatch.setenv("STEPFN_HTTP_ALLOW", "10.0.0.0/8, api.example.com")
+    engine = Engine(http_allow="10.0.0.0/8, api.example.com")
     for url in (f"{base_url}/echo", f"http://localhost:{port}/echo"):
         result = _call_url(engine, url)
         assert result.error == "States.Http.Socket" and "not an allowed" in result.cause
-    monkeypatch.setenv("STEPFN_HTTP_ALLOW", "127.0.0.0/8")
+    engine = Engine(http_allow=["127.0.0.0/8"])
     assert _call_url(engine, f"http://localhost:{port}/echo").status == "SUCCEEDED"
-    monkeypatch.setenv("STEPFN_HTTP_ALLOW", "localhost")
+    engine = Engine(http_allow=["localhost"])
     assert _call_url(engine, f"http://localhost:{port}/echo").status == "SUCCEEDED"
+
+
+def test_the_allow_list_is_read_from_the_environment(
+        base_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STEPFN_HTTP_ALLOW", "10.0.0.0/8")
+    result = _call_url(Engine(), f"{base_url}/echo")
+    assert result.error == "States.Http.Socket" and "not an allowed" in result.cause
+
+
+def test_a_wildcard_entry_does_not_reach_loopback(base_url: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name under ``*.example.com`` that someone points at 127.0.0.1 is refused unless
+    an entry inside loopback space is listed too."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def resolve(host: str, *args: object, **kwargs: object) -> list:
+        return real("127.0.0.1" if host == "api.example.com" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    port = base_url.rsplit(":", 1)[1]
+    url = f"http://api.example.com:{port}/echo"
+    result = _call_url(Engine(http_allow="*.example.com"), url)
+    assert result.error == "States.Http.Socket" and "not an allowed" in result.cause
+    assert _call_url(Engine(http_allow="*.example.com 127.0.0.1"), url).status == "SUCCEEDED"
+    assert _call_url(Engine(http_allow="api.example.com"), url).status == "SUCCEEDED"
 
 
 def test_redirects_are_checked_too(engine: Engine, base_url: str) -> None:
@@ -240,5 +277,38 @@ def test_policy_entries() -> None:
     hosts = HttpPolicy.parse("*.example.com")
     assert hosts.permits("api.example.com", ip("10.0.0.1"))
     assert not hosts.permits("example.org", ip("10.0.0.1"))
+    for loopback in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "0.0.0.0"):
+        assert not hosts.permits("api.example.com", ip(loopback)), loopback
+    assert HttpPolicy.parse("*.example.com 127.0.0.0/8").permits("a.example.com",
+                                                                 ip("127.0.0.1"))
+    assert not HttpPolicy.parse("*.example.com 0.0.0.0/0").permits("a.example.com",
+                                                                   ip("169.254.1.1"))
     with pytest.raises(ValueError):
         HttpPolicy.parse("10.0.0.0/99")
+
+
+@pytest.mark.parametrize("address", [
+    "169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254", "::169.254.169.254",
+    "::ffff:0:169.254.169.254", "64:ff9b::169.254.169.254", "64:ff9b:1::a9fe:a9fe",
+    "2002:a9fe:a9fe::1", "169.254.170.2", "::ffff:169.254.170.2", "169.254.170.23",
+    "fd00:ec2::23", "100.100.100.200"])
+def test_metadata_addresses_in_every_form_need_an_exact_entry(address: str) -> None:
+    import ipaddress
+
+    ip = ipaddress.ip_address(address)
+    for entries in (None, "0.0.0.0/0 ::/0", "169.254.0.0/16 fd00::/8 64:ff9b::/96",
+                    "*.example.com"):
+        assert not HttpPolicy.parse(entries).permits("api.example.com", ip), entries
+
+
+def test_link_local_needs_an_entry_inside_link_local() -> None:
+    import ipaddress
+
+    ip = ipaddress.ip_address
+    assert not HttpPolicy.parse(None).permits("x", ip("169.254.7.7"))
+    assert not HttpPolicy.parse("0.0.0.0/0").permits("x", ip("169.254.7.7"))
+    assert HttpPolicy.parse("169.254.7.0/24").permits("x", ip("169.254.7.7"))
+    assert HttpPolicy.parse("fe80::/64").permits("x", ip("fe80::7"))
+    # ... but never reaches a metadata address through it.
+    assert not HttpPolicy.parse("169.254.0.0/16").permits("x", ip("169.254.169.254"))
+    assert HttpPolicy.parse("169.254.170.2").permits("x", ip("169.254.170.2"))

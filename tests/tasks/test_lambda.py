@@ -66,12 +66,22 @@ def test_without_forwarding_an_unknown_name_lists_the_local_functions(
 
 def test_forwarding_setting_is_read_from_the_environment(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from stepfn.tasks.registry import lambda_forward_from_env
+    from stepfn.settings import Settings, SettingsError
 
-    assert lambda_forward_from_env({"STEPFN_LAMBDA_FORWARD": "1"})
-    assert lambda_forward_from_env({"STEPFN_LAMBDA_FORWARD": "true"})
-    assert not lambda_forward_from_env({"STEPFN_LAMBDA_FORWARD": "0"})
-    assert not lambda_forward_from_env({})
+    def forward(env: dict[str, str]) -> bool:
+        return Settings.load(environ=env, only=("lambda_forward",)).lambda_forward
+
+    assert forward({"STEPFN_LAMBDA_FORWARD": "1"})
+    assert forward({"STEPFN_LAMBDA_FORWARD": "true"})
+    assert not forward({"STEPFN_LAMBDA_FORWARD": "0"})
+    assert not forward({})
+    with pytest.raises(SettingsError, match="STEPFN_LAMBDA_FORWARD=maybe: not a boolean"):
+        forward({"STEPFN_LAMBDA_FORWARD": "maybe"})
+    # The Python API's Engine reads it when not told.
+    monkeypatch.setenv("STEPFN_LAMBDA_FORWARD", "1")
+    cause = Engine(region=REGION, account=ACCOUNT).run(
+        task_machine(_function_arn(unique("remote"))), {}).cause or ""
+    assert "To call real AWS Lambda" not in cause
 
 
 def test_function_error_named_by_error_type_with_document_as_cause() -> None:

@@ -36,23 +36,52 @@ def find_duplicate_keys(text: str) -> list[tuple[str, str]]:
     """
     tracker = _DuplicateTracker()
     doc = json.loads(text, object_pairs_hook=tracker)
+    return [(location or "/", key) for location, obj in _objects_with_duplicates(doc, tracker)
+            for key in tracker.duplicates[id(obj)]]
+
+
+# Reported duplicate-key locations at most: a location is as long as the path to its
+# object, so listing every one of a text made of repeats could take more than the
+# text's size squared.
+MAX_DUPLICATES_REPORTED = 100
+
+
+def _objects_with_duplicates(doc: Any, tracker: _DuplicateTracker,
+                             under_states: bool = False) -> Iterator[tuple[str, dict]]:
+    """``(location, object)`` for the objects holding a repeated key (those that are a
+    ``States`` value only, when ``under_states``), in document order.
+
+    One pass over the values with an explicit stack (no recursion, no chain of
+    generators, whose every item passes through each level: quadratic in depth), and a
+    location is built, from the parent links, only for an object that is reported.
+    """
     if not tracker.duplicates:
-        return []
-    found: list[tuple[str, str]] = []
-    for location, obj in _walk_objects(doc, ""):
-        for key in tracker.duplicates.get(id(obj), ()):
-            found.append((location or "/", key))
-    return found
+        return
+    reported = 0
+    # (value, parent entry, the location segment from the parent to this value)
+    stack: list[tuple[Any, Any, str]] = [(doc, None, "")]
+    while stack and reported < MAX_DUPLICATES_REPORTED:
+        entry = stack.pop()
+        value, _, segment = entry
+        if isinstance(value, dict):
+            if id(value) in tracker.duplicates and (
+                    not under_states or segment == "/States"):
+                reported += 1
+                yield _location(entry), value
+            stack.extend((child, entry, f"/{key}")
+                         for key, child in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((child, entry, f"[{index}]")
+                         for index, child in reversed(list(enumerate(value))))
 
 
-def _walk_objects(value: Any, location: str) -> Iterator[tuple[str, dict]]:
-    if isinstance(value, dict):
-        yield location, value
-        for key, child in value.items():
-            yield from _walk_objects(child, f"{location}/{key}")
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _walk_objects(child, f"{location}[{index}]")
+def _location(entry: tuple[Any, Any, str]) -> str:
+    segments: list[str] = []
+    node: Any = entry
+    while node is not None:
+        segments.append(node[2])
+        node = node[1]
+    return "".join(reversed(segments))
 
 
 def parse_definition(text: str) -> dict:
@@ -93,8 +122,5 @@ def _json_error(exc: json.JSONDecodeError) -> Diagnostic:
 
 def _duplicates_in(doc: Any, tracker: _DuplicateTracker) -> list[tuple[str, str]]:
     """Duplicated keys of ``States`` objects only: other repeats are last-one-wins."""
-    found: list[tuple[str, str]] = []
-    for location, obj in _walk_objects(doc, ""):
-        if location.endswith("/States") and id(obj) in tracker.duplicates:
-            found.extend((location, key) for key in tracker.duplicates[id(obj)])
-    return found
+    return [(location, key) for location, obj in _objects_with_duplicates(doc, tracker, True)
+            for key in tracker.duplicates[id(obj)]]

@@ -29,7 +29,7 @@ from ... import jsonutil
 from ...errors import StatesError
 from ..aws_sdk import AwsClients, connection_error, is_service_error
 from ..base import TaskCall
-from ..http import HTTP_TIMEOUT_SECONDS, HttpPolicy, HttpRequest, send
+from ..http import HTTP_TIMEOUT_SECONDS, HttpRequest, send
 from .spec import ErrorStyle
 
 BEDROCK_ERRORS = ErrorStyle("Bedrock", "AmazonBedrockRuntime")
@@ -39,8 +39,9 @@ def _params(call: TaskCall) -> dict:
     return call.parameters if isinstance(call.parameters, dict) else {}
 
 
-async def invoke_model(clients: AwsClients, call: TaskCall) -> Any:
+async def invoke_model(handler: Any, call: TaskCall) -> Any:
     """``bedrock:invokeModel``."""
+    clients: AwsClients = handler.clients
     from .handler import integration_error
 
     params = _params(call)
@@ -159,13 +160,13 @@ def api_gateway_request(params: dict) -> HttpRequest:
     return HttpRequest(url, method, headers, body)
 
 
-async def invoke_api(clients: AwsClients, call: TaskCall) -> Any:
-    """``apigateway:invoke``."""
+async def invoke_api(handler: Any, call: TaskCall) -> Any:
+    """``apigateway:invoke``, under the HTTP Tasks' destination policy."""
     request = api_gateway_request(_params(call))
     loop = asyncio.get_running_loop()
     try:
         answer = await loop.run_in_executor(None, send, request, HTTP_TIMEOUT_SECONDS,
-                                            HttpPolicy.from_env())
+                                            handler.http_policy)
     except StatesError as err:  # the network failed
         raise StatesError("ApiGateway.SdkClientException", err.cause) from None
     text = answer.body.decode("utf-8", "replace")

@@ -14,7 +14,6 @@ ends.
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 from ... import jsonutil
@@ -31,22 +30,11 @@ from ..aws_sdk import (
     with_exception_suffix,
 )
 from ..base import TaskCall
+from ..http import HttpPolicy
 from .spec import CALLBACK, REQUEST_RESPONSE, SYNC, Action, ErrorStyle, Json, Service
 
 DEFAULT_POLL_SECONDS = 1.0
 
-
-def poll_seconds_from_env() -> float:
-    """``STEPFN_SYNC_POLL_SECONDS``: how often ``.sync`` asks whether a job ended."""
-    text = os.environ.get("STEPFN_SYNC_POLL_SECONDS", "").strip()
-    try:
-        value = float(text) if text else DEFAULT_POLL_SECONDS
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise ValueError(f"STEPFN_SYNC_POLL_SECONDS={text!r}: expected a positive number "
-                         "of seconds")
-    return value
 
 
 def integration_error(style: ErrorStyle, client: Any, exc: Exception) -> StatesError:
@@ -73,11 +61,14 @@ class IntegrationHandler:
     """Runs the actions of the optimized services it is given (by ARN service name)."""
 
     def __init__(self, clients: AwsClients, services: dict[str, Service],
-                 poll_seconds: float | None = None) -> None:
+                 poll_seconds: float | None = None,
+                 http_policy: HttpPolicy | None = None) -> None:
         self.clients = clients
         self.services = services
-        self.poll_seconds = poll_seconds if poll_seconds is not None else \
-            poll_seconds_from_env()
+        # What apigateway:invoke may reach: the HTTP Tasks' policy (--http-allow).
+        self.http_policy = http_policy or HttpPolicy()
+        # How often ``.sync`` asks whether a job ended (STEPFN_SYNC_POLL_SECONDS).
+        self.poll_seconds = DEFAULT_POLL_SECONDS if poll_seconds is None else poll_seconds
 
     # -- the TaskHandler interface --------------------------------------------------------
     async def invoke(self, call: TaskCall) -> Any:
@@ -85,7 +76,7 @@ class IntegrationHandler:
         (without the Task state's two steps, e.g. TestState): submit, then poll."""
         service, action = self._action(call)
         if action.custom is not None:
-            return await action.custom(self.clients, call)
+            return await action.custom(self, call)
         if call.ref.pattern == SYNC:
             return await self.complete(call, await self.submit(call))
         output = await self._call(service, action, action.operation,
@@ -193,4 +184,4 @@ def _params(call: TaskCall) -> Json:
 
 
 __all__ = ["CALLBACK", "REQUEST_RESPONSE", "SYNC", "IntegrationHandler",
-           "integration_error", "poll_seconds_from_env"]
+           "integration_error"]

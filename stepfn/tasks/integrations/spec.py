@@ -55,7 +55,7 @@ class Action:
     result: Callable[[Json, Json], Json] | None = None
     # Runs the action itself instead of one API call: ``(clients, call) -> result``
     # (bedrock:invokeModel's payloads, apigateway:invoke's HTTP request).
-    custom: Callable[[Any, Any], Awaitable[Any]] | None = None
+    custom: Callable[[Any, Any], Awaitable[Any]] | None = None  # (handler, call)
 
 
 @dataclass(frozen=True)
